@@ -1,0 +1,21 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace core {
+
+// Milliseconds since the Unix epoch, UTC: the one time unit stored anywhere.
+std::int64_t now_ms();
+
+// "2026-11-24T13:05:00.123Z"
+std::string format_timestamp(std::int64_t epoch_ms);
+
+// "2026-11-24" for the UTC day of the given instant.
+std::string format_date(std::int64_t epoch_ms);
+
+constexpr std::int64_t kMsPerSecond = 1000;
+constexpr std::int64_t kMsPerMinute = 60 * kMsPerSecond;
+constexpr std::int64_t kMsPerHour = 60 * kMsPerMinute;
+constexpr std::int64_t kMsPerDay = 24 * kMsPerHour;
+
+}  // namespace core

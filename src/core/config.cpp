@@ -1,0 +1,291 @@
+#include "core/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+
+namespace core {
+
+namespace {
+
+const std::vector<std::string> kSettingNames = {
+    "DATABASE_URL", "DATABASE_READ_URL", "HOST", "PORT", "JWT_SECRET", "SESSION_TTL", "OTP_TTL",
+    "OTP_RESEND_COOLDOWN", "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "DEFAULT_FROM_EMAIL",
+    "EMAIL_FILE_PATH", "EMAIL_MAX_ATTEMPTS", "EMAIL_TIMEOUT", "CORS_ALLOWED_ORIGINS",
+    "TRUSTED_PROXIES", "REFERRAL_CODE_PREFIX", "REFERRAL_MAX_USES_PER_CODE",
+    "REFERRAL_APPLY_WINDOW_DAYS", "REFERRAL_MAX_USES_PER_HOUR", "REFERRAL_STRIP_PLUS_TAGS",
+    "RATE_LIMIT_PER_IP", "LOGIN_MAX_FAILURES", "SQLITE_SYNCHRONOUS", "DB_POOL_SIZE",
+    "DB_BUSY_TIMEOUT", "IO_THREADS", "HASH_THREADS", "HASH_QUEUE_LIMIT", "ARGON2_OPS",
+    "ARGON2_MEMORY_KIB", "ALLOW_WEAK_PASSWORD_HASHING", "MAX_BODY_BYTES", "MAX_HEADER_BYTES",
+    "READ_TIMEOUT", "IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT", "SWEEP_INTERVAL", "MONGO_URI"};
+
+[[noreturn]] void bad(const std::string& name, const std::string& why) {
+  throw ConfigError(name + ": " + why);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+long long parse_integer(const std::string& name, const std::string& value, long long min,
+                        long long max) {
+  long long out = 0;
+  const auto text = trim(value);
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    bad(name, "'" + value + "' is not a whole number");
+  }
+  if (out < min || out > max) {
+    bad(name, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& value) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    const auto comma = value.find(',', start);
+    auto item = trim(value.substr(start, comma - start));
+    if (!item.empty()) out.push_back(std::move(item));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+EmailBackend parse_email_backend(const std::string& value) {
+  // The original configured Django classes, e.g.
+  // django.core.mail.backends.smtp.EmailBackend.
+  const auto v = lower(trim(value));
+  if (v == "console" || v == "django.core.mail.backends.console.emailbackend") {
+    return EmailBackend::console;
+  }
+  if (v == "file" || v == "django.core.mail.backends.filebased.emailbackend") {
+    return EmailBackend::file;
+  }
+  if (v == "smtp" || v == "django.core.mail.backends.smtp.emailbackend") return EmailBackend::smtp;
+  bad("EMAIL_BACKEND", "'" + value + "' is not one of console, file, smtp");
+}
+
+RateLimit parse_rate_limit(const std::string& name, const std::string& value) {
+  const auto v = trim(value);
+  if (v == "0") return RateLimit{0, 60000};
+  const auto slash = v.find('/');
+  if (slash == std::string::npos) bad(name, "expected COUNT/PERIOD such as 30/m");
+  const auto unit = v.substr(slash + 1);
+  std::int64_t window = 0;
+  if (unit == "s") window = 1000;
+  else if (unit == "m") window = 60000;
+  else if (unit == "h") window = 3600000;
+  else window = parse_duration_ms(name, unit);
+  return RateLimit{static_cast<int>(parse_integer(name, v.substr(0, slash), 0, 1000000)), window};
+}
+
+std::string check_database_url(const std::string& name, const std::string& value) {
+  if (value.starts_with("sqlite://") && value.size() > 9) return value;
+  if (value.starts_with("postgresql://") || value.starts_with("postgres://")) return value;
+  bad(name, "expected sqlite://PATH or postgresql://user:pass@host:port/db");
+}
+
+// Reads one setting into its field when present; the parser is chosen by the
+// field's type so every setting is parsed and reported the same way.
+class Reader {
+ public:
+  explicit Reader(const RawSettings& raw) : raw_(raw) {}
+
+  const std::string* find(const std::string& name) const {
+    const auto it = raw_.find(name);
+    return it == raw_.end() ? nullptr : &it->second;
+  }
+  void text(const std::string& name, std::string& field) const {
+    if (const auto* v = find(name)) field = *v;
+  }
+  void integer(const std::string& name, int& field, long long min, long long max) const {
+    if (const auto* v = find(name)) field = static_cast<int>(parse_integer(name, *v, min, max));
+  }
+  void boolean(const std::string& name, bool& field) const {
+    if (const auto* v = find(name)) field = parse_bool(name, *v);
+  }
+  void duration(const std::string& name, std::int64_t& field) const {
+    if (const auto* v = find(name)) field = parse_duration_ms(name, *v);
+  }
+  void list(const std::string& name, std::vector<std::string>& field) const {
+    if (const auto* v = find(name)) field = split_list(*v);
+  }
+
+ private:
+  const RawSettings& raw_;
+};
+
+void read_http(const Reader& r, Config& c) {
+  r.text("HOST", c.host);
+  r.integer("PORT", c.port, 0, 65535);
+  r.list("CORS_ALLOWED_ORIGINS", c.cors_allowed_origins);
+  r.list("TRUSTED_PROXIES", c.trusted_proxies);
+  int max_body = static_cast<int>(c.max_body_bytes);
+  int max_header = static_cast<int>(c.max_header_bytes);
+  r.integer("MAX_BODY_BYTES", max_body, 1024, 64 * 1024 * 1024);
+  r.integer("MAX_HEADER_BYTES", max_header, 1024, 1024 * 1024);
+  c.max_body_bytes = static_cast<std::size_t>(max_body);
+  c.max_header_bytes = static_cast<std::size_t>(max_header);
+  r.duration("READ_TIMEOUT", c.read_timeout_ms);
+  r.duration("IDLE_TIMEOUT", c.idle_timeout_ms);
+  r.duration("SHUTDOWN_TIMEOUT", c.shutdown_timeout_ms);
+  r.integer("IO_THREADS", c.io_threads, 0, 256);
+  if (const auto* v = r.find("RATE_LIMIT_PER_IP")) c.rate_limit_per_ip = parse_rate_limit("RATE_LIMIT_PER_IP", *v);
+}
+
+void read_database(const Reader& r, Config& c) {
+  if (const auto* v = r.find("DATABASE_URL")) c.database_url = check_database_url("DATABASE_URL", *v);
+  if (const auto* v = r.find("DATABASE_READ_URL"); v && !v->empty()) {
+    c.database_read_url = check_database_url("DATABASE_READ_URL", *v);
+  }
+  if (const auto* v = r.find("SQLITE_SYNCHRONOUS")) {
+    c.sqlite_synchronous = upper(trim(*v));
+    if (c.sqlite_synchronous != "FULL" && c.sqlite_synchronous != "NORMAL" &&
+        c.sqlite_synchronous != "EXTRA" && c.sqlite_synchronous != "OFF") {
+      bad("SQLITE_SYNCHRONOUS", "expected FULL, NORMAL, EXTRA or OFF");
+    }
+  }
+  r.integer("DB_POOL_SIZE", c.db_pool_size, 1, 1024);
+  r.duration("DB_BUSY_TIMEOUT", c.db_busy_timeout_ms);
+  r.duration("SWEEP_INTERVAL", c.sweep_interval_ms);
+}
+
+void read_auth(const Reader& r, Config& c) {
+  if (const auto* v = r.find("JWT_SECRET"); v && !v->empty()) {
+    if (v->size() < 32) bad("JWT_SECRET", "must be at least 32 bytes long");
+    c.jwt_secret = *v;
+  }
+  r.duration("SESSION_TTL", c.session_ttl_ms);
+  r.duration("OTP_TTL", c.otp_ttl_ms);
+  r.duration("OTP_RESEND_COOLDOWN", c.otp_resend_cooldown_ms);
+  r.integer("LOGIN_MAX_FAILURES", c.login_max_failures, 1, 1000000);
+  r.integer("HASH_THREADS", c.hash_threads, 0, 256);
+  r.integer("HASH_QUEUE_LIMIT", c.hash_queue_limit, 1, 1000000);
+  r.boolean("ALLOW_WEAK_PASSWORD_HASHING", c.allow_weak_password_hashing);
+  int ops = static_cast<int>(c.argon2_ops);
+  int memory = static_cast<int>(c.argon2_memory_kib);
+  r.integer("ARGON2_OPS", ops, 1, 100);
+  r.integer("ARGON2_MEMORY_KIB", memory, 8, 4 * 1024 * 1024);
+  c.argon2_ops = static_cast<std::uint64_t>(ops);
+  c.argon2_memory_kib = static_cast<std::uint64_t>(memory);
+  // Weaker than OWASP's floor only on purpose (tests), never by accident.
+  if ((ops < 2 || memory < 19 * 1024) && !c.allow_weak_password_hashing) {
+    bad(ops < 2 ? "ARGON2_OPS" : "ARGON2_MEMORY_KIB",
+        "below the OWASP floor (ops 2, 19456 KiB); set ALLOW_WEAK_PASSWORD_HASHING=true to "
+        "allow it in tests");
+  }
+}
+
+void read_email(const Reader& r, Config& c) {
+  if (const auto* v = r.find("EMAIL_BACKEND")) c.email_backend = parse_email_backend(*v);
+  r.text("EMAIL_HOST", c.email_host);
+  r.integer("EMAIL_PORT", c.email_port, 1, 65535);
+  r.boolean("EMAIL_USE_TLS", c.email_use_tls);
+  r.boolean("EMAIL_USE_SSL", c.email_use_ssl);
+  if (c.email_use_tls && c.email_use_ssl) {
+    bad("EMAIL_USE_SSL", "EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive");
+  }
+  r.text("EMAIL_HOST_USER", c.email_host_user);
+  r.text("EMAIL_HOST_PASSWORD", c.email_host_password);
+  r.text("DEFAULT_FROM_EMAIL", c.default_from_email);
+  r.text("EMAIL_FILE_PATH", c.email_file_path);
+  r.integer("EMAIL_MAX_ATTEMPTS", c.email_max_attempts, 1, 100);
+  r.duration("EMAIL_TIMEOUT", c.email_timeout_ms);
+}
+
+void read_referral(const Reader& r, Config& c) {
+  r.text("REFERRAL_CODE_PREFIX", c.referral_code_prefix);
+  const auto& prefix = c.referral_code_prefix;
+  if (prefix.empty() || prefix.size() > 10 ||
+      !std::all_of(prefix.begin(), prefix.end(), [](unsigned char ch) { return std::isalnum(ch); })) {
+    bad("REFERRAL_CODE_PREFIX", "must be 1-10 letters or digits");
+  }
+  c.referral_code_prefix = upper(c.referral_code_prefix);
+  r.integer("REFERRAL_MAX_USES_PER_CODE", c.referral_max_uses_per_code, 0, 1000000000);
+  r.integer("REFERRAL_APPLY_WINDOW_DAYS", c.referral_apply_window_days, 0, 36500);
+  r.integer("REFERRAL_MAX_USES_PER_HOUR", c.referral_max_uses_per_hour, 0, 1000000000);
+  r.boolean("REFERRAL_STRIP_PLUS_TAGS", c.referral_strip_plus_tags);
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_setting_names() { return kSettingNames; }
+
+std::int64_t parse_duration_ms(const std::string& name, const std::string& value) {
+  const auto v = trim(value);
+  if (v.empty()) bad(name, "empty duration");
+  std::int64_t unit_ms = 1000;
+  std::string digits = v;
+  if (v.ends_with("ms")) {
+    unit_ms = 1;
+    digits = v.substr(0, v.size() - 2);
+  } else if (std::isalpha(static_cast<unsigned char>(v.back()))) {
+    switch (v.back()) {
+      case 's': unit_ms = 1000; break;
+      case 'm': unit_ms = 60 * 1000; break;
+      case 'h': unit_ms = 3600 * 1000; break;
+      case 'd': unit_ms = 24LL * 3600 * 1000; break;
+      default: bad(name, "'" + value + "' is not a duration such as 90s, 5m, 2h, 7d");
+    }
+    digits = v.substr(0, v.size() - 1);
+  }
+  return parse_integer(name, digits, 0, 3650LL * 24 * 3600 * 1000 / unit_ms) * unit_ms;
+}
+
+bool parse_bool(const std::string& name, const std::string& value) {
+  const auto v = lower(trim(value));
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off" || v.empty()) return false;
+  bad(name, "'" + value + "' is not a boolean (true/false)");
+}
+
+RawSettings settings_from_environment() {
+  RawSettings raw;
+  for (const auto& name : kSettingNames) {
+    if (const char* v = std::getenv(name.c_str())) raw[name] = v;
+  }
+  if (raw.find("JWT_SECRET") == raw.end()) {
+    if (const char* v = std::getenv("JWT-SECRET")) raw["JWT_SECRET"] = v;
+  }
+  return raw;
+}
+
+Config parse_config(const RawSettings& given) {
+  RawSettings raw = given;
+  if (auto dashed = raw.find("JWT-SECRET"); dashed != raw.end()) {
+    raw.try_emplace("JWT_SECRET", dashed->second);
+  }
+  if (raw.count("MONGO_URI") && !raw.count("DATABASE_URL")) {
+    bad("MONGO_URI", "MongoDB is not supported; set DATABASE_URL and move the data over with "
+                     "`referrald import-mongo DIR`");
+  }
+  const Reader reader(raw);
+  Config config;
+  read_http(reader, config);
+  read_database(reader, config);
+  read_auth(reader, config);
+  read_email(reader, config);
+  read_referral(reader, config);
+  return config;
+}
+
+}  // namespace core

@@ -1,0 +1,91 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/env_file.hpp"
+
+namespace core {
+
+enum class EmailBackend { console, file, smtp };
+
+struct RateLimit {
+  int count = 0;                  // 0 = off
+  std::int64_t window_ms = 60000;
+};
+
+// Every setting of SPEC §6 and DESIGN.md, parsed and checked once at startup.
+struct Config {
+  std::string database_url = "sqlite://referrald.db";
+  std::string database_read_url;  // empty = reads go to the primary
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::optional<std::string> jwt_secret;
+  std::int64_t session_ttl_ms = 7LL * 24 * 3600 * 1000;
+  std::int64_t otp_ttl_ms = 5LL * 60 * 1000;
+  std::int64_t otp_resend_cooldown_ms = 60LL * 1000;
+
+  EmailBackend email_backend = EmailBackend::console;
+  std::string email_host = "localhost";
+  int email_port = 25;
+  bool email_use_tls = false;
+  bool email_use_ssl = false;
+  std::string email_host_user;
+  std::string email_host_password;
+  std::string default_from_email = "referrald <noreply@localhost>";
+  std::string email_file_path = "./mail";
+  int email_max_attempts = 8;
+  std::int64_t email_timeout_ms = 10000;
+
+  std::vector<std::string> cors_allowed_origins;
+  std::vector<std::string> trusted_proxies;
+
+  std::string referral_code_prefix = "REF";
+  int referral_max_uses_per_code = 0;
+  int referral_apply_window_days = 30;
+  int referral_max_uses_per_hour = 10;
+  bool referral_strip_plus_tags = false;
+
+  RateLimit rate_limit_per_ip{30, 60000};
+  int login_max_failures = 10;
+
+  std::string sqlite_synchronous = "FULL";
+  int db_pool_size = 8;
+  std::int64_t db_busy_timeout_ms = 5000;
+  int io_threads = 0;    // 0 = one per core
+  int hash_threads = 0;  // 0 = one per core
+  int hash_queue_limit = 256;
+
+  std::uint64_t argon2_ops = 2;
+  std::uint64_t argon2_memory_kib = 19 * 1024;
+  bool allow_weak_password_hashing = false;
+
+  std::size_t max_body_bytes = 64 * 1024;
+  std::size_t max_header_bytes = 8 * 1024;
+  std::int64_t read_timeout_ms = 15000;
+  std::int64_t idle_timeout_ms = 60000;
+  std::int64_t shutdown_timeout_ms = 10000;
+  std::int64_t sweep_interval_ms = 60000;
+};
+
+// Name -> raw value, from lowest to highest precedence: .env file,
+// environment, flags. Then parse them into a Config.
+using RawSettings = std::map<std::string, std::string>;
+
+// Reads the process environment, keeping only names referrald knows (and
+// normalising JWT-SECRET to JWT_SECRET).
+RawSettings settings_from_environment();
+
+// Throws ConfigError with one line naming the bad setting.
+Config parse_config(const RawSettings& raw);
+
+// "90s", "5m", "2h", "7d", or plain seconds.
+std::int64_t parse_duration_ms(const std::string& name, const std::string& value);
+bool parse_bool(const std::string& name, const std::string& value);
+
+// Settings names referrald reads; used to pick them out of the environment.
+const std::vector<std::string>& known_setting_names();
+
+}  // namespace core

@@ -1,0 +1,175 @@
+#include "db/database.hpp"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <random>
+#include <thread>
+
+#include "core/api_error.hpp"
+#include "core/log.hpp"
+
+namespace db {
+
+namespace {
+
+constexpr auto kLeaseTimeout = std::chrono::seconds(5);
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+std::string postgres_connect_string(const std::string& url) {
+  // libpq understands URIs; a connect timeout keeps an outage from hanging requests.
+  if (url.find("connect_timeout=") != std::string::npos) return url;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=3";
+}
+
+bool is_retryable_sqlstate(const std::string& state) {
+  return state == "40001" || state == "40P01";  // serialization failure, deadlock
+}
+
+bool is_connection_sqlstate(const std::string& state) {
+  return starts_with(state, "08") || state == "57P01" || state == "57P02" || state == "57P03";
+}
+
+}  // namespace
+
+void throw_unavailable() {
+  core::ApiError error(503, "database_unavailable", "The database is unavailable; retry shortly.");
+  error.with_header("Retry-After", "2");
+  throw error;
+}
+
+Failure classify(const std::exception& error) {
+  if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
+    const auto state = pg->sqlstate();
+    if (is_retryable_sqlstate(state)) return Failure::retryable;
+    if (state == "23505") return Failure::unique_violation;
+    if (is_connection_sqlstate(state)) return Failure::unavailable;
+    return Failure::other;
+  }
+  if (const auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&error)) {
+    const int code = lite->result() & 0xff;
+    if (code == 5 || code == 6) return Failure::retryable;  // SQLITE_BUSY, SQLITE_LOCKED
+    if (code == 19 && std::string(error.what()).find("UNIQUE") != std::string::npos) {
+      return Failure::unique_violation;
+    }
+    return Failure::other;
+  }
+  if (const auto* api = dynamic_cast<const core::ApiError*>(&error); api && api->status() == 503) {
+    return Failure::unavailable;
+  }
+  return Failure::other;
+}
+
+Database::Database(Options options)
+    : options_(std::move(options)),
+      engine_(starts_with(options_.url, "sqlite://") ? Engine::sqlite : Engine::postgresql),
+      slots_(static_cast<std::size_t>(options_.pool_size)) {}
+
+Database::~Database() = default;
+
+std::unique_ptr<soci::session> Database::connect() const {
+  if (engine_ == Engine::postgresql) {
+    return std::make_unique<soci::session>(soci::postgresql, postgres_connect_string(options_.url));
+  }
+  const auto path = options_.url.substr(std::string("sqlite://").size());
+  auto session = std::make_unique<soci::session>(
+      soci::sqlite3, "db=\"" + path + "\" timeout=" + std::to_string(options_.busy_timeout_ms / 1000 + 1));
+  *session << "PRAGMA journal_mode=WAL";
+  *session << "PRAGMA synchronous=" + options_.sqlite_synchronous;
+  *session << "PRAGMA busy_timeout=" + std::to_string(options_.busy_timeout_ms);
+  *session << "PRAGMA foreign_keys=ON";
+  return session;
+}
+
+Database::Slot& Database::acquire() {
+  std::unique_lock lock(mutex_);
+  Slot* free_slot = nullptr;
+  const bool got = available_.wait_for(lock, kLeaseTimeout, [&] {
+    for (auto& slot : slots_) {
+      if (!slot.in_use) {
+        free_slot = &slot;
+        return true;
+      }
+    }
+    return false;
+  });
+  if (!got) throw_unavailable();
+  free_slot->in_use = true;
+  return *free_slot;
+}
+
+void Database::release(Slot& slot) {
+  {
+    std::lock_guard lock(mutex_);
+    slot.in_use = false;
+  }
+  available_.notify_one();
+}
+
+Database::Lease::Lease(Database& database) : database_(database), slot_(&database.acquire()) {
+  if (slot_->session) return;
+  try {
+    slot_->session = database_.connect();
+  } catch (const std::exception& error) {
+    core::log::event("error", {{"msg", "database connection failed"}, {"detail", error.what()}});
+    database_.release(*slot_);
+    throw_unavailable();
+  }
+}
+
+Database::Lease::~Lease() { database_.release(*slot_); }
+
+void Database::Lease::check_after(const std::exception& error) {
+  if (database_.engine_ != Engine::postgresql) return;
+  const bool lost = classify(error) == Failure::unavailable || !slot_->session->is_connected();
+  if (!lost) return;
+  slot_->session.reset();
+  throw_unavailable();
+}
+
+std::unique_lock<std::mutex> Database::writer_lock() {
+  if (engine_ == Engine::sqlite) return std::unique_lock(writer_);
+  return {};
+}
+
+void Database::begin(soci::session& session) {
+  session << (engine_ == Engine::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+void Database::commit(soci::session& session) { session << "COMMIT"; }
+
+void Database::rollback(soci::session& session) noexcept {
+  try {
+    session << "ROLLBACK";
+  } catch (...) {
+    // The transaction is already gone (e.g. the connection dropped).
+  }
+}
+
+void Database::backoff(int attempt) {
+  thread_local std::minstd_rand jitter{std::random_device{}()};
+  const int ceiling_ms = std::min(2 << attempt, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1 + jitter() % ceiling_ms));
+}
+
+PoolStats Database::stats() const {
+  std::lock_guard lock(mutex_);
+  PoolStats stats{static_cast<int>(slots_.size()), 0};
+  for (const auto& slot : slots_) stats.in_use += slot.in_use ? 1 : 0;
+  return stats;
+}
+
+bool Database::ping() {
+  try {
+    return read([](soci::session& session) {
+      int one = 0;
+      session << "SELECT 1", soci::into(one);
+      return one == 1;
+    });
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace db

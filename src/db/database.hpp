@@ -1,0 +1,130 @@
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <soci/session.h>
+#include <string>
+#include <vector>
+
+namespace db {
+
+enum class Engine { sqlite, postgresql };
+
+struct Options {
+  std::string url;  // sqlite://PATH or postgresql://...
+  int pool_size = 8;
+  std::int64_t busy_timeout_ms = 5000;
+  std::string sqlite_synchronous = "FULL";
+};
+
+struct PoolStats {
+  int size = 0;
+  int in_use = 0;
+};
+
+// How a database error should be handled; see classify().
+enum class Failure { retryable, unavailable, unique_violation, other };
+Failure classify(const std::exception& error);
+
+// A fixed set of lazily opened sessions. A session whose connection broke is
+// dropped and reopened on its next lease, so the server recovers by itself
+// when PostgreSQL comes back.
+class Database {
+ public:
+  explicit Database(Options options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Engine engine() const { return engine_; }
+  PoolStats stats() const;
+
+  // Runs `work(session)` outside a transaction (autocommit reads).
+  template <class Work>
+  auto read(Work&& work) {
+    Lease lease(*this);
+    try {
+      return work(lease.session());
+    } catch (const std::exception& error) {
+      lease.check_after(error);
+      throw;
+    }
+  }
+
+  // Runs `work(session)` in one transaction and commits; retries the whole
+  // transaction on busy, serialization and deadlock errors. SQLite writes are
+  // serialised in-process (one writer) and start with BEGIN IMMEDIATE.
+  template <class Work>
+  auto write(Work&& work) {
+    for (int attempt = 1;; ++attempt) {
+      auto writer = writer_lock();
+      Lease lease(*this);
+      try {
+        begin(lease.session());
+        if constexpr (std::is_void_v<decltype(work(lease.session()))>) {
+          work(lease.session());
+          commit(lease.session());
+          return;
+        } else {
+          auto result = work(lease.session());
+          commit(lease.session());
+          return result;
+        }
+      } catch (const std::exception& error) {
+        rollback(lease.session());
+        lease.check_after(error);
+        if (classify(error) != Failure::retryable || attempt >= kMaxAttempts) throw;
+      }
+      writer = {};
+      backoff(attempt);
+    }
+  }
+
+  bool ping();
+
+ private:
+  static constexpr int kMaxAttempts = 8;
+
+  struct Slot {
+    std::unique_ptr<soci::session> session;
+    bool in_use = false;
+  };
+
+  class Lease {
+   public:
+    explicit Lease(Database& database);
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    soci::session& session() { return *slot_->session; }
+    // Drops a broken connection and turns the error into 503 when the
+    // database is gone.
+    void check_after(const std::exception& error);
+
+   private:
+    Database& database_;
+    Slot* slot_;
+  };
+
+  Slot& acquire();
+  void release(Slot& slot);
+  std::unique_ptr<soci::session> connect() const;
+  std::unique_lock<std::mutex> writer_lock();
+  void begin(soci::session& session);
+  void commit(soci::session& session);
+  void rollback(soci::session& session) noexcept;
+  static void backoff(int attempt);
+
+  Options options_;
+  Engine engine_;
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<Slot> slots_;
+  std::mutex writer_;
+};
+
+[[noreturn]] void throw_unavailable();
+
+}  // namespace db

@@ -1,0 +1,78 @@
+#include "http/message.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+
+#include <cctype>
+
+namespace http {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) return value;
+  }
+  return {};
+}
+
+std::optional<std::string> Request::query(std::string_view name) const {
+  auto url = boost::urls::parse_origin_form(raw_target);
+  if (!url) return std::nullopt;
+  for (const auto& param : url->params()) {
+    if (param.key == name) return std::string(param.value);
+  }
+  return std::nullopt;
+}
+
+std::string_view Request::cookie(std::string_view name) const {
+  std::string_view rest = header("Cookie");
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    auto pair = rest.substr(0, semi);
+    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+  }
+  return {};
+}
+
+Response Response::json(int status, const boost::json::value& body) {
+  Response response;
+  response.status = status;
+  response.body = boost::json::serialize(body);
+  response.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+  return response;
+}
+
+Response Response::error(int status, std::string_view code, std::string_view message) {
+  return json(status, boost::json::object{{"error", message}, {"code", code}});
+}
+
+void Response::set_header(std::string name, std::string value) {
+  for (auto& [key, existing] : headers) {
+    if (iequals(key, name)) {
+      existing = std::move(value);
+      return;
+    }
+  }
+  headers.emplace_back(std::move(name), std::move(value));
+}
+
+std::string_view Response::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) return value;
+  }
+  return {};
+}
+
+}  // namespace http

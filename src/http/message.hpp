@@ -1,0 +1,54 @@
+#pragma once
+#include <boost/json/value.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace http {
+
+using Header = std::pair<std::string, std::string>;
+
+// Who made the request, once the auth middleware has checked the token.
+struct Principal {
+  std::string user_id;
+  std::string session_id;
+  bool is_admin = false;
+};
+
+// A request as the routes see it: no Beast types, so domain code compiles fast.
+struct Request {
+  std::string method;        // "GET", "POST", ...
+  std::string path;          // percent-decoded, without a trailing slash
+  std::string raw_target;    // as sent
+  std::vector<Header> headers;
+  std::string body;
+  std::string client_ip;     // after TRUSTED_PROXIES
+  std::string user_agent;
+  std::string request_id;
+  std::map<std::string, std::string> path_params;
+  std::optional<Principal> principal;  // set for routes that require auth
+
+  std::string_view header(std::string_view name) const;  // case-insensitive; "" when absent
+  std::optional<std::string> query(std::string_view name) const;  // percent-decoded
+  std::string_view cookie(std::string_view name) const;
+  const std::string& param(const std::string& name) const { return path_params.at(name); }
+  const Principal& user() const { return principal.value(); }
+};
+
+struct Response {
+  int status = 200;
+  std::vector<Header> headers;
+  std::string body;
+
+  static Response json(int status, const boost::json::value& body);
+  static Response error(int status, std::string_view code, std::string_view message);
+  void set_header(std::string name, std::string value);
+  std::string_view header(std::string_view name) const;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace http

@@ -1,0 +1,97 @@
+#include "http/middleware.hpp"
+
+#include <algorithm>
+#include <boost/json/object.hpp>
+#include <cctype>
+
+#include "core/log.hpp"
+#include "core/random.hpp"
+
+namespace http {
+
+namespace {
+
+bool contains(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+bool origin_allowed(std::string_view origin, const MiddlewareConfig& config) {
+  return !origin.empty() && contains(config.cors_allowed_origins, origin);
+}
+
+}  // namespace
+
+std::string resolve_client_ip(const std::string& peer, std::string_view forwarded_for,
+                              const std::vector<std::string>& trusted_proxies) {
+  if (!contains(trusted_proxies, peer) || forwarded_for.empty()) return peer;
+  std::string client = peer;
+  while (!forwarded_for.empty()) {
+    const auto comma = forwarded_for.rfind(',');
+    const auto hop = trim(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
+    forwarded_for = comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
+    if (hop.empty()) continue;
+    client = std::string(hop);
+    if (!contains(trusted_proxies, hop)) break;
+  }
+  return client;
+}
+
+std::string request_id_for(std::string_view incoming) {
+  const bool sane = !incoming.empty() && incoming.size() <= 128 &&
+                    std::all_of(incoming.begin(), incoming.end(), [](unsigned char c) {
+                      return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+                    });
+  return sane ? std::string(incoming) : core::new_id();
+}
+
+std::optional<Response> cors_preflight(const Request& request, const MiddlewareConfig& config) {
+  if (request.method != "OPTIONS" || request.header("Access-Control-Request-Method").empty()) {
+    return std::nullopt;
+  }
+  Response response;
+  response.status = 204;
+  const auto origin = request.header("Origin");
+  if (origin_allowed(origin, config)) {
+    response.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    const auto wanted = request.header("Access-Control-Request-Headers");
+    response.set_header("Access-Control-Allow-Headers",
+                        wanted.empty() ? "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
+                                       : std::string(wanted));
+    response.set_header("Access-Control-Max-Age", "600");
+  }
+  return response;
+}
+
+void finish_response(Response& response, const Request& request, const MiddlewareConfig& config) {
+  response.set_header("X-Request-Id", request.request_id);
+  response.set_header("X-Content-Type-Options", "nosniff");
+  if (response.header("Cache-Control").empty()) response.set_header("Cache-Control", "no-store");
+  const auto origin = request.header("Origin");
+  if (origin_allowed(origin, config)) {
+    response.set_header("Access-Control-Allow-Origin", std::string(origin));
+    response.set_header("Access-Control-Allow-Credentials", "true");
+    response.set_header("Access-Control-Expose-Headers", "Link, Retry-After, X-Request-Id, Idempotency-Replayed");
+    response.set_header("Vary", "Origin");
+  }
+}
+
+void log_access(const Request& request, const std::string& route, int status,
+                std::chrono::steady_clock::duration elapsed) {
+  const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+  core::log::event("info", {{"msg", "request"},
+                            {"method", request.method},
+                            {"route", route},
+                            {"path", request.path},
+                            {"status", status},
+                            {"duration_ms", ms},
+                            {"request_id", request.request_id},
+                            {"ip", request.client_ip}});
+}
+
+}  // namespace http

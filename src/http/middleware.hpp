@@ -1,0 +1,34 @@
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/message.hpp"
+
+namespace http {
+
+struct MiddlewareConfig {
+  std::vector<std::string> cors_allowed_origins;
+  std::vector<std::string> trusted_proxies;
+};
+
+// The client's address: the peer, or, when the peer is a trusted proxy, the
+// right-most X-Forwarded-For entry that is not itself a trusted proxy.
+std::string resolve_client_ip(const std::string& peer, std::string_view forwarded_for,
+                              const std::vector<std::string>& trusted_proxies);
+
+// Echoes a sane incoming X-Request-Id, otherwise makes a new one.
+std::string request_id_for(std::string_view incoming);
+
+// A CORS preflight answer (204) for allowed origins; nullopt when the request
+// is not a preflight.
+std::optional<Response> cors_preflight(const Request& request, const MiddlewareConfig& config);
+
+// Headers every answer carries: request id, nosniff, no-store, CORS.
+void finish_response(Response& response, const Request& request, const MiddlewareConfig& config);
+
+void log_access(const Request& request, const std::string& route, int status,
+                std::chrono::steady_clock::duration elapsed);
+
+}  // namespace http

@@ -1,0 +1,107 @@
+#include "http/router.hpp"
+
+#include <stdexcept>
+
+#include "core/api_error.hpp"
+#include "core/log.hpp"
+
+namespace http {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    if (path[start] == '/') {
+      ++start;
+      continue;
+    }
+    const auto slash = path.find('/', start);
+    const auto end = slash == std::string_view::npos ? path.size() : slash;
+    segments.emplace_back(path.substr(start, end - start));
+    start = end;
+  }
+  return segments;
+}
+
+namespace {
+
+bool is_param(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+bool matches(const Route& route, const std::vector<std::string>& segments,
+             std::map<std::string, std::string>* params) {
+  if (route.segments.size() != segments.size()) return false;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const auto& want = route.segments[i];
+    if (is_param(want)) {
+      if (params) (*params)[want.substr(1, want.size() - 2)] = segments[i];
+    } else if (want != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Access access, Lane lane,
+                 Handler handler) {
+  Route route{std::move(method), pattern, pattern, access, lane, std::move(handler), false,
+              split_path(pattern)};
+  routes_.push_back(std::move(route));
+}
+
+void Router::alias(const std::string& alias_pattern, const std::string& canonical) {
+  std::vector<Route> copies;
+  for (const auto& route : routes_) {
+    if (route.pattern != canonical || route.is_alias) continue;
+    Route copy = route;
+    copy.pattern = alias_pattern;
+    copy.segments = split_path(alias_pattern);
+    copy.is_alias = true;
+    copies.push_back(std::move(copy));
+  }
+  if (copies.empty()) throw std::logic_error("alias of unknown route " + canonical);
+  for (auto& copy : copies) routes_.push_back(std::move(copy));
+}
+
+RouteMatch Router::match(Request& request) const {
+  const auto segments = split_path(request.path);
+  RouteMatch result;
+  for (const auto& route : routes_) {
+    if (!matches(route, segments, nullptr)) continue;
+    if (route.method == request.method) {
+      matches(route, segments, &request.path_params);
+      result.route = &route;
+      return result;
+    }
+    if (result.allow.find(route.method) == std::string::npos) {
+      result.allow += result.allow.empty() ? route.method : ", " + route.method;
+    }
+  }
+  if (!result.allow.empty()) result.allow += ", OPTIONS";
+  return result;
+}
+
+Response Router::run(const Route& route, Request& request) const {
+  try {
+    if (route.access != Access::anyone) {
+      request.principal = authenticator_(request);
+      if (route.access == Access::admin && !request.principal->is_admin) {
+        throw core::ApiError(403, "forbidden", "This action requires an administrator.");
+      }
+    }
+    return route.handler(request);
+  } catch (const core::ApiError& error) {
+    auto response = Response::error(error.status(), error.code(), error.what());
+    for (const auto& [name, value] : error.headers()) response.set_header(name, value);
+    return response;
+  } catch (const std::exception& error) {
+    core::log::event("error", {{"msg", "unhandled error"}, {"route", route.name},
+                               {"request_id", request.request_id}, {"detail", error.what()}});
+    return Response::error(500, "internal_error", "Something went wrong on our side.");
+  }
+}
+
+}  // namespace http

@@ -1,0 +1,59 @@
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/message.hpp"
+
+namespace http {
+
+// Where a handler runs. Handlers are plain blocking functions; the server
+// moves them off the io threads: `db` for anything touching the database,
+// `cpu` for password hashing (a small bounded pool), `io` only for trivial,
+// non-blocking answers such as /healthz.
+enum class Lane { io, db, cpu };
+
+enum class Access { anyone, user, admin };
+
+using Handler = std::function<Response(Request&)>;
+// Checks the token and the session; throws core::ApiError (401) when invalid.
+using Authenticator = std::function<Principal(const Request&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/api/admin/rewards/{reward_id}/credit"
+  std::string name;     // the canonical pattern: the metrics label, shared by aliases
+  Access access = Access::anyone;
+  Lane lane = Lane::db;
+  Handler handler;
+  bool is_alias = false;
+  std::vector<std::string> segments;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;  // null: no route for this method
+  std::string allow;             // when the path exists under other methods (405)
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Access access, Lane lane, Handler handler);
+  // Serves every method of `canonical` under `alias_pattern` too (SPEC §7).
+  void alias(const std::string& alias_pattern, const std::string& canonical);
+  void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
+
+  RouteMatch match(Request& request) const;  // fills request.path_params
+  // Authenticates as the route demands, runs it, and maps errors to SPEC §1
+  // bodies. Never throws.
+  Response run(const Route& route, Request& request) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+  Authenticator authenticator_;
+};
+
+std::vector<std::string> split_path(std::string_view path);
+
+}  // namespace http

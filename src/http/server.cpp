@@ -1,0 +1,298 @@
+// The only translation unit that sees Beast and Asio: connections, lanes,
+// timeouts and shutdown. Everything above it speaks http::Request/Response.
+#include "http/server.hpp"
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+#include <thread>
+
+#include "core/log.hpp"
+#include "http/metrics.hpp"
+
+namespace http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+using BeastRequest = bhttp::request<bhttp::string_body>;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+bool is_json_media_type(std::string_view content_type) {
+  const auto semi = content_type.find(';');
+  auto type = content_type.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return iequals(type, "application/json") ||
+         (type.size() > 5 && iequals(type.substr(type.size() - 5), "+json"));
+}
+
+bool has_unsupported_body(const Request& request) {
+  return !request.body.empty() && !is_json_media_type(request.header("Content-Type"));
+}
+
+std::optional<Request> to_request(BeastRequest& beast_request, const std::string& peer) {
+  auto target = boost::urls::parse_origin_form(beast_request.target());
+  if (!target) return std::nullopt;
+  Request request;
+  request.method = std::string(beast_request.method_string());
+  request.raw_target = std::string(beast_request.target());
+  request.path = std::string(target->path());
+  while (request.path.size() > 1 && request.path.back() == '/') request.path.pop_back();
+  for (const auto& field : beast_request) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.body = std::move(beast_request.body());
+  request.client_ip = peer;
+  return request;
+}
+
+bhttp::response<bhttp::string_body> to_beast(Response&& response, bool keep_alive) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
+  for (auto& [name, value] : response.headers) out.insert(name, value);
+  out.body() = std::move(response.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+int status_for_read_error(const beast::error_code& ec) {
+  if (ec == bhttp::error::body_limit) return 413;
+  if (ec == bhttp::error::header_limit) return 431;
+  return 400;
+}
+
+Response read_error_response(int status) {
+  if (status == 413) return Response::error(413, "payload_too_large", "The request body is too large.");
+  if (status == 431) return Response::error(431, "headers_too_large", "The request headers are too large.");
+  return Response::error(400, "bad_request", "The request is not valid HTTP.");
+}
+
+// Runs `work` on `pool` and resumes the awaiting coroutine on its own
+// executor, so io threads never block on the database or on hashing.
+template <class Work>
+asio::awaitable<Response> run_on(asio::thread_pool& pool, Work work) {
+  auto executor = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
+      [&pool, executor, work = std::move(work)](auto handler) mutable {
+        asio::post(pool, [executor, work = std::move(work), handler = std::move(handler)]() mutable {
+          Response response = work();
+          asio::dispatch(executor, [handler = std::move(handler), response = std::move(response)]() mutable {
+            std::move(handler)(std::move(response));
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+
+class Server {
+ public:
+  Server(const ServerOptions& options, const Router& router)
+      : options_(options),
+        router_(router),
+        db_pool_(static_cast<std::size_t>(options.db_threads)),
+        cpu_pool_(static_cast<std::size_t>(options.cpu_threads)) {}
+
+  void run(const std::function<void(int)>& on_listening) {
+    tcp::acceptor acceptor(io_);
+    const auto endpoint = resolve_endpoint();
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    on_listening(acceptor.local_endpoint().port());
+
+    asio::co_spawn(io_, accept_loop(acceptor), asio::detached);
+    asio::signal_set signals(io_, SIGINT, SIGTERM);
+    signals.async_wait([this, &acceptor](const beast::error_code& ec, int) {
+      if (!ec) begin_shutdown(acceptor);
+    });
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
+    io_.run();
+    for (auto& thread : threads) thread.join();
+    db_pool_.join();
+    cpu_pool_.join();
+  }
+
+ private:
+  tcp::endpoint resolve_endpoint() {
+    tcp::resolver resolver(io_);
+    auto results = resolver.resolve(options_.host, std::to_string(options_.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service);
+    return results.begin()->endpoint();
+  }
+
+  void begin_shutdown(tcp::acceptor& acceptor) {
+    core::log::info("shutdown requested: finishing in-flight requests");
+    draining_ = true;
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_timeout;
+    asio::co_spawn(io_, wait_for_drain(deadline), asio::detached);
+  }
+
+  asio::awaitable<void> wait_for_drain(std::chrono::steady_clock::time_point deadline) {
+    asio::steady_timer timer(io_);
+    while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(kNoThrow);
+    }
+    if (in_flight_ > 0) core::log::warn("shutdown timeout: abandoning in-flight requests");
+    io_.stop();
+  }
+
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+    while (acceptor.is_open()) {
+      auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+      if (ec) {
+        if (!acceptor.is_open()) break;
+        continue;  // e.g. EMFILE: keep serving the connections we have
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(io_, serve_connection(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve_connection(tcp::socket socket) {
+    beast::error_code ec;
+    const auto peer = socket.remote_endpoint(ec).address().to_string();
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    while (!draining_) {
+      // A quiet keep-alive connection may idle longer than a request may take to arrive.
+      if (buffer.size() == 0) {
+        stream.expires_after(options_.idle_timeout);
+        auto [read_ec, bytes] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
+        if (read_ec) break;
+        buffer.commit(bytes);
+      }
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      parser.body_limit(options_.max_body_bytes);
+      stream.expires_after(options_.read_timeout);
+      auto [read_ec, ignored_bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+      if (read_ec == bhttp::error::end_of_stream || read_ec == beast::error::timeout ||
+          read_ec == asio::error::eof || read_ec == asio::error::connection_reset) {
+        break;
+      }
+      if (read_ec) {
+        co_await write(stream, read_error_response(status_for_read_error(read_ec)), false);
+        break;
+      }
+      ++in_flight_;
+      const bool keep_alive = co_await handle(stream, parser.get(), peer);
+      --in_flight_;
+      if (!keep_alive) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  asio::awaitable<bool> handle(beast::tcp_stream& stream, BeastRequest& beast_request,
+                               const std::string& peer) {
+    const auto started = std::chrono::steady_clock::now();
+    const bool keep_alive = beast_request.keep_alive() && !draining_;
+    auto request = to_request(beast_request, peer);
+    if (!request) {
+      co_await write(stream, Response::error(400, "bad_request", "The request target is not valid."), false);
+      co_return false;
+    }
+    request->request_id = request_id_for(request->header("X-Request-Id"));
+    request->client_ip = resolve_client_ip(peer, request->header("X-Forwarded-For"),
+                                           options_.middleware.trusted_proxies);
+    std::string route_name = "unmatched";
+    Response response = co_await dispatch(*request, route_name);
+    finish_response(response, *request, options_.middleware);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    metrics().observe_request(route_name, request->method, response.status,
+                              std::chrono::duration<double>(elapsed).count());
+    log_access(*request, route_name, response.status, elapsed);
+    co_return co_await write(stream, std::move(response), keep_alive) && keep_alive;
+  }
+
+  asio::awaitable<Response> dispatch(Request& request, std::string& route_name) {
+    if (auto preflight = cors_preflight(request, options_.middleware)) {
+      route_name = "preflight";
+      co_return std::move(*preflight);
+    }
+    const auto match = router_.match(request);
+    if (match.route == nullptr) {
+      if (match.allow.empty()) {
+        co_return Response::error(404, "not_found", "No such resource.");
+      }
+      auto response = Response::error(405, "method_not_allowed", "This method is not allowed here.");
+      response.set_header("Allow", match.allow);
+      co_return response;
+    }
+    const Route& route = *match.route;
+    route_name = route.name;
+    if (has_unsupported_body(request)) {
+      co_return Response::error(415, "unsupported_media_type", "Send the body as application/json.");
+    }
+    switch (route.lane) {
+      case Lane::io:
+        co_return router_.run(route, request);
+      case Lane::db:
+        co_return co_await run_on(db_pool_, [&] { return router_.run(route, request); });
+      case Lane::cpu:
+        co_return co_await run_on_cpu(route, request);
+    }
+    co_return Response::error(500, "internal_error", "Something went wrong on our side.");
+  }
+
+  // The hashing pool is small; a bounded queue turns a login storm into
+  // quick 503s instead of an ever-growing backlog.
+  asio::awaitable<Response> run_on_cpu(const Route& route, Request& request) {
+    if (cpu_queued_.fetch_add(1) >= options_.cpu_queue_limit) {
+      --cpu_queued_;
+      auto busy = Response::error(503, "server_busy", "Too many password checks at once; retry shortly.");
+      busy.set_header("Retry-After", "1");
+      co_return busy;
+    }
+    auto response = co_await run_on(cpu_pool_, [&] { return router_.run(route, request); });
+    --cpu_queued_;
+    co_return response;
+  }
+
+  asio::awaitable<bool> write(beast::tcp_stream& stream, Response response, bool keep_alive) {
+    auto message = to_beast(std::move(response), keep_alive);
+    stream.expires_after(options_.read_timeout);
+    auto [ec, bytes] = co_await bhttp::async_write(stream, message, kNoThrow);
+    co_return !ec;
+  }
+
+  const ServerOptions& options_;
+  const Router& router_;
+  asio::io_context io_;
+  asio::thread_pool db_pool_;
+  asio::thread_pool cpu_pool_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> cpu_queued_{0};
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace
+
+void serve(const ServerOptions& options, const Router& router,
+           const std::function<void(int port)>& on_listening) {
+  Server server(options, router);
+  server.run(on_listening);
+}
+
+}  // namespace http

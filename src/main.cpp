@@ -1,0 +1,80 @@
+// referrald command line: serve (default) | migrate | routes | users ... | import-mongo
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/app.hpp"
+#include "core/config.hpp"
+#include "core/log.hpp"
+
+namespace {
+
+struct Flags {
+  std::string env_file = "./.env";
+  bool env_file_given = false;
+  std::vector<std::string> overrides;  // NAME=VALUE
+  std::string host, port, database_url;
+};
+
+core::RawSettings load_settings(const Flags& flags) {
+  core::RawSettings raw;
+  if (std::filesystem::exists(flags.env_file)) {
+    std::ifstream in(flags.env_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    raw = core::parse_env_file(text.str());
+  } else if (flags.env_file_given) {
+    throw core::ConfigError("--env-file: " + flags.env_file + " does not exist");
+  }
+  for (auto& [name, value] : core::settings_from_environment()) raw[name] = value;
+  for (const auto& item : flags.overrides) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) throw core::ConfigError("--set: expected NAME=VALUE, got '" + item + "'");
+    raw[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  if (!flags.host.empty()) raw["HOST"] = flags.host;
+  if (!flags.port.empty()) raw["PORT"] = flags.port;
+  if (!flags.database_url.empty()) raw["DATABASE_URL"] = flags.database_url;
+  return raw;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"referrald: referral & reward API server"};
+  cli.set_version_flag("--version", std::string("referrald ") + REFERRALD_VERSION);
+  Flags flags;
+  cli.add_option("--env-file", flags.env_file, "Read settings from this .env file (default ./.env)")
+      ->each([&](const std::string&) { flags.env_file_given = true; });
+  cli.add_option("--host", flags.host, "Listen address (HOST)");
+  cli.add_option("--port", flags.port, "Listen port (PORT)");
+  cli.add_option("--database-url", flags.database_url, "DATABASE_URL");
+  cli.add_option("-s,--set", flags.overrides, "Override any setting: NAME=VALUE (repeatable)");
+
+  auto* serve = cli.add_subcommand("serve", "Migrate, then serve HTTP (the default)");
+  auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations");
+  auto* routes = cli.add_subcommand("routes", "List every route the server answers");
+  cli.require_subcommand(0, 1);
+  CLI11_PARSE(cli, argc, argv);
+
+  std::unique_ptr<app::App> application;
+  try {
+    application = std::make_unique<app::App>(core::parse_config(load_settings(flags)));
+  } catch (const core::ConfigError& error) {
+    std::cerr << "referrald: configuration error: " << error.what() << '\n';
+    return 2;
+  }
+  try {
+    if (*migrate) return application->migrate();
+    if (*routes) return application->print_routes();
+    (void)serve;
+    return application->serve();
+  } catch (const std::exception& error) {
+    core::log::error(error.what());
+    std::cerr << "referrald: " << error.what() << '\n';
+    return 1;
+  }
+}

@@ -1,0 +1,10 @@
+#pragma once
+#include "db/database.hpp"
+#include "http/router.hpp"
+
+namespace ops {
+
+// /healthz, /readyz, /metrics, /openapi.json (SPEC §6).
+void add_routes(http::Router& router, db::Database& database);
+
+}  // namespace ops
