@@ -29,6 +29,15 @@ CREATE TABLE otps (
 );
 CREATE INDEX otps_expires_at ON otps (expires_at);
 
+-- When a code was last requested for an address, known or not, so the
+-- once-a-minute cooldown says nothing about which addresses have accounts.
+CREATE TABLE code_requests (
+  email TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  requested_at BIGINT NOT NULL,
+  PRIMARY KEY (email, purpose)
+);
+
 CREATE TABLE sessions (
   id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,

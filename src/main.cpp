@@ -41,6 +41,13 @@ core::RawSettings load_settings(const Flags& flags) {
   return raw;
 }
 
+std::string read_password_line() {
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,6 +64,18 @@ int main(int argc, char** argv) {
   auto* serve = cli.add_subcommand("serve", "Migrate, then serve HTTP (the default)");
   auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations");
   auto* routes = cli.add_subcommand("routes", "List every route the server answers");
+  auto* users = cli.add_subcommand("users", "Manage accounts");
+  users->require_subcommand(1);
+  std::string admin_email, admin_name, role_email;
+  bool password_stdin = false;
+  auto* create_admin = users->add_subcommand("create-admin", "Create a verified admin (or promote the account)");
+  create_admin->add_option("--email", admin_email, "Email")->required();
+  create_admin->add_option("--name", admin_name, "Name")->required();
+  create_admin->add_flag("--password-stdin", password_stdin, "Read the password from standard input")->required();
+  auto* promote = users->add_subcommand("promote", "Make an account an admin");
+  promote->add_option("email", role_email, "Email")->required();
+  auto* demote = users->add_subcommand("demote", "Take admin rights away");
+  demote->add_option("email", role_email, "Email")->required();
   cli.require_subcommand(0, 1);
   CLI11_PARSE(cli, argc, argv);
 
@@ -70,6 +89,9 @@ int main(int argc, char** argv) {
   try {
     if (*migrate) return application->migrate();
     if (*routes) return application->print_routes();
+    if (*create_admin) return application->create_admin(admin_email, admin_name, read_password_line());
+    if (*promote) return application->set_admin(role_email, true);
+    if (*demote) return application->set_admin(role_email, false);
     (void)serve;
     return application->serve();
   } catch (const std::exception& error) {

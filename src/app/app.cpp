@@ -3,16 +3,22 @@
 #include <iostream>
 #include <thread>
 
+#include "app/sweeper.hpp"
+#include "auth/auth_routes.hpp"
+#include "core/api_error.hpp"
 #include "core/log.hpp"
+#include "core/random.hpp"
 #include "db/migrations.hpp"
+#include "db/settings_store.hpp"
 #include "http/server.hpp"
+#include "mail/mail_backend.hpp"
 #include "ops/ops_routes.hpp"
 
 namespace app {
 
 namespace {
 
-int cores() { return std::max(1U, std::thread::hardware_concurrency()); }
+int cores() { return static_cast<int>(std::max(1U, std::thread::hardware_concurrency())); }
 
 http::ServerOptions server_options(const core::Config& config) {
   http::ServerOptions options;
@@ -48,16 +54,44 @@ void wait_for_database(db::Database& database) {
   throw std::runtime_error("the database did not answer within 30 s");
 }
 
+int report(const core::ApiError& error) {
+  std::cerr << "referrald: " << error.what() << '\n';
+  return 1;
+}
+
 }  // namespace
 
 App::App(core::Config config)
-    : config_(std::move(config)), database_(std::make_unique<db::Database>(database_options(config_))) {
-  build_routes();
-}
+    : config_(std::move(config)), database_(std::make_unique<db::Database>(database_options(config_))) {}
 
 App::~App() = default;
 
-void App::build_routes() { ops::add_routes(router_, *database_); }
+void App::resolve_secrets() {
+  secrets_.jwt_secret = config_.jwt_secret ? *config_.jwt_secret
+                                           : db::keep_setting(*database_, "jwt_secret", core::random_token(48));
+  secrets_.otp_key = core::hmac_sha256(secrets_.jwt_secret, "referrald otp key");
+}
+
+void App::build(bool with_database) {
+  if (with_database) {
+    wait_for_database(*database_);
+    const int applied = db::migrate(*database_);
+    if (applied > 0) core::log::info("migrations applied: " + std::to_string(applied));
+    resolve_secrets();
+  }
+  outbox_ = std::make_unique<mail::Outbox>(secrets_.jwt_secret);
+  mail_sender_ = std::make_unique<mail::Sender>(config_, *database_, *outbox_, mail::make_backend(config_));
+  ip_limiter_ = std::make_unique<core::RateLimiter>(config_.rate_limit_per_ip);
+  auth_ = std::make_unique<auth::AuthService>(config_, *database_, secrets_, *outbox_,
+                                              [this] { mail_sender_->wake(); });
+  sweeper_ = std::make_unique<Sweeper>(*database_, config_.sweep_interval_ms);
+  build_routes();
+}
+
+void App::build_routes() {
+  ops::add_routes(router_, *database_);
+  auth::add_routes(router_, *auth_, config_, *ip_limiter_);
+}
 
 int App::migrate() {
   wait_for_database(*database_);
@@ -67,21 +101,48 @@ int App::migrate() {
 }
 
 int App::serve() {
-  migrate();
+  build(true);
+  mail_sender_->start();
+  sweeper_->start();
   http::serve(server_options(config_), router_, [this](int port) {
     core::log::event("info", {{"msg", "listening"}, {"host", config_.host}, {"port", port},
                               {"database", database_->engine() == db::Engine::sqlite ? "sqlite" : "postgresql"}});
   });
+  sweeper_->stop();
+  mail_sender_->stop();
   core::log::info("stopped");
   return 0;
 }
 
 int App::print_routes() {
+  build(false);
   for (const auto& route : router_.routes()) {
     std::cout << route.method << ' ' << route.pattern << (route.is_alias ? " alias-of " + route.name : "")
               << '\n';
   }
   return 0;
+}
+
+int App::create_admin(const std::string& email, const std::string& name, const std::string& password) {
+  build(true);
+  try {
+    const bool created = auth_->create_admin(email, name, password);
+    std::cout << (created ? "created admin " : "promoted existing account to admin: ") << email << '\n';
+    return 0;
+  } catch (const core::ApiError& error) {
+    return report(error);
+  }
+}
+
+int App::set_admin(const std::string& email, bool is_admin) {
+  build(true);
+  try {
+    auth_->set_admin(email, is_admin);
+    std::cout << (is_admin ? "promoted " : "demoted ") << email << '\n';
+    return 0;
+  } catch (const core::ApiError& error) {
+    return report(error);
+  }
 }
 
 }  // namespace app

@@ -1,11 +1,18 @@
 #pragma once
 #include <memory>
+#include <string>
 
+#include "auth/auth_service.hpp"
 #include "core/config.hpp"
+#include "core/rate_limiter.hpp"
 #include "db/database.hpp"
 #include "http/router.hpp"
+#include "mail/mail_sender.hpp"
+#include "mail/outbox.hpp"
 
 namespace app {
+
+class Sweeper;
 
 // The composition root: builds the database, the services and the routes
 // from one Config, and runs the commands of the command line.
@@ -17,15 +24,24 @@ class App {
   int serve();
   int migrate();
   int print_routes();
-
-  db::Database& database() { return *database_; }
-  const core::Config& config() const { return config_; }
+  int create_admin(const std::string& email, const std::string& name, const std::string& password);
+  int set_admin(const std::string& email, bool is_admin);
 
  private:
+  // Services need the server secret, which may live in the database: open
+  // it (migrating first) unless only the route table is wanted.
+  void build(bool with_database);
+  void resolve_secrets();
   void build_routes();
 
   core::Config config_;
   std::unique_ptr<db::Database> database_;
+  auth::Secrets secrets_;
+  std::unique_ptr<mail::Outbox> outbox_;
+  std::unique_ptr<mail::Sender> mail_sender_;
+  std::unique_ptr<core::RateLimiter> ip_limiter_;
+  std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<Sweeper> sweeper_;
   http::Router router_;
 };
 

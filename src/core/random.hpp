@@ -13,6 +13,9 @@ std::string random_token(std::size_t bytes);              // base64url, no paddi
 // UUIDv7: time-ordered, safe to generate on many servers at once.
 std::string new_id();
 
+// HMAC-SHA-256 (32 raw bytes); keys of any length.
+std::string hmac_sha256(std::string_view key, std::string_view message);
+
 std::string base64url_encode(std::string_view bytes);
 bool base64url_decode(std::string_view text, std::string& out);
 

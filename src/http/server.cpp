@@ -58,6 +58,7 @@ std::optional<Request> to_request(BeastRequest& beast_request, const std::string
     request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   request.body = std::move(beast_request.body());
+  request.user_agent = std::string(request.header("User-Agent"));
   request.client_ip = peer;
   return request;
 }

@@ -1,0 +1,59 @@
+#include "app/sweeper.hpp"
+
+#include "auth/auth_store.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "mail/outbox_store.hpp"
+
+namespace app {
+
+namespace {
+constexpr long long kKeepSentMailMs = 7 * core::kMsPerDay;
+constexpr long long kKeepCodeRequestsMs = core::kMsPerDay;
+constexpr int kPurgeBatch = 500;
+}  // namespace
+
+void Sweeper::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      sweep_once();
+      lock.lock();
+      wake_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; });
+    }
+  });
+}
+
+void Sweeper::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sweeper::sweep_once() {
+  try {
+    const auto now = core::now_ms();
+    const auto purged = database_.write([&](soci::session& sql) {
+      return auth::store::purge_expired(sql, now, now - kKeepCodeRequestsMs);
+    });
+    long long mail = 0;
+    for (long long batch = kPurgeBatch; batch == kPurgeBatch;) {
+      batch = database_.write([&](soci::session& sql) {
+        return mail::store::purge_sent(sql, now - kKeepSentMailMs, kPurgeBatch);
+      });
+      mail += batch;
+    }
+    if (purged.sessions + purged.otps + mail > 0) {
+      core::log::event("info", {{"msg", "sweeper purged expired rows"}, {"sessions", purged.sessions},
+                                {"otps", purged.otps}, {"sent_mail", mail}});
+    }
+  } catch (const std::exception& error) {
+    core::log::event("warn", {{"msg", "sweeper failed; will retry"}, {"detail", error.what()}});
+  }
+}
+
+}  // namespace app

@@ -1,0 +1,12 @@
+#pragma once
+#include "auth/auth_service.hpp"
+#include "core/rate_limiter.hpp"
+#include "http/router.hpp"
+
+namespace auth {
+
+// SPEC §2 routes, their §7 aliases, and the router's authenticator.
+void add_routes(http::Router& router, AuthService& service, const core::Config& config,
+                core::RateLimiter& ip_limiter);
+
+}  // namespace auth

@@ -1,0 +1,105 @@
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/auth_store.hpp"
+#include "auth/password.hpp"
+#include "core/config.hpp"
+#include "db/database.hpp"
+#include "mail/outbox.hpp"
+
+namespace auth {
+
+struct Secrets {
+  std::string jwt_secret;
+  std::string otp_key;  // derived from jwt_secret: keys the OTP hashes
+};
+
+// Who a valid token belongs to.
+struct Identity {
+  std::string user_id;
+  std::string session_id;
+  bool is_admin = false;
+};
+
+struct SignupRequest {
+  std::string name;
+  std::string email;
+  std::string password;
+  std::optional<std::string> referral_code;
+};
+
+struct LoginResult {
+  store::User user;
+  std::string token;
+};
+
+// What became of a referral code given at signup, once the email is verified.
+struct SignupReferralOutcome {
+  bool applied = false;
+  std::string code;  // the refusal's error code when not applied
+};
+
+// The referral module plugs in here, so accounts do not depend on it.
+struct ReferralHooks {
+  // Throws core::ApiError (404 invalid_code) for a code that does not exist.
+  std::function<void(soci::session&, const std::string& code)> check_code;
+  // Applies the code for a newly verified user (its own transaction).
+  std::function<SignupReferralOutcome(const std::string& user_id, const std::string& code)> apply;
+};
+
+class AuthService {
+ public:
+  AuthService(const core::Config& config, db::Database& database, const Secrets& secrets,
+              const mail::Outbox& outbox, std::function<void()> mail_queued);
+
+  void set_referral_hooks(ReferralHooks hooks) { referral_hooks_ = std::move(hooks); }
+
+  void signup(const SignupRequest& request);
+  std::optional<SignupReferralOutcome> verify_email(const std::string& email, const std::string& otp);
+  void resend_code(const std::string& email);
+  LoginResult login(const std::string& email, const std::string& password, const std::string& ip,
+                    const std::string& user_agent);
+  Identity authenticate(const std::string& token);
+  store::User user(const std::string& user_id);
+  void logout(const Identity& identity);
+  void logout_everywhere(const std::string& user_id);
+  std::vector<store::Session> sessions(const std::string& user_id);
+  void revoke_session(const std::string& user_id, const std::string& session_id);
+  void forgot_password(const std::string& email);
+  void reset_password(const std::string& email, const std::string& otp, const std::string& new_password);
+
+  // Command line: a verified admin (promotes an existing account).
+  bool create_admin(const std::string& email, const std::string& name, const std::string& password);
+  void set_admin(const std::string& email, bool is_admin);
+
+ private:
+  enum class OtpCheck { ok, invalid, expired, exhausted };
+
+  std::string email_or_throw(const std::string& raw) const;
+  void check_password_rules(const std::string& password, const std::string& email) const;
+  void check_cooldown(soci::session& sql, const std::string& email, const std::string& purpose) const;
+  void issue_code(soci::session& sql, const store::User& user, const std::string& purpose);
+  OtpCheck consume_code(soci::session& sql, const std::string& user_id, const std::string& purpose,
+                        const std::string& code);
+  std::string code_hash(const std::string& user_id, const std::string& purpose,
+                        const std::string& code) const;
+  store::User new_user(const SignupRequest& request, const std::string& email) const;
+  void refuse_if_locked(const store::User& user) const;
+  void record_failed_login(const store::User& user);
+  LoginResult open_session(const store::User& user, const std::string& ip, const std::string& user_agent,
+                           const std::optional<std::string>& upgraded_hash);
+  static void throw_for(OtpCheck check);
+
+  const core::Config& config_;
+  db::Database& database_;
+  const Secrets& secrets_;
+  const mail::Outbox& outbox_;
+  std::function<void()> mail_queued_;
+  ReferralHooks referral_hooks_;
+  HashParams hash_params_;
+};
+
+}  // namespace auth
