@@ -13,6 +13,8 @@
 #include "http/server.hpp"
 #include "mail/mail_backend.hpp"
 #include "ops/ops_routes.hpp"
+#include "referral/referral_routes.hpp"
+#include "reward/reward_routes.hpp"
 
 namespace app {
 
@@ -84,13 +86,34 @@ void App::build(bool with_database) {
   ip_limiter_ = std::make_unique<core::RateLimiter>(config_.rate_limit_per_ip);
   auth_ = std::make_unique<auth::AuthService>(config_, *database_, secrets_, *outbox_,
                                               [this] { mail_sender_->wake(); });
+  idempotency_ = std::make_unique<idempotency::IdempotencyService>(*database_);
+  rewards_ = std::make_unique<reward::RewardService>(*database_);
+  referrals_ = std::make_unique<referral::ReferralService>(config_, *database_, *rewards_);
+  connect_signup_codes();
   sweeper_ = std::make_unique<Sweeper>(*database_, config_.sweep_interval_ms);
   build_routes();
+}
+
+// A code given at signup is checked then and applied once the email is verified.
+void App::connect_signup_codes() {
+  auth::ReferralHooks hooks;
+  hooks.check_code = [this](soci::session& sql, const std::string& code) { referrals_->require_code(sql, code); };
+  hooks.apply = [this](const std::string& user_id, const std::string& code) {
+    try {
+      referrals_->apply(user_id, code, "");
+      return auth::SignupReferralOutcome{true, ""};
+    } catch (const core::ApiError& refusal) {
+      return auth::SignupReferralOutcome{false, refusal.code()};
+    }
+  };
+  auth_->set_referral_hooks(std::move(hooks));
 }
 
 void App::build_routes() {
   ops::add_routes(router_, *database_);
   auth::add_routes(router_, *auth_, config_, *ip_limiter_);
+  referral::add_routes(router_, *referrals_, *idempotency_);
+  reward::add_routes(router_, *rewards_, *idempotency_);
 }
 
 int App::migrate() {

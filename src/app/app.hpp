@@ -7,6 +7,9 @@
 #include "core/rate_limiter.hpp"
 #include "db/database.hpp"
 #include "http/router.hpp"
+#include "idempotency/idempotency_service.hpp"
+#include "referral/referral_service.hpp"
+#include "reward/reward_service.hpp"
 #include "mail/mail_sender.hpp"
 #include "mail/outbox.hpp"
 
@@ -33,6 +36,7 @@ class App {
   void build(bool with_database);
   void resolve_secrets();
   void build_routes();
+  void connect_signup_codes();
 
   core::Config config_;
   std::unique_ptr<db::Database> database_;
@@ -41,6 +45,9 @@ class App {
   std::unique_ptr<mail::Sender> mail_sender_;
   std::unique_ptr<core::RateLimiter> ip_limiter_;
   std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<idempotency::IdempotencyService> idempotency_;
+  std::unique_ptr<reward::RewardService> rewards_;
+  std::unique_ptr<referral::ReferralService> referrals_;
   std::unique_ptr<Sweeper> sweeper_;
   http::Router router_;
 };

@@ -3,6 +3,7 @@
 #include "auth/auth_store.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "idempotency/idempotency_store.hpp"
 #include "mail/outbox_store.hpp"
 
 namespace app {
@@ -40,6 +41,7 @@ void Sweeper::sweep_once() {
     const auto purged = database_.write([&](soci::session& sql) {
       return auth::store::purge_expired(sql, now, now - kKeepCodeRequestsMs);
     });
+    const auto keys = database_.write([&](soci::session& sql) { return idempotency::store::purge_expired(sql, now); });
     long long mail = 0;
     for (long long batch = kPurgeBatch; batch == kPurgeBatch;) {
       batch = database_.write([&](soci::session& sql) {
@@ -47,9 +49,9 @@ void Sweeper::sweep_once() {
       });
       mail += batch;
     }
-    if (purged.sessions + purged.otps + mail > 0) {
+    if (purged.sessions + purged.otps + mail + keys > 0) {
       core::log::event("info", {{"msg", "sweeper purged expired rows"}, {"sessions", purged.sessions},
-                                {"otps", purged.otps}, {"sent_mail", mail}});
+                                {"otps", purged.otps}, {"sent_mail", mail}, {"idempotency_keys", keys}});
     }
   } catch (const std::exception& error) {
     core::log::event("warn", {{"msg", "sweeper failed; will retry"}, {"detail", error.what()}});

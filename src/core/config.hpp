@@ -38,6 +38,7 @@ struct Config {
   std::string email_file_path = "./mail";
   int email_max_attempts = 8;
   std::int64_t email_timeout_ms = 10000;
+  std::int64_t email_retry_base_ms = 2000;  // first retry delay; doubles per attempt
 
   std::vector<std::string> cors_allowed_origins;
   std::vector<std::string> trusted_proxies;
@@ -47,6 +48,9 @@ struct Config {
   int referral_apply_window_days = 30;
   int referral_max_uses_per_hour = 10;
   bool referral_strip_plus_tags = false;
+  bool referral_block_cycles = true;
+  bool referral_block_aliases = true;   // same mailbox behind two addresses = self-referral
+  bool referral_flag_same_ip = true;
 
   RateLimit rate_limit_per_ip{30, 60000};
   int login_max_failures = 10;

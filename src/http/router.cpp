@@ -52,10 +52,12 @@ void Router::add(std::string method, std::string pattern, Access access, Lane la
   routes_.push_back(std::move(route));
 }
 
-void Router::alias(const std::string& alias_pattern, const std::string& canonical) {
+void Router::alias(const std::string& alias_pattern, const std::string& canonical,
+                   const std::string& only_method) {
   std::vector<Route> copies;
   for (const auto& route : routes_) {
     if (route.pattern != canonical || route.is_alias) continue;
+    if (!only_method.empty() && route.method != only_method) continue;
     Route copy = route;
     copy.pattern = alias_pattern;
     copy.segments = split_path(alias_pattern);
@@ -84,6 +86,12 @@ RouteMatch Router::match(Request& request) const {
   return result;
 }
 
+Response error_response(const core::ApiError& error) {
+  auto response = Response::error(error.status(), error.code(), error.what());
+  for (const auto& [name, value] : error.headers()) response.set_header(name, value);
+  return response;
+}
+
 Response Router::run(const Route& route, Request& request) const {
   try {
     if (route.access != Access::anyone) {
@@ -94,9 +102,7 @@ Response Router::run(const Route& route, Request& request) const {
     }
     return route.handler(request);
   } catch (const core::ApiError& error) {
-    auto response = Response::error(error.status(), error.code(), error.what());
-    for (const auto& [name, value] : error.headers()) response.set_header(name, value);
-    return response;
+    return error_response(error);
   } catch (const std::exception& error) {
     core::log::event("error", {{"msg", "unhandled error"}, {"route", route.name},
                                {"request_id", request.request_id}, {"detail", error.what()}});

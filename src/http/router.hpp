@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/api_error.hpp"
 #include "http/message.hpp"
 
 namespace http {
@@ -39,7 +40,8 @@ class Router {
  public:
   void add(std::string method, std::string pattern, Access access, Lane lane, Handler handler);
   // Serves every method of `canonical` under `alias_pattern` too (SPEC §7).
-  void alias(const std::string& alias_pattern, const std::string& canonical);
+  void alias(const std::string& alias_pattern, const std::string& canonical,
+             const std::string& only_method = "");
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
 
   RouteMatch match(Request& request) const;  // fills request.path_params
@@ -55,5 +57,8 @@ class Router {
 };
 
 std::vector<std::string> split_path(std::string_view path);
+
+// The SPEC §1 error body for an ApiError, with its headers (e.g. Retry-After).
+Response error_response(const core::ApiError& error);
 
 }  // namespace http

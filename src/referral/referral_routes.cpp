@@ -1,0 +1,82 @@
+#include "referral/referral_routes.hpp"
+
+#include <boost/json.hpp>
+
+#include "core/clock.hpp"
+#include "core/json_body.hpp"
+#include "http/pagination.hpp"
+#include "idempotency/idempotent_route.hpp"
+
+namespace referral {
+
+using boost::json::object;
+using http::Access;
+using http::Lane;
+using http::Request;
+using http::Response;
+
+namespace {
+
+boost::json::value flags_json(const std::string& flags) {
+  if (flags.empty()) return boost::json::array{};
+  return boost::json::parse(flags);
+}
+
+Response generate(ReferralService& service, Request& request) {
+  const auto result = service.generate(request.user().user_id);
+  const boost::json::value referred_by =
+      result.referred_by ? boost::json::value(*result.referred_by) : boost::json::value(nullptr);
+  return Response::json(result.created ? 201 : 200,
+                        object{{"id", result.code.id},
+                               {"referral_code", result.code.code},
+                               {"referred_by", referred_by}});
+}
+
+Response apply(ReferralService& service, Request& request) {
+  const auto body = core::parse_json_object(request.body);
+  const auto result =
+      service.apply(request.user().user_id, core::required_string(body, "referral_code"), request.client_ip);
+  return Response::json(200, object{{"message", "Referral applied successfully"},
+                                    {"referral_code", result.code},
+                                    {"referral_id", result.referral.id},
+                                    {"status", result.referral.status},
+                                    {"flags", flags_json(result.referral.flags)}});
+}
+
+Response flagged(ReferralService& service, Request& request) {
+  const auto page = http::page_request(request);
+  const auto items = service.flagged(page.after, page.limit);
+  boost::json::array list;
+  for (const auto& item : items) {
+    const auto& referral = item.referral;
+    list.push_back(object{{"referral_id", referral.id},
+                          {"referrer_id", referral.referrer_id},
+                          {"referrer_email", item.referrer_email},
+                          {"referee_id", referral.referee_id},
+                          {"referee_email", item.referee_email},
+                          {"status", referral.status},
+                          {"ip", referral.ip},
+                          {"created_at", core::format_timestamp(referral.created_at)},
+                          {"flags", flags_json(referral.flags)}});
+  }
+  auto response = Response::json(200, list);
+  http::link_next_page(response, request, page, http::next_cursor(items, page, [](const auto& item) {
+                         return core::Cursor{item.referral.created_at, item.referral.id};
+                       }));
+  return response;
+}
+
+}  // namespace
+
+void add_routes(http::Router& router, ReferralService& service, idempotency::IdempotencyService& idempotency) {
+  router.add("POST", "/api/referral/generate", Access::user, Lane::db,
+             [&service](Request& request) { return generate(service, request); });
+  router.add("POST", "/api/referral/apply", Access::user, Lane::db,
+             idempotency::idempotent(idempotency, [&service](Request& request) { return apply(service, request); }));
+  router.add("GET", "/api/admin/referrals/flagged", Access::admin, Lane::db,
+             [&service](Request& request) { return flagged(service, request); });
+  router.alias("/api/referrals/generate", "/api/referral/generate");
+  router.alias("/api/referrals/apply", "/api/referral/apply");
+}
+
+}  // namespace referral

@@ -1,0 +1,139 @@
+#include "referral/referral_service.hpp"
+
+#include <boost/json.hpp>
+
+#include "auth/auth_store.hpp"
+#include "core/api_error.hpp"
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "referral/referral_code.hpp"
+
+namespace referral {
+
+using core::ApiError;
+
+namespace {
+
+constexpr int kMaxCycleDepth = 64;
+constexpr int kCodeAttempts = 5;
+constexpr long long kSameIpLookbackMs = 30 * core::kMsPerDay;
+
+ApiError invalid_code() { return ApiError(404, "invalid_code", "Unknown referral code."); }
+
+}  // namespace
+
+GenerateResult ReferralService::generate(const std::string& user_id) {
+  const auto referred_by = [&](soci::session& sql) -> std::optional<std::string> {
+    const auto referral = store::find_referral_of_referee(sql, user_id);
+    if (!referral) return std::nullopt;
+    return referral->referrer_id;
+  };
+  auto existing = database_.read([&](soci::session& sql) -> std::optional<GenerateResult> {
+    auto code = store::find_code_of_user(sql, user_id);
+    if (!code) return std::nullopt;
+    return GenerateResult{*code, false, referred_by(sql)};
+  });
+  if (existing) return *existing;
+  return database_.write([&](soci::session& sql) {
+    for (int attempt = 0; attempt < kCodeAttempts; ++attempt) {
+      store::Code code{core::new_id(), user_id, generate_code(config_.referral_code_prefix), 0, core::now_ms()};
+      if (store::insert_code(sql, code)) return GenerateResult{code, true, referred_by(sql)};
+      // Either a concurrent call made this user's code first, or the random
+      // code collided: the first is answered with that code, the second retried.
+      if (auto mine = store::find_code_of_user(sql, user_id)) return GenerateResult{*mine, false, referred_by(sql)};
+    }
+    throw std::runtime_error("could not find a free referral code");
+  });
+}
+
+void ReferralService::require_code(soci::session& sql, const std::string& raw_code) const {
+  if (!store::find_code(sql, normalize_code(raw_code))) throw invalid_code();
+}
+
+ApplyResult ReferralService::apply(const std::string& referee_id, const std::string& raw_code,
+                                   const std::string& ip) {
+  const auto code = normalize_code(raw_code);
+  if (code.empty()) throw core::validation_error("'referral_code' is required.");
+  try {
+    return database_.write([&](soci::session& sql) { return apply_in(sql, referee_id, code, ip); });
+  } catch (const std::exception& error) {
+    // Lost a race on referrals.referee_id: someone else's apply committed first.
+    if (db::classify(error) != db::Failure::unique_violation) throw;
+    throw ApiError(409, "already_referred", "You have already been referred.");
+  }
+}
+
+ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& referee_id,
+                                      const std::string& code_text, const std::string& ip) {
+  const auto code = store::find_code(sql, code_text);
+  if (!code) throw invalid_code();
+  if (code->user_id == referee_id) throw ApiError(400, "self_referral", "You cannot use your own referral code.");
+  const auto referee = auth::store::find_user_by_id(sql, referee_id);
+  const auto referrer = auth::store::find_user_by_id(sql, code->user_id);
+  if (!referee || !referrer) throw invalid_code();
+  if (!referee->is_verified) throw ApiError(403, "email_not_verified", "Verify your email first.");
+  if (config_.referral_block_aliases && referee->canonical_email == referrer->canonical_email) {
+    throw ApiError(400, "self_referral", "You cannot use your own referral code.");
+  }
+  if (store::find_referral_of_referee(sql, referee_id)) {
+    throw ApiError(409, "already_referred", "You have already been referred.");
+  }
+  if (config_.referral_block_cycles) refuse_cycle(sql, referee_id, referrer->id);
+  const auto now = core::now_ms();
+  const auto window = config_.referral_apply_window_days;
+  if (window > 0 && now - referee->created_at > window * core::kMsPerDay) {
+    throw ApiError(409, "apply_window_closed",
+                   "Referral codes can be applied only within " + std::to_string(window) + " days of signup.");
+  }
+  rewards_.require_signup_config(sql);
+  if (!store::take_code_use(sql, code->id, config_.referral_max_uses_per_code)) {
+    throw ApiError(409, "code_exhausted", "This referral code has been used the maximum number of times.");
+  }
+  store::Referral referral{core::new_id(), referee_id, referrer->id, code->id, "PENDING",
+                           flags_for(sql, *code, ip, now), ip, now};
+  store::insert_referral(sql, referral);
+  store::add_to_stats(sql, referrer->id, {1, 0, 1, 0});
+  rewards_.grant(sql, referral, "SIGNUP", referee_id);
+  referral.status = store::find_referral(sql, referral.id)->status;
+  return {referral, code->code};
+}
+
+void ReferralService::refuse_cycle(soci::session& sql, const std::string& referee_id,
+                                   const std::string& referrer_id) const {
+  // Walk up the referrer's chain: if the referee is an ancestor, this
+  // referral would close a loop (A referred B, so B's code is refused for A).
+  std::string current = referrer_id;
+  for (int depth = 0; depth < kMaxCycleDepth; ++depth) {
+    const auto parent = store::find_referral_of_referee(sql, current);
+    if (!parent) return;
+    if (parent->referrer_id == referee_id) {
+      throw ApiError(400, "referral_cycle", "This code belongs to someone you referred.");
+    }
+    current = parent->referrer_id;
+  }
+}
+
+std::string ReferralService::flags_for(soci::session& sql, const store::Code& code, const std::string& ip,
+                                       long long now) const {
+  boost::json::array flags;
+  if (config_.referral_flag_same_ip && !ip.empty() &&
+      store::referrer_used_ip_since(sql, code.user_id, ip, now - kSameIpLookbackMs)) {
+    flags.push_back({{"rule", "same_ip"}, {"detail", "The referee's IP " + ip + " matches a recent session of the referrer."}});
+  }
+  const auto per_hour = config_.referral_max_uses_per_hour;
+  if (per_hour > 0) {
+    const auto recent = store::code_uses_since(sql, code.id, now - core::kMsPerHour);
+    if (recent >= per_hour) {
+      flags.push_back({{"rule", "burst"},
+                       {"detail", "The code was used " + std::to_string(recent + 1) + " times within an hour (limit " +
+                                      std::to_string(per_hour) + ")."}});
+    }
+  }
+  return flags.empty() ? "" : boost::json::serialize(flags);
+}
+
+std::vector<store::FlaggedReferral> ReferralService::flagged(const std::optional<core::Cursor>& after, int limit) {
+  return database_.read([&](soci::session& sql) { return store::flagged_referrals(sql, after, limit); });
+}
+
+}  // namespace referral

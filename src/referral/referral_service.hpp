@@ -1,0 +1,48 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/config.hpp"
+#include "db/database.hpp"
+#include "referral/referral_store.hpp"
+#include "reward/reward_service.hpp"
+
+namespace referral {
+
+struct GenerateResult {
+  store::Code code;
+  bool created = false;
+  std::optional<std::string> referred_by;  // who referred the caller
+};
+
+struct ApplyResult {
+  store::Referral referral;
+  std::string code;
+};
+
+// Codes and applying them, with the fraud rules of SPEC §3.
+class ReferralService {
+ public:
+  ReferralService(const core::Config& config, db::Database& database, reward::RewardService& rewards)
+      : config_(config), database_(database), rewards_(rewards) {}
+
+  GenerateResult generate(const std::string& user_id);
+  ApplyResult apply(const std::string& referee_id, const std::string& raw_code, const std::string& ip);
+  // For signup with a code: 404 invalid_code unless it exists.
+  void require_code(soci::session& sql, const std::string& raw_code) const;
+  std::vector<store::FlaggedReferral> flagged(const std::optional<core::Cursor>& after, int limit);
+
+ private:
+  ApplyResult apply_in(soci::session& sql, const std::string& referee_id, const std::string& code,
+                       const std::string& ip);
+  void refuse_cycle(soci::session& sql, const std::string& referee_id, const std::string& referrer_id) const;
+  std::string flags_for(soci::session& sql, const store::Code& code, const std::string& ip, long long now) const;
+
+  const core::Config& config_;
+  db::Database& database_;
+  reward::RewardService& rewards_;
+};
+
+}  // namespace referral

@@ -1,0 +1,146 @@
+#include "referral/referral_store.hpp"
+
+#include <soci/soci.h>
+
+#include "db/statements.hpp"
+
+namespace referral::store {
+
+using soci::into;
+using soci::use;
+
+namespace {
+
+std::optional<Code> find_code_where(soci::session& sql, const char* condition, const std::string& value) {
+  Code code;
+  sql << std::string("SELECT id, user_id, code, uses, created_at FROM referral_codes WHERE ") + condition,
+      use(value), into(code.id), into(code.user_id), into(code.code), into(code.uses),
+      into(code.created_at);
+  if (!sql.got_data()) return std::nullopt;
+  return code;
+}
+
+constexpr const char* kReferralColumns =
+    "SELECT r.id, r.referee_id, r.referrer_id, r.code_id, r.status, r.flags, r.ip, r.created_at "
+    "FROM referrals r ";
+
+Referral referral_from(const soci::row& row) {
+  Referral referral;
+  referral.id = row.get<std::string>(0);
+  referral.referee_id = row.get<std::string>(1);
+  referral.referrer_id = row.get<std::string>(2);
+  referral.code_id = row.get<std::string>(3);
+  referral.status = row.get<std::string>(4);
+  referral.flags = row.get_indicator(5) == soci::i_ok ? row.get<std::string>(5) : "";
+  referral.ip = row.get<std::string>(6);
+  referral.created_at = row.get<long long>(7);
+  return referral;
+}
+
+std::optional<Referral> find_referral_where(soci::session& sql, const char* condition,
+                                            const std::string& value) {
+  soci::row row;
+  sql << std::string(kReferralColumns) + condition, use(value), into(row);
+  if (!sql.got_data()) return std::nullopt;
+  return referral_from(row);
+}
+
+}  // namespace
+
+std::optional<Code> find_code_of_user(soci::session& sql, const std::string& user_id) {
+  return find_code_where(sql, "user_id = :value", user_id);
+}
+
+std::optional<Code> find_code(soci::session& sql, const std::string& normalized_code) {
+  return find_code_where(sql, "code = :value", normalized_code);
+}
+
+bool insert_code(soci::session& sql, const Code& code) {
+  return db::affected_rows(sql,
+                           "INSERT INTO referral_codes (id, user_id, code, uses, created_at) "
+                           "VALUES (:id, :user_id, :code, 0, :created_at) ON CONFLICT DO NOTHING",
+                           use(code.id), use(code.user_id), use(code.code), use(code.created_at)) > 0;
+}
+
+bool take_code_use(soci::session& sql, const std::string& code_id, long long cap) {
+  return db::affected_rows(sql,
+                           "UPDATE referral_codes SET uses = uses + 1 "
+                           "WHERE id = :id AND (:cap = 0 OR uses < :cap2)",
+                           use(code_id), use(cap), use(cap)) > 0;
+}
+
+std::optional<Referral> find_referral(soci::session& sql, const std::string& referral_id) {
+  return find_referral_where(sql, "WHERE r.id = :value", referral_id);
+}
+
+std::optional<Referral> find_referral_of_referee(soci::session& sql, const std::string& referee_id) {
+  return find_referral_where(sql, "WHERE r.referee_id = :value", referee_id);
+}
+
+void insert_referral(soci::session& sql, const Referral& referral) {
+  const int flagged = referral.flags.empty() ? 0 : 1;
+  soci::indicator flags_indicator = referral.flags.empty() ? soci::i_null : soci::i_ok;
+  std::string flags = referral.flags;
+  sql << "INSERT INTO referrals (id, referee_id, referrer_id, code_id, status, flags, is_flagged, ip, "
+         "created_at, updated_at) VALUES (:id, :referee_id, :referrer_id, :code_id, :status, :flags, "
+         ":flagged, :ip, :created_at, :updated_at)",
+      use(referral.id), use(referral.referee_id), use(referral.referrer_id), use(referral.code_id),
+      use(referral.status), use(flags, flags_indicator), use(flagged), use(referral.ip),
+      use(referral.created_at), use(referral.created_at);
+}
+
+void lock_referral(soci::session& sql, const std::string& referral_id, long long now) {
+  sql << "UPDATE referrals SET updated_at = :now WHERE id = :id", use(now), use(referral_id);
+}
+
+void set_referral_status(soci::session& sql, const std::string& referral_id, const std::string& status) {
+  sql << "UPDATE referrals SET status = :status WHERE id = :id", use(status), use(referral_id);
+}
+
+bool referrer_used_ip_since(soci::session& sql, const std::string& referrer_id, const std::string& ip,
+                            long long since) {
+  int found = 0;
+  sql << "SELECT 1 FROM sessions WHERE user_id = :user_id AND ip = :ip AND created_at >= :since LIMIT 1",
+      use(referrer_id), use(ip), use(since), into(found);
+  return sql.got_data();
+}
+
+long long code_uses_since(soci::session& sql, const std::string& code_id, long long since) {
+  long long count = 0;
+  sql << "SELECT COUNT(*) FROM referrals WHERE code_id = :code_id AND created_at >= :since",
+      use(code_id), use(since), into(count);
+  return count;
+}
+
+void add_to_stats(soci::session& sql, const std::string& referrer_id, const StatsDelta& delta) {
+  sql << "INSERT INTO referrer_stats (user_id, total, successful, pending, rejected) "
+         "VALUES (:user_id, :total, :successful, :pending, :rejected) "
+         "ON CONFLICT (user_id) DO UPDATE SET total = referrer_stats.total + excluded.total, "
+         "successful = referrer_stats.successful + excluded.successful, "
+         "pending = referrer_stats.pending + excluded.pending, "
+         "rejected = referrer_stats.rejected + excluded.rejected",
+      use(referrer_id), use(delta.total), use(delta.successful), use(delta.pending), use(delta.rejected);
+}
+
+std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,
+                                               int limit) {
+  const long long after_time = after ? after->created_at : 0;
+  const std::string after_id = after ? after->id : "";
+  const int has_cursor = after ? 1 : 0;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT r.id, r.referee_id, r.referrer_id, r.code_id, r.status, r.flags, r.ip, "
+                      "r.created_at, referrer.email, referee.email FROM referrals r "
+                      "JOIN users referrer ON referrer.id = r.referrer_id "
+                      "JOIN users referee ON referee.id = r.referee_id WHERE r.is_flagged = 1 "
+                      "AND (:has_cursor = 0 OR r.created_at < :after_time OR "
+                      "(r.created_at = :after_time2 AND r.id < :after_id)) "
+                      "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit",
+       use(has_cursor), use(after_time), use(after_time), use(after_id), use(limit));
+  std::vector<FlaggedReferral> out;
+  for (const auto& row : rows) {
+    out.push_back({referral_from(row), row.get<std::string>(8), row.get<std::string>(9)});
+  }
+  return out;
+}
+
+}  // namespace referral::store

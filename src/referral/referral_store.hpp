@@ -1,0 +1,66 @@
+#pragma once
+#include <soci/session.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cursor.hpp"
+
+// SQL for referral codes, referrals and the per-referrer counters.
+namespace referral::store {
+
+struct Code {
+  std::string id;
+  std::string user_id;
+  std::string code;
+  long long uses = 0;
+  long long created_at = 0;
+};
+
+std::optional<Code> find_code_of_user(soci::session& sql, const std::string& user_id);
+std::optional<Code> find_code(soci::session& sql, const std::string& normalized_code);
+// False when the user already has a code or the code is taken (unique keys).
+bool insert_code(soci::session& sql, const Code& code);
+// Counts one use unless the cap (0 = none) is reached; false when exhausted.
+bool take_code_use(soci::session& sql, const std::string& code_id, long long cap);
+
+struct Referral {
+  std::string id;
+  std::string referee_id;
+  std::string referrer_id;
+  std::string code_id;
+  std::string status;
+  std::string flags;  // JSON array, "" when none
+  std::string ip;
+  long long created_at = 0;
+};
+
+std::optional<Referral> find_referral(soci::session& sql, const std::string& referral_id);
+std::optional<Referral> find_referral_of_referee(soci::session& sql, const std::string& referee_id);
+void insert_referral(soci::session& sql, const Referral& referral);
+// Takes the row lock that serialises status changes of one referral.
+void lock_referral(soci::session& sql, const std::string& referral_id, long long now);
+void set_referral_status(soci::session& sql, const std::string& referral_id, const std::string& status);
+
+bool referrer_used_ip_since(soci::session& sql, const std::string& referrer_id, const std::string& ip,
+                            long long since);
+long long code_uses_since(soci::session& sql, const std::string& code_id, long long since);
+
+struct StatsDelta {
+  long long total = 0;
+  long long successful = 0;
+  long long pending = 0;
+  long long rejected = 0;
+};
+void add_to_stats(soci::session& sql, const std::string& referrer_id, const StatsDelta& delta);
+
+struct FlaggedReferral {
+  Referral referral;
+  std::string referrer_email;
+  std::string referee_email;
+};
+std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,
+                                               int limit);
+
+}  // namespace referral::store

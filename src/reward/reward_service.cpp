@@ -1,0 +1,231 @@
+#include "reward/reward_service.hpp"
+
+#include <boost/json.hpp>
+
+#include "auth/auth_store.hpp"
+#include "core/api_error.hpp"
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "reward/reward_json.hpp"
+
+namespace reward {
+
+using core::ApiError;
+
+namespace {
+
+constexpr const char* kPending = "PENDING";
+constexpr const char* kCredited = "CREDITED";
+constexpr const char* kRevoked = "REVOKED";
+
+void require_one_of(const std::string& field, const std::string& value,
+                    std::initializer_list<const char*> allowed) {
+  std::string names;
+  for (const char* name : allowed) {
+    if (value == name) return;
+    names += names.empty() ? name : std::string(", ") + name;
+  }
+  throw core::validation_error("'" + field + "' must be one of " + names + ".");
+}
+
+referral::store::StatsDelta bucket(const std::string& status, long long amount) {
+  referral::store::StatsDelta delta;
+  if (status == "SUCCESS") delta.successful = amount;
+  else if (status == "REJECTED") delta.rejected = amount;
+  else delta.pending = amount;
+  return delta;
+}
+
+std::string status_from(const std::vector<store::Reward>& rewards, const std::string& current) {
+  if (rewards.empty()) return current;
+  bool all_revoked = true;
+  for (const auto& reward : rewards) {
+    if (reward.status == kCredited) return "SUCCESS";
+    all_revoked = all_revoked && reward.status == kRevoked;
+  }
+  return all_revoked ? "REJECTED" : "PENDING";
+}
+
+store::Reward new_reward(const referral::store::Referral& referral, const store::Config& config,
+                         long long now) {
+  store::Reward reward;
+  reward.id = core::new_id();
+  reward.referral_id = referral.id;
+  reward.user_id = config.beneficiary == "REFEREE" ? referral.referee_id : referral.referrer_id;
+  reward.beneficiary = config.beneficiary;
+  reward.reward_type = config.reward_type;
+  reward.reward_value = config.reward_value;
+  reward.reward_unit = config.reward_unit;
+  reward.status = kPending;
+  reward.created_at = now;
+  return reward;
+}
+
+std::optional<std::string> actor(const std::string& actor_id) {
+  if (actor_id.empty()) return std::nullopt;
+  return actor_id;
+}
+
+}  // namespace
+
+void settle_referral(soci::session& sql, const std::string& referral_id) {
+  const auto referral = referral::store::find_referral(sql, referral_id);
+  if (!referral) return;
+  const auto status = status_from(store::rewards_of_referral(sql, referral_id), referral->status);
+  if (status == referral->status) return;
+  referral::store::set_referral_status(sql, referral_id, status);
+  auto delta = bucket(status, 1);
+  const auto removed = bucket(referral->status, -1);
+  delta.successful += removed.successful;
+  delta.pending += removed.pending;
+  delta.rejected += removed.rejected;
+  referral::store::add_to_stats(sql, referral->referrer_id, delta);
+}
+
+store::Config RewardService::create_config(const ConfigRequest& request, const std::string& admin_id) {
+  require_one_of("reward_type", request.reward_type, {"SIGNUP", "FIRST_ORDER"});
+  require_one_of("reward_unit", request.reward_unit, {"POINTS", "CASH"});
+  require_one_of("beneficiary", request.beneficiary, {"REFERRER", "REFEREE"});
+  store::Config config{core::new_id(), request.reward_type, request.reward_value, request.reward_unit,
+                       request.beneficiary, request.auto_credit, true, core::now_ms()};
+  for (int attempt = 1;; ++attempt) {
+    try {
+      database_.write([&](soci::session& sql) {
+        store::deactivate_active_config(sql, config.reward_type, config.beneficiary, config.created_at);
+        store::insert_config(sql, config, admin_id);
+      });
+      return config;
+    } catch (const std::exception& error) {
+      // Two admins at once: the partial unique index lets one win; the other
+      // retries and supersedes it, as if it had come second.
+      if (db::classify(error) != db::Failure::unique_violation || attempt >= 3) throw;
+    }
+  }
+}
+
+std::vector<store::Config> RewardService::configs() {
+  return database_.read([](soci::session& sql) { return store::list_configs(sql); });
+}
+
+store::Config RewardService::deactivate_config(const std::string& config_id) {
+  return database_.write([&](soci::session& sql) {
+    store::deactivate_config(sql, config_id, core::now_ms());
+    auto config = store::find_config(sql, config_id);
+    if (!config) throw ApiError(404, "config_not_found", "No such reward config.");
+    return *config;
+  });
+}
+
+void RewardService::require_signup_config(soci::session& sql) {
+  if (store::active_configs(sql, "SIGNUP").empty()) {
+    throw ApiError(409, "reward_config_missing", "No active SIGNUP reward config; ask an admin to create one.");
+  }
+}
+
+std::vector<store::Reward> RewardService::grant(soci::session& sql, const referral::store::Referral& referral,
+                                                const std::string& reward_type, const std::string& actor_id) {
+  const auto now = core::now_ms();
+  const bool flagged = !referral.flags.empty();
+  std::vector<store::Reward> granted;
+  for (const auto& config : store::active_configs(sql, reward_type)) {
+    auto reward = new_reward(referral, config, now);
+    if (!store::insert_reward(sql, reward, config.id)) continue;  // granted before
+    store::append_event(sql, reward.id, {std::nullopt, kPending, actor(actor_id), reward_type + " reward created", now});
+    if (config.auto_credit && !flagged) {
+      store::move_status(sql, reward.id, kPending, kCredited, now);
+      store::append_event(sql, reward.id, {kPending, kCredited, std::nullopt, "auto credit", now});
+      reward.status = kCredited;
+      reward.credited_at = now;
+    }
+    granted.push_back(std::move(reward));
+  }
+  settle_referral(sql, referral.id);
+  return granted;
+}
+
+store::Reward RewardService::move(const std::string& reward_id, const std::string& to,
+                                  const std::string& actor_id, const std::string& reason) {
+  return database_.write([&](soci::session& sql) {
+    const auto seen = store::find_reward(sql, reward_id);
+    if (!seen) throw ApiError(404, "reward_not_found", "No such reward.");
+    const auto now = core::now_ms();
+    referral::store::lock_referral(sql, seen->referral_id, now);
+    auto reward = *store::find_reward(sql, reward_id);  // fresh, now that we hold the lock
+    if (to == kCredited && reward.status != kPending) {
+      throw ApiError(409, "reward_not_pending", "Only a PENDING reward can be credited.");
+    }
+    if (to == kRevoked && reward.status == kRevoked) {
+      throw ApiError(409, "reward_already_revoked", "The reward is already revoked.");
+    }
+    store::move_status(sql, reward_id, reward.status, to, now);
+    store::append_event(sql, reward_id, {reward.status, to, actor(actor_id), reason, now});
+    settle_referral(sql, reward.referral_id);
+    return *store::find_reward(sql, reward_id);
+  });
+}
+
+store::Reward RewardService::credit(const std::string& reward_id, const std::string& actor_id) {
+  return move(reward_id, kCredited, actor_id, "credited by admin");
+}
+
+store::Reward RewardService::revoke(const std::string& reward_id, const std::string& actor_id,
+                                    const std::string& reason) {
+  return move(reward_id, kRevoked, actor_id, reason);
+}
+
+std::vector<store::Event> RewardService::history(const std::string& reward_id) {
+  return database_.read([&](soci::session& sql) {
+    if (!store::find_reward(sql, reward_id)) throw ApiError(404, "reward_not_found", "No such reward.");
+    return store::history(sql, reward_id);
+  });
+}
+
+std::vector<store::Reward> RewardService::list(const store::RewardFilter& filter) {
+  if (filter.status) require_one_of("status", *filter.status, {kPending, kCredited, kRevoked});
+  return database_.read([&](soci::session& sql) { return store::list_rewards(sql, filter); });
+}
+
+boost::json::object RewardService::balance(const std::string& user_id) {
+  const auto sums = database_.read([&](soci::session& sql) { return store::balance(sql, user_id); });
+  boost::json::object out;
+  for (const char* unit : {"POINTS", "CASH"}) {
+    const auto found = sums.find(unit);
+    const auto sum_of = [&](const char* status) -> long long {
+      if (found == sums.end()) return 0;
+      const auto it = found->second.find(status);
+      return it == found->second.end() ? 0 : it->second;
+    };
+    out[unit] = {{"pending", sum_of(kPending)}, {"credited", sum_of(kCredited)}};
+  }
+  return out;
+}
+
+EventOutcome RewardService::record_event(const EventRequest& request, const std::string& actor_id) {
+  require_one_of("type", request.type, {"FIRST_ORDER"});
+  if (request.external_id.empty() || request.external_id.size() > 255) {
+    throw core::validation_error("'external_id' must be 1 to 255 characters long.");
+  }
+  if (!request.user_id && !request.email) throw core::validation_error("'user_id' or 'email' is required.");
+  return database_.write([&](soci::session& sql) -> EventOutcome {
+    const auto user = request.user_id ? auth::store::find_user_by_id(sql, *request.user_id)
+                                      : auth::store::find_user_by_email(sql, *request.email);
+    if (!user) throw ApiError(404, "user_not_found", "No such user.");
+    const auto event_id = core::new_id();
+    if (!store::claim_event(sql, event_id, request.type, request.external_id, user->id, core::now_ms())) {
+      return {false, store::find_event(sql, request.type, request.external_id)->result};
+    }
+    const auto referral = referral::store::find_referral_of_referee(sql, user->id);
+    boost::json::array rewards;
+    if (referral) {
+      for (const auto& reward : grant(sql, *referral, request.type, actor_id)) rewards.push_back(reward_json(reward));
+    }
+    const auto result = boost::json::serialize(boost::json::object{
+        {"event_id", event_id}, {"type", request.type}, {"external_id", request.external_id},
+        {"user_id", user->id}, {"referral_id", referral ? boost::json::value(referral->id) : nullptr},
+        {"rewards", std::move(rewards)}});
+    store::store_event_result(sql, event_id, result);
+    return {true, result};
+  });
+}
+
+}  // namespace reward

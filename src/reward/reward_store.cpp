@@ -1,0 +1,207 @@
+#include "reward/reward_store.hpp"
+
+#include <soci/soci.h>
+
+#include "core/random.hpp"
+#include "db/statements.hpp"
+
+namespace reward::store {
+
+using soci::into;
+using soci::use;
+
+namespace {
+
+constexpr const char* kConfigColumns =
+    "SELECT id, reward_type, reward_value, reward_unit, beneficiary, auto_credit, is_active, created_at "
+    "FROM reward_configs ";
+
+constexpr const char* kRewardColumns =
+    "SELECT id, referral_id, user_id, beneficiary, reward_type, reward_value, reward_unit, status, "
+    "created_at, credited_at, revoked_at FROM rewards ";
+
+Config config_from(const soci::row& row) {
+  return {row.get<std::string>(0), row.get<std::string>(1), row.get<long long>(2),
+          row.get<std::string>(3), row.get<std::string>(4), row.get<int>(5) != 0,
+          row.get<int>(6) != 0,    row.get<long long>(7)};
+}
+
+std::optional<long long> optional_time(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) != soci::i_ok) return std::nullopt;
+  return row.get<long long>(column);
+}
+
+Reward reward_from(const soci::row& row) {
+  return {row.get<std::string>(0), row.get<std::string>(1), row.get<std::string>(2),
+          row.get<std::string>(3), row.get<std::string>(4), row.get<long long>(5),
+          row.get<std::string>(6), row.get<std::string>(7), row.get<long long>(8),
+          optional_time(row, 9),   optional_time(row, 10)};
+}
+
+template <class T, class Convert, class... Bindings>
+std::vector<T> select_all(soci::session& sql, const std::string& query, Convert convert,
+                          Bindings&&... bindings) {
+  soci::rowset<soci::row> rows = ((sql.prepare << query), ..., std::forward<Bindings>(bindings));
+  std::vector<T> out;
+  for (const auto& row : rows) out.push_back(convert(row));
+  return out;
+}
+
+}  // namespace
+
+void deactivate_active_config(soci::session& sql, const std::string& reward_type,
+                              const std::string& beneficiary, long long now) {
+  sql << "UPDATE reward_configs SET is_active = 0, deactivated_at = :now "
+         "WHERE reward_type = :type AND beneficiary = :beneficiary AND is_active = 1",
+      use(now), use(reward_type), use(beneficiary);
+}
+
+void insert_config(soci::session& sql, const Config& config, const std::string& created_by) {
+  const int auto_credit = config.auto_credit ? 1 : 0;
+  sql << "INSERT INTO reward_configs (id, reward_type, reward_value, reward_unit, beneficiary, "
+         "auto_credit, is_active, created_by, created_at) VALUES (:id, :type, :value, :unit, "
+         ":beneficiary, :auto_credit, 1, :created_by, :created_at)",
+      use(config.id), use(config.reward_type), use(config.reward_value), use(config.reward_unit),
+      use(config.beneficiary), use(auto_credit), use(created_by), use(config.created_at);
+}
+
+std::vector<Config> list_configs(soci::session& sql) {
+  return select_all<Config>(sql, std::string(kConfigColumns) + "ORDER BY created_at DESC, id DESC",
+                            config_from);
+}
+
+std::optional<Config> find_config(soci::session& sql, const std::string& id) {
+  auto found = select_all<Config>(sql, std::string(kConfigColumns) + "WHERE id = :id", config_from, use(id));
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+void deactivate_config(soci::session& sql, const std::string& id, long long now) {
+  sql << "UPDATE reward_configs SET is_active = 0, deactivated_at = :now WHERE id = :id AND is_active = 1",
+      use(now), use(id);
+}
+
+std::vector<Config> active_configs(soci::session& sql, const std::string& reward_type) {
+  return select_all<Config>(sql,
+                            std::string(kConfigColumns) +
+                                "WHERE reward_type = :type AND is_active = 1 ORDER BY beneficiary",
+                            config_from, use(reward_type));
+}
+
+bool insert_reward(soci::session& sql, const Reward& reward, const std::string& config_id) {
+  return db::affected_rows(
+             sql,
+             "INSERT INTO rewards (id, referral_id, user_id, beneficiary, reward_type, reward_value, "
+             "reward_unit, status, config_id, created_at) VALUES (:id, :referral_id, :user_id, "
+             ":beneficiary, :type, :value, :unit, :status, :config_id, :created_at) "
+             "ON CONFLICT (referral_id, user_id, reward_type) DO NOTHING",
+             use(reward.id), use(reward.referral_id), use(reward.user_id), use(reward.beneficiary),
+             use(reward.reward_type), use(reward.reward_value), use(reward.reward_unit),
+             use(reward.status), use(config_id), use(reward.created_at)) > 0;
+}
+
+std::optional<Reward> find_reward(soci::session& sql, const std::string& reward_id) {
+  auto found = select_all<Reward>(sql, std::string(kRewardColumns) + "WHERE id = :id", reward_from,
+                                  use(reward_id));
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+std::vector<Reward> rewards_of_referral(soci::session& sql, const std::string& referral_id) {
+  return select_all<Reward>(sql, std::string(kRewardColumns) + "WHERE referral_id = :id ORDER BY created_at, id",
+                            reward_from, use(referral_id));
+}
+
+bool move_status(soci::session& sql, const std::string& reward_id, const std::string& from,
+                 const std::string& to, long long now) {
+  const char* stamp = to == "CREDITED" ? "credited_at" : "revoked_at";
+  return db::affected_rows(sql,
+                           std::string("UPDATE rewards SET status = :to, ") + stamp +
+                               " = :now WHERE id = :id AND status = :from",
+                           use(to), use(now), use(reward_id), use(from)) > 0;
+}
+
+void append_event(soci::session& sql, const std::string& reward_id, const Event& event) {
+  const std::string id = core::new_id();
+  soci::indicator from_indicator = event.from ? soci::i_ok : soci::i_null;
+  soci::indicator actor_indicator = event.actor_id ? soci::i_ok : soci::i_null;
+  std::string from = event.from.value_or("");
+  std::string actor = event.actor_id.value_or("");
+  sql << "INSERT INTO reward_events (id, reward_id, from_status, to_status, actor_id, reason, at) "
+         "VALUES (:id, :reward_id, :from_status, :to_status, :actor_id, :reason, :at)",
+      use(id), use(reward_id), use(from, from_indicator), use(event.to), use(actor, actor_indicator),
+      use(event.reason), use(event.at);
+}
+
+std::vector<Event> history(soci::session& sql, const std::string& reward_id) {
+  return select_all<Event>(
+      sql,
+      "SELECT from_status, to_status, actor_id, reason, at FROM reward_events "
+      "WHERE reward_id = :id ORDER BY at, id",
+      [](const soci::row& row) {
+        Event event;
+        if (row.get_indicator(0) == soci::i_ok) event.from = row.get<std::string>(0);
+        event.to = row.get<std::string>(1);
+        if (row.get_indicator(2) == soci::i_ok) event.actor_id = row.get<std::string>(2);
+        event.reason = row.get<std::string>(3);
+        event.at = row.get<long long>(4);
+        return event;
+      },
+      use(reward_id));
+}
+
+std::vector<Reward> list_rewards(soci::session& sql, const RewardFilter& filter) {
+  const int by_user = filter.user_id ? 1 : 0;
+  const int by_status = filter.status ? 1 : 0;
+  const int has_cursor = filter.after ? 1 : 0;
+  const std::string user_id = filter.user_id.value_or("");
+  const std::string status = filter.status.value_or("");
+  const long long after_time = filter.after ? filter.after->created_at : 0;
+  const std::string after_id = filter.after ? filter.after->id : "";
+  return select_all<Reward>(
+      sql,
+      std::string(kRewardColumns) +
+          "WHERE (:by_user = 0 OR user_id = :user_id) AND (:by_status = 0 OR status = :status) "
+          "AND (:has_cursor = 0 OR created_at < :after_time OR (created_at = :after_time2 AND id < :after_id)) "
+          "ORDER BY created_at DESC, id DESC LIMIT :limit",
+      reward_from, use(by_user), use(user_id), use(by_status), use(status), use(has_cursor),
+      use(after_time), use(after_time), use(after_id), use(filter.limit));
+}
+
+std::map<std::string, std::map<std::string, long long>> balance(soci::session& sql,
+                                                                const std::string& user_id) {
+  std::string unit, status;
+  long long sum = 0;
+  soci::statement statement =
+      (sql.prepare << "SELECT reward_unit, status, CAST(SUM(reward_value) AS BIGINT) FROM rewards "
+                      "WHERE user_id = :user_id GROUP BY reward_unit, status",
+       use(user_id), into(unit), into(status), into(sum));
+  statement.execute();
+  std::map<std::string, std::map<std::string, long long>> out;
+  while (statement.fetch()) out[unit][status] = sum;
+  return out;
+}
+
+bool claim_event(soci::session& sql, const std::string& id, const std::string& type,
+                 const std::string& external_id, const std::string& user_id, long long now) {
+  return db::affected_rows(sql,
+                           "INSERT INTO events (id, type, external_id, user_id, result, created_at) "
+                           "VALUES (:id, :type, :external_id, :user_id, '', :now) "
+                           "ON CONFLICT (type, external_id) DO NOTHING",
+                           use(id), use(type), use(external_id), use(user_id), use(now)) > 0;
+}
+
+std::optional<StoredEvent> find_event(soci::session& sql, const std::string& type,
+                                      const std::string& external_id) {
+  StoredEvent event;
+  sql << "SELECT id, result FROM events WHERE type = :type AND external_id = :external_id",
+      use(type), use(external_id), into(event.id), into(event.result);
+  if (!sql.got_data()) return std::nullopt;
+  return event;
+}
+
+void store_event_result(soci::session& sql, const std::string& id, const std::string& result) {
+  sql << "UPDATE events SET result = :result WHERE id = :id", use(result), use(id);
+}
+
+}  // namespace reward::store
