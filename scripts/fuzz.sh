@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs libFuzzer targets from a fuzz build for a bounded time each.
+# Usage: scripts/fuzz.sh BUILD_DIR SECONDS [TARGET...]   (default: every *_fuzz)
+# New inputs that grow coverage go to a scratch dir, not into the repo's
+# corpora; a crash leaves its reproducer in the current directory and fails.
+set -euo pipefail
+build=$1
+seconds=$2
+shift 2
+repo=$(cd "$(dirname "$0")/.." && pwd)
+targets=("$@")
+if [[ ${#targets[@]} -eq 0 ]]; then
+  for binary in "$build"/*_fuzz; do targets+=("$(basename "$binary" _fuzz)"); done
+fi
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+for target in "${targets[@]}"; do
+  mkdir -p "$scratch/$target"
+  echo "fuzz: $target for ${seconds}s"
+  "$build/${target}_fuzz" -max_total_time="$seconds" -max_len=8192 -print_final_stats=0 \
+    "$scratch/$target" "$repo/fuzz/corpus/$target" 2>&1 | grep -E '^(Done|INFO: seed)|ERROR|SUMMARY' || true
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "fuzz: $target found a crash"; exit 1; }
+done
