@@ -17,7 +17,13 @@ trap 'rm -rf "$scratch"' EXIT
 for target in "${targets[@]}"; do
   mkdir -p "$scratch/$target"
   echo "fuzz: $target for ${seconds}s"
-  "$build/${target}_fuzz" -max_total_time="$seconds" -max_len=8192 -print_final_stats=0 \
-    "$scratch/$target" "$repo/fuzz/corpus/$target" 2>&1 | grep -E '^(Done|INFO: seed)|ERROR|SUMMARY' || true
-  [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "fuzz: $target found a crash"; exit 1; }
+  status=0
+  "$build/${target}_fuzz" -max_total_time="$seconds" -max_len=8192 \
+    "$scratch/$target" "$repo/fuzz/corpus/$target" > "$scratch/$target.log" 2>&1 || status=$?
+  grep -E '^Done|ERROR|SUMMARY' "$scratch/$target.log" || true
+  if [[ $status -ne 0 ]]; then
+    tail -40 "$scratch/$target.log"
+    echo "fuzz: $target failed (exit $status)"
+    exit 1
+  fi
 done
