@@ -53,6 +53,9 @@ std::string read_password_line() {
 int main(int argc, char** argv) {
   CLI::App cli{"referrald: referral & reward API server"};
   cli.set_version_flag("--version", std::string("referrald ") + REFERRALD_VERSION);
+  // Subcommands inherit this, so `referrald serve --port 9000` works as well
+  // as `referrald --port 9000 serve`.
+  cli.fallthrough();
   Flags flags;
   cli.add_option("--env-file", flags.env_file, "Read settings from this .env file (default ./.env)")
       ->each([&](const std::string&) { flags.env_file_given = true; });

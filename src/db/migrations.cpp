@@ -1,6 +1,7 @@
 #include "db/migrations.hpp"
 
 #include <algorithm>
+#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
 #include "core/clock.hpp"
@@ -28,6 +29,15 @@ std::vector<Migration> embedded_migrations() {
   return out;
 }
 
+// Two PostgreSQL servers racing on CREATE TABLE IF NOT EXISTS: the loser
+// fails with a unique violation on the catalog or with duplicate_table
+// (42P07), depending on where it waited; either way the table exists by then.
+bool lost_create_race(const std::exception& error) {
+  if (classify(error) == Failure::unique_violation) return true;
+  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
+  return pg != nullptr && pg->sqlstate() == "42P07";
+}
+
 void create_ledger_table(Database& database) {
   for (int attempt = 0;; ++attempt) {
     try {
@@ -37,9 +47,7 @@ void create_ledger_table(Database& database) {
       });
       return;
     } catch (const std::exception& error) {
-      // Two PostgreSQL servers racing on CREATE TABLE IF NOT EXISTS: one loses
-      // with a unique violation on the catalog; the table exists by then.
-      if (classify(error) != Failure::unique_violation || attempt > 2) throw;
+      if (!lost_create_race(error) || attempt > 2) throw;
     }
   }
 }

@@ -78,10 +78,26 @@ int status_for_read_error(const beast::error_code& ec) {
   return 400;
 }
 
+// Beast knows a fixed set of verbs; any other method shares one metrics label
+// so a client cannot mint new series by inventing methods.
+std::string method_label(const BeastRequest& request) {
+  if (request.method() == bhttp::verb::unknown) return "OTHER";
+  return std::string(request.method_string());
+}
+
 Response read_error_response(int status) {
   if (status == 413) return Response::error(413, "payload_too_large", "The request body is too large.");
   if (status == 431) return Response::error(431, "headers_too_large", "The request headers are too large.");
   return Response::error(400, "bad_request", "The request is not valid HTTP.");
+}
+
+// The answer to a request that could not be parsed: no route and no access
+// log line, but the same headers as every other answer.
+Response unparsed_response(Response response, const MiddlewareConfig& config) {
+  Request request;
+  request.request_id = request_id_for({});
+  finish_response(response, request, config);
+  return response;
 }
 
 // Runs `work` on `pool` and resumes the awaiting coroutine on its own
@@ -194,7 +210,8 @@ class Server {
         break;
       }
       if (read_ec) {
-        co_await write(stream, read_error_response(status_for_read_error(read_ec)), false);
+        co_await write(stream, unparsed_response(read_error_response(status_for_read_error(read_ec)),
+                                                 options_.middleware), false);
         break;
       }
       ++in_flight_;
@@ -209,9 +226,13 @@ class Server {
                                const std::string& peer) {
     const auto started = std::chrono::steady_clock::now();
     const bool keep_alive = beast_request.keep_alive() && !draining_;
+    const auto metric_method = method_label(beast_request);
     auto request = to_request(beast_request, peer);
     if (!request) {
-      co_await write(stream, Response::error(400, "bad_request", "The request target is not valid."), false);
+      co_await write(stream,
+                     unparsed_response(Response::error(400, "bad_request", "The request target is not valid."),
+                                       options_.middleware),
+                     false);
       co_return false;
     }
     request->request_id = request_id_for(request->header("X-Request-Id"));
@@ -221,7 +242,7 @@ class Server {
     Response response = co_await dispatch(*request, route_name);
     finish_response(response, *request, options_.middleware);
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    metrics().observe_request(route_name, request->method, response.status,
+    metrics().observe_request(route_name, metric_method, response.status,
                               std::chrono::duration<double>(elapsed).count());
     log_access(*request, route_name, response.status, elapsed);
     co_return co_await write(stream, std::move(response), keep_alive) && keep_alive;
