@@ -1,0 +1,71 @@
+# referrald: the two entry points are `make run` and `make test`.
+#
+#   make setup   install the Debian packages for building and testing
+#   make build   build build/release (RelWithDebInfo)
+#   make run     build, then serve on 127.0.0.1:8000 (SQLite, console mail)
+#   make test    release + sanitizer builds, then every CTest test
+#   make clean   remove build/
+#
+# Builds stay at two parallel jobs: the machine has two cores and one Beast
+# translation unit alone needs over a gigabyte to compile.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+JOBS ?= 2
+CMAKE ?= cmake
+GENERATOR := -G Ninja
+RELEASE_DIR := build/release
+ASAN_DIR := build/asan
+
+# The release build's CTest also runs the sanitizer build's tests, so one
+# `ctest` in build/release covers both binaries.
+ASAN_BINARY := $(CURDIR)/$(ASAN_DIR)/referrald
+ASAN_UNIT := $(CURDIR)/$(ASAN_DIR)/tests/unit_tests
+TEST_FLAGS := -DREFERRALD_ASAN_BINARY=$(ASAN_BINARY) -DREFERRALD_ASAN_UNIT=$(ASAN_UNIT)
+
+# Extra builds `make test` needs before CTest runs. The fuzz build (clang,
+# -DREFERRALD_FUZZ=ON in build/fuzz) goes here once it exists: add a
+# `build-fuzz` target below and append it to this list.
+TEST_BUILDS := build-asan
+
+# Each recipe line runs in its own bash, so $SECONDS is that step's duration.
+done = echo "make: $(1) took $${SECONDS}s"
+
+.PHONY: setup setup-build setup-test build build-release build-asan run test ctest clean
+
+setup: setup-test
+
+setup-build:
+	scripts/setup.sh build; $(call done,setup (build packages))
+
+setup-test:
+	scripts/setup.sh test; $(call done,setup (test packages))
+
+build: setup-build build-release
+
+build-release:
+	$(CMAKE) -S . -B $(RELEASE_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(RELEASE_FLAGS) >/dev/null
+	$(CMAKE) --build $(RELEASE_DIR) -j $(JOBS); $(call done,build $(RELEASE_DIR))
+
+build-asan:
+	$(CMAKE) -S . -B $(ASAN_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREFERRALD_SANITIZE=ON >/dev/null
+	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS); $(call done,build $(ASAN_DIR))
+
+run: setup-build build-release
+	exec ./$(RELEASE_DIR)/referrald serve
+
+# Sequential on purpose: the builds share two cores, and the release
+# configure must see the sanitizer paths.
+test: setup-test
+	$(MAKE) --no-print-directory $(TEST_BUILDS)
+	$(MAKE) --no-print-directory build-release RELEASE_FLAGS="$(TEST_FLAGS)"
+	$(MAKE) --no-print-directory ctest
+
+# Nothing may print after CTest: its summary line closes the run.
+ctest:
+	ctest --test-dir $(RELEASE_DIR) --output-on-failure $(CTEST_ARGS)
+
+clean:
+	rm -rf build
