@@ -22,7 +22,7 @@ CREATE TABLE referrals (
 );
 CREATE INDEX referrals_by_referrer ON referrals (referrer_id, created_at, id);
 CREATE INDEX referrals_by_code ON referrals (code_id, created_at);
-CREATE INDEX referrals_flagged ON referrals (is_flagged, created_at) WHERE is_flagged = 1;
+CREATE INDEX referrals_flagged ON referrals (created_at, id) WHERE is_flagged = 1;
 
 CREATE TABLE reward_configs (
   id TEXT PRIMARY KEY,
@@ -57,6 +57,7 @@ CREATE TABLE rewards (
 );
 CREATE INDEX rewards_by_user ON rewards (user_id, created_at, id);
 CREATE INDEX rewards_by_status ON rewards (status, created_at, id);
+CREATE INDEX rewards_by_time ON rewards (created_at, id);
 
 -- Append-only history of every status move.
 CREATE TABLE reward_events (

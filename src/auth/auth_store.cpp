@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include "db/statement_cache.hpp"
 #include "db/statements.hpp"
 
 namespace auth::store {
@@ -33,6 +34,34 @@ std::optional<User> find_user_where(soci::session& sql, const std::string& condi
   return user;
 }
 
+// Every authenticated request runs these two: prepared once per session.
+struct SessionLookup {
+  explicit SessionLookup(soci::session& sql)
+      : statement((sql.prepare << "SELECT s.user_id, s.expires_at, s.last_seen_at, u.is_admin FROM sessions s "
+                                  "JOIN users u ON u.id = s.user_id WHERE s.id = :id",
+                   use(id), into(check.user_id), into(check.expires_at), into(check.last_seen_at),
+                   into(admin))) {}
+  std::string id;
+  SessionCheck check;
+  int admin = 0;
+  soci::statement statement;
+};
+
+struct UserById {
+  explicit UserById(soci::session& sql)
+      : statement((sql.prepare << std::string(kUserColumns) + "WHERE id = :id", use(id), into(user.id),
+                   into(user.name), into(user.email), into(user.canonical_email), into(user.password_hash),
+                   into(verified), into(admin), into(user.created_at), into(user.failed_logins),
+                   into(user.locked_until), into(referral_code, referral_indicator))) {}
+  std::string id;
+  User user;
+  int verified = 0;
+  int admin = 0;
+  std::string referral_code;
+  soci::indicator referral_indicator = soci::i_null;
+  soci::statement statement;
+};
+
 }  // namespace
 
 std::optional<User> find_user_by_email(soci::session& sql, const std::string& email) {
@@ -40,7 +69,15 @@ std::optional<User> find_user_by_email(soci::session& sql, const std::string& em
 }
 
 std::optional<User> find_user_by_id(soci::session& sql, const std::string& id) {
-  return find_user_where(sql, "WHERE id = :value", id);
+  auto& query = db::cached<UserById>(sql);
+  query.id = id;
+  query.statement.execute(true);
+  if (!query.statement.got_data()) return std::nullopt;
+  std::optional<User> found(std::in_place, query.user);
+  found->is_verified = query.verified != 0;
+  found->is_admin = query.admin != 0;
+  if (query.referral_indicator == soci::i_ok) found->signup_referral_code = query.referral_code;
+  return found;
 }
 
 void insert_user(soci::session& sql, const User& user) {
@@ -144,14 +181,12 @@ void insert_session(soci::session& sql, const Session& session) {
 }
 
 std::optional<SessionCheck> check_session(soci::session& sql, const std::string& session_id) {
-  SessionCheck check;
-  int admin = 0;
-  sql << "SELECT s.user_id, s.expires_at, s.last_seen_at, u.is_admin FROM sessions s "
-         "JOIN users u ON u.id = s.user_id WHERE s.id = :id",
-      use(session_id), into(check.user_id), into(check.expires_at), into(check.last_seen_at),
-      into(admin);
-  if (!sql.got_data()) return std::nullopt;
-  check.is_admin = admin != 0;
+  auto& query = db::cached<SessionLookup>(sql);
+  query.id = session_id;
+  query.statement.execute(true);
+  if (!query.statement.got_data()) return std::nullopt;
+  auto check = query.check;
+  check.is_admin = query.admin != 0;
   return check;
 }
 

@@ -16,7 +16,12 @@ spdlog::logger& logger() {
     auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
     auto made = std::make_shared<spdlog::logger>("referrald", sink);
     made->set_pattern("%v");
-    made->flush_on(spdlog::level::trace);
+    // One write per request line would cost more than the request itself:
+    // stdout is buffered, flushed each second, at once for warnings and
+    // errors, and on flush().
+    made->flush_on(spdlog::level::warn);
+    spdlog::register_logger(made);
+    spdlog::flush_every(std::chrono::seconds(1));
     return made;
   }();
   return *instance;
@@ -29,8 +34,12 @@ void event(std::string_view level, boost::json::object fields) {
   line["ts"] = format_timestamp(now_ms());
   line["level"] = level;
   for (auto& field : fields) line[field.key()] = std::move(field.value());
-  logger().info(boost::json::serialize(line));
+  if (level == "error") logger().error(boost::json::serialize(line));
+  else if (level == "warn") logger().warn(boost::json::serialize(line));
+  else logger().info(boost::json::serialize(line));
 }
+
+void flush() { logger().flush(); }
 
 void info(std::string_view message) { event("info", {{"msg", message}}); }
 void warn(std::string_view message) { event("warn", {{"msg", message}}); }

@@ -8,6 +8,7 @@
 
 #include "core/api_error.hpp"
 #include "core/log.hpp"
+#include "db/statement_cache.hpp"
 
 namespace db {
 
@@ -66,7 +67,11 @@ Database::Database(Options options)
       engine_(starts_with(options_.url, "sqlite://") ? Engine::sqlite : Engine::postgresql),
       slots_(static_cast<std::size_t>(options_.pool_size)) {}
 
-Database::~Database() = default;
+Database::~Database() {
+  for (auto& slot : slots_) {
+    if (slot.session) forget_cached(*slot.session);
+  }
+}
 
 std::unique_ptr<soci::session> Database::connect() const {
   if (engine_ == Engine::postgresql) {
@@ -124,6 +129,7 @@ void Database::Lease::check_after(const std::exception& error) {
   if (database_.engine_ != Engine::postgresql) return;
   const bool lost = classify(error) == Failure::unavailable || !slot_->session->is_connected();
   if (!lost) return;
+  forget_cached(*slot_->session);
   slot_->session.reset();
   throw_unavailable();
 }

@@ -124,18 +124,16 @@ void add_to_stats(soci::session& sql, const std::string& referrer_id, const Stat
 
 std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,
                                                int limit) {
-  const long long after_time = after ? after->created_at : 0;
-  const std::string after_id = after ? after->id : "";
-  const int has_cursor = after ? 1 : 0;
-  soci::rowset<soci::row> rows =
-      (sql.prepare << "SELECT r.id, r.referee_id, r.referrer_id, r.code_id, r.status, r.flags, r.ip, "
-                      "r.created_at, referrer.email, referee.email FROM referrals r "
-                      "JOIN users referrer ON referrer.id = r.referrer_id "
-                      "JOIN users referee ON referee.id = r.referee_id WHERE r.is_flagged = 1 "
-                      "AND (:has_cursor = 0 OR r.created_at < :after_time OR "
-                      "(r.created_at = :after_time2 AND r.id < :after_id)) "
-                      "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit",
-       use(has_cursor), use(after_time), use(after_time), use(after_id), use(limit));
+  auto query = (sql.prepare << std::string(
+                                   "SELECT r.id, r.referee_id, r.referrer_id, r.code_id, r.status, r.flags, r.ip, "
+                                   "r.created_at, referrer.email, referee.email FROM referrals r "
+                                   "JOIN users referrer ON referrer.id = r.referrer_id "
+                                   "JOIN users referee ON referee.id = r.referee_id WHERE r.is_flagged = 1") +
+                                   (after ? " AND (r.created_at, r.id) < (:after_time, :after_id)" : "") +
+                                   " ORDER BY r.created_at DESC, r.id DESC LIMIT :limit");
+  if (after) query, use(after->created_at), use(after->id);
+  query, use(limit);
+  soci::rowset<soci::row> rows(query);
   std::vector<FlaggedReferral> out;
   for (const auto& row : rows) {
     out.push_back({referral_from(row), row.get<std::string>(8), row.get<std::string>(9)});

@@ -151,21 +151,22 @@ std::vector<Event> history(soci::session& sql, const std::string& reward_id) {
 }
 
 std::vector<Reward> list_rewards(soci::session& sql, const RewardFilter& filter) {
-  const int by_user = filter.user_id ? 1 : 0;
-  const int by_status = filter.status ? 1 : 0;
-  const int has_cursor = filter.after ? 1 : 0;
-  const std::string user_id = filter.user_id.value_or("");
-  const std::string status = filter.status.value_or("");
-  const long long after_time = filter.after ? filter.after->created_at : 0;
-  const std::string after_id = filter.after ? filter.after->id : "";
-  return select_all<Reward>(
-      sql,
-      std::string(kRewardColumns) +
-          "WHERE (:by_user = 0 OR user_id = :user_id) AND (:by_status = 0 OR status = :status) "
-          "AND (:has_cursor = 0 OR created_at < :after_time OR (created_at = :after_time2 AND id < :after_id)) "
-          "ORDER BY created_at DESC, id DESC LIMIT :limit",
-      reward_from, use(by_user), use(user_id), use(by_status), use(status), use(has_cursor),
-      use(after_time), use(after_time), use(after_id), use(filter.limit));
+  // Only the conditions in use appear in the SQL, so each filter combination
+  // walks its own index in (created_at, id) order.
+  std::string where = "WHERE 1 = 1";
+  if (filter.user_id) where += " AND user_id = :user_id";
+  if (filter.status) where += " AND status = :status";
+  if (filter.after) where += " AND (created_at, id) < (:after_time, :after_id)";
+  auto query = (sql.prepare << std::string(kRewardColumns) + where +
+                                   " ORDER BY created_at DESC, id DESC LIMIT :limit");
+  if (filter.user_id) query, use(*filter.user_id);
+  if (filter.status) query, use(*filter.status);
+  if (filter.after) query, use(filter.after->created_at), use(filter.after->id);
+  query, use(filter.limit);
+  soci::rowset<soci::row> rows(query);
+  std::vector<Reward> out;
+  for (const auto& row : rows) out.push_back(reward_from(row));
+  return out;
 }
 
 std::map<std::string, std::map<std::string, long long>> balance(soci::session& sql,

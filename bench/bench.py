@@ -1,0 +1,294 @@
+#!/usr/bin/python3
+"""Benchmarks the real referrald binary with wrk and prints a table.
+
+Every figure is also given as a ratio to the server's own /healthz in the same
+run, so results from different machines can be compared.
+
+  bench/bench.py --binary build/release/referrald --backend sqlite
+  bench/bench.py --backend postgresql --scenarios healthz,verify-session
+
+Data is seeded with SQL (users share one real Argon2id hash, made by
+`referrald users create-admin`), and tokens are minted with the JWT_SECRET
+the server is started with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "api"))
+import harness  # noqa: E402  (the test harness: PostgreSQL cluster, DB connections)
+
+SECRET = "benchmark-secret-that-is-long-enough-0123456789"
+PASSWORD = "bench password 1"
+LUA = REPO / "bench" / "lua" / "requests.lua"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def mint(user_id: str, session_id: str, now: int) -> str:
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    body = b64(json.dumps({"sub": user_id, "sid": session_id, "jti": uuid.uuid4().hex, "iat": now,
+                           "exp": now + 30 * 86400}, separators=(",", ":")).encode())
+    signature = hmac.new(SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(signature)}"
+
+
+class Seeder:
+    """Fills the database through plain SQL, the same way on both engines."""
+
+    def __init__(self, database_url: str, binary: str, workdir: pathlib.Path):
+        self.url = database_url
+        self.binary = binary
+        self.workdir = workdir
+        self.now_ms = int(time.time() * 1000)
+        self.tokens: dict[str, list[str]] = {}
+
+    def run_cli(self, *args: str, stdin: str | None = None) -> None:
+        env = harness.server_env({"DATABASE_URL": self.url, "JWT_SECRET": SECRET})
+        done = subprocess.run([self.binary, *args], env=env, input=stdin, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{args}: {done.stderr}")
+
+    def insert(self, conn, table: str, columns: list[str], rows: list[tuple]) -> None:
+        cursor = conn.cursor()
+        if self.url.startswith("sqlite://"):
+            marks = ",".join("?" * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", rows)
+        else:
+            from psycopg2.extras import execute_values
+
+            execute_values(cursor, f"INSERT INTO {table} ({','.join(columns)}) VALUES %s", rows, page_size=2000)
+
+    def seed(self, users: int, referrers: int, fresh_referees: int) -> None:
+        self.run_cli("migrate")
+        self.run_cli("users", "create-admin", "--email", "admin@bench.test", "--name", "Admin",
+                     "--password-stdin", stdin=PASSWORD + "\n")
+        conn = harness.connect_db(self.url)
+        cursor = conn.cursor()
+        cursor.execute("SELECT id, password_hash FROM users WHERE email = 'admin@bench.test'")
+        admin_id, password_hash = cursor.fetchone()
+        if self.url.startswith("sqlite://"):
+            cursor.execute("BEGIN")
+        else:
+            conn.autocommit = False
+        now = self.now_ms
+        ids = [str(uuid.uuid4()) for _ in range(users + fresh_referees)]
+        self.insert(conn, "users", ["id", "name", "email", "canonical_email", "password_hash", "is_verified",
+                                    "is_admin", "created_at"],
+                    [(uid, f"User {n}", f"u{n}@bench.test", f"u{n}@bench.test", password_hash, 1, 0, now - n)
+                     for n, uid in enumerate(ids)])
+        sessions = [(str(uuid.uuid4()), uid) for uid in ids + [admin_id]]
+        self.insert(conn, "sessions", ["id", "user_id", "created_at", "expires_at", "last_seen_at", "ip", "user_agent"],
+                    [(sid, uid, now, now + 30 * 86400000, now, "10.0.0.1", "bench") for sid, uid in sessions])
+        token = {uid: mint(uid, sid, now // 1000) for sid, uid in sessions}
+        code_ids = [str(uuid.uuid4()) for _ in range(referrers)]
+        self.insert(conn, "referral_codes", ["id", "user_id", "code", "uses", "created_at"],
+                    [(code_ids[r], ids[r], f"BENCH-{r:08d}", 0, now) for r in range(referrers)])
+        self.seed_referrals(conn, ids[:users], code_ids, referrers, now)
+        self.insert(conn, "reward_configs", ["id", "reward_type", "reward_value", "reward_unit", "beneficiary",
+                                             "auto_credit", "is_active", "created_at"],
+                    [(str(uuid.uuid4()), "SIGNUP", 100, "POINTS", "REFERRER", 0, 1, now)])
+        conn.commit()
+        conn.close()
+        self.tokens = {
+            "referrers": [token[uid] for uid in ids[:referrers]],
+            "users": [token[uid] for uid in ids[:users]],
+            "fresh": [token[uid] for uid in ids[users:]],
+            "admin": [token[admin_id]],
+        }
+
+    def seed_referrals(self, conn, ids: list[str], code_ids: list[str], referrers: int, now: int) -> None:
+        referrals, rewards, stats = [], [], {}
+        for n in range(referrers, len(ids)):
+            owner = n % referrers
+            rid = str(uuid.uuid4())
+            status = "SUCCESS" if n % 3 == 0 else "PENDING"
+            created = now - (n * 7919 % (90 * 86400)) * 1000
+            referrals.append((rid, ids[n], ids[owner], code_ids[owner], status, "", created, created))
+            rewards.append((str(uuid.uuid4()), rid, ids[owner], "REFERRER", "SIGNUP", 100, "POINTS",
+                            "CREDITED" if status == "SUCCESS" else "PENDING", created))
+            total, success = stats.get(owner, (0, 0))
+            stats[owner] = (total + 1, success + (status == "SUCCESS"))
+        self.insert(conn, "referrals", ["id", "referee_id", "referrer_id", "code_id", "status", "ip", "created_at",
+                                        "updated_at"], referrals)
+        self.insert(conn, "rewards", ["id", "referral_id", "user_id", "beneficiary", "reward_type", "reward_value",
+                                      "reward_unit", "status", "created_at"], rewards)
+        self.insert(conn, "referrer_stats", ["user_id", "total", "successful", "pending", "rejected"],
+                    [(ids[o], t, s, t - s, 0) for o, (t, s) in stats.items()])
+        cursor = conn.cursor()
+        cursor.execute("UPDATE referral_codes SET uses = (SELECT COUNT(*) FROM referrals r "
+                       "WHERE r.code_id = referral_codes.id)")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def parse_wrk(output: str) -> dict:
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": float(rps.group(1)) if rps else 0.0, "p50": latency("50"), "p99": latency("99"),
+            "requests": int(total.group(1)) if total else 0, "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def wrk(base: str, scenario: dict, duration: int, connections: int, threads: int, tokens_dir: pathlib.Path) -> dict:
+    env = dict(os.environ, BENCH_METHOD=scenario.get("method", "GET"), BENCH_PATH=scenario["path"],
+               BENCH_THREADS=str(threads))
+    if "body" in scenario:
+        env["BENCH_BODY"] = scenario["body"]
+    if "tokens" in scenario:
+        path = tokens_dir / f"{scenario['name']}.tokens"
+        path.write_text("\n".join(scenario["tokens"]) + "\n")
+        env["BENCH_TOKENS"] = str(path)
+    if scenario.get("unique"):
+        env["BENCH_UNIQUE"] = "1"
+    command = ["wrk", f"-t{threads}", f"-c{scenario.get('connections', connections)}", f"-d{duration}s",
+               "--latency", "-s", str(LUA), base]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 60)
+    return parse_wrk(done.stdout)
+
+
+def scenarios(seeder: Seeder, referral_code: str) -> list[dict]:
+    tokens = seeder.tokens
+    return [
+        {"name": "healthz", "path": "/healthz"},
+        {"name": "verify-session", "method": "POST", "path": "/api/auth/verify-session", "tokens": tokens["users"]},
+        {"name": "summary", "path": "/api/referral/analytics/summary", "tokens": tokens["referrers"]},
+        {"name": "leaderboard", "path": "/api/admin/referral/top?limit=10", "tokens": tokens["admin"]},
+        {"name": "list-page", "path": "/api/referral/analytics/list?limit=50", "tokens": tokens["referrers"]},
+        {"name": "timeline", "path": "/api/referral/analytics/timeline?tz=America/New_York", "tokens": tokens["referrers"]},
+        {"name": "reward-history", "path": "/api/rewards/history?limit=50", "tokens": tokens["referrers"]},
+        {"name": "apply", "method": "POST", "path": "/api/referral/apply", "tokens": tokens["fresh"], "unique": True,
+         "body": json.dumps({"referral_code": referral_code})},
+        {"name": "login", "method": "POST", "path": "/api/auth/login", "connections": 16,
+         "body": json.dumps({"email": "admin@bench.test", "password": PASSWORD})},
+    ]
+
+
+def start_server(binary: str, url: str, workdir: pathlib.Path, extra: dict) -> subprocess.Popen:
+    env = harness.server_env({"DATABASE_URL": url, "JWT_SECRET": SECRET, "PORT": "0", "RATE_LIMIT_PER_IP": "0",
+                              "REFERRAL_FLAG_SAME_IP": "false", "REFERRAL_MAX_USES_PER_HOUR": "0",
+                              "LOGIN_MAX_FAILURES": "1000000", "HASH_QUEUE_LIMIT": "100000", **extra},
+                             defaults=False)
+    env["HOST"] = "127.0.0.1"
+    log = open(workdir / "server.log", "wb")
+    proc = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for raw in (workdir / "server.log").read_text(errors="replace").splitlines():
+            if '"msg":"listening"' in raw:
+                proc.port = json.loads(raw)["port"]
+                return proc
+        time.sleep(0.05)
+    raise SystemExit("server did not start:\n" + (workdir / "server.log").read_text()[-2000:])
+
+
+def storm(base: str, seeder: Seeder, duration: int, threads: int, tokens_dir: pathlib.Path) -> dict:
+    """/healthz and verify-session latency while logins saturate the hashing pool."""
+    login = {"name": "login-storm", "method": "POST", "path": "/api/auth/login", "connections": 32,
+             "body": json.dumps({"email": "admin@bench.test", "password": PASSWORD})}
+    results = {}
+    background = threading.Thread(target=lambda: results.update(
+        login=wrk(base, login, duration + 2, 32, 1, tokens_dir)))
+    background.start()
+    time.sleep(1)
+    results["healthz"] = wrk(base, {"name": "storm-healthz", "path": "/healthz", "connections": 4},
+                             duration, 4, 1, tokens_dir)
+    results["verify-session"] = wrk(base, {"name": "storm-verify", "method": "POST",
+                                           "path": "/api/auth/verify-session", "tokens": seeder.tokens["users"],
+                                           "connections": 4}, duration, 4, 1, tokens_dir)
+    background.join()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=str(REPO / "build" / "release" / "referrald"))
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--users", type=int, default=20000)
+    parser.add_argument("--referrers", type=int, default=2000)
+    parser.add_argument("--scenarios", default="")
+    parser.add_argument("--sync", default="FULL", help="SQLITE_SYNCHRONOUS")
+    args = parser.parse_args()
+    args.binary = str(pathlib.Path(args.binary).resolve())
+    wanted = set(filter(None, args.scenarios.split(",")))
+    with contextlib.ExitStack() as stack:
+        workdir = pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="referrald-bench-")))
+        if args.backend == "postgresql":
+            cluster = harness.PostgresCluster()
+            stack.callback(cluster.destroy)
+            url = cluster.create_database()
+        else:
+            url = f"sqlite://{workdir / 'bench.db'}"
+        fresh = max(args.duration * 6000, 20000)
+        seeder = Seeder(url, args.binary, workdir)
+        started = time.monotonic()
+        seeder.seed(args.users, args.referrers, fresh)
+        print(f"seeded {args.users + fresh} users, {args.users - args.referrers} referrals in "
+              f"{time.monotonic() - started:.1f}s ({args.backend})", flush=True)
+        server = start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync})
+        stack.callback(lambda: (server.terminate(), server.wait(30)))
+        base = f"http://127.0.0.1:{server.port}"
+        rows = []
+        healthz_rps = None
+        for scenario in scenarios(seeder, "BENCH-00000000"):
+            if wanted and scenario["name"] not in wanted and scenario["name"] != "healthz":
+                continue
+            cpu_before = process_cpu_seconds(server.pid)
+            result = wrk(base, scenario, args.duration, args.connections, args.threads, workdir)
+            cpu = process_cpu_seconds(server.pid) - cpu_before
+            if scenario["name"] == "healthz":
+                healthz_rps = result["rps"]
+            result["cpu_us"] = cpu * 1e6 / result["requests"] if result["requests"] else float("nan")
+            rows.append((scenario["name"], result))
+            print(f"  {scenario['name']}: {result['rps']:.0f} req/s", flush=True)
+        storm_results = storm(base, seeder, args.duration, args.threads, workdir) \
+            if not wanted or "storm" in wanted else None
+    print(f"\n{args.backend}, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+          f"SQLITE_SYNCHRONOUS={args.sync}\n")
+    print("| route | req/s | p50 ms | p99 ms | × /healthz | CPU µs/req | non-2xx |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in rows:
+        ratio = r["rps"] / healthz_rps if healthz_rps else float("nan")
+        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio:.2f} | {r['cpu_us']:.0f} | {r['non2xx']} |")
+    if storm_results:
+        print("\nDuring a login storm (wrk -c32 on /api/auth/login):\n")
+        print("| route | req/s | p50 ms | p99 ms |")
+        print("|---|---:|---:|---:|")
+        for name, r in storm_results.items():
+            print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

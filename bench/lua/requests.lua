@@ -1,0 +1,45 @@
+-- One request shape for every scenario, driven by environment variables:
+--   BENCH_METHOD, BENCH_PATH, BENCH_BODY (optional),
+--   BENCH_TOKENS (optional file, one bearer token per line),
+--   BENCH_UNIQUE=1: each token is used once (e.g. a referee applies once);
+--   tokens are split between wrk threads so no two threads share one.
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+  thread:set("thread_id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  method = os.getenv("BENCH_METHOD") or "GET"
+  path = os.getenv("BENCH_PATH") or "/healthz"
+  body = os.getenv("BENCH_BODY")
+  unique = os.getenv("BENCH_UNIQUE") == "1"
+  tokens = {}
+  local file = os.getenv("BENCH_TOKENS")
+  local thread_count = tonumber(os.getenv("BENCH_THREADS") or "2")
+  if file then
+    local index = 0
+    for line in io.lines(file) do
+      if index % thread_count == thread_id then table.insert(tokens, line) end
+      index = index + 1
+    end
+  end
+  cursor = 0
+  headers = {}
+  if body then headers["Content-Type"] = "application/json" end
+end
+
+function request()
+  if #tokens > 0 then
+    cursor = cursor + 1
+    if cursor > #tokens then
+      if unique then wrk.thread:stop() end
+      cursor = 1
+    end
+    headers["Authorization"] = "Bearer " .. tokens[cursor]
+  end
+  return wrk.format(method, path, headers, body)
+end

@@ -1,0 +1,27 @@
+#pragma once
+#include <soci/session.h>
+
+#include <memory>
+#include <typeindex>
+
+namespace db {
+
+namespace detail {
+std::shared_ptr<void>& cache_slot(soci::session& sql, std::type_index query);
+}
+
+// A prepared statement kept per pooled session, for the hottest queries:
+// one-shot `sql << ...` prepares on every call (and costs PostgreSQL a second
+// round trip). `Query` holds its bound variables and a soci::statement built
+// from them in its constructor; the session's leaseholder is its only user.
+template <class Query>
+Query& cached(soci::session& sql) {
+  auto& slot = detail::cache_slot(sql, std::type_index(typeid(Query)));
+  if (!slot) slot = std::make_shared<Query>(sql);
+  return *static_cast<Query*>(slot.get());
+}
+
+// Drops the statements of a session about to be closed.
+void forget_cached(soci::session& sql);
+
+}  // namespace db
