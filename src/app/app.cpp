@@ -3,6 +3,7 @@
 #include <iostream>
 #include <thread>
 
+#include "analytics/analytics_routes.hpp"
 #include "app/sweeper.hpp"
 #include "auth/auth_routes.hpp"
 #include "core/api_error.hpp"
@@ -89,6 +90,7 @@ void App::build(bool with_database) {
   idempotency_ = std::make_unique<idempotency::IdempotencyService>(*database_);
   rewards_ = std::make_unique<reward::RewardService>(*database_);
   referrals_ = std::make_unique<referral::ReferralService>(config_, *database_, *rewards_);
+  analytics_ = std::make_unique<analytics::AnalyticsService>(*database_);
   connect_signup_codes();
   sweeper_ = std::make_unique<Sweeper>(*database_, config_.sweep_interval_ms);
   build_routes();
@@ -114,6 +116,7 @@ void App::build_routes() {
   auth::add_routes(router_, *auth_, config_, *ip_limiter_);
   referral::add_routes(router_, *referrals_, *idempotency_);
   reward::add_routes(router_, *rewards_, *idempotency_);
+  analytics::add_routes(router_, *analytics_);
 }
 
 int App::migrate() {

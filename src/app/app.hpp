@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "analytics/analytics_service.hpp"
 #include "auth/auth_service.hpp"
 #include "core/config.hpp"
 #include "core/rate_limiter.hpp"
@@ -48,6 +49,7 @@ class App {
   std::unique_ptr<idempotency::IdempotencyService> idempotency_;
   std::unique_ptr<reward::RewardService> rewards_;
   std::unique_ptr<referral::ReferralService> referrals_;
+  std::unique_ptr<analytics::AnalyticsService> analytics_;
   std::unique_ptr<Sweeper> sweeper_;
   http::Router router_;
 };

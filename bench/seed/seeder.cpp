@@ -1,0 +1,223 @@
+#include "seeder.hpp"
+
+#include <soci/soci.h>
+
+#include <stdexcept>
+#include <string_view>
+
+#include "auth/password.hpp"
+#include "bulk_insert.hpp"
+#include "core/clock.hpp"
+#include "core/random.hpp"
+
+namespace seed {
+
+namespace {
+
+enum Outcome : std::uint8_t { kPending, kSuccess, kRejected };
+
+constexpr long long kReferralsPerBatch = 1'000;
+constexpr long long kReferralsPerTransaction = 100'000;
+constexpr long long kPointsValue = 100;
+constexpr long long kCashValue = 500;  // cents
+constexpr long long kCashEvery = 5;    // every 5th referral also rewards its referee in CASH
+constexpr std::string_view kCodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";  // as referral_code.cpp
+
+const char* referral_status(std::uint8_t outcome) {
+  return outcome == kSuccess ? "SUCCESS" : outcome == kRejected ? "REJECTED" : "PENDING";
+}
+
+const char* reward_status(std::uint8_t outcome) {
+  return outcome == kSuccess ? "CREDITED" : outcome == kRejected ? "REVOKED" : "PENDING";
+}
+
+// Deterministic and unique per referrer: SEED-<index in base 31>.
+std::string code_for(long long index) {
+  std::string digits(8, kCodeAlphabet[0]);
+  for (int i = 7; i >= 0 && index > 0; --i, index /= static_cast<long long>(kCodeAlphabet.size())) {
+    digits[static_cast<std::size_t>(i)] = kCodeAlphabet[static_cast<std::size_t>(index % kCodeAlphabet.size())];
+  }
+  return "SEED-" + digits;
+}
+
+std::string referrer_email(long long index) {
+  if (index == 0) return kBenchEmail;
+  return "user" + std::to_string(index) + "@seed.test";
+}
+
+}  // namespace
+
+struct Seeder::Plan {
+  std::vector<std::uint32_t> referrer;  // per referral
+  std::vector<std::uint8_t> outcome;    // per referral
+  std::vector<long long> total, successful, pending, rejected;  // per referrer
+};
+
+Seeder::Seeder(soci::session& sql, db::Engine engine, Options options)
+    : sql_(sql), engine_(engine), options_(std::move(options)), random_(options_.random_seed), now_ms_(core::now_ms()) {
+  if (options_.users < 2) throw std::invalid_argument("--users must be at least 2");
+  if (options_.bench_referrals > options_.referrals) throw std::invalid_argument("--bench-referrals exceeds --referrals");
+  // One real Argon2id hash shared by every referrer, so benchmarks can log
+  // in as anyone without a million hash computations here.
+  password_hash_ = auth::hash_password(options_.password, auth::HashParams{});
+}
+
+Counts Seeder::run() {
+  Plan plan;
+  plan_referrals(plan);
+  Counts counts;
+  tune_session();
+  sql_ << "BEGIN";
+  write_referrers(plan, counts);
+  write_configs();
+  commit_and_begin();
+  write_referrals(plan, counts);
+  write_stats(plan, counts);
+  sql_ << "COMMIT";
+  return counts;
+}
+
+// Durability is not wanted while seeding: a crash means seeding again.
+void Seeder::tune_session() {
+  if (engine_ == db::Engine::postgresql) {
+    sql_ << "SET synchronous_commit = off";
+    return;
+  }
+  sql_ << "PRAGMA synchronous = OFF";
+  sql_ << "PRAGMA cache_size = -262144";  // 256 MiB: the unique indexes stay in memory
+}
+
+void Seeder::commit_and_begin() {
+  sql_ << "COMMIT";
+  sql_ << "BEGIN";
+}
+
+// The bench user (index 0) gets exactly bench_referrals; the rest go to the
+// other referrers with a skew (u² favours low indices), so the leaderboard
+// has a long tail like real programmes.
+void Seeder::plan_referrals(Plan& plan) {
+  const auto users = static_cast<std::size_t>(options_.users);
+  plan.total.assign(users, 0);
+  plan.successful.assign(users, 0);
+  plan.pending.assign(users, 0);
+  plan.rejected.assign(users, 0);
+  plan.referrer.resize(static_cast<std::size_t>(options_.referrals));
+  plan.outcome.resize(plan.referrer.size());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::uniform_int_distribution<int> percent(0, 99);
+  for (std::size_t i = 0; i < plan.referrer.size(); ++i) {
+    const double u = unit(random_);
+    const auto skewed = 1 + static_cast<std::size_t>(static_cast<double>(users - 1) * u * u);
+    const auto who = static_cast<long long>(i) < options_.bench_referrals ? 0 : std::min(skewed, users - 1);
+    const int roll = percent(random_);
+    const std::uint8_t outcome = roll < 55 ? kSuccess : roll < 90 ? kPending : kRejected;
+    plan.referrer[i] = static_cast<std::uint32_t>(who);
+    plan.outcome[i] = outcome;
+    ++plan.total[who];
+    ++(outcome == kSuccess ? plan.successful : outcome == kPending ? plan.pending : plan.rejected)[who];
+  }
+}
+
+void Seeder::write_referrers(const Plan& plan, Counts& counts) {
+  BulkInsert users(sql_, "users",
+                   "id, name, email, canonical_email, password_hash, is_verified, is_admin, created_at, verified_at");
+  BulkInsert codes(sql_, "referral_codes", "id, user_id, code, uses, created_at");
+  const long long joined = now_ms_ - (options_.history_days + 30) * core::kMsPerDay;
+  users.row().text(core::new_id()).text("Seed Admin").text(kAdminEmail).text(kAdminEmail).text(password_hash_)
+      .number(1).number(1).number(joined).number(joined);
+  for (long long i = 0; i < options_.users; ++i) {
+    user_ids_.push_back(core::new_id());
+    code_ids_.push_back(core::new_id());
+    const auto email = referrer_email(i);
+    users.row().text(user_ids_.back()).text(i == 0 ? "Bench Referrer" : "Seed User " + std::to_string(i))
+        .text(email).text(email).text(password_hash_).number(1).number(0).number(joined).number(joined);
+    codes.row().text(code_ids_.back()).text(user_ids_.back()).text(code_for(i))
+        .number(plan.total[static_cast<std::size_t>(i)]).number(joined);
+    if (users.pending() >= kReferralsPerBatch) {
+      users.flush();
+      codes.flush();
+    }
+  }
+  users.flush();
+  codes.flush();
+  counts.users += users.written();
+  counts.codes += codes.written();
+}
+
+void Seeder::write_configs() {
+  BulkInsert configs(sql_, "reward_configs",
+                     "id, reward_type, reward_value, reward_unit, beneficiary, auto_credit, is_active, created_at");
+  points_config_id_ = core::new_id();
+  cash_config_id_ = core::new_id();
+  const long long created = now_ms_ - (options_.history_days + 30) * core::kMsPerDay;
+  configs.row().text(points_config_id_).text("SIGNUP").number(kPointsValue).text("POINTS").text("REFERRER")
+      .number(0).number(1).number(created);
+  configs.row().text(cash_config_id_).text("SIGNUP").number(kCashValue).text("CASH").text("REFEREE")
+      .number(0).number(1).number(created);
+  configs.flush();
+}
+
+void Seeder::write_referrals(const Plan& plan, Counts& counts) {
+  BulkInsert users(sql_, "users",
+                   "id, name, email, canonical_email, password_hash, is_verified, is_admin, created_at, verified_at");
+  BulkInsert referrals(sql_, "referrals",
+                       "id, referee_id, referrer_id, code_id, status, is_flagged, ip, created_at, updated_at");
+  BulkInsert rewards(sql_, "rewards",
+                     "id, referral_id, user_id, beneficiary, reward_type, reward_value, reward_unit, status, "
+                     "config_id, created_at, credited_at, revoked_at");
+  std::uniform_int_distribution<long long> bench_age(0, options_.bench_days * core::kMsPerDay - 1);
+  std::uniform_int_distribution<long long> age(0, options_.history_days * core::kMsPerDay - 1);
+  std::uniform_int_distribution<long long> signup_lead(0, 3 * core::kMsPerDay);
+  const auto reward_row = [&](const std::string& referral_id, const std::string& user_id, const char* beneficiary,
+                              long long value, const char* unit, const std::string& config_id, std::uint8_t outcome,
+                              long long created, long long settled) {
+    auto& row = rewards.row().text(core::new_id()).text(referral_id).text(user_id).text(beneficiary).text("SIGNUP")
+                    .number(value).text(unit).text(reward_status(outcome)).text(config_id).number(created);
+    if (outcome == kSuccess) row.number(settled).null();
+    else if (outcome == kRejected) row.null().number(settled);
+    else row.null().null();
+  };
+  for (std::size_t i = 0; i < plan.referrer.size(); ++i) {
+    const auto who = plan.referrer[i];
+    const auto outcome = plan.outcome[i];
+    const long long created = now_ms_ - (who == 0 ? bench_age(random_) : age(random_));
+    const long long settled = outcome == kPending ? created : created + (now_ms_ - created) / 2;
+    const auto referee_id = core::new_id();
+    const auto referral_id = core::new_id();
+    const auto email = "referee" + std::to_string(i) + "@seed.test";
+    const long long joined = created - signup_lead(random_);
+    users.row().text(referee_id).text("Referee " + std::to_string(i)).text(email).text(email).text("!seed-no-login")
+        .number(1).number(0).number(joined).number(joined);
+    referrals.row().text(referral_id).text(referee_id).text(user_ids_[who]).text(code_ids_[who])
+        .text(referral_status(outcome)).number(0).text("").number(created).number(settled);
+    reward_row(referral_id, user_ids_[who], "REFERRER", kPointsValue, "POINTS", points_config_id_, outcome, created,
+               settled);
+    if (i % kCashEvery == 0) {
+      reward_row(referral_id, referee_id, "REFEREE", kCashValue, "CASH", cash_config_id_, outcome, created, settled);
+    }
+    const auto done = static_cast<long long>(i + 1);
+    if (done % kReferralsPerBatch == 0 || done == options_.referrals) {
+      users.flush();  // parents first: the foreign keys are checked per statement
+      referrals.flush();
+      rewards.flush();
+    }
+    if (done % kReferralsPerTransaction == 0) commit_and_begin();
+  }
+  counts.users += users.written();
+  counts.referrals += referrals.written();
+  counts.rewards += rewards.written();
+}
+
+void Seeder::write_stats(const Plan& plan, Counts& counts) {
+  BulkInsert stats(sql_, "referrer_stats", "user_id, total, successful, pending, rejected");
+  for (std::size_t i = 0; i < plan.total.size(); ++i) {
+    if (plan.total[i] == 0) continue;  // the server makes the row on the first referral
+    stats.row().text(user_ids_[i]).number(plan.total[i]).number(plan.successful[i]).number(plan.pending[i])
+        .number(plan.rejected[i]);
+    if (stats.pending() >= kReferralsPerBatch) stats.flush();
+  }
+  stats.flush();
+  counts.stats = stats.written();
+}
+
+}  // namespace seed

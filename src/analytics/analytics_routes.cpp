@@ -1,0 +1,135 @@
+#include "analytics/analytics_routes.hpp"
+
+#include <boost/json.hpp>
+
+#include "core/clock.hpp"
+#include "http/pagination.hpp"
+
+namespace analytics {
+
+using boost::json::array;
+using boost::json::object;
+using http::Access;
+using http::Lane;
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr int kTopDefault = 10;
+constexpr int kTopMax = 100;
+
+// Every status and unit appears, zero or not, so clients need no key checks;
+// a value outside these (e.g. from an import) is listed too.
+const char* const kReferralStatuses[] = {"PENDING", "SUCCESS", "REJECTED"};
+const char* const kRewardStatuses[] = {"PENDING", "CREDITED", "REVOKED"};
+const char* const kRewardUnits[] = {"POINTS", "CASH"};
+
+Response summary(AnalyticsService& service, Request& request) {
+  const auto result = service.summary(request.user().user_id);
+  return Response::json(200, object{{"my_referral_code", result.code ? boost::json::value(*result.code) : nullptr},
+                                    {"total_referrals", result.total},
+                                    {"successful_referrals", result.successful},
+                                    {"pending_referrals", result.pending},
+                                    {"conversion_rate", result.conversion_rate}});
+}
+
+Response list(AnalyticsService& service, Request& request) {
+  const auto page = http::page_request(request);
+  const auto rows = service.referrals(request.user().user_id, page.after, page.limit);
+  array body;
+  for (const auto& row : rows) {
+    body.push_back(object{{"referral_id", row.id},
+                          {"used_by_user_id", row.referee_id},
+                          {"used_by_name", row.referee_name},
+                          {"used_at", core::format_timestamp(row.created_at)},
+                          {"status", row.status}});
+  }
+  auto response = Response::json(200, body);
+  http::link_next_page(response, request, page, http::next_cursor(rows, page, [](const auto& row) {
+                         return core::Cursor{row.created_at, row.id};
+                       }));
+  return response;
+}
+
+Response timeline(AnalyticsService& service, Request& request) {
+  const auto days =
+      service.timeline(request.user().user_id, {request.query("from"), request.query("to"), request.query("tz")});
+  array body;
+  for (const auto& day : days) {
+    body.push_back(object{{"date", day.date}, {"count", day.count}, {"successful", day.successful}});
+  }
+  return Response::json(200, body);
+}
+
+Response top(AnalyticsService& service, Request& request) {
+  const auto page = http::page_request(request, kTopDefault, kTopMax);
+  array body;
+  for (const auto& leader : service.top(page.limit)) {
+    body.push_back(object{{"user_id", leader.user_id},
+                          {"name", leader.name},
+                          {"email", leader.email},
+                          {"successful_referrals", leader.successful},
+                          {"total_referrals", leader.total}});
+  }
+  return Response::json(200, body);
+}
+
+object counts_json(const std::map<std::string, long long>& counts) {
+  object out;
+  for (const auto& [name, count] : counts) out[name] = count;
+  return out;
+}
+
+object referral_totals(std::map<std::string, long long> by_status) {
+  for (const char* status : kReferralStatuses) by_status[status];  // zero when absent
+  long long total = 0;
+  for (const auto& entry : by_status) total += entry.second;
+  return {{"total", total}, {"by_status", counts_json(by_status)}};
+}
+
+object reward_totals(std::map<std::string, std::map<std::string, store::Totals::Amount>> by_unit) {
+  std::map<std::string, long long> by_status;
+  for (const char* status : kRewardStatuses) {
+    by_status[status];
+    for (const char* unit : kRewardUnits) by_unit[unit][status];  // zero when absent
+  }
+  object units;
+  long long total = 0;
+  for (const auto& [unit, amounts] : by_unit) {
+    object unit_json;
+    for (const auto& [status, amount] : amounts) {
+      unit_json[status] = object{{"count", amount.count}, {"value", amount.value}};
+      by_status[status] += amount.count;
+      total += amount.count;
+    }
+    units[unit] = std::move(unit_json);
+  }
+  return {{"total", total}, {"by_status", counts_json(by_status)}, {"by_unit", std::move(units)}};
+}
+
+Response stats(AnalyticsService& service, Request&) {
+  const auto totals = service.totals();
+  return Response::json(200, object{{"users", object{{"total", totals.users}, {"verified", totals.verified_users}}},
+                                    {"referrals", referral_totals(totals.referrals)},
+                                    {"rewards", reward_totals(totals.rewards)}});
+}
+
+}  // namespace
+
+void add_routes(http::Router& router, AnalyticsService& service) {
+  const auto bind = [&service](Response (*handler)(AnalyticsService&, Request&)) {
+    return [&service, handler](Request& request) { return handler(service, request); };
+  };
+  router.add("GET", "/api/referral/analytics/summary", Access::user, Lane::db, bind(summary));
+  router.add("GET", "/api/referral/analytics/list", Access::user, Lane::db, bind(list));
+  router.add("GET", "/api/referral/analytics/timeline", Access::user, Lane::db, bind(timeline));
+  router.add("GET", "/api/admin/referral/top", Access::admin, Lane::db, bind(top));
+  router.add("GET", "/api/admin/stats", Access::admin, Lane::db, bind(stats));
+  for (const char* view : {"summary", "list", "timeline"}) {
+    router.alias(std::string("/api/referrals/analytics/") + view, std::string("/api/referral/analytics/") + view);
+  }
+  router.alias("/api/admin/referrals/top", "/api/admin/referral/top");
+}
+
+}  // namespace analytics

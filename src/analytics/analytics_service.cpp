@@ -1,0 +1,105 @@
+#include "analytics/analytics_service.hpp"
+
+#include <algorithm>
+
+#include "analytics/local_days.hpp"
+#include "core/api_error.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+
+namespace analytics {
+
+namespace {
+
+constexpr DayNumber kDefaultDays = 30;
+constexpr DayNumber kMaxDays = 366;  // a leap year, both ends included
+
+struct DayRange {
+  DayNumber first = 0;
+  DayNumber last = 0;
+};
+
+DayNumber date_param(const std::optional<std::string>& text, const std::string& field, DayNumber fallback) {
+  if (!text) return fallback;
+  const auto day = parse_date(*text);
+  if (!day) throw core::validation_error("'" + field + "' must be a date YYYY-MM-DD.");
+  return *day;
+}
+
+// `to` defaults to today in the caller's zone, `from` to 29 days before `to`.
+DayRange day_range(const TimelineQuery& query, const LocalZone& zone) {
+  const DayNumber last = date_param(query.to, "to", zone.day_of(core::now_ms()));
+  const DayNumber first = date_param(query.from, "from", last - (kDefaultDays - 1));
+  if (first > last) throw core::validation_error("'from' must not be after 'to'.");
+  if (last - first + 1 > kMaxDays) {
+    throw core::validation_error("'from' to 'to' must span at most " + std::to_string(kMaxDays) + " days.");
+  }
+  return {first, last};
+}
+
+// starts[i] is the first instant of day first+i; the last entry ends the range.
+std::vector<long long> day_starts(const DayRange& range, const LocalZone& zone) {
+  std::vector<long long> starts;
+  starts.reserve(static_cast<std::size_t>(range.last - range.first + 2));
+  for (DayNumber day = range.first; day <= range.last + 1; ++day) starts.push_back(zone.day_start_ms(day));
+  return starts;
+}
+
+std::vector<TimelineDay> non_empty_days(const DayRange& range, const std::vector<TimelineDay>& buckets) {
+  std::vector<TimelineDay> out;
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    if (buckets[i].count == 0) continue;
+    out.push_back(buckets[i]);
+    out.back().date = format_day(range.first + static_cast<DayNumber>(i));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string conversion_rate(long long successful, long long total) {
+  if (total <= 0) return "0%";
+  return std::to_string(successful * 100 / total) + "%";
+}
+
+AnalyticsService::AnalyticsService(db::Database& database) : database_(database) {
+  if (!preload_time_zones()) core::log::warn("no time zone database (tzdata): timelines accept only ±HH:MM offsets");
+}
+
+Summary AnalyticsService::summary(const std::string& user_id) {
+  const auto stored = database_.read([&](soci::session& sql) { return store::summary(sql, user_id); });
+  return {stored.code, stored.total, stored.successful, stored.pending,
+          conversion_rate(stored.successful, stored.total)};
+}
+
+std::vector<store::ReferralRow> AnalyticsService::referrals(const std::string& referrer_id,
+                                                            const std::optional<core::Cursor>& after, int limit) {
+  return database_.read([&](soci::session& sql) { return store::referrals_of(sql, referrer_id, after, limit); });
+}
+
+std::vector<TimelineDay> AnalyticsService::timeline(const std::string& referrer_id, const TimelineQuery& query) {
+  const auto zone = LocalZone::parse(query.tz.value_or("UTC"));
+  const auto range = day_range(query, zone);
+  const auto starts = day_starts(range, zone);
+  std::vector<TimelineDay> buckets(starts.size() - 1);
+  database_.read([&](soci::session& sql) {
+    store::referral_times(sql, referrer_id, starts.front(), starts.back(), [&](long long at, bool successful) {
+      const auto next = std::upper_bound(starts.begin(), starts.end(), at);
+      if (next == starts.begin() || next == starts.end()) return;  // outside the range (cannot happen)
+      auto& bucket = buckets[static_cast<std::size_t>(next - starts.begin() - 1)];
+      ++bucket.count;
+      bucket.successful += successful ? 1 : 0;
+    });
+  });
+  return non_empty_days(range, buckets);
+}
+
+std::vector<store::Leader> AnalyticsService::top(int limit) {
+  return database_.read([&](soci::session& sql) { return store::top_referrers(sql, limit); });
+}
+
+store::Totals AnalyticsService::totals() {
+  return database_.read([](soci::session& sql) { return store::totals(sql); });
+}
+
+}  // namespace analytics

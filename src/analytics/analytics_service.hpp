@@ -1,0 +1,52 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analytics/analytics_store.hpp"
+#include "db/database.hpp"
+
+namespace analytics {
+
+struct Summary {
+  std::optional<std::string> code;
+  long long total = 0;
+  long long successful = 0;
+  long long pending = 0;
+  std::string conversion_rate;  // "NN%"
+};
+
+struct TimelineQuery {
+  std::optional<std::string> from;  // YYYY-MM-DD, local to tz
+  std::optional<std::string> to;
+  std::optional<std::string> tz;    // IANA name or ±HH:MM; UTC when absent
+};
+
+struct TimelineDay {
+  std::string date;
+  long long count = 0;
+  long long successful = 0;
+};
+
+// Read-only views of referrals (SPEC §3 analytics, §5 top and stats).
+class AnalyticsService {
+ public:
+  explicit AnalyticsService(db::Database& database);
+
+  Summary summary(const std::string& user_id);
+  std::vector<store::ReferralRow> referrals(const std::string& referrer_id,
+                                            const std::optional<core::Cursor>& after, int limit);
+  // Days ascending, days without referrals left out. 400 validation_error
+  // for bad dates, a bad zone, from after to, or more than 366 days.
+  std::vector<TimelineDay> timeline(const std::string& referrer_id, const TimelineQuery& query);
+  std::vector<store::Leader> top(int limit);
+  store::Totals totals();
+
+ private:
+  db::Database& database_;
+};
+
+// successful/total as a whole percent, rounded down; "0%" when total is 0.
+std::string conversion_rate(long long successful, long long total);
+
+}  // namespace analytics
