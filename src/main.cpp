@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
   promote->add_option("email", role_email, "Email")->required();
   auto* demote = users->add_subcommand("demote", "Take admin rights away");
   demote->add_option("email", role_email, "Email")->required();
+  std::string import_dir;
+  auto* import_mongo = cli.add_subcommand("import-mongo", "Import the original service's mongoexport JSON files");
+  import_mongo->add_option("dir", import_dir, "Folder with users.json, referral.json, reward_config.json, ...")
+      ->required();
   cli.require_subcommand(0, 1);
   CLI11_PARSE(cli, argc, argv);
 
@@ -95,6 +99,7 @@ int main(int argc, char** argv) {
     if (*create_admin) return application->create_admin(admin_email, admin_name, read_password_line());
     if (*promote) return application->set_admin(role_email, true);
     if (*demote) return application->set_admin(role_email, false);
+    if (*import_mongo) return application->import_mongo(import_dir);
     (void)serve;
     return application->serve();
   } catch (const std::exception& error) {

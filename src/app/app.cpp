@@ -11,6 +11,7 @@
 #include "core/random.hpp"
 #include "db/migrations.hpp"
 #include "db/settings_store.hpp"
+#include "importer/importer_service.hpp"
 #include "http/server.hpp"
 #include "mail/mail_backend.hpp"
 #include "ops/ops_routes.hpp"
@@ -169,6 +170,23 @@ int App::set_admin(const std::string& email, bool is_admin) {
   } catch (const core::ApiError& error) {
     return report(error);
   }
+}
+
+// Needs only the migrated database: no secrets, mail or routes.
+int App::import_mongo(const std::string& dir) {
+  wait_for_database(*database_);
+  db::migrate(*database_);
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    const auto report = importer::ImporterService(*database_, config_.referral_strip_plus_tags).import_dir(dir);
+    importer::write_report(std::cout, report, 200);
+  } catch (const importer::ImportError& error) {
+    std::cerr << "referrald: import-mongo: " << error.what() << "\nreferrald: nothing was imported\n";
+    return 1;
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  std::cout << "done in " << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms\n";
+  return 0;
 }
 
 }  // namespace app

@@ -30,6 +30,7 @@ class App {
   int print_routes();
   int create_admin(const std::string& email, const std::string& name, const std::string& password);
   int set_admin(const std::string& email, bool is_admin);
+  int import_mongo(const std::string& dir);
 
  private:
   // Services need the server secret, which may live in the database: open

@@ -40,6 +40,10 @@ bool verify_password(const std::string& password, const std::string& stored_hash
   return crypto_pwhash_str_verify(stored_hash.c_str(), password.data(), password.size()) == 0;
 }
 
+bool is_supported_hash(const std::string& stored_hash) {
+  return is_bcrypt(stored_hash) || stored_hash.starts_with("$argon2id$");
+}
+
 bool needs_rehash(const std::string& stored_hash, const HashParams& params) {
   if (!stored_hash.starts_with("$argon2id$")) return true;
   return crypto_pwhash_str_needs_rehash(stored_hash.c_str(), params.ops,

@@ -16,6 +16,10 @@ std::string hash_password(const std::string& password, const HashParams& params)
 // ($2a$/$2b$/$2y$). Constant-time comparison in both cases.
 bool verify_password(const std::string& password, const std::string& stored_hash);
 
+// True for the formats verify_password can check (bcrypt $2a$/$2b$/$2y$
+// and Argon2id); the importer reports accounts whose hash is neither.
+bool is_supported_hash(const std::string& stored_hash);
+
 // True for bcrypt hashes and Argon2id hashes made with other parameters:
 // the caller re-hashes after a successful login.
 bool needs_rehash(const std::string& stored_hash, const HashParams& params);

@@ -1,0 +1,443 @@
+#include "importer/importer_service.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "auth/password.hpp"
+#include "core/clock.hpp"
+#include "importer/export_dir.hpp"
+#include "importer/importer_store.hpp"
+#include "reward/reward_service.hpp"
+
+namespace importer {
+
+namespace {
+
+constexpr const char* kImportedReason = "imported";
+
+template <class Container>
+std::set<std::string> set_of(const Container& items) {
+  return {items.begin(), items.end()};
+}
+
+template <class Map>
+std::vector<std::string> keys_of(const Map& map) {
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : map) keys.push_back(key);
+  return keys;
+}
+
+// The rule the server applies when a reward moves (SPEC §3).
+std::string referral_status(const std::vector<std::string>& reward_statuses) {
+  if (std::find(reward_statuses.begin(), reward_statuses.end(), "CREDITED") != reward_statuses.end()) {
+    return "SUCCESS";
+  }
+  const bool all_revoked = !reward_statuses.empty() &&
+                           std::all_of(reward_statuses.begin(), reward_statuses.end(),
+                                       [](const std::string& status) { return status == "REVOKED"; });
+  return all_revoked ? "REJECTED" : "PENDING";
+}
+
+// Decides, inside the import's transaction, which documents become which
+// rows, then writes them. One Plan per attempt: Database::write may retry.
+class Plan {
+ public:
+  Plan(soci::session& sql, const OriginalData& data, long long now) : sql_(sql), data_(data), now_(now) {}
+
+  ImportReport run() {
+    import_users();
+    import_configs();
+    plan_codes();
+    plan_referrals();
+    plan_rewards();
+    write_referrals_and_rewards();
+    return report_;
+  }
+
+ private:
+  void note(const std::string& file, std::size_t line, const std::string& text) {
+    report_.notes.push_back(file + ":" + std::to_string(line) + ": " + text);
+  }
+
+  // ---- users
+
+  std::vector<std::string> referenced_user_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& user : data_.users) ids.push_back(user.id);
+    for (const auto& code : data_.codes) {
+      ids.push_back(code.owner_id);
+      if (code.used_by) ids.push_back(*code.used_by);
+    }
+    for (const auto& reward : data_.rewards) ids.push_back(reward.user_id);
+    return ids;
+  }
+
+  std::vector<std::string> emails() const {
+    std::vector<std::string> out;
+    for (const auto& user : data_.users) out.push_back(user.email);
+    return out;
+  }
+
+  static auth::store::User account_of(const UserRecord& record) {
+    auth::store::User user;
+    user.id = record.id;
+    user.name = record.name;
+    user.email = record.email;
+    user.canonical_email = record.canonical_email;
+    user.password_hash = record.password_hash;
+    user.is_verified = record.is_verified;
+    user.is_admin = record.is_admin;
+    user.created_at = record.created_at;
+    return user;
+  }
+
+  // Users already here (an earlier run, or referenced and present) count as
+  // present for the collections that point at them.
+  void import_users() {
+    const auto existing = set_of(store::existing_user_ids(sql_, referenced_user_ids()));
+    present_users_ = existing;
+    const auto taken_emails = store::users_by_email(sql_, emails());
+    std::set<std::string> new_emails;
+    std::vector<auth::store::User> accounts;
+    auto& counts = report_.users;
+    for (const auto& user : data_.users) {
+      ++counts.documents;
+      if (existing.contains(user.id)) {
+        ++counts.skipped;
+      } else if (present_users_.contains(user.id)) {
+        ++counts.skipped;
+        note(data_.users_file, user.line, "_id " + user.id + " appears twice; this copy is skipped");
+      } else if (taken_emails.contains(user.email) || new_emails.contains(user.email)) {
+        ++counts.skipped;
+        note(data_.users_file, user.line,
+             "email " + user.email + " already belongs to another account; user " + user.id +
+                 " is skipped, and so are its codes, referrals and rewards");
+      } else {
+        ++counts.imported;
+        present_users_.insert(user.id);
+        new_emails.insert(user.email);
+        accounts.push_back(account_of(user));
+        note_odd_account(user);
+      }
+    }
+    store::insert_users(sql_, accounts);
+  }
+
+  void note_odd_account(const UserRecord& user) {
+    if (!user.email_is_valid) {
+      note(data_.users_file, user.line,
+           "email '" + user.email + "' fails today's address check; imported, but it cannot log in until corrected");
+    }
+    if (!auth::is_supported_hash(user.password_hash)) {
+      note(data_.users_file, user.line,
+           "the password is not a bcrypt hash; user " + user.id + " must reset it (POST /api/auth/password/forgot)");
+    }
+  }
+
+  // ---- reward configs
+
+  static bool newer(const ConfigRecord& a, const ConfigRecord& b) {
+    return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
+  }
+
+  // Per type, the newest active config in the file, unless the database
+  // already has an active one: the schema allows one per (type, beneficiary).
+  std::map<std::string, const ConfigRecord*> configs_to_activate(const std::set<std::string>& existing) const {
+    std::map<std::string, const ConfigRecord*> newest;
+    for (const auto& config : data_.configs) {
+      if (!config.is_active || existing.contains(config.id)) continue;
+      auto& slot = newest[config.reward_type];
+      if (!slot || newer(config, *slot)) slot = &config;
+    }
+    for (const auto& type : store::active_referrer_config_types(sql_)) newest.erase(type);
+    return newest;
+  }
+
+  void import_configs() {
+    std::vector<std::string> ids;
+    for (const auto& config : data_.configs) ids.push_back(config.id);
+    const auto existing = set_of(store::existing_config_ids(sql_, ids));
+    const auto active = configs_to_activate(existing);
+    std::set<std::string> seen;
+    std::vector<reward::store::Config> rows;
+    auto& counts = report_.reward_config;
+    for (const auto& config : data_.configs) {
+      ++counts.documents;
+      if (existing.contains(config.id) || !seen.insert(config.id).second) {
+        ++counts.skipped;
+        continue;
+      }
+      const auto chosen = active.find(config.reward_type);
+      const bool is_active = chosen != active.end() && chosen->second == &config;
+      if (config.is_active && !is_active) {
+        note(data_.configs_file, config.line,
+             "config " + config.id + " imported inactive: only one " + config.reward_type +
+                 " config can be active (the newest, or the one this server already has)");
+      }
+      rows.push_back({config.id, config.reward_type, config.reward_value, config.reward_unit, "REFERRER", false,
+                      is_active, config.created_at});
+      ++counts.imported;
+    }
+    store::insert_configs(sql_, rows);
+  }
+
+  // ---- codes: one per owner, the newest of the owner's documents
+
+  std::map<std::string, std::vector<std::size_t>> code_documents_by_owner() {
+    std::map<std::string, std::vector<std::size_t>> owners;
+    for (std::size_t i = 0; i < data_.codes.size(); ++i) {
+      const auto& code = data_.codes[i];
+      if (present_users_.contains(code.owner_id)) {
+        owners[code.owner_id].push_back(i);
+      } else {
+        note(data_.codes_file, code.line,
+             "owner " + code.owner_id + " was not imported; code " + code.code + " is skipped");
+      }
+    }
+    return owners;
+  }
+
+  std::size_t newest_code(const std::vector<std::size_t>& documents) const {
+    return *std::max_element(documents.begin(), documents.end(), [&](std::size_t a, std::size_t b) {
+      return std::tie(data_.codes[a].created_at, data_.codes[a].id) <
+             std::tie(data_.codes[b].created_at, data_.codes[b].id);
+    });
+  }
+
+  void note_dropped_codes(const std::vector<std::size_t>& documents, std::size_t kept) {
+    std::string dropped;
+    for (auto i : documents) {
+      if (i != kept) dropped += (dropped.empty() ? "" : ", ") + data_.codes[i].code;
+    }
+    const auto& code = data_.codes[kept];
+    note(data_.codes_file, code.line,
+         "user " + code.owner_id + " had " + std::to_string(documents.size()) + " codes; kept " + code.code +
+             " (the newest), dropped " + dropped + "; referrals made with those are kept under " + code.code);
+  }
+
+  void plan_codes() {
+    const auto owners = code_documents_by_owner();
+    code_of_owner_ = store::codes_of_users(sql_, keys_of(owners));
+    std::vector<std::size_t> candidates;
+    for (const auto& [owner, documents] : owners) {
+      if (code_of_owner_.contains(owner)) continue;  // has one here already (e.g. an earlier run)
+      candidates.push_back(newest_code(documents));
+      if (documents.size() > 1) note_dropped_codes(documents, candidates.back());
+    }
+    std::sort(candidates.begin(), candidates.end());  // file order, so notes read top to bottom
+    std::vector<std::string> texts;
+    for (auto i : candidates) texts.push_back(data_.codes[i].code);
+    auto taken = store::code_owners(sql_, texts);
+    std::set<std::string> row_ids;
+    for (auto i : candidates) {
+      const auto& code = data_.codes[i];
+      if (!row_ids.insert(code.id).second) {
+        note(data_.codes_file, code.line, "_id " + code.id + " appears twice; this copy is skipped");
+        continue;
+      }
+      if (!taken.emplace(code.code, code.owner_id).second) {
+        note(data_.codes_file, code.line,
+             "code " + code.code + " belongs to another user already; user " + code.owner_id +
+                 " gets no code, and referrals made with it are skipped");
+        continue;
+      }
+      new_codes_.push_back({code.id, code.owner_id, code.code, 0, code.created_at});
+      code_of_owner_[code.owner_id] = code.id;
+      imported_code_documents_.insert(i);
+    }
+  }
+
+  // ---- referrals: one per used code document
+
+  std::vector<std::size_t> used_code_documents() const {
+    std::vector<std::size_t> used;
+    for (std::size_t i = 0; i < data_.codes.size(); ++i) {
+      if (data_.codes[i].used_by) used.push_back(i);
+    }
+    // A user referred twice keeps the first referral, as the server would.
+    std::stable_sort(used.begin(), used.end(),
+                     [&](std::size_t a, std::size_t b) { return data_.codes[a].used_at < data_.codes[b].used_at; });
+    return used;
+  }
+
+  // Why this used code cannot become a referral, or "" when it can.
+  std::string refusal(const CodeRecord& code, const std::map<std::string, std::string>& referred) const {
+    if (!present_users_.contains(*code.used_by)) return "referee " + *code.used_by + " was not imported";
+    if (!code_of_owner_.contains(code.owner_id)) return "its owner has no code here";
+    if (const auto found = referred.find(*code.used_by); found != referred.end()) {
+      return "user " + *code.used_by + " was already referred (referral " + found->second + ")";
+    }
+    return "";
+  }
+
+  void plan_referrals() {
+    const auto used = used_code_documents();
+    std::vector<std::string> ids, referees;
+    for (auto i : used) {
+      ids.push_back(data_.codes[i].id);
+      referees.push_back(*data_.codes[i].used_by);
+    }
+    const auto existing = set_of(store::existing_referral_ids(sql_, ids));
+    auto referred = store::referrals_of_referees(sql_, referees);
+    for (auto i : used) {
+      const auto& code = data_.codes[i];
+      if (existing.contains(code.id)) continue;  // imported before; rewards find it in the database
+      if (!present_users_.contains(code.owner_id)) continue;  // noted with the code already
+      if (referee_of_referral_.contains(code.id)) {
+        note(data_.codes_file, code.line, "_id " + code.id + " appears twice; this copy is skipped");
+        continue;
+      }
+      if (const auto reason = refusal(code, referred); !reason.empty()) {
+        note(data_.codes_file, code.line, "referral " + code.id + " is skipped: " + reason);
+        continue;
+      }
+      const auto& code_id = code_of_owner_.at(code.owner_id);
+      new_referrals_.push_back({code.id, *code.used_by, code.owner_id, code_id, "PENDING", "", "", code.used_at});
+      referred.emplace(*code.used_by, code.id);
+      referee_of_referral_[code.id] = *code.used_by;
+      touched_codes_.push_back(code_id);
+      touched_referrers_.push_back(code.owner_id);
+      imported_code_documents_.insert(i);
+    }
+    count_code_documents();
+  }
+
+  void count_code_documents() {
+    auto& counts = report_.referral;
+    counts.documents = data_.codes.size();
+    counts.imported = imported_code_documents_.size();
+    counts.skipped = counts.documents - counts.imported;
+    report_.codes_created = new_codes_.size();
+    report_.referrals_created = new_referrals_.size();
+  }
+
+  // ---- rewards
+
+  // Referrals that rewards point at but this run did not create: those
+  // imported before (or made here) still take new rewards.
+  std::set<std::string> load_earlier_referrals() {
+    std::vector<std::string> missing;
+    for (const auto& reward : data_.rewards) {
+      if (!referee_of_referral_.contains(reward.referral_id)) missing.push_back(reward.referral_id);
+    }
+    const auto earlier = store::referees_of(sql_, missing);
+    referee_of_referral_.insert(earlier.begin(), earlier.end());
+    std::set<std::string> keys;
+    for (const auto& [referral, key] : store::reward_keys_of(sql_, keys_of(earlier))) keys.insert(referral + "|" + key);
+    earlier_referrals_ = set_of(keys_of(earlier));
+    return keys;
+  }
+
+  std::string reward_refusal(const RewardRecord& reward, const std::set<std::string>& keys) const {
+    if (!referee_of_referral_.contains(reward.referral_id)) {
+      return "referral " + reward.referral_id + " was not imported (unknown, never used, or skipped)";
+    }
+    if (!present_users_.contains(reward.user_id)) return "user " + reward.user_id + " was not imported";
+    if (keys.contains(reward.referral_id + "|" + reward.user_id + "|" + reward.reward_type)) {
+      return "user " + reward.user_id + " already has a " + reward.reward_type + " reward for this referral";
+    }
+    return "";
+  }
+
+  reward::store::Reward ledger_row(const RewardRecord& reward) const {
+    const bool to_referee = referee_of_referral_.at(reward.referral_id) == reward.user_id;
+    return {reward.id,          reward.referral_id, reward.user_id, to_referee ? "REFEREE" : "REFERRER",
+            reward.reward_type, reward.reward_value, reward.reward_unit, reward.status,
+            reward.created_at,  std::nullopt,        std::nullopt};
+  }
+
+  void plan_rewards() {
+    std::vector<std::string> ids;
+    for (const auto& reward : data_.rewards) ids.push_back(reward.id);
+    const auto existing = set_of(store::existing_reward_ids(sql_, ids));
+    auto keys = load_earlier_referrals();
+    std::set<std::string> seen;
+    auto& counts = report_.reward_ledger;
+    for (const auto& reward : data_.rewards) {
+      ++counts.documents;
+      if (existing.contains(reward.id) || !seen.insert(reward.id).second) {
+        ++counts.skipped;
+        continue;
+      }
+      if (const auto reason = reward_refusal(reward, keys); !reason.empty()) {
+        ++counts.skipped;
+        note(data_.rewards_file, reward.line, "reward " + reward.id + " is skipped: " + reason);
+        continue;
+      }
+      keys.insert(reward.referral_id + "|" + reward.user_id + "|" + reward.reward_type);
+      new_rewards_.push_back(ledger_row(reward));
+      ++counts.imported;
+    }
+  }
+
+  // ---- writing
+
+  void settle_new_referrals() {
+    std::map<std::string, std::vector<std::string>> statuses;
+    for (const auto& reward : new_rewards_) statuses[reward.referral_id].push_back(reward.status);
+    for (auto& referral : new_referrals_) referral.status = referral_status(statuses[referral.id]);
+  }
+
+  void write_referrals_and_rewards() {
+    settle_new_referrals();
+    store::insert_codes(sql_, new_codes_);
+    store::insert_referrals(sql_, new_referrals_);
+    store::insert_rewards(sql_, new_rewards_);
+    store::insert_import_events(sql_, new_rewards_, kImportedReason, now_);
+    // Earlier referrals that gained rewards move (and count) as the server would move them.
+    for (const auto& reward : new_rewards_) {
+      if (earlier_referrals_.contains(reward.referral_id)) reward::settle_referral(sql_, reward.referral_id);
+    }
+    store::recount_code_uses(sql_, touched_codes_);
+    store::recount_referrer_stats(sql_, touched_referrers_);
+  }
+
+  soci::session& sql_;
+  const OriginalData& data_;
+  long long now_;
+  ImportReport report_;
+  std::set<std::string> present_users_;
+  std::map<std::string, std::string> code_of_owner_;        // owner -> code id
+  std::map<std::string, std::string> referee_of_referral_;  // referral id -> referee
+  std::set<std::string> earlier_referrals_;
+  std::set<std::size_t> imported_code_documents_;
+  std::vector<referral::store::Code> new_codes_;
+  std::vector<referral::store::Referral> new_referrals_;
+  std::vector<reward::store::Reward> new_rewards_;
+  std::vector<std::string> touched_codes_;
+  std::vector<std::string> touched_referrers_;
+};
+
+void write_counts(std::ostream& out, const char* name, const CollectionCounts& counts) {
+  out << name << ": " << counts.documents << " documents, " << counts.imported << " imported, "
+      << counts.skipped << " skipped\n";
+}
+
+}  // namespace
+
+ImportReport ImporterService::import_dir(const std::filesystem::path& dir) {
+  const auto now = core::now_ms();
+  const auto data = read_export_dir(dir, {strip_plus_tags_, now});
+  auto report = database_.write([&](soci::session& sql) { return Plan(sql, data, now).run(); });
+  report.otps = data.otps;
+  report.sessions = data.sessions;
+  return report;
+}
+
+void write_report(std::ostream& out, const ImportReport& report, std::size_t max_notes) {
+  write_counts(out, "users", report.users);
+  write_counts(out, "referral", report.referral);
+  out << "  (" << report.codes_created << " referral codes and " << report.referrals_created
+      << " referrals created)\n";
+  write_counts(out, "reward_config", report.reward_config);
+  write_counts(out, "reward_ledger", report.reward_ledger);
+  out << "otps: " << report.otps << " documents, not imported (codes are short-lived; users ask for a new one)\n";
+  out << "session: " << report.sessions << " documents, not imported (users log in again)\n";
+  const auto shown = std::min(max_notes, report.notes.size());
+  for (std::size_t i = 0; i < shown; ++i) out << "note: " << report.notes[i] << '\n';
+  if (shown < report.notes.size()) out << "note: ... and " << report.notes.size() - shown << " more\n";
+}
+
+}  // namespace importer
