@@ -15,7 +15,8 @@ add_library(fuzz_support STATIC
   ${CMAKE_SOURCE_DIR}/src/core/clock.cpp
   ${CMAKE_SOURCE_DIR}/src/core/cursor.cpp
   ${CMAKE_SOURCE_DIR}/src/auth/jwt.cpp
-  ${CMAKE_SOURCE_DIR}/src/auth/email_address.cpp)
+  ${CMAKE_SOURCE_DIR}/src/auth/email_address.cpp
+  ${CMAKE_SOURCE_DIR}/src/importer/mongo_export.cpp)
 target_include_directories(fuzz_support PUBLIC ${CMAKE_SOURCE_DIR}/src)
 target_compile_options(fuzz_support PRIVATE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
 target_link_libraries(fuzz_support PUBLIC Boost::json Boost::url PkgConfig::SODIUM)

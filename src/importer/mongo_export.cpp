@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 namespace importer {
@@ -88,7 +89,13 @@ std::variant<object, ParseFailure> parse_slice(std::string_view slice, std::size
   }
   value document = parser.release();
   if (!document.is_object()) return ParseFailure{first_line, "expected a document ({...})"};
-  if (auto reason = decode_extended_json(document); !reason.empty()) return ParseFailure{first_line, reason};
+  // Field by field: a document is never itself a wrapper, even one that
+  // looks like {"$oid": ...}.
+  for (auto& field : document.as_object()) {
+    if (auto reason = decode_extended_json(field.value()); !reason.empty()) {
+      return ParseFailure{first_line, std::string(field.key()) + ": " + reason};
+    }
+  }
   return std::move(document.as_object());
 }
 
@@ -185,6 +192,18 @@ Unwrapped decimal(const value& inner) {
   return value(inner.as_string());
 }
 
+}  // namespace
+
+std::optional<std::int64_t> whole_number(double real) {
+  // Range first: converting a double outside int64 is undefined behaviour.
+  // 2^63 is the first double that no longer fits (NaN fails both tests).
+  constexpr double kLimit = 9223372036854775808.0;
+  if (!(real >= -kLimit && real < kLimit) || std::trunc(real) != real) return std::nullopt;
+  return static_cast<std::int64_t>(real);
+}
+
+namespace {
+
 std::optional<std::int64_t> integral(const value& number) {
   if (const auto* whole = number.if_int64()) return *whole;
   if (const auto* big = number.if_uint64()) {
@@ -192,13 +211,7 @@ std::optional<std::int64_t> integral(const value& number) {
       return static_cast<std::int64_t>(*big);
     }
   }
-  if (const auto* real = number.if_double()) {
-    // 2^63 as a double: the first value that no longer fits.
-    constexpr double kLimit = 9223372036854775808.0;
-    if (*real == static_cast<double>(static_cast<std::int64_t>(*real)) && *real > -kLimit && *real < kLimit) {
-      return static_cast<std::int64_t>(*real);
-    }
-  }
+  if (const auto* real = number.if_double()) return whole_number(*real);
   return std::nullopt;
 }
 

@@ -54,6 +54,9 @@ std::string decode_extended_json(boost::json::value& value);
 // a bare date = midnight UTC. Milliseconds since the epoch.
 std::optional<std::int64_t> parse_iso_timestamp(std::string_view text);
 
+// The double as an int64 when it is a whole number that fits.
+std::optional<std::int64_t> whole_number(double real);
+
 // The creation time an ObjectId carries (its first 4 bytes, in seconds).
 std::optional<std::int64_t> objectid_time_ms(std::string_view hex);
 

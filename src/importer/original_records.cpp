@@ -106,7 +106,7 @@ class Fields {
     if (!found) fail(std::string("'") + name + "' is missing");
     std::optional<long long> number;
     if (const auto* whole = found->if_int64()) number = *whole;
-    else if (const auto* real = found->if_double(); real && *real == static_cast<double>(static_cast<long long>(*real))) number = static_cast<long long>(*real);
+    else if (const auto* real = found->if_double()) number = whole_number(*real);
     else if (const auto* digits = found->if_string()) number = integer_text(trim(*digits));
     if (!number) fail(std::string("'") + name + "' must be a whole number (CASH is stored in minor units)");
     return *number;

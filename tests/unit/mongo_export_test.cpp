@@ -133,6 +133,7 @@ TEST(MongoExport, ObjectIdTime) {
 
 TEST(MongoExport, FuzzEntryNeverThrows) {
   const std::string inputs[] = {"[", "{", "\"", "{\"a\":\"\\", "[{},", "{\"$date\":{}}", std::string(1, '\0'),
+                                "{\"$oid\": \"65b000000000000000000001\"}",
                                 "{\"a\":" + std::string(200, '[') + "}"};
   for (const auto& input : inputs) {
     EXPECT_NO_THROW(importer::fuzz_one_input(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()));

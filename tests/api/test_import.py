@@ -1,0 +1,334 @@
+"""`referrald import-mongo DIR` (SPEC §6, §7): the original's mongoexport
+files move in whole, keep their ids, follow today's rules, and old bcrypt
+passwords still log in (and are re-hashed to Argon2id on the way)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+import flows
+import original_export as original
+
+ENV = {"RATE_LIMIT_PER_IP": "0"}
+TABLES = {  # table -> ORDER BY, for snapshots
+    "users": "id", "referral_codes": "id", "referrals": "id", "reward_configs": "id", "rewards": "id",
+    "reward_events": "reward_id, to_status", "referrer_stats": "user_id",
+}
+ID = original.IDS
+
+
+def import_dir(server, folder):
+    return flows.cli(server, "import-mongo", str(folder))
+
+
+def snapshot(server) -> dict:
+    return {table: server.query(f"SELECT * FROM {table} ORDER BY {order}") for table, order in TABLES.items()}
+
+
+def counts(stdout: str) -> dict:
+    """'users: 7 documents, 7 imported, 0 skipped' -> {"users": (7, 7, 0)}."""
+    out = {}
+    for line in stdout.splitlines():
+        name, _, rest = line.partition(": ")
+        if rest.endswith(" skipped") and " documents, " in rest:
+            numbers = [int(part.split()[0]) for part in rest.split(", ")]
+            out[name] = tuple(numbers)
+    return out
+
+
+def login(server, name: str, password: str | None = None) -> requests.Response:
+    email = original.EMAILS[name].strip().lower()
+    return flows.login(server, email, password or original.PASSWORDS[name])
+
+
+def headers_for(server, name: str) -> dict:
+    answer = login(server, name)
+    assert answer.status_code == 200, answer.text
+    return flows.bearer(answer.json()["token"])
+
+
+def stored_hash(server, name: str) -> str:
+    return server.query("SELECT password_hash FROM users WHERE id = %s", (ID[name],))[0][0]
+
+
+@pytest.fixture(scope="module")
+def hashes():
+    return original.make_hashes()  # bcrypt is slow on purpose: once per module
+
+
+@pytest.fixture
+def imported(make_server, tmp_path, hashes):
+    """A server whose database holds the fixture, imported once."""
+    server = make_server(env=ENV)
+    folder = original.write(tmp_path / "export", hashes=hashes)
+    done = import_dir(server, folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return server, done, folder
+
+
+# --------------------------------------------------------------------------
+# what lands where
+
+
+def test_import_prints_counts_per_collection_and_notes(imported):
+    _, done, _ = imported
+    assert counts(done.stdout) == {
+        "users": (7, 7, 0), "referral": (4, 4, 0), "reward_config": (3, 3, 0), "reward_ledger": (4, 4, 0),
+    }
+    assert "otps: 2 documents, not imported" in done.stdout
+    assert "session: 1 documents, not imported" in done.stdout
+    assert "(2 referral codes and 3 referrals created)" in done.stdout
+    notes = [line for line in done.stdout.splitlines() if line.startswith("note: ")]
+    assert any("referral.json:3:" in note and "had 3 codes; kept SVH-02PWKO" in note for note in notes), notes
+    assert any("reward_config.json:1:" in note and "imported inactive" in note for note in notes), notes
+
+
+def test_users_keep_their_ids_and_are_normalised(imported):
+    server, _, _ = imported
+    rows = server.query("SELECT id, name, email, canonical_email, is_verified, is_admin, created_at FROM users "
+                        "ORDER BY id")
+    assert [row[0] for row in rows] == sorted(ID.values())
+    admin = next(row for row in rows if row[0] == ID["admin"])
+    assert admin[1:] == ("Admin", "admin@example.com", "admin@example.com", 1, 1, original.BASE)
+    unverified = next(row for row in rows if row[0] == ID["unverified"])
+    assert unverified[4:6] == (0, 0)
+    assert all(stored_hash(server, name).startswith(original.PREFIXES.get(name, "$2b$")) for name in ID)
+
+
+def test_codes_one_per_owner_upper_cased_with_uses_counted(imported):
+    server, _, _ = imported
+    assert server.query("SELECT id, user_id, code, uses FROM referral_codes ORDER BY code") == [
+        (original.REFERRALS["referee3"], ID["referrer"], "SVH-02PWKO", 3),
+        (original.UNUSED_REFERRAL, ID["owner"], "SVH-UNUSED7", 0),
+    ]
+
+
+def test_referrals_take_their_status_from_their_rewards(imported):
+    server, _, _ = imported
+    rows = server.query("SELECT id, referee_id, referrer_id, code_id, status, created_at FROM referrals ORDER BY id")
+    kept = original.REFERRALS["referee3"]
+    assert rows == [
+        (original.REFERRALS["referee1"], ID["referee1"], ID["referrer"], kept, "SUCCESS", original.BASE + 20 * original.DAY),
+        (original.REFERRALS["referee2"], ID["referee2"], ID["referrer"], kept, "PENDING", original.BASE + 21 * original.DAY),
+        (original.REFERRALS["referee3"], ID["referee3"], ID["referrer"], kept, "REJECTED", original.BASE + 22 * original.DAY),
+    ]
+    assert server.query("SELECT total, successful, pending, rejected FROM referrer_stats WHERE user_id = %s",
+                        (ID["referrer"],)) == [(3, 1, 1, 1)]
+
+
+def test_rewards_beneficiaries_and_one_imported_history_row_each(imported):
+    server, _, _ = imported
+    rows = server.query("SELECT id, user_id, beneficiary, reward_value, status, credited_at, revoked_at "
+                        "FROM rewards ORDER BY id")
+    expected = []
+    for reward_id, (_, user, value, status) in sorted(original.REWARDS.items()):
+        expected.append((reward_id, ID[user], "REFEREE" if user.startswith("referee") else "REFERRER", value,
+                         status, None, None))
+    assert rows == expected
+    events = server.query("SELECT reward_id, from_status, to_status, actor_id, reason FROM reward_events "
+                          "ORDER BY reward_id")
+    assert events == [(reward_id, None, status, None, "imported")
+                      for reward_id, (_, _, _, status) in sorted(original.REWARDS.items())]
+
+
+def test_only_the_newest_of_two_active_configs_stays_active(imported):
+    server, _, _ = imported
+    assert server.query("SELECT id, reward_type, reward_value, reward_unit, beneficiary, is_active "
+                        "FROM reward_configs ORDER BY id") == [
+        ("65b100000000000000000001", "SIGNUP", 100, "POINTS", "REFERRER", 0),
+        ("65b100000000000000000002", "SIGNUP", 150, "POINTS", "REFERRER", 1),
+        ("65b100000000000000000003", "FIRST_ORDER", 500, "CASH", "REFERRER", 0),
+    ]
+
+
+def test_otps_and_sessions_are_not_imported(imported):
+    server, _, _ = imported
+    assert server.query("SELECT COUNT(*) FROM otps") == [(0,)]
+    assert server.query("SELECT COUNT(*) FROM sessions") == [(0,)]
+
+
+# --------------------------------------------------------------------------
+# old passwords
+
+
+def test_imported_admin_logs_in_with_the_old_password_and_is_rehashed(imported):
+    server, _, _ = imported
+    assert stored_hash(server, "admin").startswith("$2b$")
+    answer = login(server, "admin")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["user"] == {"id": ID["admin"], "name": "Admin", "email": "admin@example.com",
+                                     "is_verified": True, "is_admin": True,
+                                     "created_at": "2024-01-01T00:00:00.000Z"}
+    assert stored_hash(server, "admin").startswith("$argon2id$")
+    # The new hash holds the same password: a second login still works.
+    assert login(server, "admin").status_code == 200
+
+
+@pytest.mark.parametrize("name, prefix", [("referrer", "$2a$"), ("referee1", "$2y$"), ("referee2", "$2b$")])
+def test_every_bcrypt_prefix_logs_in(imported, name, prefix):
+    server, _, _ = imported
+    before = stored_hash(server, name)
+    assert before.startswith(prefix)
+    wrong = login(server, name, "not the old password")
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
+    assert stored_hash(server, name) == before  # a failed login re-hashes nothing
+    assert login(server, name).status_code == 200
+    assert stored_hash(server, name).startswith("$argon2id$")
+
+
+def test_unverified_imported_user_must_verify_first(imported):
+    server, _, _ = imported
+    answer = login(server, "unverified")
+    assert answer.status_code == 403 and answer.json()["code"] == "email_not_verified"
+    assert stored_hash(server, "unverified").startswith("$2b$")  # not upgraded before verification
+
+
+# --------------------------------------------------------------------------
+# the API over imported data
+
+
+def test_summary_and_history_of_the_imported_referrer_match_the_fixture(imported):
+    server, _, _ = imported
+    headers = headers_for(server, "referrer")
+    summary = requests.get(server.url("/api/referral/analytics/summary"), headers=headers, timeout=30)
+    assert summary.status_code == 200, summary.text
+    assert summary.json() == {"my_referral_code": "SVH-02PWKO", "total_referrals": 3, "successful_referrals": 1,
+                              "pending_referrals": 1, "conversion_rate": "33%"}
+    listed = requests.get(server.url("/api/referral/analytics/list"), headers=headers, timeout=30).json()
+    assert [(item["used_by_user_id"], item["status"]) for item in listed] == [
+        (ID["referee3"], "REJECTED"), (ID["referee2"], "PENDING"), (ID["referee1"], "SUCCESS")]
+    history = requests.get(server.url("/api/rewards/history"), headers=headers, timeout=30)
+    assert history.status_code == 200, history.text
+    assert [(item["reward_id"], item["referral_id"], item["reward_value"], item["beneficiary"], item["status"],
+             item["created_at"]) for item in history.json()] == [
+        ("65c100000000000000000004", original.REFERRALS["referee3"], 150, "REFERRER", "REVOKED",
+         original.iso(original.BASE + 33 * original.DAY)),
+        ("65c100000000000000000002", original.REFERRALS["referee2"], 150, "REFERRER", "PENDING",
+         original.iso(original.BASE + 31 * original.DAY)),
+        ("65c100000000000000000001", original.REFERRALS["referee1"], 100, "REFERRER", "CREDITED",
+         original.iso(original.BASE + 30 * original.DAY)),
+    ]
+    referee = requests.get(server.url("/api/rewards/history"), headers=headers_for(server, "referee2"), timeout=30)
+    assert [(item["reward_id"], item["beneficiary"]) for item in referee.json()] == [
+        ("65c100000000000000000003", "REFEREE")]
+
+
+def test_imported_admin_credits_an_imported_pending_reward(imported):
+    server, _, _ = imported
+    admin = headers_for(server, "admin")
+    reward_id = original.PENDING_REFERRER_REWARD
+    answer = requests.post(server.url(f"/api/admin/rewards/{reward_id}/credit"), headers=admin, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"message": "Reward credited successfully", "reward_id": reward_id,
+                             "status": "CREDITED"}
+    history = requests.get(server.url(f"/api/admin/rewards/{reward_id}/history"), headers=admin, timeout=30)
+    assert [(item["from"], item["to"], item["actor_id"], item["reason"]) for item in history.json()] == [
+        (None, "PENDING", None, "imported"), ("PENDING", "CREDITED", ID["admin"], "credited by admin")]
+    assert server.query("SELECT status FROM referrals WHERE id = %s", (original.REFERRALS["referee2"],)) == [
+        ("SUCCESS",)]
+    summary = requests.get(server.url("/api/referral/analytics/summary"), headers=headers_for(server, "referrer"),
+                           timeout=30).json()
+    assert (summary["successful_referrals"], summary["pending_referrals"], summary["conversion_rate"]) == (2, 0, "66%")
+
+
+def test_imported_codes_still_work_for_new_referees(imported):
+    server, _, _ = imported
+    _, referee = flows.new_user(server)
+    answer = flows.apply_code(server, referee, " svh-02pwko ")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["referral_code"] == "SVH-02PWKO"
+    assert server.query("SELECT uses FROM referral_codes WHERE code = 'SVH-02PWKO'") == [(4,)]
+    assert server.query("SELECT total FROM referrer_stats WHERE user_id = %s", (ID["referrer"],)) == [(4,)]
+
+
+# --------------------------------------------------------------------------
+# running it again, other layouts, refusals
+
+
+def test_second_import_changes_nothing(imported):
+    server, _, folder = imported
+    before = snapshot(server)
+    again = import_dir(server, folder)
+    assert again.returncode == 0, again.stderr
+    assert counts(again.stdout) == {
+        "users": (7, 0, 7), "referral": (4, 0, 4), "reward_config": (3, 0, 3), "reward_ledger": (4, 0, 4),
+    }
+    assert "note: " not in again.stdout  # what was imported before is skipped quietly
+    assert snapshot(server) == before
+
+
+def deterministic(tables: dict) -> dict:
+    """Snapshots without what each run generates (event ids and times)."""
+    out = dict(tables)
+    out["reward_events"] = [row[1:6] for row in tables["reward_events"]]
+    return out
+
+
+@pytest.mark.parametrize("layout, style", [("jsonl", "canonical"), ("array", "legacy"), ("lines", "canonical")])
+def test_every_mongoexport_layout_gives_the_same_rows(imported, make_server, tmp_path, layout, style, hashes):
+    reference, _, _ = imported
+    server = make_server(env=ENV)
+    folder = original.write(tmp_path / f"export-{layout}", layout=layout, style=style, hashes=hashes)
+    done = import_dir(server, folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert deterministic(snapshot(server)) == deterministic(snapshot(reference))
+
+
+def test_malformed_line_stops_the_import_and_writes_nothing(make_server, tmp_path, hashes):
+    server = make_server(env=ENV)
+    folder = original.write(tmp_path / "export", hashes=hashes)
+    ledger = (folder / "reward_ledger.json").read_text().splitlines()
+    ledger[2] = ledger[2][:-1]  # line 3 loses its closing brace
+    (folder / "reward_ledger.json").write_text("\n".join(ledger) + "\n")
+    before = snapshot(server)
+    done = import_dir(server, folder)
+    assert done.returncode != 0
+    assert "reward_ledger.json:3:" in done.stderr, done.stderr
+    assert "nothing was imported" in done.stderr
+    assert snapshot(server) == before
+
+
+def test_bad_value_names_file_line_and_field(make_server, tmp_path, hashes):
+    server = make_server(env=ENV)
+    documents = original.collections(hashes)
+    documents["reward_config"][1]["reward_value"] = 12.5
+    folder = original.write(tmp_path / "export", documents=documents)
+    done = import_dir(server, folder)
+    assert done.returncode != 0
+    assert "reward_config.json:2: 'reward_value'" in done.stderr, done.stderr
+    assert server.query("SELECT COUNT(*) FROM users") == [(0,)]
+
+
+def test_account_made_here_first_keeps_its_email(make_server, tmp_path, hashes):
+    server = make_server(env=ENV)
+    flows.register(server, email=original.EMAILS["owner"])
+    done = import_dir(server, original.write(tmp_path / "export", hashes=hashes))
+    assert done.returncode == 0, done.stderr
+    assert counts(done.stdout)["users"] == (7, 6, 1)
+    assert "users.json:7: email owner@example.com already belongs to another account" in done.stdout
+    assert "referral.json:4: owner " + ID["owner"] + " was not imported" in done.stdout
+    assert server.query("SELECT COUNT(*) FROM referral_codes WHERE code = 'SVH-UNUSED7'") == [(0,)]
+
+
+def test_missing_folder_or_files_is_an_error(make_server, tmp_path):
+    server = make_server(env=ENV)
+    done = import_dir(server, tmp_path / "nowhere")
+    assert done.returncode != 0 and "is not a folder" in done.stderr
+    (tmp_path / "empty").mkdir()
+    done = import_dir(server, tmp_path / "empty")
+    assert done.returncode != 0 and "holds none of users.json" in done.stderr
+
+
+def test_missing_collections_are_empty(make_server, tmp_path, hashes):
+    server = make_server(env=ENV)
+    folder = tmp_path / "users-only"
+    folder.mkdir()
+    (folder / "users.json").write_text(
+        "".join(json.dumps(original.extended(item, "relaxed")) + "\n" for item in original.users(hashes)))
+    done = import_dir(server, folder)
+    assert done.returncode == 0, done.stderr
+    assert counts(done.stdout)["users"] == (7, 7, 0)
+    assert counts(done.stdout)["reward_ledger"] == (0, 0, 0)
