@@ -62,15 +62,16 @@ std::string AuthService::email_or_throw(const std::string& raw) const {
   return *email;
 }
 
-void AuthService::check_password_rules(const std::string& password, const std::string& email) const {
+void AuthService::check_password_rules(const std::string& password, const std::string& email,
+                                       const std::string& field) const {
   const auto length = utf8_length(password);
   if (length < 8 || length > 128) {
-    throw core::validation_error("'password' must be 8 to 128 characters long.");
+    throw core::validation_error("'" + field + "' must be 8 to 128 characters long.");
   }
   std::string lowered = password;
   std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (lowered == email) throw core::validation_error("'password' must not be the email address.");
+  if (lowered == email) throw core::validation_error("'" + field + "' must not be the email address.");
 }
 
 void AuthService::check_cooldown(soci::session& sql, const std::string& email,
@@ -135,7 +136,7 @@ void AuthService::signup(const SignupRequest& request) {
   if (name_length < 1 || name_length > 100) {
     throw core::validation_error("'name' must be 1 to 100 characters long.");
   }
-  check_password_rules(request.password, email);
+  check_password_rules(request.password, email, "password");
   const auto existing = database_.read([&](soci::session& sql) {
     if (request.referral_code && referral_hooks_.check_code) {
       referral_hooks_.check_code(sql, trim(*request.referral_code));
@@ -315,7 +316,7 @@ void AuthService::forgot_password(const std::string& raw_email) {
 void AuthService::reset_password(const std::string& raw_email, const std::string& otp,
                                  const std::string& new_password) {
   const auto email = email_or_throw(raw_email);
-  check_password_rules(new_password, email);
+  check_password_rules(new_password, email, "new_password");
   const auto hash = hash_password(new_password, hash_params_);
   const auto check = database_.write([&](soci::session& sql) {
     const auto user = store::find_user_by_email(sql, email);
@@ -334,7 +335,7 @@ void AuthService::reset_password(const std::string& raw_email, const std::string
 bool AuthService::create_admin(const std::string& raw_email, const std::string& name,
                                const std::string& password) {
   const auto email = email_or_throw(raw_email);
-  check_password_rules(password, email);
+  check_password_rules(password, email, "password");
   const auto user = new_user(SignupRequest{name, email, password, std::nullopt}, email);
   return database_.write([&](soci::session& sql) {
     const auto existing = store::find_user_by_email(sql, email);

@@ -79,7 +79,9 @@ class AuthService {
   enum class OtpCheck { ok, invalid, expired, exhausted };
 
   std::string email_or_throw(const std::string& raw) const;
-  void check_password_rules(const std::string& password, const std::string& email) const;
+  // `field` is the request field the refusal names (password, new_password).
+  void check_password_rules(const std::string& password, const std::string& email,
+                            const std::string& field) const;
   void check_cooldown(soci::session& sql, const std::string& email, const std::string& purpose) const;
   void issue_code(soci::session& sql, const store::User& user, const std::string& purpose);
   OtpCheck consume_code(soci::session& sql, const std::string& user_id, const std::string& purpose,

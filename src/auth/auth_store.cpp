@@ -62,6 +62,14 @@ struct UserById {
   soci::statement statement;
 };
 
+// Stepping past a cached query's single row completes the statement. On
+// SQLite a statement left on its row keeps the connection's read snapshot
+// open: later reads on that pooled session would miss other connections'
+// commits (a logout through another instance, a promotion from the command
+// line) and its next write would fail with SQLITE_BUSY_SNAPSHOT. Call it
+// once the row has been copied out.
+void complete(soci::statement& statement) { statement.fetch(); }
+
 }  // namespace
 
 std::optional<User> find_user_by_email(soci::session& sql, const std::string& email) {
@@ -77,6 +85,7 @@ std::optional<User> find_user_by_id(soci::session& sql, const std::string& id) {
   found->is_verified = query.verified != 0;
   found->is_admin = query.admin != 0;
   if (query.referral_indicator == soci::i_ok) found->signup_referral_code = query.referral_code;
+  complete(query.statement);
   return found;
 }
 
@@ -187,6 +196,7 @@ std::optional<SessionCheck> check_session(soci::session& sql, const std::string&
   if (!query.statement.got_data()) return std::nullopt;
   auto check = query.check;
   check.is_admin = query.admin != 0;
+  complete(query.statement);
   return check;
 }
 
@@ -222,12 +232,12 @@ void delete_sessions_of(soci::session& sql, const std::string& user_id) {
   sql << "DELETE FROM sessions WHERE user_id = :user_id", use(user_id);
 }
 
-Purged purge_expired(soci::session& sql, long long now, long long code_request_cutoff) {
+Purged purge_expired(soci::session& sql, long long now, long long codes_cutoff) {
   Purged purged;
   purged.sessions = db::affected_rows(sql, "DELETE FROM sessions WHERE expires_at <= :now", use(now));
-  purged.otps = db::affected_rows(sql, "DELETE FROM otps WHERE expires_at <= :now", use(now));
+  purged.otps = db::affected_rows(sql, "DELETE FROM otps WHERE expires_at < :cutoff", use(codes_cutoff));
   purged.code_requests = db::affected_rows(
-      sql, "DELETE FROM code_requests WHERE requested_at < :cutoff", use(code_request_cutoff));
+      sql, "DELETE FROM code_requests WHERE requested_at < :cutoff", use(codes_cutoff));
   return purged;
 }
 

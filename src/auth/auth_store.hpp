@@ -83,6 +83,9 @@ struct Purged {
   long long otps = 0;
   long long code_requests = 0;
 };
-Purged purge_expired(soci::session& sql, long long now, long long code_request_cutoff);
+// Sessions go once expired. Codes and code requests stay until `codes_cutoff`
+// (well after expiry), so a late try at an expired code still hears
+// "expired" rather than "invalid".
+Purged purge_expired(soci::session& sql, long long now, long long codes_cutoff);
 
 }  // namespace auth::store
