@@ -1,0 +1,131 @@
+"""Assertions and helpers shared by the accounts tests (test_auth_*.py)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import re
+import time
+
+import requests
+
+import flows
+import harness
+
+JSON_TYPE = "application/json; charset=utf-8"
+ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+USER_FIELDS = {"id", "name", "email", "is_verified", "is_admin", "created_at"}
+
+# Module servers get no per-IP limit: a module signs up far more than 30
+# accounts a minute from 127.0.0.1. The limit has its own tests.
+UNLIMITED = {"RATE_LIMIT_PER_IP": "0"}
+
+
+def iso(epoch_ms: int) -> str:
+    """Milliseconds since the epoch as SPEC §1 writes them."""
+    moment = datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+def module_server(databases, tmp_path_factory, env: dict):
+    """Body of a module-scoped fixture: one server with `env`, stopped at the end."""
+    pool = harness.ServerPool(databases, tmp_path_factory.mktemp("auth"))
+    try:
+        yield pool.start(env=env)
+    finally:
+        pool.close()
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The SPEC §1 error body: exactly {"error": sentence, "code": code}."""
+    assert response.status_code == status, response.text
+    assert response.headers.get("Content-Type") == JSON_TYPE
+    body = response.json()
+    assert set(body) == {"error", "code"}, body
+    assert body["code"] == code, body
+    assert isinstance(body["error"], str) and body["error"].strip(), body
+    return body
+
+
+def assert_retry_after(response, low: int = 1, high: int = 3600) -> int:
+    value = response.headers.get("Retry-After")
+    assert value is not None and value.isdigit(), response.headers
+    assert low <= int(value) <= high, value
+    return int(value)
+
+
+def post(server, path: str, body=None, headers: dict | None = None, **kwargs) -> requests.Response:
+    return requests.post(server.url(path), json=body, headers=headers, timeout=30, **kwargs)
+
+
+def verify_session(server, token: str | None = None, headers: dict | None = None) -> requests.Response:
+    headers = dict(headers or {})
+    if token is not None:
+        headers.update(flows.bearer(token))
+    return requests.post(server.url("/api/auth/verify-session"), headers=headers, timeout=30)
+
+
+def resend(server, email: str) -> requests.Response:
+    return post(server, "/api/auth/resend-otp", {"email": email})
+
+
+def other_code(code: str) -> str:
+    """A well-formed code that is not `code`."""
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def signed_up(server, email: str | None = None, password: str = flows.PASSWORD, **extra) -> tuple[str, str]:
+    """An unverified account: (email, the code mailed for it)."""
+    email = email or flows.new_email()
+    seen = len(flows.mails_to(server, email))
+    answer = flows.signup(server, email, password, **extra)
+    assert answer.status_code == 201, answer.text
+    return email, flows.latest_code(server, email, seen)
+
+
+def session_token(server, email: str | None = None) -> tuple[str, str]:
+    """A verified, logged-in user: (email, token)."""
+    email = email or flows.register(server)
+    return email, flows.token_for(server, email)
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout}s")
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------
+# JWT, built by hand so the tests do not trust the server's encoder
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_json(value: dict) -> str:
+    return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def token_parts(token: str) -> tuple[dict, dict]:
+    """(header, claims) of a JWT, unverified."""
+    header, payload, _signature = token.split(".")
+    return json.loads(unb64url(header)), json.loads(unb64url(payload))
+
+
+def sign(header: dict, claims: dict, secret: bytes, digest=hashlib.sha256) -> str:
+    signing_input = b64url_json(header) + "." + b64url_json(claims)
+    signature = hmac.new(secret, signing_input.encode("ascii"), digest).digest()
+    return signing_input + "." + b64url(signature)
