@@ -9,7 +9,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   importer::fuzz_one_input(data, size);
-  const auto parsed = importer::parse_export(std::string_view(reinterpret_cast<const char*>(data), size));
+  const auto parsed =
+      importer::parse_export(std::string_view(reinterpret_cast<const char*>(data), size));
   std::size_t previous = 0;
   for (const auto& document : parsed.documents) {
     if (document.line < previous || document.line == 0) __builtin_trap();

@@ -10,7 +10,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // The original's MongoEngine collection names.
-constexpr const char* kCollections[] = {"users", "referral", "reward_config", "reward_ledger", "otps", "session"};
+constexpr const char* kCollections[] = {"users",         "referral", "reward_config",
+                                        "reward_ledger", "otps",     "session"};
 
 std::optional<fs::path> export_file(const fs::path& dir, const std::string& collection) {
   const auto json = dir / (collection + ".json");
@@ -18,8 +19,9 @@ std::optional<fs::path> export_file(const fs::path& dir, const std::string& coll
   const bool has_json = fs::is_regular_file(json);
   const bool has_lines = fs::is_regular_file(lines);
   if (has_json && has_lines) {
-    throw ImportError(lines.string(), 0, "both " + json.filename().string() + " and " +
-                                             lines.filename().string() + " exist; keep one");
+    throw ImportError(lines.string(), 0,
+                      "both " + json.filename().string() + " and " + lines.filename().string() +
+                          " exist; keep one");
   }
   if (has_json) return json;
   if (has_lines) return lines;
@@ -45,14 +47,15 @@ Collection collection_of(const fs::path& dir, const std::string& name) {
   if (!path) return {name + ".json", {}};
   Collection collection{path->filename().string(), {}};
   auto parsed = parse_export(read_all(*path));
-  if (parsed.failure) throw ImportError(collection.file, parsed.failure->line, parsed.failure->reason);
+  if (parsed.failure)
+    throw ImportError(collection.file, parsed.failure->line, parsed.failure->reason);
   collection.documents = std::move(parsed.documents);
   return collection;
 }
 
 template <class Convert>
-auto records_of(const fs::path& dir, const std::string& name, const RecordOptions& options, Convert convert,
-                std::string& file) {
+auto records_of(const fs::path& dir, const std::string& name, const RecordOptions& options,
+                Convert convert, std::string& file) {
   const auto collection = collection_of(dir, name);
   file = collection.file;
   return convert(collection.documents, collection.file, options);
@@ -63,9 +66,10 @@ void require_some_file(const fs::path& dir) {
   for (const char* collection : kCollections) {
     if (export_file(dir, collection)) return;
   }
-  throw ImportError(dir.string(), 0,
-                    "holds none of users.json, referral.json, reward_config.json, reward_ledger.json, "
-                    "otps.json, session.json (.jsonl is accepted too)");
+  throw ImportError(
+      dir.string(), 0,
+      "holds none of users.json, referral.json, reward_config.json, reward_ledger.json, "
+      "otps.json, session.json (.jsonl is accepted too)");
 }
 
 }  // namespace

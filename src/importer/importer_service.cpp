@@ -31,12 +31,14 @@ std::vector<std::string> keys_of(const Map& map) {
 
 // The rule the server applies when a reward moves (SPEC §3).
 std::string referral_status(const std::vector<std::string>& reward_statuses) {
-  if (std::find(reward_statuses.begin(), reward_statuses.end(), "CREDITED") != reward_statuses.end()) {
+  if (std::find(reward_statuses.begin(), reward_statuses.end(), "CREDITED") !=
+      reward_statuses.end()) {
     return "SUCCESS";
   }
-  const bool all_revoked = !reward_statuses.empty() &&
-                           std::all_of(reward_statuses.begin(), reward_statuses.end(),
-                                       [](const std::string& status) { return status == "REVOKED"; });
+  const bool all_revoked =
+      !reward_statuses.empty() &&
+      std::all_of(reward_statuses.begin(), reward_statuses.end(),
+                  [](const std::string& status) { return status == "REVOKED"; });
   return all_revoked ? "REJECTED" : "PENDING";
 }
 
@@ -44,7 +46,8 @@ std::string referral_status(const std::vector<std::string>& reward_statuses) {
 // rows, then writes them. One Plan per attempt: Database::write may retry.
 class Plan {
  public:
-  Plan(soci::session& sql, const OriginalData& data, long long now) : sql_(sql), data_(data), now_(now) {}
+  Plan(soci::session& sql, const OriginalData& data, long long now)
+      : sql_(sql), data_(data), now_(now) {}
 
   ImportReport run() {
     import_users();
@@ -108,7 +111,8 @@ class Plan {
         ++counts.skipped;
       } else if (present_users_.contains(user.id)) {
         ++counts.skipped;
-        note(data_.users_file, user.line, "_id " + user.id + " appears twice; this copy is skipped");
+        note(data_.users_file, user.line,
+             "_id " + user.id + " appears twice; this copy is skipped");
       } else if (taken_emails.contains(user.email) || new_emails.contains(user.email)) {
         ++counts.skipped;
         note(data_.users_file, user.line,
@@ -128,11 +132,13 @@ class Plan {
   void note_odd_account(const UserRecord& user) {
     if (!user.email_is_valid) {
       note(data_.users_file, user.line,
-           "email '" + user.email + "' fails today's address check; imported, but it cannot log in until corrected");
+           "email '" + user.email +
+               "' fails today's address check; imported, but it cannot log in until corrected");
     }
     if (!auth::is_supported_hash(user.password_hash)) {
       note(data_.users_file, user.line,
-           "the password is not a bcrypt hash; user " + user.id + " must reset it (POST /api/auth/password/forgot)");
+           "the password is not a bcrypt hash; user " + user.id +
+               " must reset it (POST /api/auth/password/forgot)");
     }
   }
 
@@ -144,7 +150,8 @@ class Plan {
 
   // Per type, the newest active config in the file, unless the database
   // already has an active one: the schema allows one per (type, beneficiary).
-  std::map<std::string, const ConfigRecord*> configs_to_activate(const std::set<std::string>& existing) const {
+  std::map<std::string, const ConfigRecord*> configs_to_activate(
+      const std::set<std::string>& existing) const {
     std::map<std::string, const ConfigRecord*> newest;
     for (const auto& config : data_.configs) {
       if (!config.is_active || existing.contains(config.id)) continue;
@@ -176,8 +183,8 @@ class Plan {
              "config " + config.id + " imported inactive: only one " + config.reward_type +
                  " config can be active (the newest, or the one this server already has)");
       }
-      rows.push_back({config.id, config.reward_type, config.reward_value, config.reward_unit, "REFERRER", false,
-                      is_active, config.created_at});
+      rows.push_back({config.id, config.reward_type, config.reward_value, config.reward_unit,
+                      "REFERRER", false, is_active, config.created_at});
       ++counts.imported;
     }
     store::insert_configs(sql_, rows);
@@ -213,8 +220,9 @@ class Plan {
     }
     const auto& code = data_.codes[kept];
     note(data_.codes_file, code.line,
-         "user " + code.owner_id + " had " + std::to_string(documents.size()) + " codes; kept " + code.code +
-             " (the newest), dropped " + dropped + "; referrals made with those are kept under " + code.code);
+         "user " + code.owner_id + " had " + std::to_string(documents.size()) + " codes; kept " +
+             code.code + " (the newest), dropped " + dropped +
+             "; referrals made with those are kept under " + code.code);
   }
 
   void plan_codes() {
@@ -234,7 +242,8 @@ class Plan {
     for (auto i : candidates) {
       const auto& code = data_.codes[i];
       if (!row_ids.insert(code.id).second) {
-        note(data_.codes_file, code.line, "_id " + code.id + " appears twice; this copy is skipped");
+        note(data_.codes_file, code.line,
+             "_id " + code.id + " appears twice; this copy is skipped");
         continue;
       }
       if (!taken.emplace(code.code, code.owner_id).second) {
@@ -257,14 +266,17 @@ class Plan {
       if (data_.codes[i].used_by) used.push_back(i);
     }
     // A user referred twice keeps the first referral, as the server would.
-    std::stable_sort(used.begin(), used.end(),
-                     [&](std::size_t a, std::size_t b) { return data_.codes[a].used_at < data_.codes[b].used_at; });
+    std::stable_sort(used.begin(), used.end(), [&](std::size_t a, std::size_t b) {
+      return data_.codes[a].used_at < data_.codes[b].used_at;
+    });
     return used;
   }
 
   // Why this used code cannot become a referral, or "" when it can.
-  std::string refusal(const CodeRecord& code, const std::map<std::string, std::string>& referred) const {
-    if (!present_users_.contains(*code.used_by)) return "referee " + *code.used_by + " was not imported";
+  std::string refusal(const CodeRecord& code,
+                      const std::map<std::string, std::string>& referred) const {
+    if (!present_users_.contains(*code.used_by))
+      return "referee " + *code.used_by + " was not imported";
     if (!code_of_owner_.contains(code.owner_id)) return "its owner has no code here";
     if (const auto found = referred.find(*code.used_by); found != referred.end()) {
       return "user " + *code.used_by + " was already referred (referral " + found->second + ")";
@@ -286,7 +298,8 @@ class Plan {
       if (existing.contains(code.id)) continue;  // imported before; rewards find it in the database
       if (!present_users_.contains(code.owner_id)) continue;  // noted with the code already
       if (referee_of_referral_.contains(code.id)) {
-        note(data_.codes_file, code.line, "_id " + code.id + " appears twice; this copy is skipped");
+        note(data_.codes_file, code.line,
+             "_id " + code.id + " appears twice; this copy is skipped");
         continue;
       }
       if (const auto reason = refusal(code, referred); !reason.empty()) {
@@ -294,7 +307,8 @@ class Plan {
         continue;
       }
       const auto& code_id = code_of_owner_.at(code.owner_id);
-      new_referrals_.push_back({code.id, *code.used_by, code.owner_id, code_id, "PENDING", "", "", code.used_at});
+      new_referrals_.push_back(
+          {code.id, *code.used_by, code.owner_id, code_id, "PENDING", "", "", code.used_at});
       referred.emplace(*code.used_by, code.id);
       referee_of_referral_[code.id] = *code.used_by;
       touched_codes_.push_back(code_id);
@@ -325,27 +339,34 @@ class Plan {
     const auto earlier = store::referees_of(sql_, missing);
     referee_of_referral_.insert(earlier.begin(), earlier.end());
     std::set<std::string> keys;
-    for (const auto& [referral, key] : store::reward_keys_of(sql_, keys_of(earlier))) keys.insert(referral + "|" + key);
+    for (const auto& [referral, key] : store::reward_keys_of(sql_, keys_of(earlier)))
+      keys.insert(referral + "|" + key);
     earlier_referrals_ = set_of(keys_of(earlier));
     return keys;
   }
 
   std::string reward_refusal(const RewardRecord& reward, const std::set<std::string>& keys) const {
     if (!referee_of_referral_.contains(reward.referral_id)) {
-      return "referral " + reward.referral_id + " was not imported (unknown, never used, or skipped)";
+      return "referral " + reward.referral_id +
+             " was not imported (unknown, never used, or skipped)";
     }
-    if (!present_users_.contains(reward.user_id)) return "user " + reward.user_id + " was not imported";
+    if (!present_users_.contains(reward.user_id))
+      return "user " + reward.user_id + " was not imported";
     if (keys.contains(reward.referral_id + "|" + reward.user_id + "|" + reward.reward_type)) {
-      return "user " + reward.user_id + " already has a " + reward.reward_type + " reward for this referral";
+      return "user " + reward.user_id + " already has a " + reward.reward_type +
+             " reward for this referral";
     }
     return "";
   }
 
   reward::store::Reward ledger_row(const RewardRecord& reward) const {
     const bool to_referee = referee_of_referral_.at(reward.referral_id) == reward.user_id;
-    return {reward.id,          reward.referral_id, reward.user_id, to_referee ? "REFEREE" : "REFERRER",
-            reward.reward_type, reward.reward_value, reward.reward_unit, reward.status,
-            reward.created_at,  std::nullopt,        std::nullopt};
+    return {reward.id,          reward.referral_id,
+            reward.user_id,     to_referee ? "REFEREE" : "REFERRER",
+            reward.reward_type, reward.reward_value,
+            reward.reward_unit, reward.status,
+            reward.created_at,  std::nullopt,
+            std::nullopt};
   }
 
   void plan_rewards() {
@@ -388,7 +409,8 @@ class Plan {
     store::insert_import_events(sql_, new_rewards_, kImportedReason, now_);
     // Earlier referrals that gained rewards move (and count) as the server would move them.
     for (const auto& reward : new_rewards_) {
-      if (earlier_referrals_.contains(reward.referral_id)) reward::settle_referral(sql_, reward.referral_id);
+      if (earlier_referrals_.contains(reward.referral_id))
+        reward::settle_referral(sql_, reward.referral_id);
     }
     store::recount_code_uses(sql_, touched_codes_);
     store::recount_referrer_stats(sql_, touched_referrers_);
@@ -433,11 +455,13 @@ void write_report(std::ostream& out, const ImportReport& report, std::size_t max
       << " referrals created)\n";
   write_counts(out, "reward_config", report.reward_config);
   write_counts(out, "reward_ledger", report.reward_ledger);
-  out << "otps: " << report.otps << " documents, not imported (codes are short-lived; users ask for a new one)\n";
+  out << "otps: " << report.otps
+      << " documents, not imported (codes are short-lived; users ask for a new one)\n";
   out << "session: " << report.sessions << " documents, not imported (users log in again)\n";
   const auto shown = std::min(max_notes, report.notes.size());
   for (std::size_t i = 0; i < shown; ++i) out << "note: " << report.notes[i] << '\n';
-  if (shown < report.notes.size()) out << "note: ... and " << report.notes.size() - shown << " more\n";
+  if (shown < report.notes.size())
+    out << "note: ... and " << report.notes.size() - shown << " more\n";
 }
 
 }  // namespace importer

@@ -25,15 +25,25 @@ struct Cell {
   soci::indicator indicator = soci::i_ok;
 };
 
-Cell text(std::string value) { return {std::move(value), 0, false, soci::i_ok}; }
-Cell number(long long value) { return {{}, value, true, soci::i_ok}; }
-Cell flag(bool value) { return number(value ? 1 : 0); }
-Cell null_text() { return {{}, 0, false, soci::i_null}; }
+Cell text(std::string value) {
+  return {std::move(value), 0, false, soci::i_ok};
+}
+Cell number(long long value) {
+  return {{}, value, true, soci::i_ok};
+}
+Cell flag(bool value) {
+  return number(value ? 1 : 0);
+}
+Cell null_text() {
+  return {{}, 0, false, soci::i_null};
+}
 Cell maybe_number(const std::optional<long long>& value) {
   return value ? number(*value) : Cell{{}, 0, true, soci::i_null};
 }
 
-void append(std::vector<Cell>& cells, std::initializer_list<Cell> row) { cells.insert(cells.end(), row); }
+void append(std::vector<Cell>& cells, std::initializer_list<Cell> row) {
+  cells.insert(cells.end(), row);
+}
 
 std::string placeholders(std::size_t first, std::size_t count) {
   std::string out;
@@ -42,8 +52,10 @@ std::string placeholders(std::size_t first, std::size_t count) {
 }
 
 void bind(soci::statement& statement, Cell& cell) {
-  if (cell.is_number) statement.exchange(soci::use(cell.number, cell.indicator));
-  else statement.exchange(soci::use(cell.text, cell.indicator));
+  if (cell.is_number)
+    statement.exchange(soci::use(cell.number, cell.indicator));
+  else
+    statement.exchange(soci::use(cell.text, cell.indicator));
 }
 
 // `head` is "INSERT INTO t (a, b, c) VALUES "; cells hold rows back to back.
@@ -53,7 +65,8 @@ void insert_chunk(soci::session& sql, const std::string& head, std::size_t colum
   soci::statement statement(sql);
   for (std::size_t row = 0; row < rows; ++row) {
     query += (row ? ", (" : "(") + placeholders(row * columns, columns) + ")";
-    for (std::size_t column = 0; column < columns; ++column) bind(statement, cells[row * columns + column]);
+    for (std::size_t column = 0; column < columns; ++column)
+      bind(statement, cells[row * columns + column]);
   }
   statement.alloc();
   statement.prepare(query);
@@ -61,17 +74,20 @@ void insert_chunk(soci::session& sql, const std::string& head, std::size_t colum
   statement.execute(true);
 }
 
-void insert_all(soci::session& sql, const std::string& head, std::size_t columns, std::vector<Cell> cells) {
+void insert_all(soci::session& sql, const std::string& head, std::size_t columns,
+                std::vector<Cell> cells) {
   const std::size_t rows = cells.size() / columns;
   for (std::size_t first = 0; first < rows; first += kRowsPerStatement) {
-    insert_chunk(sql, head, columns, cells.data() + first * columns, std::min(kRowsPerStatement, rows - first));
+    insert_chunk(sql, head, columns, cells.data() + first * columns,
+                 std::min(kRowsPerStatement, rows - first));
   }
 }
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 // `select` is "SELECT a, b FROM t WHERE k IN "; returns the (a, b) rows.
-void lookup_chunk(soci::session& sql, const std::string& select, std::vector<std::string> keys, Pairs& out) {
+void lookup_chunk(soci::session& sql, const std::string& select, std::vector<std::string> keys,
+                  Pairs& out) {
   std::string first, second;
   soci::statement statement(sql);
   statement.exchange(soci::into(first));
@@ -89,7 +105,8 @@ void lookup_chunk(soci::session& sql, const std::string& select, std::vector<std
 Pairs lookup(soci::session& sql, const std::string& select, const std::vector<std::string>& keys) {
   Pairs out;
   for (std::size_t first = 0; first < keys.size(); first += kKeysPerLookup) {
-    const auto last = keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), first + kKeysPerLookup));
+    const auto last =
+        keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), first + kKeysPerLookup));
     lookup_chunk(sql, select, {keys.begin() + static_cast<std::ptrdiff_t>(first), last}, out);
   }
   return out;
@@ -101,7 +118,9 @@ std::vector<std::string> firsts(const Pairs& pairs) {
   return out;
 }
 
-std::map<std::string, std::string> as_map(const Pairs& pairs) { return {pairs.begin(), pairs.end()}; }
+std::map<std::string, std::string> as_map(const Pairs& pairs) {
+  return {pairs.begin(), pairs.end()};
+}
 
 // Runs `statement_text` with "(:p0, ...)" appended, once per chunk of keys.
 void for_each_chunk(soci::session& sql, const std::string& statement_text, const std::string& tail,
@@ -121,52 +140,62 @@ void for_each_chunk(soci::session& sql, const std::string& statement_text, const
 
 }  // namespace
 
-std::vector<std::string> existing_user_ids(soci::session& sql, const std::vector<std::string>& ids) {
+std::vector<std::string> existing_user_ids(soci::session& sql,
+                                           const std::vector<std::string>& ids) {
   return firsts(lookup(sql, "SELECT id, id FROM users WHERE id IN ", ids));
 }
 
-std::vector<std::string> existing_referral_ids(soci::session& sql, const std::vector<std::string>& ids) {
+std::vector<std::string> existing_referral_ids(soci::session& sql,
+                                               const std::vector<std::string>& ids) {
   return firsts(lookup(sql, "SELECT id, id FROM referrals WHERE id IN ", ids));
 }
 
-std::vector<std::string> existing_config_ids(soci::session& sql, const std::vector<std::string>& ids) {
+std::vector<std::string> existing_config_ids(soci::session& sql,
+                                             const std::vector<std::string>& ids) {
   return firsts(lookup(sql, "SELECT id, id FROM reward_configs WHERE id IN ", ids));
 }
 
-std::vector<std::string> existing_reward_ids(soci::session& sql, const std::vector<std::string>& ids) {
+std::vector<std::string> existing_reward_ids(soci::session& sql,
+                                             const std::vector<std::string>& ids) {
   return firsts(lookup(sql, "SELECT id, id FROM rewards WHERE id IN ", ids));
 }
 
-std::map<std::string, std::string> users_by_email(soci::session& sql, const std::vector<std::string>& emails) {
+std::map<std::string, std::string> users_by_email(soci::session& sql,
+                                                  const std::vector<std::string>& emails) {
   return as_map(lookup(sql, "SELECT email, id FROM users WHERE email IN ", emails));
 }
 
-std::map<std::string, std::string> codes_of_users(soci::session& sql, const std::vector<std::string>& user_ids) {
+std::map<std::string, std::string> codes_of_users(soci::session& sql,
+                                                  const std::vector<std::string>& user_ids) {
   return as_map(lookup(sql, "SELECT user_id, id FROM referral_codes WHERE user_id IN ", user_ids));
 }
 
-std::map<std::string, std::string> code_owners(soci::session& sql, const std::vector<std::string>& codes) {
+std::map<std::string, std::string> code_owners(soci::session& sql,
+                                               const std::vector<std::string>& codes) {
   return as_map(lookup(sql, "SELECT code, user_id FROM referral_codes WHERE code IN ", codes));
 }
 
-std::map<std::string, std::string> referrals_of_referees(soci::session& sql,
-                                                         const std::vector<std::string>& referee_ids) {
-  return as_map(lookup(sql, "SELECT referee_id, id FROM referrals WHERE referee_id IN ", referee_ids));
+std::map<std::string, std::string> referrals_of_referees(
+    soci::session& sql, const std::vector<std::string>& referee_ids) {
+  return as_map(
+      lookup(sql, "SELECT referee_id, id FROM referrals WHERE referee_id IN ", referee_ids));
 }
 
-std::map<std::string, std::string> referees_of(soci::session& sql, const std::vector<std::string>& referral_ids) {
+std::map<std::string, std::string> referees_of(soci::session& sql,
+                                               const std::vector<std::string>& referral_ids) {
   return as_map(lookup(sql, "SELECT id, referee_id FROM referrals WHERE id IN ", referral_ids));
 }
 
-std::vector<std::pair<std::string, std::string>> reward_keys_of(soci::session& sql,
-                                                                const std::vector<std::string>& referral_ids) {
-  return lookup(sql, "SELECT referral_id, user_id || '|' || reward_type FROM rewards WHERE referral_id IN ",
-                referral_ids);
+std::vector<std::pair<std::string, std::string>> reward_keys_of(
+    soci::session& sql, const std::vector<std::string>& referral_ids) {
+  return lookup(
+      sql, "SELECT referral_id, user_id || '|' || reward_type FROM rewards WHERE referral_id IN ",
+      referral_ids);
 }
 
 std::vector<std::string> active_referrer_config_types(soci::session& sql) {
-  soci::rowset<std::string> rows =
-      (sql.prepare << "SELECT reward_type FROM reward_configs WHERE is_active = 1 AND beneficiary = 'REFERRER'");
+  soci::rowset<std::string> rows = (sql.prepare << "SELECT reward_type FROM reward_configs WHERE "
+                                                   "is_active = 1 AND beneficiary = 'REFERRER'");
   return {rows.begin(), rows.end()};
 }
 
@@ -174,31 +203,36 @@ void insert_users(soci::session& sql, const std::vector<auth::store::User>& user
   std::vector<Cell> cells;
   for (const auto& user : users) {
     append(cells, {text(user.id), text(user.name), text(user.email), text(user.canonical_email),
-                       text(user.password_hash), flag(user.is_verified), flag(user.is_admin), number(user.created_at)});
+                   text(user.password_hash), flag(user.is_verified), flag(user.is_admin),
+                   number(user.created_at)});
   }
-  insert_all(sql,
-             "INSERT INTO users (id, name, email, canonical_email, password_hash, is_verified, is_admin, "
-             "created_at) VALUES ",
-             8, std::move(cells));
+  insert_all(
+      sql,
+      "INSERT INTO users (id, name, email, canonical_email, password_hash, is_verified, is_admin, "
+      "created_at) VALUES ",
+      8, std::move(cells));
 }
 
 void insert_codes(soci::session& sql, const std::vector<referral::store::Code>& codes) {
   std::vector<Cell> cells;
   for (const auto& code : codes) {
-    append(cells, {text(code.id), text(code.user_id), text(code.code), number(code.uses), number(code.created_at)});
+    append(cells, {text(code.id), text(code.user_id), text(code.code), number(code.uses),
+                   number(code.created_at)});
   }
-  insert_all(sql, "INSERT INTO referral_codes (id, user_id, code, uses, created_at) VALUES ", 5, std::move(cells));
+  insert_all(sql, "INSERT INTO referral_codes (id, user_id, code, uses, created_at) VALUES ", 5,
+             std::move(cells));
 }
 
 void insert_referrals(soci::session& sql, const std::vector<referral::store::Referral>& referrals) {
   std::vector<Cell> cells;
   for (const auto& referral : referrals) {
     append(cells, {text(referral.id), text(referral.referee_id), text(referral.referrer_id),
-                       text(referral.code_id), text(referral.status), number(referral.created_at),
-                       number(referral.created_at)});
+                   text(referral.code_id), text(referral.status), number(referral.created_at),
+                   number(referral.created_at)});
   }
   insert_all(sql,
-             "INSERT INTO referrals (id, referee_id, referrer_id, code_id, status, created_at, updated_at) "
+             "INSERT INTO referrals (id, referee_id, referrer_id, code_id, status, created_at, "
+             "updated_at) "
              "VALUES ",
              7, std::move(cells));
 }
@@ -207,11 +241,12 @@ void insert_configs(soci::session& sql, const std::vector<reward::store::Config>
   std::vector<Cell> cells;
   for (const auto& config : configs) {
     append(cells, {text(config.id), text(config.reward_type), number(config.reward_value),
-                       text(config.reward_unit), text(config.beneficiary), flag(config.auto_credit),
-                       flag(config.is_active), number(config.created_at)});
+                   text(config.reward_unit), text(config.beneficiary), flag(config.auto_credit),
+                   flag(config.is_active), number(config.created_at)});
   }
   insert_all(sql,
-             "INSERT INTO reward_configs (id, reward_type, reward_value, reward_unit, beneficiary, auto_credit, "
+             "INSERT INTO reward_configs (id, reward_type, reward_value, reward_unit, beneficiary, "
+             "auto_credit, "
              "is_active, created_at) VALUES ",
              8, std::move(cells));
 }
@@ -219,13 +254,14 @@ void insert_configs(soci::session& sql, const std::vector<reward::store::Config>
 void insert_rewards(soci::session& sql, const std::vector<reward::store::Reward>& rewards) {
   std::vector<Cell> cells;
   for (const auto& reward : rewards) {
-    append(cells, {text(reward.id), text(reward.referral_id), text(reward.user_id), text(reward.beneficiary),
-                       text(reward.reward_type), number(reward.reward_value), text(reward.reward_unit),
-                       text(reward.status), number(reward.created_at), maybe_number(reward.credited_at),
-                       maybe_number(reward.revoked_at)});
+    append(cells, {text(reward.id), text(reward.referral_id), text(reward.user_id),
+                   text(reward.beneficiary), text(reward.reward_type), number(reward.reward_value),
+                   text(reward.reward_unit), text(reward.status), number(reward.created_at),
+                   maybe_number(reward.credited_at), maybe_number(reward.revoked_at)});
   }
   insert_all(sql,
-             "INSERT INTO rewards (id, referral_id, user_id, beneficiary, reward_type, reward_value, reward_unit, "
+             "INSERT INTO rewards (id, referral_id, user_id, beneficiary, reward_type, "
+             "reward_value, reward_unit, "
              "status, created_at, credited_at, revoked_at) VALUES ",
              11, std::move(cells));
 }
@@ -234,11 +270,12 @@ void insert_import_events(soci::session& sql, const std::vector<reward::store::R
                           const std::string& reason, long long at) {
   std::vector<Cell> cells;
   for (const auto& reward : rewards) {
-    append(cells, {text(core::new_id()), text(reward.id), null_text(), text(reward.status), null_text(),
-                       text(reason), number(at)});
+    append(cells, {text(core::new_id()), text(reward.id), null_text(), text(reward.status),
+                   null_text(), text(reason), number(at)});
   }
   insert_all(sql,
-             "INSERT INTO reward_events (id, reward_id, from_status, to_status, actor_id, reason, at) VALUES ",
+             "INSERT INTO reward_events (id, reward_id, from_status, to_status, actor_id, reason, "
+             "at) VALUES ",
              7, std::move(cells));
 }
 
@@ -251,16 +288,17 @@ void recount_code_uses(soci::session& sql, const std::vector<std::string>& code_
 
 void recount_referrer_stats(soci::session& sql, const std::vector<std::string>& referrer_ids) {
   // SQLite needs the WHERE in an INSERT ... SELECT ... ON CONFLICT (it has one).
-  for_each_chunk(sql,
-                 "INSERT INTO referrer_stats (user_id, total, successful, pending, rejected) "
-                 "SELECT referrer_id, COUNT(*), "
-                 "SUM(CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END), "
-                 "SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END), "
-                 "SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END) "
-                 "FROM referrals WHERE referrer_id IN ",
-                 " GROUP BY referrer_id ON CONFLICT (user_id) DO UPDATE SET total = excluded.total, "
-                 "successful = excluded.successful, pending = excluded.pending, rejected = excluded.rejected",
-                 referrer_ids);
+  for_each_chunk(
+      sql,
+      "INSERT INTO referrer_stats (user_id, total, successful, pending, rejected) "
+      "SELECT referrer_id, COUNT(*), "
+      "SUM(CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END), "
+      "SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END), "
+      "SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END) "
+      "FROM referrals WHERE referrer_id IN ",
+      " GROUP BY referrer_id ON CONFLICT (user_id) DO UPDATE SET total = excluded.total, "
+      "successful = excluded.successful, pending = excluded.pending, rejected = excluded.rejected",
+      referrer_ids);
 }
 
 }  // namespace importer::store

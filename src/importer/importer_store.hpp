@@ -17,24 +17,31 @@ namespace importer::store {
 
 // Which of `ids` exist already.
 std::vector<std::string> existing_user_ids(soci::session& sql, const std::vector<std::string>& ids);
-std::vector<std::string> existing_referral_ids(soci::session& sql, const std::vector<std::string>& ids);
-std::vector<std::string> existing_config_ids(soci::session& sql, const std::vector<std::string>& ids);
-std::vector<std::string> existing_reward_ids(soci::session& sql, const std::vector<std::string>& ids);
+std::vector<std::string> existing_referral_ids(soci::session& sql,
+                                               const std::vector<std::string>& ids);
+std::vector<std::string> existing_config_ids(soci::session& sql,
+                                             const std::vector<std::string>& ids);
+std::vector<std::string> existing_reward_ids(soci::session& sql,
+                                             const std::vector<std::string>& ids);
 
 // email -> user id, for the emails already taken.
-std::map<std::string, std::string> users_by_email(soci::session& sql, const std::vector<std::string>& emails);
+std::map<std::string, std::string> users_by_email(soci::session& sql,
+                                                  const std::vector<std::string>& emails);
 // user id -> code id, for the users who have a code already.
-std::map<std::string, std::string> codes_of_users(soci::session& sql, const std::vector<std::string>& user_ids);
+std::map<std::string, std::string> codes_of_users(soci::session& sql,
+                                                  const std::vector<std::string>& user_ids);
 // code text -> owner's user id, for the codes already taken.
-std::map<std::string, std::string> code_owners(soci::session& sql, const std::vector<std::string>& codes);
+std::map<std::string, std::string> code_owners(soci::session& sql,
+                                               const std::vector<std::string>& codes);
 // referee id -> referral id, for the users already referred.
-std::map<std::string, std::string> referrals_of_referees(soci::session& sql,
-                                                         const std::vector<std::string>& referee_ids);
+std::map<std::string, std::string> referrals_of_referees(
+    soci::session& sql, const std::vector<std::string>& referee_ids);
 // referral id -> referee id.
-std::map<std::string, std::string> referees_of(soci::session& sql, const std::vector<std::string>& referral_ids);
+std::map<std::string, std::string> referees_of(soci::session& sql,
+                                               const std::vector<std::string>& referral_ids);
 // (referral id, user id + "|" + reward type) of the rewards these referrals have.
-std::vector<std::pair<std::string, std::string>> reward_keys_of(soci::session& sql,
-                                                                const std::vector<std::string>& referral_ids);
+std::vector<std::pair<std::string, std::string>> reward_keys_of(
+    soci::session& sql, const std::vector<std::string>& referral_ids);
 // Reward types that have an active config for the REFERRER.
 std::vector<std::string> active_referrer_config_types(soci::session& sql);
 

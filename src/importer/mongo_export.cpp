@@ -1,10 +1,10 @@
 #include "importer/mongo_export.hpp"
 
-#include <boost/json/parse_options.hpp>
-#include <boost/json/stream_parser.hpp>
 #include <sodium.h>
 
 #include <algorithm>
+#include <boost/json/parse_options.hpp>
+#include <boost/json/stream_parser.hpp>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -33,7 +33,9 @@ struct Scan {
   char peek() const { return text[pos]; }
 };
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 void skip_space(Scan& at) {
   for (; !at.done() && is_space(at.peek()); ++at.pos) {
@@ -55,7 +57,8 @@ std::optional<ParseFailure> skip_document(Scan& at) {
   for (; !at.done(); ++at.pos) {
     const char c = at.peek();
     if (c == '\n') {
-      if (in_string) return ParseFailure{at.line, "a string is not closed before the end of the line"};
+      if (in_string)
+        return ParseFailure{at.line, "a string is not closed before the end of the line"};
       ++at.line;
     } else if (in_string) {
       if (c == '"') in_string = false;
@@ -102,7 +105,8 @@ std::variant<object, ParseFailure> parse_slice(std::string_view slice, std::size
 std::optional<ParseFailure> read_document(Scan& at, std::vector<Document>& out) {
   if (at.done()) return ParseFailure{at.line, "expected a document ('{') but the text ends"};
   if (at.peek() != '{') {
-    return ParseFailure{at.line, "expected a document ('{') but found '" + std::string(1, at.peek()) + "'"};
+    return ParseFailure{at.line,
+                        "expected a document ('{') but found '" + std::string(1, at.peek()) + "'"};
   }
   const auto start = at.pos;
   const auto line = at.line;
@@ -143,40 +147,47 @@ std::optional<ParseFailure> read_array(Scan& at, std::vector<Document>& out) {
 using Unwrapped = std::optional<std::variant<value, std::string>>;
 
 bool is_hex(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
+  return std::all_of(text.begin(), text.end(),
+                     [](unsigned char c) { return std::isxdigit(c) != 0; });
 }
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
 template <class Number, class... Base>
 std::optional<Number> number_from(std::string_view text, Base... base) {
   Number number{};
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number, base...);
+  const auto [end, error] =
+      std::from_chars(text.data(), text.data() + text.size(), number, base...);
   if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return number;
 }
 
 Unwrapped object_id(const value& inner) {
   const auto* text = inner.if_string();
-  if (!text || text->size() != 24 || !is_hex(*text)) return std::string("$oid must be 24 hex digits");
+  if (!text || text->size() != 24 || !is_hex(*text))
+    return std::string("$oid must be 24 hex digits");
   return value(lower(*text));
 }
 
 Unwrapped integer_in(const value& inner, std::int64_t low, std::int64_t high, const char* name) {
   std::optional<std::int64_t> number;
-  if (const auto* text = inner.if_string()) number = number_from<std::int64_t>(*text);
-  else if (const auto* plain = inner.if_int64()) number = *plain;
-  if (!number || *number < low || *number > high) return std::string(name) + " must hold an integer in range";
+  if (const auto* text = inner.if_string())
+    number = number_from<std::int64_t>(*text);
+  else if (const auto* plain = inner.if_int64())
+    number = *plain;
+  if (!number || *number < low || *number > high)
+    return std::string(name) + " must hold an integer in range";
   return value(*number);
 }
 
 Unwrapped long_integer(const value& inner) {
-  return integer_in(inner, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
-                    "$numberLong");
+  return integer_in(inner, std::numeric_limits<std::int64_t>::min(),
+                    std::numeric_limits<std::int64_t>::max(), "$numberLong");
 }
 
 Unwrapped floating(const value& inner) {
@@ -222,7 +233,8 @@ Unwrapped date(const value& inner) {
     return value(*ms);
   }
   if (const auto* wrapped = inner.if_object()) {
-    if (wrapped->size() == 1 && wrapped->contains("$numberLong")) return long_integer(wrapped->at("$numberLong"));
+    if (wrapped->size() == 1 && wrapped->contains("$numberLong"))
+      return long_integer(wrapped->at("$numberLong"));
     return std::string("$date must hold a string, a number or {\"$numberLong\": ...}");
   }
   if (const auto ms = integral(inner)) return value(*ms);
@@ -232,8 +244,8 @@ Unwrapped date(const value& inner) {
 std::optional<std::string> uuid_from_hex(std::string_view hex) {
   if (hex.size() != 32 || !is_hex(hex)) return std::nullopt;
   const auto text = lower(hex);
-  return text.substr(0, 8) + "-" + text.substr(8, 4) + "-" + text.substr(12, 4) + "-" + text.substr(16, 4) + "-" +
-         text.substr(20);
+  return text.substr(0, 8) + "-" + text.substr(8, 4) + "-" + text.substr(12, 4) + "-" +
+         text.substr(16, 4) + "-" + text.substr(20);
 }
 
 Unwrapped uuid_text(const value& inner) {
@@ -242,7 +254,8 @@ Unwrapped uuid_text(const value& inner) {
   std::string hex(*text);
   hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
   const auto uuid = uuid_from_hex(hex);
-  if (!uuid || (text->size() != 32 && text->size() != 36)) return std::string("$uuid is not a UUID");
+  if (!uuid || (text->size() != 32 && text->size() != 36))
+    return std::string("$uuid is not a UUID");
   return value(*uuid);
 }
 
@@ -291,8 +304,8 @@ Unwrapped unwrap(const object& wrapper) {
   if (key == "$date") return date(inner);
   if (key == "$numberLong") return long_integer(inner);
   if (key == "$numberInt") {
-    return integer_in(inner, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max(),
-                      "$numberInt");
+    return integer_in(inner, std::numeric_limits<std::int32_t>::min(),
+                      std::numeric_limits<std::int32_t>::max(), "$numberInt");
   }
   if (key == "$numberDouble") return floating(inner);
   if (key == "$numberDecimal") return decimal(inner);
@@ -322,7 +335,9 @@ bool take(std::string_view text, std::size_t& pos, char expected) {
   return true;
 }
 
-bool leap_year(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+bool leap_year(int year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
 
 int days_in_month(int year, int month) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -341,8 +356,9 @@ std::int64_t days_from_civil(int year, int month, int day) {
 
 std::optional<std::int64_t> read_date(std::string_view text, std::size_t& pos) {
   int year = 0, month = 0, day = 0;
-  if (!read_digits(text, pos, 4, year) || !take(text, pos, '-') || !read_digits(text, pos, 2, month) ||
-      !take(text, pos, '-') || !read_digits(text, pos, 2, day)) {
+  if (!read_digits(text, pos, 4, year) || !take(text, pos, '-') ||
+      !read_digits(text, pos, 2, month) || !take(text, pos, '-') ||
+      !read_digits(text, pos, 2, day)) {
     return std::nullopt;
   }
   if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return std::nullopt;
@@ -351,7 +367,8 @@ std::optional<std::int64_t> read_date(std::string_view text, std::size_t& pos) {
 
 std::optional<std::int64_t> read_time(std::string_view text, std::size_t& pos) {
   int hour = 0, minute = 0, second = 0;
-  if (!read_digits(text, pos, 2, hour) || !take(text, pos, ':') || !read_digits(text, pos, 2, minute)) {
+  if (!read_digits(text, pos, 2, hour) || !take(text, pos, ':') ||
+      !read_digits(text, pos, 2, minute)) {
     return std::nullopt;
   }
   if (take(text, pos, ':') && !read_digits(text, pos, 2, second)) return std::nullopt;
@@ -425,7 +442,8 @@ std::string decode_extended_json(value& node) {
     return {};
   }
   for (auto& field : *fields) {
-    if (auto reason = decode_extended_json(field.value()); !reason.empty()) return std::string(field.key()) + ": " + reason;
+    if (auto reason = decode_extended_json(field.value()); !reason.empty())
+      return std::string(field.key()) + ": " + reason;
   }
   return {};
 }

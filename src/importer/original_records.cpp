@@ -20,12 +20,14 @@ std::string trim(std::string_view text) {
 }
 
 std::string upper(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::toupper(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
   return text;
 }
 
 std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return text;
 }
 
@@ -34,7 +36,8 @@ std::optional<long long> integer_text(std::string_view text) {
   const auto dot = text.find('.');
   if (dot != std::string_view::npos) {
     const auto fraction = text.substr(dot + 1);
-    if (!std::all_of(fraction.begin(), fraction.end(), [](char c) { return c == '0'; })) return std::nullopt;
+    if (!std::all_of(fraction.begin(), fraction.end(), [](char c) { return c == '0'; }))
+      return std::nullopt;
     text = text.substr(0, dot);
   }
   long long number = 0;
@@ -50,7 +53,9 @@ class Fields {
 
   std::size_t line() const { return document_.line; }
 
-  [[noreturn]] void fail(const std::string& reason) const { throw ImportError(file_, document_.line, reason); }
+  [[noreturn]] void fail(const std::string& reason) const {
+    throw ImportError(file_, document_.line, reason);
+  }
 
   // Null and absent are the same thing to the original's models.
   const value* find(const char* name) const {
@@ -97,7 +102,8 @@ class Fields {
     const auto* found = find(name);
     if (!found) return fallback;
     if (const auto* yes = found->if_bool()) return *yes;
-    if (const auto* number = found->if_int64(); number && (*number == 0 || *number == 1)) return *number == 1;
+    if (const auto* number = found->if_int64(); number && (*number == 0 || *number == 1))
+      return *number == 1;
     fail(std::string("'") + name + "' must be true or false");
   }
 
@@ -105,10 +111,14 @@ class Fields {
     const auto* found = find(name);
     if (!found) fail(std::string("'") + name + "' is missing");
     std::optional<long long> number;
-    if (const auto* whole = found->if_int64()) number = *whole;
-    else if (const auto* real = found->if_double()) number = whole_number(*real);
-    else if (const auto* digits = found->if_string()) number = integer_text(trim(*digits));
-    if (!number) fail(std::string("'") + name + "' must be a whole number (CASH is stored in minor units)");
+    if (const auto* whole = found->if_int64())
+      number = *whole;
+    else if (const auto* real = found->if_double())
+      number = whole_number(*real);
+    else if (const auto* digits = found->if_string())
+      number = integer_text(trim(*digits));
+    if (!number)
+      fail(std::string("'") + name + "' must be a whole number (CASH is stored in minor units)");
     return *number;
   }
 
@@ -150,7 +160,9 @@ class Fields {
   const std::string& file_;
 };
 
-std::string local_part(const std::string& email) { return email.substr(0, email.find('@')); }
+std::string local_part(const std::string& email) {
+  return email.substr(0, email.find('@'));
+}
 
 UserRecord user_from(const Fields& fields, const RecordOptions& options) {
   UserRecord user;
@@ -220,7 +232,8 @@ std::vector<Record> convert_all(const std::vector<Document>& documents, const st
                                 const RecordOptions& options, Convert convert) {
   std::vector<Record> records;
   records.reserve(documents.size());
-  for (const auto& document : documents) records.push_back(convert(Fields(document, file), options));
+  for (const auto& document : documents)
+    records.push_back(convert(Fields(document, file), options));
   return records;
 }
 
@@ -241,13 +254,13 @@ std::vector<CodeRecord> codes_from(const std::vector<Document>& documents, const
   return convert_all<CodeRecord>(documents, file, options, code_from);
 }
 
-std::vector<ConfigRecord> configs_from(const std::vector<Document>& documents, const std::string& file,
-                                       const RecordOptions& options) {
+std::vector<ConfigRecord> configs_from(const std::vector<Document>& documents,
+                                       const std::string& file, const RecordOptions& options) {
   return convert_all<ConfigRecord>(documents, file, options, config_from);
 }
 
-std::vector<RewardRecord> rewards_from(const std::vector<Document>& documents, const std::string& file,
-                                       const RecordOptions& options) {
+std::vector<RewardRecord> rewards_from(const std::vector<Document>& documents,
+                                       const std::string& file, const RecordOptions& options) {
   return convert_all<RewardRecord>(documents, file, options, reward_from);
 }
 

@@ -79,9 +79,9 @@ std::vector<UserRecord> users_from(const std::vector<Document>& documents, const
                                    const RecordOptions& options);
 std::vector<CodeRecord> codes_from(const std::vector<Document>& documents, const std::string& file,
                                    const RecordOptions& options);
-std::vector<ConfigRecord> configs_from(const std::vector<Document>& documents, const std::string& file,
-                                       const RecordOptions& options);
-std::vector<RewardRecord> rewards_from(const std::vector<Document>& documents, const std::string& file,
-                                       const RecordOptions& options);
+std::vector<ConfigRecord> configs_from(const std::vector<Document>& documents,
+                                       const std::string& file, const RecordOptions& options);
+std::vector<RewardRecord> rewards_from(const std::vector<Document>& documents,
+                                       const std::string& file, const RecordOptions& options);
 
 }  // namespace importer

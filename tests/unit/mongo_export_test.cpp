@@ -1,17 +1,20 @@
 // The mongoexport parser and the original's records: layouts, Extended JSON
 // forms, and that every refusal names the right line.
+#include "importer/mongo_export.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "importer/mongo_export.hpp"
 #include "importer/original_records.hpp"
 
 namespace {
 
 using importer::parse_export;
 
-std::int64_t ms(const boost::json::object& document, const char* field) { return document.at(field).as_int64(); }
+std::int64_t ms(const boost::json::object& document, const char* field) {
+  return document.at(field).as_int64();
+}
 
 TEST(MongoExport, JsonLinesKeepTheirLineNumbers) {
   const auto parsed = parse_export("{\"a\": 1}\n\n{\"a\": 2}\r\n{\"a\": 3}");
@@ -96,13 +99,15 @@ TEST(MongoExport, ExtendedJsonRelaxedAndCanonical) {
 }
 
 TEST(MongoExport, MalformedExtendedJsonIsRefused) {
-  for (const char* text : {R"({"a": {"$oid": "xyz"}})", R"({"a": {"$date": "yesterday"}})",
-                           R"({"a": {"$numberLong": "12x"}})", R"({"a": {"$numberInt": "3000000000"}})",
-                           R"({"a": {"$date": {"$numberLong": 5.5}}})", R"({"a": {"$uuid": "1234"}})"}) {
+  for (const char* text :
+       {R"({"a": {"$oid": "xyz"}})", R"({"a": {"$date": "yesterday"}})",
+        R"({"a": {"$numberLong": "12x"}})", R"({"a": {"$numberInt": "3000000000"}})",
+        R"({"a": {"$date": {"$numberLong": 5.5}}})", R"({"a": {"$uuid": "1234"}})"}) {
     const auto parsed = parse_export(text);
     EXPECT_TRUE(parsed.failure) << text;
   }
-  const auto parsed = parse_export("{\"ok\": 1}\n{\"created_at\": {\"$date\": \"2024-02-30T00:00:00Z\"}}\n");
+  const auto parsed =
+      parse_export("{\"ok\": 1}\n{\"created_at\": {\"$date\": \"2024-02-30T00:00:00Z\"}}\n");
   ASSERT_TRUE(parsed.failure);
   EXPECT_EQ(parsed.failure->line, 2U);
   EXPECT_NE(parsed.failure->reason.find("created_at"), std::string::npos);
@@ -120,8 +125,9 @@ TEST(MongoExport, IsoTimestamps) {
   EXPECT_EQ(parse_iso_timestamp("2024-01-15"), 1705276800000);
   EXPECT_EQ(parse_iso_timestamp("2024-02-29T00:00:00Z"), 1709164800000);
   EXPECT_EQ(parse_iso_timestamp("1969-12-31T23:59:59Z"), -1000);
-  for (const char* bad : {"", "2024", "2023-02-29", "2024-01-15T25:00:00Z", "2024-01-15T10:30:00Zjunk",
-                          "2024-01-15T10:30:00.Z", "2024-1-15", "2024-01-15T10"}) {
+  for (const char* bad :
+       {"", "2024", "2023-02-29", "2024-01-15T25:00:00Z", "2024-01-15T10:30:00Zjunk",
+        "2024-01-15T10:30:00.Z", "2024-1-15", "2024-01-15T10"}) {
     EXPECT_FALSE(parse_iso_timestamp(bad)) << bad;
   }
 }
@@ -132,17 +138,26 @@ TEST(MongoExport, ObjectIdTime) {
 }
 
 TEST(MongoExport, FuzzEntryNeverThrows) {
-  const std::string inputs[] = {"[", "{", "\"", "{\"a\":\"\\", "[{},", "{\"$date\":{}}", std::string(1, '\0'),
+  const std::string inputs[] = {"[",
+                                "{",
+                                "\"",
+                                "{\"a\":\"\\",
+                                "[{},",
+                                "{\"$date\":{}}",
+                                std::string(1, '\0'),
                                 "{\"$oid\": \"65b000000000000000000001\"}",
                                 "{\"a\":" + std::string(200, '[') + "}"};
   for (const auto& input : inputs) {
-    EXPECT_NO_THROW(importer::fuzz_one_input(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()));
+    EXPECT_NO_THROW(importer::fuzz_one_input(reinterpret_cast<const std::uint8_t*>(input.data()),
+                                             input.size()));
   }
 }
 
 // ---- records
 
-importer::RecordOptions options() { return {false, 1'700'000'000'000}; }
+importer::RecordOptions options() {
+  return {false, 1'700'000'000'000};
+}
 
 TEST(OriginalRecords, UsersAreNormalisedAsAtSignup) {
   const auto parsed = parse_export(
@@ -161,8 +176,10 @@ TEST(OriginalRecords, UsersAreNormalisedAsAtSignup) {
 
 TEST(OriginalRecords, RefusalsCarryFileAndLine) {
   const auto parsed = parse_export(
-      "{\"_id\": \"c1\", \"reward_type\": \"SIGNUP\", \"reward_value\": 5, \"reward_unit\": \"POINTS\"}\n"
-      "{\"_id\": \"c2\", \"reward_type\": \"SIGNUP\", \"reward_value\": 5.5, \"reward_unit\": \"POINTS\"}\n");
+      "{\"_id\": \"c1\", \"reward_type\": \"SIGNUP\", \"reward_value\": 5, \"reward_unit\": "
+      "\"POINTS\"}\n"
+      "{\"_id\": \"c2\", \"reward_type\": \"SIGNUP\", \"reward_value\": 5.5, \"reward_unit\": "
+      "\"POINTS\"}\n");
   ASSERT_FALSE(parsed.failure);
   try {
     importer::configs_from(parsed.documents, "reward_config.json", options());
@@ -170,7 +187,8 @@ TEST(OriginalRecords, RefusalsCarryFileAndLine) {
   } catch (const importer::ImportError& error) {
     EXPECT_EQ(error.file(), "reward_config.json");
     EXPECT_EQ(error.line(), 2U);
-    EXPECT_NE(std::string(error.what()).find("reward_config.json:2: 'reward_value'"), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("reward_config.json:2: 'reward_value'"),
+              std::string::npos);
   }
 }
 
@@ -198,7 +216,8 @@ TEST(OriginalRecords, RewardStatusesAndTypesAreChecked) {
   } catch (const importer::ImportError& error) {
     EXPECT_EQ(error.line(), 2U);
   }
-  const std::vector<importer::Document> first(parsed.documents.begin(), parsed.documents.begin() + 1);
+  const std::vector<importer::Document> first(parsed.documents.begin(),
+                                              parsed.documents.begin() + 1);
   const auto rewards = importer::rewards_from(first, "reward_ledger.json", options());
   EXPECT_EQ(rewards[0].status, "CREDITED");
   EXPECT_EQ(rewards[0].reward_unit, "CASH");
