@@ -227,6 +227,9 @@ void read_referral(const Reader& r, Config& c) {
   r.integer("REFERRAL_APPLY_WINDOW_DAYS", c.referral_apply_window_days, 0, 36500);
   r.integer("REFERRAL_MAX_USES_PER_HOUR", c.referral_max_uses_per_hour, 0, 1000000000);
   r.boolean("REFERRAL_STRIP_PLUS_TAGS", c.referral_strip_plus_tags);
+  r.boolean("REFERRAL_BLOCK_CYCLES", c.referral_block_cycles);
+  r.boolean("REFERRAL_BLOCK_ALIASES", c.referral_block_aliases);
+  r.boolean("REFERRAL_FLAG_SAME_IP", c.referral_flag_same_ip);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "auth/auth_store.hpp"
+#include "auth/email_address.hpp"
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
@@ -87,20 +88,15 @@ store::Config RewardService::create_config(const ConfigRequest& request, const s
   require_one_of("reward_unit", request.reward_unit, {"POINTS", "CASH"});
   require_one_of("beneficiary", request.beneficiary, {"REFERRER", "REFEREE"});
   store::Config config{core::new_id(), request.reward_type, request.reward_value, request.reward_unit,
-                       request.beneficiary, request.auto_credit, true, core::now_ms()};
-  for (int attempt = 1;; ++attempt) {
-    try {
-      database_.write([&](soci::session& sql) {
-        store::deactivate_active_config(sql, config.reward_type, config.beneficiary, config.created_at);
-        store::insert_config(sql, config, admin_id);
-      });
-      return config;
-    } catch (const std::exception& error) {
-      // Two admins at once: the partial unique index lets one win; the other
-      // retries and supersedes it, as if it had come second.
-      if (db::classify(error) != db::Failure::unique_violation || attempt >= 3) throw;
-    }
-  }
+                       request.beneficiary, request.auto_credit, true, 0};
+  database_.write([&](soci::session& sql) {
+    store::lock_configs(sql);
+    // Stamped under the lock, so the config that supersedes is the newer one.
+    config.created_at = core::now_ms();
+    store::deactivate_active_config(sql, config.reward_type, config.beneficiary, config.created_at);
+    store::insert_config(sql, config, admin_id);
+  });
+  return config;
 }
 
 std::vector<store::Config> RewardService::configs() {
@@ -125,6 +121,10 @@ void RewardService::require_signup_config(soci::session& sql) {
 std::vector<store::Reward> RewardService::grant(soci::session& sql, const referral::store::Referral& referral,
                                                 const std::string& reward_type, const std::string& actor_id) {
   const auto now = core::now_ms();
+  // settle_referral reads the referral's status to move its counters; without
+  // the lock a concurrent credit could settle the same referral from the same
+  // stale status and both would count it.
+  referral::store::lock_referral(sql, referral.id, now);
   const bool flagged = !referral.flags.empty();
   std::vector<store::Reward> granted;
   for (const auto& config : store::active_configs(sql, reward_type)) {
@@ -207,8 +207,10 @@ EventOutcome RewardService::record_event(const EventRequest& request, const std:
   }
   if (!request.user_id && !request.email) throw core::validation_error("'user_id' or 'email' is required.");
   return database_.write([&](soci::session& sql) -> EventOutcome {
-    const auto user = request.user_id ? auth::store::find_user_by_id(sql, *request.user_id)
-                                      : auth::store::find_user_by_email(sql, *request.email);
+    // Stored emails are normalised (SPEC §2), so the admin's spelling must be too.
+    const auto user = request.user_id
+                          ? auth::store::find_user_by_id(sql, *request.user_id)
+                          : auth::store::find_user_by_email(sql, auth::normalize_email(*request.email).value_or(""));
     if (!user) throw ApiError(404, "user_not_found", "No such user.");
     const auto event_id = core::new_id();
     if (!store::claim_event(sql, event_id, request.type, request.external_id, user->id, core::now_ms())) {

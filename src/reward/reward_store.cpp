@@ -49,6 +49,13 @@ std::vector<T> select_all(soci::session& sql, const std::string& query, Convert 
 
 }  // namespace
 
+void lock_configs(soci::session& sql) {
+  // Two admins replacing the active config of one kind at once: on
+  // PostgreSQL each UPDATE misses the other's new row, and the second INSERT
+  // breaks the one-active index. SQLite already runs one writer at a time.
+  if (sql.get_backend_name() == "postgresql") sql << "LOCK TABLE reward_configs IN SHARE ROW EXCLUSIVE MODE";
+}
+
 void deactivate_active_config(soci::session& sql, const std::string& reward_type,
                               const std::string& beneficiary, long long now) {
   sql << "UPDATE reward_configs SET is_active = 0, deactivated_at = :now "
@@ -136,8 +143,11 @@ void append_event(soci::session& sql, const std::string& reward_id, const Event&
 std::vector<Event> history(soci::session& sql, const std::string& reward_id) {
   return select_all<Event>(
       sql,
-      "SELECT from_status, to_status, actor_id, reason, at FROM reward_events "
-      "WHERE reward_id = :id ORDER BY at, id",
+      // Creation and auto credit share a millisecond, and ids are random within
+      // one; statuses only move forward, so within a millisecond the target
+      // status gives the order.
+      "SELECT from_status, to_status, actor_id, reason, at FROM reward_events WHERE reward_id = :id "
+      "ORDER BY at, CASE to_status WHEN 'PENDING' THEN 0 WHEN 'CREDITED' THEN 1 ELSE 2 END",
       [](const soci::row& row) {
         Event event;
         if (row.get_indicator(0) == soci::i_ok) event.from = row.get<std::string>(0);

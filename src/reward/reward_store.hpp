@@ -22,6 +22,8 @@ struct Config {
   long long created_at = 0;
 };
 
+// Serialises config changes until the transaction ends; plain reads go on.
+void lock_configs(soci::session& sql);
 void deactivate_active_config(soci::session& sql, const std::string& reward_type,
                               const std::string& beneficiary, long long now);
 void insert_config(soci::session& sql, const Config& config, const std::string& created_by);
