@@ -1,0 +1,126 @@
+"""The ledger's invariants (SPEC §3, §4), checked in SQL on either engine.
+
+`check_all(server)` asserts every one of them and says which rows break it;
+the race tests call it after each storm, the other tests after their flows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+# The only status moves SPEC §4 allows; None is the reward's creation.
+ALLOWED_MOVES = {(None, "PENDING"), ("PENDING", "CREDITED"), ("PENDING", "REVOKED"), ("CREDITED", "REVOKED")}
+
+
+def stats_match_referrals(server) -> None:
+    """referrer_stats holds, per referrer, the COUNT(*) of its referrals per status."""
+    counted = defaultdict(lambda: [0, 0, 0, 0])
+    for referrer_id, status, count in server.query(
+            "SELECT referrer_id, status, COUNT(*) FROM referrals GROUP BY referrer_id, status"):
+        column = {"SUCCESS": 1, "PENDING": 2, "REJECTED": 3}[status]
+        counted[referrer_id][0] += count
+        counted[referrer_id][column] += count
+    stored = {row[0]: list(row[1:]) for row in server.query(
+        "SELECT user_id, total, successful, pending, rejected FROM referrer_stats")}
+    for referrer_id in set(counted) | set(stored):
+        expected = counted.get(referrer_id, [0, 0, 0, 0])
+        assert stored.get(referrer_id, [0, 0, 0, 0]) == expected, (
+            f"referrer_stats of {referrer_id} is {stored.get(referrer_id)} (total, successful, pending, "
+            f"rejected) but its referrals count {expected}")
+
+
+def code_uses_match_referrals(server) -> None:
+    wrong = server.query(
+        "SELECT c.id, c.uses, COUNT(r.id) FROM referral_codes c LEFT JOIN referrals r ON r.code_id = c.id "
+        "GROUP BY c.id, c.uses HAVING c.uses <> COUNT(r.id)")
+    assert not wrong, f"referral_codes.uses differs from its referrals (id, uses, referrals): {wrong}"
+
+
+def one_referral_per_referee(server) -> None:
+    twice = server.query("SELECT referee_id, COUNT(*) FROM referrals GROUP BY referee_id HAVING COUNT(*) > 1")
+    assert not twice, f"users referred more than once: {twice}"
+
+
+def one_code_per_user(server) -> None:
+    twice = server.query("SELECT user_id, COUNT(*) FROM referral_codes GROUP BY user_id HAVING COUNT(*) > 1")
+    assert not twice, f"users with several codes: {twice}"
+
+
+def no_duplicate_rewards(server) -> None:
+    twice = server.query("SELECT referral_id, user_id, reward_type, COUNT(*) FROM rewards "
+                         "GROUP BY referral_id, user_id, reward_type HAVING COUNT(*) > 1")
+    assert not twice, f"duplicate rewards: {twice}"
+
+
+def history_explains_every_status(server) -> None:
+    """Each reward's history is one chain None -> PENDING -> ... ending at its
+    status, made only of allowed moves: every move has its row, and no row
+    tells of a move that did not happen. Rows written in the same millisecond
+    have no order of their own, so the chain is followed by from -> to."""
+    moves = defaultdict(list)
+    for reward_id, from_status, to_status in server.query(
+            "SELECT reward_id, from_status, to_status FROM reward_events"):
+        moves[reward_id].append((from_status, to_status))
+    for reward_id, status, credited_at, revoked_at in server.query(
+            "SELECT id, status, credited_at, revoked_at FROM rewards"):
+        rows = moves.pop(reward_id, [])
+        bad = [move for move in rows if move not in ALLOWED_MOVES]
+        assert not bad, f"reward {reward_id} has forbidden moves {bad}"
+        chain, at = [], None
+        by_from = {move[0]: move for move in rows}
+        assert len(by_from) == len(rows), f"reward {reward_id} left one status twice: {rows}"
+        while at in by_from:
+            chain.append(by_from[at])
+            at = by_from[at][1]
+        assert len(chain) == len(rows) and at == status, (
+            f"reward {reward_id} is {status} but its history is {rows}")
+        assert (credited_at is not None) == any(to == "CREDITED" for _, to in rows), (
+            f"reward {reward_id}: credited_at {credited_at} against history {rows}")
+        assert (revoked_at is not None) == (status == "REVOKED"), (
+            f"reward {reward_id}: revoked_at {revoked_at} with status {status}")
+    assert not moves, f"history rows of rewards that do not exist: {dict(moves)}"
+
+
+def expected_referral_status(reward_statuses: list[str], current: str) -> str:
+    if not reward_statuses:
+        return current
+    if "CREDITED" in reward_statuses:
+        return "SUCCESS"
+    if all(status == "REVOKED" for status in reward_statuses):
+        return "REJECTED"
+    return "PENDING"
+
+
+def referral_status_follows_rewards(server) -> None:
+    """SUCCESS once any reward is credited, REJECTED once all are revoked."""
+    rewards = defaultdict(list)
+    for referral_id, status in server.query("SELECT referral_id, status FROM rewards"):
+        rewards[referral_id].append(status)
+    for referral_id, status in server.query("SELECT id, status FROM referrals"):
+        assert rewards[referral_id], f"referral {referral_id} has no reward"
+        expected = expected_referral_status(rewards[referral_id], status)
+        assert status == expected, (
+            f"referral {referral_id} is {status} with rewards {rewards[referral_id]}; expected {expected}")
+
+
+def one_active_config_per_kind(server) -> None:
+    twice = server.query("SELECT reward_type, beneficiary, COUNT(*) FROM reward_configs WHERE is_active = 1 "
+                         "GROUP BY reward_type, beneficiary HAVING COUNT(*) > 1")
+    assert not twice, f"several active configs: {twice}"
+
+
+def flagged_means_flags(server) -> None:
+    wrong = server.query("SELECT id, is_flagged, flags FROM referrals WHERE "
+                         "(is_flagged = 1 AND (flags IS NULL OR flags = '')) OR "
+                         "(is_flagged = 0 AND flags IS NOT NULL AND flags <> '')")
+    assert not wrong, f"is_flagged disagrees with flags: {wrong}"
+
+
+ALL = (stats_match_referrals, code_uses_match_referrals, one_referral_per_referee, one_code_per_user,
+       no_duplicate_rewards, history_explains_every_status, referral_status_follows_rewards,
+       one_active_config_per_kind, flagged_means_flags)
+
+
+def check_all(server) -> None:
+    for check in ALL:
+        check(server)

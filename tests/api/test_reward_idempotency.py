@@ -1,0 +1,131 @@
+"""SPEC §5 Idempotency-Key on apply, credit, revoke and events."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+import invariants
+import ledger_flows as lf
+
+
+@pytest.fixture(scope="module")
+def server(databases, tmp_path_factory):
+    yield from lf.module_server(databases, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def boss(server):
+    boss = lf.admin(server)
+    lf.config(server, boss, "SIGNUP", 100)
+    lf.config(server, boss, "FIRST_ORDER", 300, "CASH")
+    return boss
+
+
+def key() -> dict:
+    return {"Idempotency-Key": "k-" + uuid.uuid4().hex}
+
+
+def assert_replay_of(replay, first) -> None:
+    assert replay.status_code == first.status_code, replay.text
+    assert replay.json() == first.json()
+    assert replay.headers.get("Idempotency-Replayed") == "true"
+    assert replay.headers.get("Content-Type") == "application/json; charset=utf-8"
+
+
+def pending_reward(server) -> str:
+    _, referral_id = lf.refer(server, lf.user(server))
+    return lf.reward_of(server, referral_id)["id"]
+
+
+def test_apply_replay_returns_the_first_answer(server, boss):
+    referrer, referee = lf.user(server), lf.user(server)
+    code = lf.code_of(server, referrer)
+    k = key()
+    first = lf.apply(server, referee, code, **k)
+    assert first.status_code == 200, first.text
+    assert "Idempotency-Replayed" not in first.headers
+    replay = lf.apply(server, referee, code, **k)
+    assert_replay_of(replay, first)
+    assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (referee.id,)) == [(1,)]
+    assert server.query("SELECT uses FROM referral_codes WHERE code = %s", (code,)) == [(1,)]
+    # Without the key the same request is a new one, and refused.
+    lf.assert_error(lf.apply(server, referee, code), 409, "already_referred")
+
+
+def test_a_refusal_is_replayed_too(server, boss):
+    someone, k = lf.user(server), key()
+    first = lf.apply(server, someone, "REF-ZZZZZZZZ", **k)
+    assert first.status_code == 404
+    assert_replay_of(lf.apply(server, someone, "REF-ZZZZZZZZ", **k), first)
+
+
+def test_same_key_with_another_body_is_422(server, boss):
+    referee, k = lf.user(server), key()
+    first_code, other_code = lf.code_of(server, lf.user(server)), lf.code_of(server, lf.user(server))
+    assert lf.apply(server, referee, first_code, **k).status_code == 200
+    lf.assert_error(lf.apply(server, referee, other_code, **k), 422, "idempotency_key_mismatch")
+    assert server.query("SELECT uses FROM referral_codes WHERE code = %s", (other_code,)) == [(0,)]
+
+
+def test_credit_replay_is_200_not_409(server, boss):
+    reward_id, k = pending_reward(server), key()
+    first = lf.credit(server, boss, reward_id, **k)
+    assert first.status_code == 200, first.text
+    assert_replay_of(lf.credit(server, boss, reward_id, **k), first)
+    assert [row["to"] for row in lf.history(server, boss, reward_id)] == ["PENDING", "CREDITED"]
+    # The same key on another reward is another request.
+    lf.assert_error(lf.credit(server, boss, pending_reward(server), **k), 422, "idempotency_key_mismatch")
+
+
+def test_revoke_replay_and_mismatch(server, boss):
+    reward_id, k = pending_reward(server), key()
+    first = lf.revoke(server, boss, reward_id, "fraud ring", **k)
+    assert first.status_code == 200, first.text
+    assert_replay_of(lf.revoke(server, boss, reward_id, "fraud ring", **k), first)
+    lf.assert_error(lf.revoke(server, boss, reward_id, "another reason", **k), 422, "idempotency_key_mismatch")
+    assert [row["to"] for row in lf.history(server, boss, reward_id)] == ["PENDING", "REVOKED"]
+
+
+def test_event_replay_keeps_201(server, boss):
+    referee, _ = lf.refer(server, lf.user(server))
+    k = key()
+    body = {"type": "FIRST_ORDER", "external_id": "order-" + uuid.uuid4().hex, "user_id": referee.id}
+    keyed = lf.post(server, "/api/admin/events", boss.headers, body, **k)
+    assert keyed.status_code == 201, keyed.text
+    assert_replay_of(lf.post(server, "/api/admin/events", boss.headers, body, **k), keyed)
+    assert server.query("SELECT COUNT(*) FROM events WHERE external_id = %s", (body["external_id"],)) == [(1,)]
+    lf.assert_error(lf.post(server, "/api/admin/events", boss.headers, {**body, "external_id": "other"}, **k),
+                    422, "idempotency_key_mismatch")
+
+
+def test_keys_are_scoped_to_the_caller(server, boss):
+    other_boss, k = lf.admin(server), key()
+    first_reward, second_reward = pending_reward(server), pending_reward(server)
+    assert lf.credit(server, boss, first_reward, **k).status_code == 200
+    theirs = lf.credit(server, other_boss, second_reward, **k)
+    assert theirs.status_code == 200, theirs.text
+    assert "Idempotency-Replayed" not in theirs.headers
+    assert theirs.json()["reward_id"] == second_reward
+    assert server.query("SELECT status FROM rewards WHERE id = %s", (second_reward,)) == [("CREDITED",)]
+    # Two users applying with one key each get their own referral.
+    code = lf.code_of(server, lf.user(server))
+    one, two = lf.user(server), lf.user(server)
+    assert lf.apply(server, one, code, **k).status_code == 200
+    answer = lf.apply(server, two, code, **k)
+    assert answer.status_code == 200 and "Idempotency-Replayed" not in answer.headers
+    assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id IN (%s, %s)", (one.id, two.id)) == [(2,)]
+
+
+def test_key_over_255_characters_is_400_and_does_nothing(server, boss):
+    reward_id = pending_reward(server)
+    answer = lf.credit(server, boss, reward_id, **{"Idempotency-Key": "k" * 256})
+    lf.assert_error(answer, 400, "validation_error")
+    assert server.query("SELECT status FROM rewards WHERE id = %s", (reward_id,)) == [("PENDING",)]
+    longest = lf.credit(server, boss, reward_id, **{"Idempotency-Key": "k" * 255})
+    assert longest.status_code == 200, longest.text
+
+
+def test_invariants_hold(server):
+    invariants.check_all(server)
