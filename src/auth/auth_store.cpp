@@ -62,13 +62,6 @@ struct UserById {
   soci::statement statement;
 };
 
-// Stepping past a cached query's single row completes the statement. On
-// SQLite a statement left on its row keeps the connection's read snapshot
-// open: later reads on that pooled session would miss other connections'
-// commits (a logout through another instance, a promotion from the command
-// line) and its next write would fail with SQLITE_BUSY_SNAPSHOT. Call it
-// once the row has been copied out.
-void complete(soci::statement& statement) { statement.fetch(); }
 
 }  // namespace
 
@@ -85,7 +78,7 @@ std::optional<User> find_user_by_id(soci::session& sql, const std::string& id) {
   found->is_verified = query.verified != 0;
   found->is_admin = query.admin != 0;
   if (query.referral_indicator == soci::i_ok) found->signup_referral_code = query.referral_code;
-  complete(query.statement);
+  db::finish_row(query.statement);
   return found;
 }
 
@@ -196,7 +189,7 @@ std::optional<SessionCheck> check_session(soci::session& sql, const std::string&
   if (!query.statement.got_data()) return std::nullopt;
   auto check = query.check;
   check.is_admin = query.admin != 0;
-  complete(query.statement);
+  db::finish_row(query.statement);
   return check;
 }
 

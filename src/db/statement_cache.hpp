@@ -1,5 +1,6 @@
 #pragma once
 #include <soci/session.h>
+#include <soci/statement.h>
 
 #include <memory>
 #include <typeindex>
@@ -20,6 +21,12 @@ Query& cached(soci::session& sql) {
   if (!slot) slot = std::make_shared<Query>(sql);
   return *static_cast<Query*>(slot.get());
 }
+
+// Steps a cached single-row query past its row, once the row is copied out.
+// On SQLite a statement left on its row keeps the connection's read snapshot
+// open: later reads on that pooled session would miss other connections'
+// commits and its next write would fail with SQLITE_BUSY_SNAPSHOT.
+inline void finish_row(soci::statement& statement) { statement.fetch(); }
 
 // Drops the statements of a session about to be closed.
 void forget_cached(soci::session& sql);
