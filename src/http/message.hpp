@@ -28,6 +28,7 @@ struct Request {
   std::string client_ip;     // after TRUSTED_PROXIES
   std::string user_agent;
   std::string request_id;
+  std::string route;  // the canonical pattern that matched (aliases share it)
   std::map<std::string, std::string> path_params;
   std::optional<Principal> principal;  // set for routes that require auth
 

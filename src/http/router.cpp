@@ -93,6 +93,7 @@ Response error_response(const core::ApiError& error) {
 }
 
 Response Router::run(const Route& route, Request& request) const {
+  request.route = route.name;
   try {
     if (route.access != Access::anyone) {
       request.principal = authenticator_(request);

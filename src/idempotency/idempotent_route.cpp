@@ -9,9 +9,12 @@ namespace {
 
 constexpr std::size_t kMaxKeyLength = 255;
 
+// The canonical route and its parameters, not the path: a retry through an
+// original (§7) alias is the same request.
 std::string fingerprint_of(const http::Request& request) {
-  return core::base64url_encode(
-      core::hmac_sha256("idempotency", request.method + " " + request.path + "\n" + request.body));
+  std::string shape = request.method + " " + request.route;
+  for (const auto& [name, value] : request.path_params) shape += " " + name + "=" + value;
+  return core::base64url_encode(core::hmac_sha256("idempotency", shape + "\n" + request.body));
 }
 
 http::Response run_and_capture(const http::Handler& handler, http::Request& request) {
