@@ -16,6 +16,9 @@ bool is_bcrypt(const std::string& hash) {
 }
 
 bool verify_bcrypt(const std::string& password, const std::string& stored_hash) {
+  // crypt_r reads a C string: "secret\0junk" would check as "secret". The
+  // original's bcrypt refused NUL bytes, so no stored hash can hold one.
+  if (password.find('\0') != std::string::npos) return false;
   crypt_data data{};
   const char* computed = crypt_r(password.c_str(), stored_hash.c_str(), &data);
   if (computed == nullptr || computed[0] == '*') return false;

@@ -180,6 +180,17 @@ def test_every_bcrypt_prefix_logs_in(imported, name, prefix):
     assert stored_hash(server, name).startswith("$argon2id$")
 
 
+def test_a_nul_byte_does_not_cut_a_bcrypt_password_short(imported):
+    # crypt(3) reads C strings: unchecked, "password\0junk" would pass as
+    # "password" and the upgrade would then store a hash of the junk. (The
+    # JSON layer refuses NUL already; password.cpp checks again.)
+    server, _, _ = imported
+    answer = login(server, "referee3", original.PASSWORDS["referee3"] + "\u0000junk")
+    assert answer.status_code in (400, 401), answer.text
+    assert stored_hash(server, "referee3").startswith("$2b$")
+    assert login(server, "referee3").status_code == 200
+
+
 def test_unverified_imported_user_must_verify_first(imported):
     server, _, _ = imported
     answer = login(server, "unverified")
