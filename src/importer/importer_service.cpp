@@ -275,8 +275,9 @@ class Plan {
   // Why this used code cannot become a referral, or "" when it can.
   std::string refusal(const CodeRecord& code,
                       const std::map<std::string, std::string>& referred) const {
-    if (!present_users_.contains(*code.used_by))
+    if (!present_users_.contains(*code.used_by)) {
       return "referee " + *code.used_by + " was not imported";
+    }
     if (!code_of_owner_.contains(code.owner_id)) return "its owner has no code here";
     if (const auto found = referred.find(*code.used_by); found != referred.end()) {
       return "user " + *code.used_by + " was already referred (referral " + found->second + ")";
