@@ -7,6 +7,7 @@
 
 #include "auth/password.hpp"
 #include "bulk_insert.hpp"
+#include "indexes.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
 
@@ -21,6 +22,7 @@ constexpr long long kReferralsPerTransaction = 100'000;
 constexpr long long kPointsValue = 100;
 constexpr long long kCashValue = 500;  // cents
 constexpr long long kCashEvery = 5;    // every 5th referral also rewards its referee in CASH
+const std::vector<std::string> kLoadedTables = {"users", "referral_codes", "referrals", "rewards", "referrer_stats"};
 constexpr std::string_view kCodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";  // as referral_code.cpp
 
 const char* referral_status(std::uint8_t outcome) {
@@ -38,6 +40,26 @@ std::string code_for(long long index) {
     digits[static_cast<std::size_t>(i)] = kCodeAlphabet[static_cast<std::size_t>(index % kCodeAlphabet.size())];
   }
   return "SEED-" + digits;
+}
+
+constexpr const char* kUserColumns =
+    "id, name, email, canonical_email, password_hash, is_verified, is_admin, created_at, verified_at";
+
+struct RewardRow {
+  const std::string& referral_id;
+  std::uint8_t outcome;
+  long long created_at;
+  long long settled_at;  // credited_at or revoked_at
+};
+
+void add_reward(BulkInsert& rewards, const RewardRow& row, const std::string& user_id, const char* beneficiary,
+                long long value, const char* unit, const std::string& config_id) {
+  auto& out = rewards.row().text(core::new_id()).text(row.referral_id).text(user_id).text(beneficiary)
+                  .text("SIGNUP").number(value).text(unit).text(reward_status(row.outcome)).text(config_id)
+                  .number(row.created_at);
+  if (row.outcome == kSuccess) out.number(row.settled_at).null();
+  else if (row.outcome == kRejected) out.null().number(row.settled_at);
+  else out.null().null();
 }
 
 std::string referrer_email(long long index) {
@@ -68,23 +90,35 @@ Counts Seeder::run() {
   Counts counts;
   tune_session();
   sql_ << "BEGIN";
+  const auto indexes = drop_secondary_indexes(sql_, engine_, kLoadedTables);
   write_referrers(plan, counts);
   write_configs();
   commit_and_begin();
   write_referrals(plan, counts);
   write_stats(plan, counts);
+  create_indexes(sql_, indexes);
   sql_ << "COMMIT";
+  if (engine_ == db::Engine::sqlite) sql_ << "PRAGMA journal_mode = WAL";  // what the server uses
   return counts;
 }
 
-// Durability is not wanted while seeding: a crash means seeding again.
+// Neither durability nor foreign-key checks are wanted while seeding: the
+// rows are consistent by construction, and a crash means seeding again.
 void Seeder::tune_session() {
   if (engine_ == db::Engine::postgresql) {
     sql_ << "SET synchronous_commit = off";
+    sql_ << "SET maintenance_work_mem = '512MB'";  // index builds sort in memory
+    try {
+      sql_ << "SET session_replication_role = replica";  // skips FK triggers; superusers only
+    } catch (const std::exception&) {
+      // Not a superuser: the foreign keys are checked, which is only slower.
+    }
     return;
   }
   sql_ << "PRAGMA synchronous = OFF";
-  sql_ << "PRAGMA cache_size = -262144";  // 256 MiB: the unique indexes stay in memory
+  sql_ << "PRAGMA journal_mode = OFF";  // no WAL copy of every page; set back to WAL at the end
+  sql_ << "PRAGMA foreign_keys = OFF";
+  sql_ << "PRAGMA cache_size = -1048576";  // 1 GiB: the unique indexes stay in memory
 }
 
 void Seeder::commit_and_begin() {
@@ -119,9 +153,8 @@ void Seeder::plan_referrals(Plan& plan) {
 }
 
 void Seeder::write_referrers(const Plan& plan, Counts& counts) {
-  BulkInsert users(sql_, "users",
-                   "id, name, email, canonical_email, password_hash, is_verified, is_admin, created_at, verified_at");
-  BulkInsert codes(sql_, "referral_codes", "id, user_id, code, uses, created_at");
+  BulkInsert users(sql_, engine_, "users", kUserColumns);
+  BulkInsert codes(sql_, engine_, "referral_codes", "id, user_id, code, uses, created_at");
   const long long joined = now_ms_ - (options_.history_days + 30) * core::kMsPerDay;
   users.row().text(core::new_id()).text("Seed Admin").text(kAdminEmail).text(kAdminEmail).text(password_hash_)
       .number(1).number(1).number(joined).number(joined);
@@ -145,7 +178,7 @@ void Seeder::write_referrers(const Plan& plan, Counts& counts) {
 }
 
 void Seeder::write_configs() {
-  BulkInsert configs(sql_, "reward_configs",
+  BulkInsert configs(sql_, engine_, "reward_configs",
                      "id, reward_type, reward_value, reward_unit, beneficiary, auto_credit, is_active, created_at");
   points_config_id_ = core::new_id();
   cash_config_id_ = core::new_id();
@@ -157,59 +190,58 @@ void Seeder::write_configs() {
   configs.flush();
 }
 
+// The three tables a referral touches, flushed parents first: foreign keys
+// are checked per statement when they are checked at all.
+struct Seeder::ReferralTables {
+  explicit ReferralTables(soci::session& sql, db::Engine engine)
+      : users(sql, engine, "users", kUserColumns),
+        referrals(sql, engine, "referrals",
+                  "id, referee_id, referrer_id, code_id, status, is_flagged, ip, created_at, updated_at"),
+        rewards(sql, engine, "rewards",
+                "id, referral_id, user_id, beneficiary, reward_type, reward_value, reward_unit, status, "
+                "config_id, created_at, credited_at, revoked_at") {}
+  void flush() {
+    users.flush();
+    referrals.flush();
+    rewards.flush();
+  }
+  BulkInsert users, referrals, rewards;
+};
+
 void Seeder::write_referrals(const Plan& plan, Counts& counts) {
-  BulkInsert users(sql_, "users",
-                   "id, name, email, canonical_email, password_hash, is_verified, is_admin, created_at, verified_at");
-  BulkInsert referrals(sql_, "referrals",
-                       "id, referee_id, referrer_id, code_id, status, is_flagged, ip, created_at, updated_at");
-  BulkInsert rewards(sql_, "rewards",
-                     "id, referral_id, user_id, beneficiary, reward_type, reward_value, reward_unit, status, "
-                     "config_id, created_at, credited_at, revoked_at");
-  std::uniform_int_distribution<long long> bench_age(0, options_.bench_days * core::kMsPerDay - 1);
-  std::uniform_int_distribution<long long> age(0, options_.history_days * core::kMsPerDay - 1);
-  std::uniform_int_distribution<long long> signup_lead(0, 3 * core::kMsPerDay);
-  const auto reward_row = [&](const std::string& referral_id, const std::string& user_id, const char* beneficiary,
-                              long long value, const char* unit, const std::string& config_id, std::uint8_t outcome,
-                              long long created, long long settled) {
-    auto& row = rewards.row().text(core::new_id()).text(referral_id).text(user_id).text(beneficiary).text("SIGNUP")
-                    .number(value).text(unit).text(reward_status(outcome)).text(config_id).number(created);
-    if (outcome == kSuccess) row.number(settled).null();
-    else if (outcome == kRejected) row.null().number(settled);
-    else row.null().null();
-  };
+  ReferralTables tables(sql_, engine_);
   for (std::size_t i = 0; i < plan.referrer.size(); ++i) {
-    const auto who = plan.referrer[i];
-    const auto outcome = plan.outcome[i];
-    const long long created = now_ms_ - (who == 0 ? bench_age(random_) : age(random_));
-    const long long settled = outcome == kPending ? created : created + (now_ms_ - created) / 2;
-    const auto referee_id = core::new_id();
-    const auto referral_id = core::new_id();
-    const auto email = "referee" + std::to_string(i) + "@seed.test";
-    const long long joined = created - signup_lead(random_);
-    users.row().text(referee_id).text("Referee " + std::to_string(i)).text(email).text(email).text("!seed-no-login")
-        .number(1).number(0).number(joined).number(joined);
-    referrals.row().text(referral_id).text(referee_id).text(user_ids_[who]).text(code_ids_[who])
-        .text(referral_status(outcome)).number(0).text("").number(created).number(settled);
-    reward_row(referral_id, user_ids_[who], "REFERRER", kPointsValue, "POINTS", points_config_id_, outcome, created,
-               settled);
-    if (i % kCashEvery == 0) {
-      reward_row(referral_id, referee_id, "REFEREE", kCashValue, "CASH", cash_config_id_, outcome, created, settled);
-    }
+    add_referral(tables, i, plan.referrer[i], plan.outcome[i]);
     const auto done = static_cast<long long>(i + 1);
-    if (done % kReferralsPerBatch == 0 || done == options_.referrals) {
-      users.flush();  // parents first: the foreign keys are checked per statement
-      referrals.flush();
-      rewards.flush();
-    }
+    if (done % kReferralsPerBatch == 0 || done == options_.referrals) tables.flush();
     if (done % kReferralsPerTransaction == 0) commit_and_begin();
   }
-  counts.users += users.written();
-  counts.referrals += referrals.written();
-  counts.rewards += rewards.written();
+  counts.users += tables.users.written();
+  counts.referrals += tables.referrals.written();
+  counts.rewards += tables.rewards.written();
+}
+
+// Referral i, its referee (signed up shortly before) and its SIGNUP rewards,
+// whose status matches the referral's (SUCCESS: credited, REJECTED: revoked).
+void Seeder::add_referral(ReferralTables& tables, std::size_t i, std::uint32_t who, std::uint8_t outcome) {
+  const auto days = who == 0 ? options_.bench_days : options_.history_days;
+  const long long created = now_ms_ - std::uniform_int_distribution<long long>(0, days * core::kMsPerDay - 1)(random_);
+  const long long joined = created - std::uniform_int_distribution<long long>(0, 3 * core::kMsPerDay)(random_);
+  const long long settled = outcome == kPending ? created : created + (now_ms_ - created) / 2;
+  const auto referee_id = core::new_id();
+  const auto referral_id = core::new_id();
+  const auto email = "referee" + std::to_string(i) + "@seed.test";
+  tables.users.row().text(referee_id).text("Referee " + std::to_string(i)).text(email).text(email)
+      .text("!seed-no-login").number(1).number(0).number(joined).number(joined);
+  tables.referrals.row().text(referral_id).text(referee_id).text(user_ids_[who]).text(code_ids_[who])
+      .text(referral_status(outcome)).number(0).text("").number(created).number(settled);
+  const RewardRow reward{referral_id, outcome, created, settled};
+  add_reward(tables.rewards, reward, user_ids_[who], "REFERRER", kPointsValue, "POINTS", points_config_id_);
+  if (i % kCashEvery == 0) add_reward(tables.rewards, reward, referee_id, "REFEREE", kCashValue, "CASH", cash_config_id_);
 }
 
 void Seeder::write_stats(const Plan& plan, Counts& counts) {
-  BulkInsert stats(sql_, "referrer_stats", "user_id, total, successful, pending, rejected");
+  BulkInsert stats(sql_, engine_, "referrer_stats", "user_id, total, successful, pending, rejected");
   for (std::size_t i = 0; i < plan.total.size(); ++i) {
     if (plan.total[i] == 0) continue;  // the server makes the row on the first referral
     stats.row().text(user_ids_[i]).number(plan.total[i]).number(plan.successful[i]).number(plan.pending[i])

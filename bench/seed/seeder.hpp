@@ -39,12 +39,14 @@ class Seeder {
 
  private:
   struct Plan;  // who referred whom, with which outcome, decided up front
+  struct ReferralTables;
 
   void tune_session();
   void plan_referrals(Plan& plan);
   void write_referrers(const Plan& plan, Counts& counts);
   void write_configs();
   void write_referrals(const Plan& plan, Counts& counts);
+  void add_referral(ReferralTables& tables, std::size_t i, std::uint32_t who, std::uint8_t outcome);
   void write_stats(const Plan& plan, Counts& counts);
   void commit_and_begin();
 
