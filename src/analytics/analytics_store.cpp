@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include "db/statement_cache.hpp"
+
 namespace analytics::store {
 
 using soci::into;
@@ -9,20 +11,102 @@ using soci::use;
 
 namespace {
 
+// The user-facing views run on every dashboard load: each is prepared once
+// per pooled session (db::cached) instead of on every call, which costs
+// PostgreSQL a second round trip. A struct holds a query's bound variables
+// and the statement bound to them.
+
+struct SummaryQuery {
+  explicit SummaryQuery(soci::session& sql)
+      : statement((sql.prepare << "SELECT c.code, COALESCE(s.total, 0), COALESCE(s.successful, 0), "
+                                  "COALESCE(s.pending, 0) FROM users u "
+                                  "LEFT JOIN referral_codes c ON c.user_id = u.id "
+                                  "LEFT JOIN referrer_stats s ON s.user_id = u.id WHERE u.id = :user_id",
+                   use(user_id), into(code, code_indicator), into(row.total), into(row.successful),
+                   into(row.pending))) {}
+  std::string user_id;
+  std::string code;
+  soci::indicator code_indicator = soci::i_null;
+  Summary row;
+  soci::statement statement;
+};
+
 // The keyset condition is a row comparison so both engines turn it into one
 // range on referrals_by_referrer (referrer_id, created_at, id) and start the
 // page there instead of skipping the rows before it. The first page leaves it
 // out rather than disabling it with a flag, which would hide the range from
 // the planner.
-constexpr const char* kReferralsFirstPage =
+constexpr const char* kReferralColumns =
     "SELECT r.id, r.referee_id, u.name, r.created_at, r.status FROM referrals r "
-    "JOIN users u ON u.id = r.referee_id WHERE r.referrer_id = :referrer_id "
-    "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit";
-constexpr const char* kReferralsAfter =
-    "SELECT r.id, r.referee_id, u.name, r.created_at, r.status FROM referrals r "
-    "JOIN users u ON u.id = r.referee_id WHERE r.referrer_id = :referrer_id "
-    "AND (r.created_at, r.id) < (:after_time, :after_id) "
-    "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit";
+    "JOIN users u ON u.id = r.referee_id WHERE r.referrer_id = :referrer_id ";
+constexpr const char* kNewestFirst = "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit";
+
+struct ReferralPage {
+  std::string referrer_id;
+  long long after_time = 0;
+  std::string after_id;
+  int limit = 0;
+  ReferralRow row;
+};
+
+struct FirstPageQuery : ReferralPage {
+  explicit FirstPageQuery(soci::session& sql)
+      : statement((sql.prepare << std::string(kReferralColumns) + kNewestFirst, use(referrer_id, "referrer_id"),
+                   use(limit, "limit"), into(row.id), into(row.referee_id), into(row.referee_name),
+                   into(row.created_at), into(row.status))) {}
+  soci::statement statement;
+};
+
+struct NextPageQuery : ReferralPage {
+  explicit NextPageQuery(soci::session& sql)
+      : statement((sql.prepare << std::string(kReferralColumns) +
+                                      "AND (r.created_at, r.id) < (:after_time, :after_id) " + kNewestFirst,
+                   use(referrer_id, "referrer_id"), use(after_time, "after_time"), use(after_id, "after_id"),
+                   use(limit, "limit"), into(row.id), into(row.referee_id), into(row.referee_name),
+                   into(row.created_at), into(row.status))) {}
+  soci::statement statement;
+};
+
+// Rows come in batches into vectors: a long timeline is thousands of rows,
+// and one fetch per row costs more than the bucketing.
+constexpr std::size_t kTimelineBatch = 512;
+
+struct TimelineRows {
+  explicit TimelineRows(soci::session& sql)
+      : created_at(kTimelineBatch),
+        successful(kTimelineBatch),
+        statement((sql.prepare << "SELECT created_at, CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END "
+                                  "FROM referrals WHERE referrer_id = :referrer_id "
+                                  "AND created_at >= :from_ms AND created_at < :to_ms",
+                   use(referrer_id), use(from_ms), use(to_ms), into(created_at), into(successful))) {}
+  std::string referrer_id;
+  long long from_ms = 0, to_ms = 0;
+  std::vector<long long> created_at;  // BIGINT: soci's vector into keeps all 64 bits
+  std::vector<int> successful;
+  soci::statement statement;
+};
+
+struct TopQuery {
+  explicit TopQuery(soci::session& sql)
+      : statement((sql.prepare << "SELECT s.user_id, u.name, u.email, s.successful, s.total FROM referrer_stats s "
+                                  "JOIN users u ON u.id = s.user_id "
+                                  "ORDER BY s.successful DESC, s.total DESC, s.user_id LIMIT :limit",
+                   use(limit), into(row.user_id), into(row.name), into(row.email), into(row.successful),
+                   into(row.total))) {}
+  int limit = 0;
+  Leader row;
+  soci::statement statement;
+};
+
+// Runs a cached query to its end (on SQLite a statement left mid-way would
+// keep the session's read snapshot open) and copies each row out.
+template <class Row>
+std::vector<Row> all_rows(soci::statement& statement, const Row& row) {
+  std::vector<Row> out;
+  statement.execute();
+  while (statement.fetch()) out.push_back(row);
+  return out;
+}
 
 void add_user_totals(soci::session& sql, Totals& totals) {
   sql << "SELECT COUNT(*), CAST(COALESCE(SUM(is_verified), 0) AS BIGINT) FROM users", into(totals.users),
@@ -54,54 +138,54 @@ void add_reward_totals(soci::session& sql, Totals& totals) {
 }  // namespace
 
 Summary summary(soci::session& sql, const std::string& user_id) {
-  Summary out;
-  std::string code;
-  soci::indicator code_indicator = soci::i_null;
-  sql << "SELECT c.code, COALESCE(s.total, 0), COALESCE(s.successful, 0), COALESCE(s.pending, 0) "
-         "FROM users u LEFT JOIN referral_codes c ON c.user_id = u.id "
-         "LEFT JOIN referrer_stats s ON s.user_id = u.id WHERE u.id = :user_id",
-      use(user_id), into(code, code_indicator), into(out.total), into(out.successful), into(out.pending);
-  if (sql.got_data() && code_indicator == soci::i_ok) out.code = code;
+  auto& query = db::cached<SummaryQuery>(sql);
+  query.user_id = user_id;
+  query.row = {};
+  query.code_indicator = soci::i_null;
+  query.statement.execute(true);
+  if (!query.statement.got_data()) return {};
+  Summary out = query.row;
+  if (query.code_indicator == soci::i_ok) out.code = query.code;
+  db::finish_row(query.statement);
   return out;
 }
 
 std::vector<ReferralRow> referrals_of(soci::session& sql, const std::string& referrer_id,
                                       const std::optional<core::Cursor>& after, int limit) {
-  ReferralRow row;
-  auto query = after ? (sql.prepare << kReferralsAfter, use(referrer_id, "referrer_id"),
-                        use(after->created_at, "after_time"), use(after->id, "after_id"))
-                     : (sql.prepare << kReferralsFirstPage, use(referrer_id, "referrer_id"));
-  soci::statement statement = (query, use(limit, "limit"), into(row.id), into(row.referee_id),
-                               into(row.referee_name), into(row.created_at), into(row.status));
-  std::vector<ReferralRow> out;
-  statement.execute();
-  while (statement.fetch()) out.push_back(row);
-  return out;
+  if (!after) {
+    auto& query = db::cached<FirstPageQuery>(sql);
+    query.referrer_id = referrer_id;
+    query.limit = limit;
+    return all_rows(query.statement, query.row);
+  }
+  auto& query = db::cached<NextPageQuery>(sql);
+  query.referrer_id = referrer_id;
+  query.after_time = after->created_at;
+  query.after_id = after->id;
+  query.limit = limit;
+  return all_rows(query.statement, query.row);
 }
 
 void referral_times(soci::session& sql, const std::string& referrer_id, long long from_ms, long long to_ms,
                     const std::function<void(long long, bool)>& visit) {
-  long long created_at = 0;
-  int successful = 0;
-  soci::statement statement =
-      (sql.prepare << "SELECT created_at, CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END FROM referrals "
-                      "WHERE referrer_id = :referrer_id AND created_at >= :from_ms AND created_at < :to_ms",
-       use(referrer_id), use(from_ms), use(to_ms), into(created_at), into(successful));
-  statement.execute();
-  while (statement.fetch()) visit(created_at, successful != 0);
+  auto& query = db::cached<TimelineRows>(sql);
+  query.referrer_id = referrer_id;
+  query.from_ms = from_ms;
+  query.to_ms = to_ms;
+  // The batch size is the vectors' size when the statement runs; the last
+  // fetch of the previous call shrank them.
+  query.created_at.resize(kTimelineBatch);
+  query.successful.resize(kTimelineBatch);
+  query.statement.execute();
+  while (query.statement.fetch()) {  // to the end: see all_rows
+    for (std::size_t i = 0; i < query.created_at.size(); ++i) visit(query.created_at[i], query.successful[i] != 0);
+  }
 }
 
 std::vector<Leader> top_referrers(soci::session& sql, int limit) {
-  Leader row;
-  soci::statement statement =
-      (sql.prepare << "SELECT s.user_id, u.name, u.email, s.successful, s.total FROM referrer_stats s "
-                      "JOIN users u ON u.id = s.user_id "
-                      "ORDER BY s.successful DESC, s.total DESC, s.user_id LIMIT :limit",
-       use(limit), into(row.user_id), into(row.name), into(row.email), into(row.successful), into(row.total));
-  std::vector<Leader> out;
-  statement.execute();
-  while (statement.fetch()) out.push_back(row);
-  return out;
+  auto& query = db::cached<TopQuery>(sql);
+  query.limit = limit;
+  return all_rows(query.statement, query.row);
 }
 
 Totals totals(soci::session& sql) {

@@ -90,7 +90,10 @@ def insert_referrals(server, referrer_id: str, items: list[tuple[int, str]]) -> 
                       created_at - 1000))
         referrals.append((referral_id, referee_id, referrer_id, code_id, status, created_at, created_at))
         counts[status] += 1
+    # Rows locked in the order the server's apply locks them (code, then
+    # counters), so this never deadlocks with a concurrent apply.
     execute_many(server, [
+        ("UPDATE referral_codes SET uses = uses + %s WHERE id = %s", [(len(items), code_id)]),
         ("INSERT INTO users (id, name, email, canonical_email, password_hash, is_verified, is_admin, created_at, "
          "verified_at) VALUES (%s, %s, %s, %s, %s, 1, 0, %s, %s)", users),
         ("INSERT INTO referrals (id, referee_id, referrer_id, code_id, status, is_flagged, ip, created_at, "
@@ -101,7 +104,6 @@ def insert_referrals(server, referrer_id: str, items: list[tuple[int, str]]) -> 
          "pending = referrer_stats.pending + excluded.pending, "
          "rejected = referrer_stats.rejected + excluded.rejected",
          [(referrer_id, len(items), counts["SUCCESS"], counts["PENDING"], counts["REJECTED"])]),
-        ("UPDATE referral_codes SET uses = uses + %s WHERE id = %s", [(len(items), code_id)]),
     ])
     return [row[0] for row in referrals]
 
@@ -220,29 +222,43 @@ def test_list_refuses_bad_limits_and_cursors(server, params):
     lf.assert_error(get(server, "/api/referral/analytics/list", who, **params), 400, "validation_error")
 
 
+def walk_pages(server, path: str, who: lf.User, between_pages, **params) -> list[dict]:
+    """Follows Link rel=next like lf.all_pages, calling `between_pages()` after each page."""
+    answer, items = get(server, path, who, **params), []
+    for _ in range(1000):
+        assert answer.status_code == 200, answer.text
+        items += answer.json()
+        between_pages()
+        link = answer.headers.get("Link")
+        if not link:
+            return items
+        answer = requests.get(server.url(re.fullmatch(r'<([^>]+)>; rel="next"', link).group(1)),
+                              headers=who.headers, timeout=30)
+    raise AssertionError("pagination does not end")
+
+
 def test_list_pagination_is_stable_while_referrals_arrive(server, boss):
     referrer = new_referrer(server)
     base = now_ms() - 20 * DAY_MS
     # 40 instants, 10 referrals each: page boundaries fall inside ties.
     before = set(insert_referrals(server, referrer.id,
                                   [(base + (i // 10) * 3_600_000, STATUSES[i % 3]) for i in range(400)]))
-    stop, started = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-    batches = []
+    rng = random.Random(7)
 
-    def direct_writer():
-        rng = random.Random(7)
+    def arrivals():
+        # New ones, and late ones landing among (and tied with) those already listed.
+        insert_referrals(server, referrer.id, [(now_ms(), "PENDING"), (base + rng.randrange(40) * 3_600_000, "SUCCESS")])
+
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer():
         try:
             while not stop.is_set():
-                started.set()
-                # New ones, and late ones landing among (and tied with) those already listed.
-                insert_referrals(server, referrer.id, [(now_ms(), "PENDING"),
-                                                       (base + rng.randrange(40) * 3_600_000, "SUCCESS")])
-                batches.append(1)
-                time.sleep(0.005)
+                arrivals()
+                time.sleep(0.003)
         except BaseException as error:  # noqa: BLE001 - reported by the test thread
             errors.append(error)
-            started.set()
 
     def api_writer():
         try:
@@ -251,26 +267,24 @@ def test_list_pagination_is_stable_while_referrals_arrive(server, boss):
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
 
-    threads = [threading.Thread(target=direct_writer), threading.Thread(target=api_writer)]
+    threads = [threading.Thread(target=writer), threading.Thread(target=api_writer)]
     for thread in threads:
         thread.start()
     try:
-        started.wait(30)
-        pages = lf.all_pages(server, "/api/referral/analytics/list", referrer.headers, limit=7)
-        written_while_paging = len(batches)
+        # Arrivals between pages for certain, and from the threads meanwhile.
+        items = walk_pages(server, "/api/referral/analytics/list", referrer, arrivals, limit=7)
     finally:
         stop.set()
         for thread in threads:
             thread.join(60)
     assert not errors, errors
-    assert written_while_paging > 0, "no referral arrived while paging"
-    seen = [item["referral_id"] for item in flat(pages)]
+    seen = [item["referral_id"] for item in items]
     assert len(seen) == len(set(seen)), "an item was listed twice"
     assert before <= set(seen), f"{len(before - set(seen))} items that existed throughout were skipped"
-    keys = [(item["used_at"], item["referral_id"]) for item in flat(pages)]
+    keys = [(item["used_at"], item["referral_id"]) for item in items]
     assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
     everything = {row[0] for row in expected_list(server, referrer.id)}
-    assert set(seen) <= everything
+    assert set(seen) <= everything and len(everything) > len(before) + 2 * 57
     invariants.stats_match_referrals(server)
 
 
@@ -359,7 +373,7 @@ def test_timeline_matches_python_zoneinfo(server, tz):
     # Dense around the 2026 changes of these zones (March/April, October/November).
     spans = [(ms("2026-03-01T00:00:00Z"), ms("2026-04-10T00:00:00Z")),
              (ms("2026-09-28T00:00:00Z"), ms("2026-11-08T00:00:00Z"))]
-    items = [(rng.randrange(*rng.choice(spans)), rng.choice(STATUSES)) for _ in range(400)]
+    items = [(rng.randrange(*rng.choice(spans)), rng.choice(STATUSES)) for _ in range(1100)]  # > 2 fetch batches
     insert_referrals(server, referrer.id, items)
     for first, last in (("2026-02-20", "2026-11-15"), ("2026-03-08", "2026-03-08"), ("2026-04-05", "2026-10-04")):
         assert timeline(server, referrer, tz=tz, **{"from": first, "to": last}) == \
