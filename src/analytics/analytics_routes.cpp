@@ -1,7 +1,9 @@
 #include "analytics/analytics_routes.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 
+#include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "http/pagination.hpp"
 
@@ -62,10 +64,22 @@ Response timeline(AnalyticsService& service, Request& request) {
   return Response::json(200, body);
 }
 
+// `?limit=` as lists read it; the leaderboard has no further pages, so a
+// `cursor` is an unknown parameter here and ignored like any other.
+int top_limit(const Request& request) {
+  const auto text = request.query("limit");
+  if (!text) return kTopDefault;
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value < 1 || value > kTopMax) {
+    throw core::validation_error("'limit' must be a whole number from 1 to " + std::to_string(kTopMax) + ".");
+  }
+  return value;
+}
+
 Response top(AnalyticsService& service, Request& request) {
-  const auto page = http::page_request(request, kTopDefault, kTopMax);
   array body;
-  for (const auto& leader : service.top(page.limit)) {
+  for (const auto& leader : service.top(top_limit(request))) {
     body.push_back(object{{"user_id", leader.user_id},
                           {"name", leader.name},
                           {"email", leader.email},

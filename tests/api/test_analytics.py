@@ -366,16 +366,19 @@ def test_new_york_days_follow_daylight_saving_changes(server):
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "America/New_York", "Europe/London", "Australia/Lord_Howe",
-                                "Asia/Kathmandu", "America/St_Johns", "+05:30", "-03:30", "+00:00"])
+                                "Asia/Kathmandu", "America/St_Johns", "America/Santiago", "Asia/Beirut",
+                                "+05:30", "-03:30", "+00:00"])
 def test_timeline_matches_python_zoneinfo(server, tz):
     referrer = new_referrer(server)
     rng = random.Random(tz)
-    # Dense around the 2026 changes of these zones (March/April, October/November).
+    # Dense around the 2026 changes of these zones (March/April, September to
+    # November), including days whose midnight is skipped (Santiago, Beirut).
     spans = [(ms("2026-03-01T00:00:00Z"), ms("2026-04-10T00:00:00Z")),
-             (ms("2026-09-28T00:00:00Z"), ms("2026-11-08T00:00:00Z"))]
+             (ms("2026-09-01T00:00:00Z"), ms("2026-11-08T00:00:00Z"))]
     items = [(rng.randrange(*rng.choice(spans)), rng.choice(STATUSES)) for _ in range(1100)]  # > 2 fetch batches
     insert_referrals(server, referrer.id, items)
-    for first, last in (("2026-02-20", "2026-11-15"), ("2026-03-08", "2026-03-08"), ("2026-04-05", "2026-10-04")):
+    for first, last in (("2026-02-20", "2026-11-15"), ("2026-03-08", "2026-03-08"), ("2026-04-05", "2026-10-04"),
+                        ("2026-09-06", "2026-09-06"), ("2026-03-29", "2026-03-29")):
         assert timeline(server, referrer, tz=tz, **{"from": first, "to": last}) == \
             expected_days(items, tz, first, last), (tz, first, last)
 
@@ -525,8 +528,9 @@ def test_top_orders_by_successful_then_total(fresh):
     assert listed(limit=100) == expected
     assert get(server, "/api/admin/referrals/top", boss, limit=3).json() == \
         get(server, "/api/admin/referral/top", boss, limit=3).json()
-    for bad in ("0", "101", "x"):
+    for bad in ("0", "101", "x", "5x", ""):
         lf.assert_error(get(server, "/api/admin/referral/top", boss, limit=bad), 400, "validation_error")
+    assert listed(cursor="anything") == expected[:10]  # not paginated: an unknown parameter
 
 
 def independent_totals(server) -> dict:
