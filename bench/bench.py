@@ -275,6 +275,9 @@ def main() -> None:
             print(f"  {scenario['name']}: {result['rps']:.0f} req/s", flush=True)
         storm_results = storm(base, seeder, args.duration, args.threads, workdir) \
             if not wanted or "storm" in wanted else None
+        if server.poll() is not None:
+            print((workdir / "server.log").read_text(errors="replace")[-3000:])
+            raise SystemExit(f"referrald died during the run (exit {server.returncode})")
     print(f"\n{args.backend}, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
           f"SQLITE_SYNCHRONOUS={args.sync}\n")
     print("| route | req/s | p50 ms | p99 ms | × /healthz | CPU µs/req | non-2xx |")

@@ -21,11 +21,13 @@ function init(args)
   local file = os.getenv("BENCH_TOKENS")
   local thread_count = tonumber(os.getenv("BENCH_THREADS") or "2")
   if file then
-    local index = 0
-    for line in io.lines(file) do
-      if index % thread_count == thread_id then table.insert(tokens, line) end
-      index = index + 1
+    local all = {}
+    for line in io.lines(file) do table.insert(all, line) end
+    for index, line in ipairs(all) do
+      if (index - 1) % thread_count == thread_id then table.insert(tokens, line) end
     end
+    -- Fewer tokens than threads (e.g. one admin): shared, unless each may be used once.
+    if #tokens == 0 and not unique then tokens = all end
   end
   cursor = 0
   headers = {}

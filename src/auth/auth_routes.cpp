@@ -77,7 +77,7 @@ void add_signup_routes(http::Router& router, AuthService& service, const IpLimit
              limited("verify-otp", [&service](Request& request) {
                const auto body = core::parse_json_object(request.body);
                const auto referral = service.verify_email(core::required_string(body, "email"),
-                                                          core::required_string(body, "otp"));
+                                                          core::required_string(body, "otp"), request.client_ip);
                object answer{{"valid", true},
                              {"message", "OTP verified successfully. You can now log in."}};
                if (referral) {
@@ -108,8 +108,10 @@ void add_session_routes(http::Router& router, AuthService& service, const core::
                response.set_header("Set-Cookie", cookie(result.token, config.session_ttl_ms / 1000));
                return response;
              }));
-  router.add("POST", "/api/auth/verify-session", Access::user, Lane::db, [&service](Request& request) {
-    return Response::json(200, object{{"valid", true}, {"user", user_json(service.user(request.user().user_id))}});
+  // Its job is authentication itself: one read gives the session and the user.
+  router.add("POST", "/api/auth/verify-session", Access::anyone, Lane::db, [&service](Request& request) {
+    const auto session = service.authenticate(bearer_token(request));
+    return Response::json(200, object{{"valid", true}, {"user", user_json(session.user)}});
   });
   router.add("POST", "/api/auth/logout", Access::user, Lane::db, [&service](Request& request) {
     service.logout(identity_of(request));
@@ -171,7 +173,7 @@ void add_routes(http::Router& router, AuthService& service, const core::Config& 
     router.alias(std::string("/") + name, std::string("/api/auth/") + name);
   }
   router.set_authenticator([&service](const Request& request) {
-    const auto identity = service.authenticate(bearer_token(request));
+    const auto identity = service.authenticate(bearer_token(request)).identity;
     return http::Principal{identity.user_id, identity.session_id, identity.is_admin};
   });
 }

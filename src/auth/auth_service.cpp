@@ -162,7 +162,8 @@ void AuthService::signup(const SignupRequest& request) {
 }
 
 std::optional<SignupReferralOutcome> AuthService::verify_email(const std::string& raw_email,
-                                                               const std::string& otp) {
+                                                               const std::string& otp,
+                                                               const std::string& client_ip) {
   const auto email = email_or_throw(raw_email);
   std::optional<store::User> verified;
   const auto check = database_.write([&](soci::session& sql) {
@@ -177,7 +178,7 @@ std::optional<SignupReferralOutcome> AuthService::verify_email(const std::string
   });
   throw_for(check);
   if (!verified->signup_referral_code || !referral_hooks_.apply) return std::nullopt;
-  return referral_hooks_.apply(verified->id, *verified->signup_referral_code);
+  return referral_hooks_.apply(verified->id, *verified->signup_referral_code, client_ip);
 }
 
 void AuthService::resend_code(const std::string& raw_email) {
@@ -250,7 +251,7 @@ LoginResult AuthService::open_session(const store::User& user, const std::string
   return {user, sign_token(claims, secrets_.jwt_secret)};
 }
 
-Identity AuthService::authenticate(const std::string& token) {
+Authenticated AuthService::authenticate(const std::string& token) {
   if (token.empty()) throw unauthorized("missing_token", "Authentication required.");
   TokenClaims claims;
   const auto now = core::now_ms();
@@ -260,7 +261,7 @@ Identity AuthService::authenticate(const std::string& token) {
     case TokenError::none: break;
   }
   const auto check = database_.read([&](soci::session& sql) { return store::check_session(sql, claims.sid); });
-  if (!check || check->user_id != claims.sub || check->expires_at <= now) {
+  if (!check || check->user.id != claims.sub || check->expires_at <= now) {
     throw unauthorized("session_invalid", "The session has ended; log in again.");
   }
   if (now - check->last_seen_at >= kLastSeenGranularityMs) {
@@ -268,13 +269,7 @@ Identity AuthService::authenticate(const std::string& token) {
       store::touch_session(sql, claims.sid, now, now - kLastSeenGranularityMs);
     });
   }
-  return {claims.sub, claims.sid, check->is_admin};
-}
-
-store::User AuthService::user(const std::string& user_id) {
-  auto found = database_.read([&](soci::session& sql) { return store::find_user_by_id(sql, user_id); });
-  if (!found) throw unauthorized("session_invalid", "The session has ended; log in again.");
-  return *found;
+  return {{claims.sub, claims.sid, check->user.is_admin}, check->user};
 }
 
 void AuthService::logout(const Identity& identity) {

@@ -24,6 +24,11 @@ struct Identity {
   bool is_admin = false;
 };
 
+struct Authenticated {
+  Identity identity;
+  store::User user;
+};
+
 struct SignupRequest {
   std::string name;
   std::string email;
@@ -47,7 +52,10 @@ struct ReferralHooks {
   // Throws core::ApiError (404 invalid_code) for a code that does not exist.
   std::function<void(soci::session&, const std::string& code)> check_code;
   // Applies the code for a newly verified user (its own transaction).
-  std::function<SignupReferralOutcome(const std::string& user_id, const std::string& code)> apply;
+  // `client_ip` is the verifying request's, for the same-IP fraud flag.
+  std::function<SignupReferralOutcome(const std::string& user_id, const std::string& code,
+                                      const std::string& client_ip)>
+      apply;
 };
 
 class AuthService {
@@ -58,12 +66,13 @@ class AuthService {
   void set_referral_hooks(ReferralHooks hooks) { referral_hooks_ = std::move(hooks); }
 
   void signup(const SignupRequest& request);
-  std::optional<SignupReferralOutcome> verify_email(const std::string& email, const std::string& otp);
+  std::optional<SignupReferralOutcome> verify_email(const std::string& email, const std::string& otp,
+                                                   const std::string& client_ip);
   void resend_code(const std::string& email);
   LoginResult login(const std::string& email, const std::string& password, const std::string& ip,
                     const std::string& user_agent);
-  Identity authenticate(const std::string& token);
-  store::User user(const std::string& user_id);
+  // Signature, expiry, then the session row (and its user) in one read.
+  Authenticated authenticate(const std::string& token);
   void logout(const Identity& identity);
   void logout_everywhere(const std::string& user_id);
   std::vector<store::Session> sessions(const std::string& user_id);

@@ -12,74 +12,103 @@ using soci::use;
 
 namespace {
 
-constexpr const char* kUserColumns =
-    "SELECT id, name, email, canonical_email, password_hash, is_verified, is_admin, created_at, "
-    "failed_logins, locked_until, signup_referral_code FROM users ";
-
-std::optional<User> find_user_where(soci::session& sql, const std::string& condition,
-                                    const std::string& value) {
-  User user;
-  int verified = 0;
-  int admin = 0;
-  std::string referral_code;
-  soci::indicator referral_indicator = soci::i_null;
-  sql << kUserColumns + condition, use(value), into(user.id), into(user.name), into(user.email),
-      into(user.canonical_email), into(user.password_hash), into(verified), into(admin),
-      into(user.created_at), into(user.failed_logins), into(user.locked_until),
-      into(referral_code, referral_indicator);
-  if (!sql.got_data()) return std::nullopt;
-  user.is_verified = verified != 0;
-  user.is_admin = admin != 0;
-  if (referral_indicator == soci::i_ok) user.signup_referral_code = referral_code;
-  return user;
+// The users columns every lookup reads, in the order UserRow binds them.
+std::string user_columns(const std::string& table_prefix) {
+  std::string columns;
+  for (const char* name : {"id", "name", "email", "canonical_email", "password_hash", "is_verified", "is_admin",
+                           "created_at", "failed_logins", "locked_until", "signup_referral_code"}) {
+    columns += (columns.empty() ? "" : ", ") + table_prefix + name;
+  }
+  return columns;
 }
 
-// Every authenticated request runs these two: prepared once per session.
-struct SessionLookup {
-  explicit SessionLookup(soci::session& sql)
-      : statement((sql.prepare << "SELECT s.user_id, s.expires_at, s.last_seen_at, u.is_admin FROM sessions s "
-                                  "JOIN users u ON u.id = s.user_id WHERE s.id = :id",
-                   use(id), into(check.user_id), into(check.expires_at), into(check.last_seen_at),
-                   into(admin))) {}
-  std::string id;
-  SessionCheck check;
-  int admin = 0;
-  soci::statement statement;
-};
-
-struct UserById {
-  explicit UserById(soci::session& sql)
-      : statement((sql.prepare << std::string(kUserColumns) + "WHERE id = :id", use(id), into(user.id),
-                   into(user.name), into(user.email), into(user.canonical_email), into(user.password_hash),
-                   into(verified), into(admin), into(user.created_at), into(user.failed_logins),
-                   into(user.locked_until), into(referral_code, referral_indicator))) {}
-  std::string id;
+// Where a users row lands; booleans and the nullable code need staging.
+struct UserRow {
   User user;
   int verified = 0;
   int admin = 0;
   std::string referral_code;
   soci::indicator referral_indicator = soci::i_null;
-  soci::statement statement;
+
+  void bind(soci::details::prepare_temp_type& query) {
+    query, into(user.id), into(user.name), into(user.email), into(user.canonical_email), into(user.password_hash),
+        into(verified), into(admin), into(user.created_at), into(user.failed_logins), into(user.locked_until),
+        into(referral_code, referral_indicator);
+  }
+  User take() const {
+    User out = user;
+    out.is_verified = verified != 0;
+    out.is_admin = admin != 0;
+    out.signup_referral_code.reset();
+    if (referral_indicator == soci::i_ok) out.signup_referral_code = referral_code;
+    return out;
+  }
 };
 
+// A prepared single-row lookup by one text key, kept per pooled session.
+struct UserLookup {
+  UserLookup(soci::session& sql, const std::string& query_text) : statement(prepare(sql, query_text)) {}
+
+  std::optional<User> run(const std::string& value) {
+    key = value;
+    statement.execute(true);
+    if (!statement.got_data()) return std::nullopt;
+    auto user = row.take();
+    db::finish_row(statement);
+    return user;
+  }
+
+  std::string key;
+  UserRow row;
+  soci::statement statement;
+
+ private:
+  soci::details::prepare_temp_type prepare(soci::session& sql, const std::string& query_text) {
+    auto query = (sql.prepare << query_text, use(key));
+    row.bind(query);
+    return query;
+  }
+};
+
+struct UserByEmail : UserLookup {
+  explicit UserByEmail(soci::session& sql)
+      : UserLookup(sql, "SELECT " + user_columns("") + " FROM users WHERE email = :email") {}
+};
+
+struct UserById : UserLookup {
+  explicit UserById(soci::session& sql) : UserLookup(sql, "SELECT " + user_columns("") + " FROM users WHERE id = :id") {}
+};
+
+// Every authenticated request runs this: the session and its user in one read.
+struct SessionLookup {
+  explicit SessionLookup(soci::session& sql) : statement(prepare(sql)) {}
+
+  std::string id;
+  UserRow row;
+  long long expires_at = 0;
+  long long last_seen_at = 0;
+  soci::statement statement;
+
+ private:
+  soci::details::prepare_temp_type prepare(soci::session& sql) {
+    auto query = (sql.prepare << "SELECT " + user_columns("u.") +
+                                     ", s.expires_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id "
+                                     "WHERE s.id = :id",
+                  use(id));
+    row.bind(query);
+    query, into(expires_at), into(last_seen_at);
+    return query;
+  }
+};
 
 }  // namespace
 
 std::optional<User> find_user_by_email(soci::session& sql, const std::string& email) {
-  return find_user_where(sql, "WHERE email = :value", email);
+  return db::cached<UserByEmail>(sql).run(email);
 }
 
 std::optional<User> find_user_by_id(soci::session& sql, const std::string& id) {
-  auto& query = db::cached<UserById>(sql);
-  query.id = id;
-  query.statement.execute(true);
-  if (!query.statement.got_data()) return std::nullopt;
-  std::optional<User> found(std::in_place, query.user);
-  found->is_verified = query.verified != 0;
-  found->is_admin = query.admin != 0;
-  if (query.referral_indicator == soci::i_ok) found->signup_referral_code = query.referral_code;
-  db::finish_row(query.statement);
-  return found;
+  return db::cached<UserById>(sql).run(id);
 }
 
 void insert_user(soci::session& sql, const User& user) {
@@ -187,8 +216,7 @@ std::optional<SessionCheck> check_session(soci::session& sql, const std::string&
   query.id = session_id;
   query.statement.execute(true);
   if (!query.statement.got_data()) return std::nullopt;
-  auto check = query.check;
-  check.is_admin = query.admin != 0;
+  SessionCheck check{query.row.take(), query.expires_at, query.last_seen_at};
   db::finish_row(query.statement);
   return check;
 }

@@ -63,10 +63,9 @@ struct Session {
   std::string user_agent;
 };
 struct SessionCheck {
-  std::string user_id;
+  User user;
   long long expires_at = 0;
   long long last_seen_at = 0;
-  bool is_admin = false;
 };
 
 void insert_session(soci::session& sql, const Session& session);

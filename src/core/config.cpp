@@ -166,7 +166,7 @@ void read_database(const Reader& r, Config& c) {
       bad("SQLITE_SYNCHRONOUS", "expected FULL, NORMAL, EXTRA or OFF");
     }
   }
-  r.integer("DB_POOL_SIZE", c.db_pool_size, 1, 1024);
+  r.integer("DB_POOL_SIZE", c.db_pool_size, 0, 1024);
   r.duration("DB_BUSY_TIMEOUT", c.db_busy_timeout_ms);
   r.duration("SWEEP_INTERVAL", c.sweep_interval_ms);
 }

@@ -56,7 +56,7 @@ struct Config {
   int login_max_failures = 10;
 
   std::string sqlite_synchronous = "FULL";
-  int db_pool_size = 8;
+  int db_pool_size = 0;  // 0 = by engine: cores for SQLite, 4 x cores for PostgreSQL
   std::int64_t db_busy_timeout_ms = 5000;
   int io_threads = 0;    // 0 = one per core
   int hash_threads = 0;  // 0 = one per core

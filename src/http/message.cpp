@@ -55,7 +55,9 @@ Response Response::json(int status, const boost::json::value& body) {
 }
 
 Response Response::error(int status, std::string_view code, std::string_view message) {
-  return json(status, boost::json::object{{"error", message}, {"code", code}});
+  auto response = json(status, boost::json::object{{"error", message}, {"code", code}});
+  response.error_code = code;
+  return response;
 }
 
 void Response::set_header(std::string name, std::string value) {

@@ -43,6 +43,7 @@ struct Response {
   int status = 200;
   std::vector<Header> headers;
   std::string body;
+  std::string error_code;  // for the access log; set by error()
 
   static Response json(int status, const boost::json::value& body);
   static Response error(int status, std::string_view code, std::string_view message);

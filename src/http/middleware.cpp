@@ -81,17 +81,19 @@ void finish_response(Response& response, const Request& request, const Middlewar
   }
 }
 
-void log_access(const Request& request, const std::string& route, int status,
+void log_access(const Request& request, const std::string& route, const Response& response,
                 std::chrono::steady_clock::duration elapsed) {
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
-  core::log::event("info", {{"msg", "request"},
-                            {"method", request.method},
-                            {"route", route},
-                            {"path", request.path},
-                            {"status", status},
-                            {"duration_ms", ms},
-                            {"request_id", request.request_id},
-                            {"ip", request.client_ip}});
+  boost::json::object line{{"msg", "request"},
+                           {"method", request.method},
+                           {"route", route},
+                           {"path", request.path},
+                           {"status", response.status},
+                           {"duration_ms", ms},
+                           {"request_id", request.request_id},
+                           {"ip", request.client_ip}};
+  if (!response.error_code.empty()) line["code"] = response.error_code;
+  core::log::event("info", std::move(line));
 }
 
 }  // namespace http

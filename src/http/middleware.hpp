@@ -28,7 +28,7 @@ std::optional<Response> cors_preflight(const Request& request, const MiddlewareC
 // Headers every answer carries: request id, nosniff, no-store, CORS.
 void finish_response(Response& response, const Request& request, const MiddlewareConfig& config);
 
-void log_access(const Request& request, const std::string& route, int status,
+void log_access(const Request& request, const std::string& route, const Response& response,
                 std::chrono::steady_clock::duration elapsed);
 
 }  // namespace http

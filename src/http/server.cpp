@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -126,7 +127,11 @@ class Server {
         cpu_pool_(static_cast<std::size_t>(options.cpu_threads)) {}
 
   void run(const std::function<void(int)>& on_listening) {
-    tcp::acceptor acceptor(io_);
+    // The accept loop and the signal handler both touch the acceptor, so they
+    // share a single-threaded context of their own: on the multi-threaded io_
+    // closing the acceptor raced with starting the next accept (a crash on
+    // SIGTERM just after a connection came in).
+    tcp::acceptor acceptor(accept_io_);
     const auto endpoint = resolve_endpoint();
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -134,16 +139,19 @@ class Server {
     acceptor.listen(asio::socket_base::max_listen_connections);
     on_listening(acceptor.local_endpoint().port());
 
-    asio::co_spawn(io_, accept_loop(acceptor), asio::detached);
-    asio::signal_set signals(io_, SIGINT, SIGTERM);
+    asio::co_spawn(accept_io_, accept_loop(acceptor), asio::detached);
+    asio::signal_set signals(accept_io_, SIGINT, SIGTERM);
     signals.async_wait([this, &acceptor](const beast::error_code& ec, int) {
       if (!ec) begin_shutdown(acceptor);
     });
 
+    auto keep_running = asio::make_work_guard(io_);  // io_ idles between connections
+    std::thread accept_thread([this] { accept_io_.run(); });
     std::vector<std::thread> threads;
     for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
     io_.run();
     for (auto& thread : threads) thread.join();
+    accept_thread.join();
     db_pool_.join();
     cpu_pool_.join();
   }
@@ -172,15 +180,21 @@ class Server {
       co_await timer.async_wait(kNoThrow);
     }
     if (in_flight_ > 0) core::log::warn("shutdown timeout: abandoning in-flight requests");
+    accept_io_.stop();
     io_.stop();
   }
 
+  // Runs on accept_io_; the connections it accepts are served on io_.
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+    asio::steady_timer pause(accept_io_);
     while (acceptor.is_open()) {
-      auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+      auto [ec, socket] = co_await acceptor.async_accept(io_, kNoThrow);
       if (ec) {
         if (!acceptor.is_open()) break;
-        continue;  // e.g. EMFILE: keep serving the connections we have
+        // e.g. EMFILE: keep serving the connections we have, without spinning.
+        pause.expires_after(std::chrono::milliseconds(50));
+        co_await pause.async_wait(kNoThrow);
+        continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
       asio::co_spawn(io_, serve_connection(std::move(socket)), asio::detached);
@@ -244,7 +258,7 @@ class Server {
     const auto elapsed = std::chrono::steady_clock::now() - started;
     metrics().observe_request(route_name, metric_method, response.status,
                               std::chrono::duration<double>(elapsed).count());
-    log_access(*request, route_name, response.status, elapsed);
+    log_access(*request, route_name, response, elapsed);
     co_return co_await write(stream, std::move(response), keep_alive) && keep_alive;
   }
 
@@ -302,6 +316,7 @@ class Server {
   const ServerOptions& options_;
   const Router& router_;
   asio::io_context io_;
+  asio::io_context accept_io_{1};
   asio::thread_pool db_pool_;
   asio::thread_pool cpu_pool_;
   std::atomic<int> in_flight_{0};

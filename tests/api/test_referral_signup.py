@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 import flows
 import invariants
@@ -92,3 +93,21 @@ def test_signup_code_of_a_gmail_twin_is_refused_at_verify(server, boss):
 
 def test_invariants_hold(server):
     invariants.check_all(server)
+
+
+def test_signup_code_is_flagged_when_verified_from_the_referrers_ip(databases, tmp_path_factory):
+    """The same-IP rule sees the IP of the verify-otp request that applies the code."""
+    for server in lf.module_server(databases, tmp_path_factory, REFERRAL_FLAG_SAME_IP="true",
+                                   TRUSTED_PROXIES="127.0.0.1"):
+        boss = lf.admin(server)
+        lf.config(server, boss)
+        referrer = lf.user(server, ip="203.0.113.9")
+        code = lf.code_of(server, referrer)
+        for email, ip, flagged in ((flows.new_email(), "203.0.113.9", True), (flows.new_email(), "198.51.100.4", False)):
+            assert flows.signup(server, email, referral_code=code).status_code == 201
+            verified = requests.post(server.url("/api/auth/verify-otp"), headers={"X-Forwarded-For": ip},
+                                     json={"email": email, "otp": flows.latest_code(server, email)}, timeout=30)
+            assert verified.status_code == 200 and verified.json()["referral"] == {"applied": True}, verified.text
+            row = server.query("SELECT is_flagged, ip FROM referrals WHERE referee_id = %s",
+                               (flows.user_id(server, email),))
+            assert row == [(1 if flagged else 0, ip)]
