@@ -33,12 +33,19 @@ int database_threads(const core::Config& config) {
   return sqlite ? std::max(2, cores()) : std::max(8, 4 * cores());
 }
 
+// Writers mostly wait: on SQLite for the shared group commit, which grows
+// with the number of writers waiting; on PostgreSQL for the network.
+int write_threads(const core::Config& config) {
+  return config.database_url.starts_with("sqlite://") ? 32 : database_threads(config);
+}
+
 http::ServerOptions server_options(const core::Config& config) {
   http::ServerOptions options;
   options.host = config.host;
   options.port = config.port;
   options.io_threads = config.io_threads > 0 ? config.io_threads : cores();
   options.db_threads = database_threads(config);
+  options.write_threads = write_threads(config);
   options.cpu_threads = config.hash_threads > 0 ? config.hash_threads : cores();
   options.cpu_queue_limit = config.hash_queue_limit;
   options.max_body_bytes = config.max_body_bytes;
@@ -53,7 +60,8 @@ http::ServerOptions server_options(const core::Config& config) {
 db::Options database_options(const core::Config& config) {
   // Background workers (mail sender, sweeper) lease sessions too.
   constexpr int kBackgroundSessions = 2;
-  return {config.database_url, database_threads(config) + kBackgroundSessions, config.db_busy_timeout_ms,
+  return {config.database_url, database_threads(config) + write_threads(config) + kBackgroundSessions,
+          config.db_busy_timeout_ms,
           config.sqlite_synchronous};
 }
 

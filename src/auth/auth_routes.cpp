@@ -73,7 +73,7 @@ void add_signup_routes(http::Router& router, AuthService& service, const IpLimit
                                core::optional_string(body, "referral_code")});
                return ok_message(201, "OTP sent to your email.");
              }));
-  router.add("POST", "/api/auth/verify-otp", Access::anyone, Lane::db,
+  router.add("POST", "/api/auth/verify-otp", Access::anyone, Lane::write,
              limited("verify-otp", [&service](Request& request) {
                const auto body = core::parse_json_object(request.body);
                const auto referral = service.verify_email(core::required_string(body, "email"),
@@ -87,7 +87,7 @@ void add_signup_routes(http::Router& router, AuthService& service, const IpLimit
                }
                return Response::json(200, answer);
              }));
-  router.add("POST", "/api/auth/resend-otp", Access::anyone, Lane::db,
+  router.add("POST", "/api/auth/resend-otp", Access::anyone, Lane::write,
              limited("resend-otp", [&service](Request& request) {
                const auto body = core::parse_json_object(request.body);
                service.resend_code(core::required_string(body, "email"));
@@ -113,13 +113,13 @@ void add_session_routes(http::Router& router, AuthService& service, const core::
     const auto session = service.authenticate(bearer_token(request));
     return Response::json(200, object{{"valid", true}, {"user", user_json(session.user)}});
   });
-  router.add("POST", "/api/auth/logout", Access::user, Lane::db, [&service](Request& request) {
+  router.add("POST", "/api/auth/logout", Access::user, Lane::write, [&service](Request& request) {
     service.logout(identity_of(request));
     auto response = ok_message(200, "Logged out successfully.");
     response.set_header("Set-Cookie", cookie("", 0));
     return response;
   });
-  router.add("POST", "/api/auth/logout-all", Access::user, Lane::db, [&service](Request& request) {
+  router.add("POST", "/api/auth/logout-all", Access::user, Lane::write, [&service](Request& request) {
     service.logout_everywhere(request.user().user_id);
     auto response = ok_message(200, "Logged out of every session.");
     response.set_header("Set-Cookie", cookie("", 0));
@@ -138,14 +138,14 @@ void add_session_routes(http::Router& router, AuthService& service, const core::
     }
     return Response::json(200, list);
   });
-  router.add("DELETE", "/api/auth/sessions/{id}", Access::user, Lane::db, [&service](Request& request) {
+  router.add("DELETE", "/api/auth/sessions/{id}", Access::user, Lane::write, [&service](Request& request) {
     service.revoke_session(request.user().user_id, request.param("id"));
     return ok_message(200, "Session revoked.");
   });
 }
 
 void add_password_routes(http::Router& router, AuthService& service, const IpLimit& limited) {
-  router.add("POST", "/api/auth/password/forgot", Access::anyone, Lane::db,
+  router.add("POST", "/api/auth/password/forgot", Access::anyone, Lane::write,
              limited("password-forgot", [&service](Request& request) {
                const auto body = core::parse_json_object(request.body);
                service.forgot_password(core::required_string(body, "email"));

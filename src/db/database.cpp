@@ -8,6 +8,7 @@
 
 #include "core/api_error.hpp"
 #include "core/log.hpp"
+#include "db/group_commit.hpp"
 #include "db/statement_cache.hpp"
 
 namespace db {
@@ -68,6 +69,7 @@ Database::Database(Options options)
       slots_(static_cast<std::size_t>(options_.pool_size)) {}
 
 Database::~Database() {
+  writer_.reset();
   for (auto& slot : slots_) {
     if (slot.session) forget_cached(*slot.session);
   }
@@ -134,14 +136,21 @@ void Database::Lease::check_after(const std::exception& error) {
   throw_unavailable();
 }
 
-std::unique_lock<std::mutex> Database::writer_lock() {
-  if (engine_ == Engine::sqlite) return std::unique_lock(writer_);
-  return {};
+void Database::write_grouped(const std::function<void(soci::session&)>& work) {
+  std::call_once(writer_started_, [this] {
+    writer_ = std::make_unique<GroupCommitter>([this] { return connect(); }, options_.busy_timeout_ms);
+  });
+  try {
+    writer_->run(work);
+  } catch (const core::ApiError&) {
+    throw;
+  } catch (const std::exception& error) {
+    if (classify(error) == Failure::retryable) throw_unavailable();  // the lock stayed taken
+    throw;
+  }
 }
 
-void Database::begin(soci::session& session) {
-  session << (engine_ == Engine::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
-}
+void Database::begin(soci::session& session) { session << "BEGIN"; }
 
 void Database::commit(soci::session& session) { session << "COMMIT"; }
 

@@ -3,12 +3,16 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <soci/session.h>
 #include <string>
 #include <vector>
 
 namespace db {
+
+class GroupCommitter;
 
 enum class Engine { sqlite, postgresql };
 
@@ -53,13 +57,23 @@ class Database {
     }
   }
 
-  // Runs `work(session)` in one transaction and commits; retries the whole
-  // transaction on busy, serialization and deadlock errors. SQLite writes are
-  // serialised in-process (one writer) and start with BEGIN IMMEDIATE.
+  // Runs `work(session)` in one transaction and commits. PostgreSQL: retries
+  // the whole transaction on serialization failures and deadlocks. SQLite:
+  // the one writer thread runs it inside a group commit (see GroupCommitter).
   template <class Work>
   auto write(Work&& work) {
+    using Result = std::invoke_result_t<Work&, soci::session&>;
+    if (engine_ == Engine::sqlite) {
+      if constexpr (std::is_void_v<Result>) {
+        write_grouped([&](soci::session& sql) { work(sql); });
+        return;
+      } else {
+        std::optional<Result> result;
+        write_grouped([&](soci::session& sql) { result.emplace(work(sql)); });
+        return std::move(*result);
+      }
+    }
     for (int attempt = 1;; ++attempt) {
-      auto writer = writer_lock();
       Lease lease(*this);
       try {
         begin(lease.session());
@@ -77,7 +91,6 @@ class Database {
         lease.check_after(error);
         if (classify(error) != Failure::retryable || attempt >= kMaxAttempts) throw;
       }
-      writer = {};
       backoff(attempt);
     }
   }
@@ -111,7 +124,7 @@ class Database {
   Slot& acquire();
   void release(Slot& slot);
   std::unique_ptr<soci::session> connect() const;
-  std::unique_lock<std::mutex> writer_lock();
+  void write_grouped(const std::function<void(soci::session&)>& work);
   void begin(soci::session& session);
   void commit(soci::session& session);
   void rollback(soci::session& session) noexcept;
@@ -122,7 +135,8 @@ class Database {
   mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<Slot> slots_;
-  std::mutex writer_;
+  std::once_flag writer_started_;
+  std::unique_ptr<GroupCommitter> writer_;
 };
 
 [[noreturn]] void throw_unavailable();

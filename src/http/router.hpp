@@ -9,10 +9,11 @@
 namespace http {
 
 // Where a handler runs. Handlers are plain blocking functions; the server
-// moves them off the io threads: `db` for anything touching the database,
-// `cpu` for password hashing (a small bounded pool), `io` only for trivial,
+// moves them off the io threads: `db` for reads, `write` for handlers whose
+// work is a write (many threads, mostly waiting for a shared commit), `cpu`
+// for password hashing (a small bounded pool), `io` only for trivial,
 // non-blocking answers such as /healthz.
-enum class Lane { io, db, cpu };
+enum class Lane { io, db, write, cpu };
 
 enum class Access { anyone, user, admin };
 

@@ -124,6 +124,7 @@ class Server {
       : options_(options),
         router_(router),
         db_pool_(static_cast<std::size_t>(options.db_threads)),
+        write_pool_(static_cast<std::size_t>(options.write_threads)),
         cpu_pool_(static_cast<std::size_t>(options.cpu_threads)) {}
 
   void run(const std::function<void(int)>& on_listening) {
@@ -153,6 +154,7 @@ class Server {
     for (auto& thread : threads) thread.join();
     accept_thread.join();
     db_pool_.join();
+    write_pool_.join();
     cpu_pool_.join();
   }
 
@@ -286,6 +288,8 @@ class Server {
         co_return router_.run(route, request);
       case Lane::db:
         co_return co_await run_on(db_pool_, [&] { return router_.run(route, request); });
+      case Lane::write:
+        co_return co_await run_on(write_pool_, [&] { return router_.run(route, request); });
       case Lane::cpu:
         co_return co_await run_on_cpu(route, request);
     }
@@ -318,6 +322,7 @@ class Server {
   asio::io_context io_;
   asio::io_context accept_io_{1};
   asio::thread_pool db_pool_;
+  asio::thread_pool write_pool_;
   asio::thread_pool cpu_pool_;
   std::atomic<int> in_flight_{0};
   std::atomic<int> cpu_queued_{0};

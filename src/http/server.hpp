@@ -13,6 +13,7 @@ struct ServerOptions {
   int port = 8000;
   int io_threads = 1;
   int db_threads = 8;
+  int write_threads = 8;
   int cpu_threads = 1;
   int cpu_queue_limit = 256;
   std::size_t max_body_bytes = 64 * 1024;

@@ -69,9 +69,9 @@ Response flagged(ReferralService& service, Request& request) {
 }  // namespace
 
 void add_routes(http::Router& router, ReferralService& service, idempotency::IdempotencyService& idempotency) {
-  router.add("POST", "/api/referral/generate", Access::user, Lane::db,
+  router.add("POST", "/api/referral/generate", Access::user, Lane::write,
              [&service](Request& request) { return generate(service, request); });
-  router.add("POST", "/api/referral/apply", Access::user, Lane::db,
+  router.add("POST", "/api/referral/apply", Access::user, Lane::write,
              idempotency::idempotent(idempotency, [&service](Request& request) { return apply(service, request); }));
   router.add("GET", "/api/admin/referrals/flagged", Access::admin, Lane::db,
              [&service](Request& request) { return flagged(service, request); });

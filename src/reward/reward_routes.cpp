@@ -95,14 +95,14 @@ void add_user_routes(http::Router& router, RewardService& service) {
 
 void add_admin_routes(http::Router& router, RewardService& service, idempotency::IdempotencyService& idempotency) {
   using idempotency::idempotent;
-  router.add("POST", "/api/admin/reward-config", Access::admin, Lane::db,
+  router.add("POST", "/api/admin/reward-config", Access::admin, Lane::write,
              [&service](Request& request) { return create_config(service, request); });
   router.add("GET", "/api/admin/reward-config", Access::admin, Lane::db, [&service](Request&) {
     boost::json::array list;
     for (const auto& config : service.configs()) list.push_back(config_json(config));
     return Response::json(200, list);
   });
-  router.add("POST", "/api/admin/reward-config/{id}/deactivate", Access::admin, Lane::db, [&service](Request& request) {
+  router.add("POST", "/api/admin/reward-config/{id}/deactivate", Access::admin, Lane::write, [&service](Request& request) {
     return Response::json(200, config_json(service.deactivate_config(request.param("id"))));
   });
   router.alias("/api/admin/reward-config/create", "/api/admin/reward-config", "POST");
@@ -111,13 +111,13 @@ void add_admin_routes(http::Router& router, RewardService& service, idempotency:
     filter.user_id = request.query("user_id");
     return reward_page(service, request, filter, true);
   });
-  router.add("POST", "/api/admin/rewards/{reward_id}/credit", Access::admin, Lane::db,
+  router.add("POST", "/api/admin/rewards/{reward_id}/credit", Access::admin, Lane::write,
              idempotent(idempotency, [&service](Request& request) { return credit(service, request); }));
-  router.add("POST", "/api/admin/rewards/{reward_id}/revoke", Access::admin, Lane::db,
+  router.add("POST", "/api/admin/rewards/{reward_id}/revoke", Access::admin, Lane::write,
              idempotent(idempotency, [&service](Request& request) { return revoke(service, request); }));
   router.add("GET", "/api/admin/rewards/{reward_id}/history", Access::admin, Lane::db,
              [&service](Request& request) { return history(service, request); });
-  router.add("POST", "/api/admin/events", Access::admin, Lane::db,
+  router.add("POST", "/api/admin/events", Access::admin, Lane::write,
              idempotent(idempotency, [&service](Request& request) { return record_event(service, request); }));
 }
 
