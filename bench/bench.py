@@ -61,6 +61,8 @@ class Seeder:
         self.workdir = workdir
         self.now_ms = int(time.time() * 1000)
         self.tokens: dict[str, list[str]] = {}
+        self.login = ("admin@bench.test", PASSWORD)
+        self.apply_code = "BENCH-00000000"
 
     def run_cli(self, *args: str, stdin: str | None = None) -> None:
         env = harness.server_env({"DATABASE_URL": self.url, "JWT_SECRET": SECRET})
@@ -139,6 +141,45 @@ class Seeder:
                        "WHERE r.code_id = referral_codes.id)")
 
 
+class ScaleSeeder(Seeder):
+    """The scale data set of issue 5: `referrald-seed` (1M referrals, 100k
+    referrers), plus sessions for the busiest referrers and fresh referees."""
+
+    def seed(self, users: int, referrers: int, fresh_referees: int) -> None:
+        seed_tool = pathlib.Path(self.binary).with_name("referrald-seed")
+        done = subprocess.run([str(seed_tool), "--database-url", self.url], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"referrald-seed failed: {done.stderr}")
+        self.run_cli("migrate")
+        conn = harness.connect_db(self.url)
+        cursor = conn.cursor()
+        cursor.execute(f"SELECT user_id FROM referrer_stats ORDER BY total DESC LIMIT {referrers}")
+        busiest = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT id, password_hash FROM users WHERE email = 'admin@seed.test'")
+        admin_id, password_hash = cursor.fetchone()
+        cursor.execute("SELECT code FROM referral_codes ORDER BY code LIMIT 1")
+        self.apply_code = cursor.fetchone()[0]
+        if self.url.startswith("sqlite://"):
+            cursor.execute("BEGIN")
+        else:
+            conn.autocommit = False
+        now = self.now_ms
+        fresh = [str(uuid.uuid4()) for _ in range(fresh_referees)]
+        self.insert(conn, "users", ["id", "name", "email", "canonical_email", "password_hash", "is_verified",
+                                    "is_admin", "created_at"],
+                    [(uid, "Fresh", f"f{n}@bench.test", f"f{n}@bench.test", password_hash, 1, 0, now)
+                     for n, uid in enumerate(fresh)])
+        sessions = [(str(uuid.uuid4()), uid) for uid in busiest + fresh + [admin_id]]
+        self.insert(conn, "sessions", ["id", "user_id", "created_at", "expires_at", "last_seen_at", "ip", "user_agent"],
+                    [(sid, uid, now, now + 30 * 86400000, now, "10.0.0.1", "bench") for sid, uid in sessions])
+        conn.commit()
+        conn.close()
+        token = {uid: mint(uid, sid, now // 1000) for sid, uid in sessions}
+        self.tokens = {"referrers": [token[uid] for uid in busiest], "users": [token[uid] for uid in busiest],
+                       "fresh": [token[uid] for uid in fresh], "admin": [token[admin_id]]}
+        self.login = ("admin@seed.test", "seed-password")
+
+
 def process_cpu_seconds(pid: int) -> float:
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
@@ -176,8 +217,9 @@ def wrk(base: str, scenario: dict, duration: int, connections: int, threads: int
     return parse_wrk(done.stdout)
 
 
-def scenarios(seeder: Seeder, referral_code: str) -> list[dict]:
+def scenarios(seeder: Seeder) -> list[dict]:
     tokens = seeder.tokens
+    login_body = json.dumps({"email": seeder.login[0], "password": seeder.login[1]})
     return [
         {"name": "healthz", "path": "/healthz"},
         {"name": "verify-session", "method": "POST", "path": "/api/auth/verify-session", "tokens": tokens["users"]},
@@ -187,9 +229,8 @@ def scenarios(seeder: Seeder, referral_code: str) -> list[dict]:
         {"name": "timeline", "path": "/api/referral/analytics/timeline?tz=America/New_York", "tokens": tokens["referrers"]},
         {"name": "reward-history", "path": "/api/rewards/history?limit=50", "tokens": tokens["referrers"]},
         {"name": "apply", "method": "POST", "path": "/api/referral/apply", "tokens": tokens["fresh"], "unique": True,
-         "body": json.dumps({"referral_code": referral_code})},
-        {"name": "login", "method": "POST", "path": "/api/auth/login", "connections": 16,
-         "body": json.dumps({"email": "admin@bench.test", "password": PASSWORD})},
+         "body": json.dumps({"referral_code": seeder.apply_code})},
+        {"name": "login", "method": "POST", "path": "/api/auth/login", "connections": 16, "body": login_body},
     ]
 
 
@@ -214,7 +255,7 @@ def start_server(binary: str, url: str, workdir: pathlib.Path, extra: dict) -> s
 def storm(base: str, seeder: Seeder, duration: int, threads: int, tokens_dir: pathlib.Path) -> dict:
     """/healthz and verify-session latency while logins saturate the hashing pool."""
     login = {"name": "login-storm", "method": "POST", "path": "/api/auth/login", "connections": 32,
-             "body": json.dumps({"email": "admin@bench.test", "password": PASSWORD})}
+             "body": json.dumps({"email": seeder.login[0], "password": seeder.login[1]})}
     results = {}
     background = threading.Thread(target=lambda: results.update(
         login=wrk(base, login, duration + 2, 32, 1, tokens_dir)))
@@ -240,6 +281,8 @@ def main() -> None:
     parser.add_argument("--referrers", type=int, default=2000)
     parser.add_argument("--scenarios", default="")
     parser.add_argument("--sync", default="FULL", help="SQLITE_SYNCHRONOUS")
+    parser.add_argument("--scale", action="store_true",
+                        help="seed with referrald-seed (1M referrals, 100k referrers) instead of --users")
     args = parser.parse_args()
     args.binary = str(pathlib.Path(args.binary).resolve())
     wanted = set(filter(None, args.scenarios.split(",")))
@@ -252,17 +295,17 @@ def main() -> None:
         else:
             url = f"sqlite://{workdir / 'bench.db'}"
         fresh = max(args.duration * 6000, 20000)
-        seeder = Seeder(url, args.binary, workdir)
+        seeder = (ScaleSeeder if args.scale else Seeder)(url, args.binary, workdir)
         started = time.monotonic()
         seeder.seed(args.users, args.referrers, fresh)
-        print(f"seeded {args.users + fresh} users, {args.users - args.referrers} referrals in "
-              f"{time.monotonic() - started:.1f}s ({args.backend})", flush=True)
+        print(f"seeded in {time.monotonic() - started:.1f}s ({args.backend}, "
+              f"{'referrald-seed scale set' if args.scale else f'{args.users} users'})", flush=True)
         server = start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync})
         stack.callback(lambda: (server.terminate(), server.wait(30)))
         base = f"http://127.0.0.1:{server.port}"
         rows = []
         healthz_rps = None
-        for scenario in scenarios(seeder, "BENCH-00000000"):
+        for scenario in scenarios(seeder):
             if wanted and scenario["name"] not in wanted and scenario["name"] != "healthz":
                 continue
             cpu_before = process_cpu_seconds(server.pid)

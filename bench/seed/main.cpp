@@ -70,9 +70,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    {
+      // Migrations write through SQLite's writer connection: closed before
+      // the seeder switches the journal off, which needs the only connection.
+      db::Database migrator({database_url, 1, 30'000, "OFF"});
+      db::migrate(migrator);
+    }
     // One session; SQLite without fsync while seeding (a crash means seeding again).
     db::Database database({database_url, 1, 30'000, "OFF"});
-    db::migrate(database);
     if (count_users(database) > 0) {
       std::cerr << "referrald-seed: the database already has users; seed an empty one\n";
       return 1;
