@@ -1,7 +1,6 @@
 #include "db/migrations.hpp"
 
 #include <algorithm>
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
 #include "core/clock.hpp"
@@ -29,27 +28,24 @@ std::vector<Migration> embedded_migrations() {
   return out;
 }
 
-// Two PostgreSQL servers racing on CREATE TABLE IF NOT EXISTS: the loser
-// fails with a unique violation on the catalog or with duplicate_table
-// (42P07), depending on where it waited; either way the table exists by then.
-bool lost_create_race(const std::exception& error) {
-  if (classify(error) == Failure::unique_violation) return true;
-  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
-  return pg != nullptr && pg->sqlstate() == "42P07";
-}
+// Several servers may start, and so migrate, at once on one PostgreSQL
+// database, and CREATE TABLE IF NOT EXISTS is not safe against itself there:
+// the loser fails with 23505, 42P07 or 42710 depending on timing. A
+// transaction-scoped advisory lock makes the second creator wait, then find
+// the table. (SQLite has one writer at a time anyway.)
+constexpr long long kLedgerLockKey = 0x7265666572726c64;  // "referrld"
 
 void create_ledger_table(Database& database) {
-  for (int attempt = 0;; ++attempt) {
-    try {
-      database.write([](soci::session& sql) {
-        sql << "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
-               "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
-      });
-      return;
-    } catch (const std::exception& error) {
-      if (!lost_create_race(error) || attempt > 2) throw;
+  const bool postgresql = database.engine() == Engine::postgresql;
+  database.write([postgresql](soci::session& sql) {
+    if (postgresql) {
+      int locked = 0;
+      sql << "SELECT 1 FROM (SELECT pg_advisory_xact_lock(" + std::to_string(kLedgerLockKey) + ")) AS l",
+          soci::into(locked);
     }
-  }
+    sql << "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+           "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+  });
 }
 
 bool apply(Database& database, const Migration& migration) {
