@@ -30,6 +30,12 @@ TEST_FLAGS := -DREFERRALD_ASAN_BINARY=$(ASAN_BINARY) -DREFERRALD_ASAN_UNIT=$(ASA
 # `build-fuzz` target below and append it to this list.
 TEST_BUILDS := build-asan
 
+# ccache (CMake uses it when installed): paths relative to the checkout and
+# no cwd in the hash, so another clone or worktree of the project on this
+# machine (CI runs in a fresh clone) reuses the objects instead of recompiling.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+
 # Each recipe line runs in its own bash, so $SECONDS is that step's duration.
 done = echo "make: $(1) took $${SECONDS}s"
 
