@@ -23,12 +23,14 @@ ASAN_DIR := build/asan
 # `ctest` in build/release covers both binaries.
 ASAN_BINARY := $(CURDIR)/$(ASAN_DIR)/referrald
 ASAN_UNIT := $(CURDIR)/$(ASAN_DIR)/tests/unit_tests
-TEST_FLAGS := -DREFERRALD_ASAN_BINARY=$(ASAN_BINARY) -DREFERRALD_ASAN_UNIT=$(ASAN_UNIT)
+FUZZ_DIR := build/fuzz
+TEST_FLAGS := -DREFERRALD_ASAN_BINARY=$(ASAN_BINARY) -DREFERRALD_ASAN_UNIT=$(ASAN_UNIT) \
+	-DREFERRALD_FUZZ_DIR=$(CURDIR)/$(FUZZ_DIR)
 
-# Extra builds `make test` needs before CTest runs. The fuzz build (clang,
-# -DREFERRALD_FUZZ=ON in build/fuzz) goes here once it exists: add a
-# `build-fuzz` target below and append it to this list.
-TEST_BUILDS := build-asan
+# Extra builds `make test` needs before CTest runs: the sanitizer build and
+# the libFuzzer build (clang), whose targets CTest runs briefly.
+TEST_BUILDS := build-asan build-fuzz
+FUZZ_SECONDS ?= 60
 
 # ccache (CMake uses it when installed): paths relative to the checkout and
 # no cwd in the hash, so another clone or worktree of the project on this
@@ -39,7 +41,8 @@ export CCACHE_NOHASHDIR := true
 # Each recipe line runs in its own bash, so $SECONDS is that step's duration.
 done = echo "make: $(1) took $${SECONDS}s"
 
-.PHONY: setup setup-build setup-test build build-release build-asan run test ctest clean
+.PHONY: setup setup-build setup-test setup-bench build build-release build-asan build-fuzz run test ctest \
+	fuzz bench clean
 
 setup: setup-test
 
@@ -48,6 +51,9 @@ setup-build:
 
 setup-test:
 	scripts/setup.sh test; $(call done,setup (test packages))
+
+setup-bench:
+	scripts/setup.sh bench; $(call done,setup (bench packages))
 
 build: setup-build build-release
 
@@ -58,6 +64,19 @@ build-release:
 build-asan:
 	$(CMAKE) -S . -B $(ASAN_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREFERRALD_SANITIZE=ON >/dev/null
 	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS); $(call done,build $(ASAN_DIR))
+
+build-fuzz:
+	CXX=clang++ $(CMAKE) -S . -B $(FUZZ_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREFERRALD_FUZZ=ON >/dev/null
+	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS); $(call done,build $(FUZZ_DIR))
+
+# Each fuzz target for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600).
+fuzz: setup-test build-fuzz
+	scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# wrk against the release build on both engines; see docs/PERFORMANCE.md.
+bench: setup-bench build-release
+	bench/bench.py --binary $(RELEASE_DIR)/referrald --backend sqlite
+	bench/bench.py --binary $(RELEASE_DIR)/referrald --backend postgresql
 
 run: setup-build build-release
 	exec ./$(RELEASE_DIR)/referrald serve
