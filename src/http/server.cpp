@@ -241,7 +241,7 @@ class Server {
   asio::awaitable<bool> handle(beast::tcp_stream& stream, BeastRequest& beast_request,
                                const std::string& peer) {
     const auto started = std::chrono::steady_clock::now();
-    const bool keep_alive = beast_request.keep_alive() && !draining_;
+    const bool wants_keep_alive = beast_request.keep_alive();
     const auto metric_method = method_label(beast_request);
     auto request = to_request(beast_request, peer);
     if (!request) {
@@ -261,6 +261,8 @@ class Server {
     metrics().observe_request(route_name, metric_method, response.status,
                               std::chrono::duration<double>(elapsed).count());
     log_access(*request, route_name, response, elapsed);
+    // Decided after the work: a shutdown that began meanwhile closes the connection.
+    const bool keep_alive = wants_keep_alive && !draining_;
     co_return co_await write(stream, std::move(response), keep_alive) && keep_alive;
   }
 
