@@ -47,13 +47,24 @@ bool has_unsupported_body(const Request& request) {
   return !request.body.empty() && !is_json_media_type(request.header("Content-Type"));
 }
 
+// The target as origin-form ("/path?query"). HTTP/1.1 servers must also
+// accept absolute-form ("http://host/path?query", sent through proxies).
+std::optional<boost::urls::url_view> origin_form(std::string_view target) {
+  if (auto origin = boost::urls::parse_origin_form(target)) return *origin;
+  auto absolute = boost::urls::parse_absolute_uri(target);
+  if (!absolute || (absolute->scheme() != "http" && absolute->scheme() != "https")) return std::nullopt;
+  return *absolute;
+}
+
 std::optional<Request> to_request(BeastRequest& beast_request, const std::string& peer) {
-  auto target = boost::urls::parse_origin_form(beast_request.target());
+  const auto target = origin_form(beast_request.target());
   if (!target) return std::nullopt;
   Request request;
   request.method = std::string(beast_request.method_string());
-  request.raw_target = std::string(beast_request.target());
+  request.raw_target = std::string(target->encoded_resource());
+  if (request.raw_target.empty() || request.raw_target.front() != '/') request.raw_target.insert(0, "/");
   request.path = std::string(target->path());
+  if (request.path.empty()) request.path = "/";
   while (request.path.size() > 1 && request.path.back() == '/') request.path.pop_back();
   for (const auto& field : beast_request) {
     request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));

@@ -219,3 +219,14 @@ def test_client_that_disconnects_mid_request_does_not_hurt_the_server(server):
     with wire.Connection(server.port) as conn:
         conn.send(wire.request("GET", "/healthz"))
         assert conn.read_response().status == 200
+
+
+def test_absolute_form_targets_are_served_like_origin_form(server):
+    """RFC 9112 §3.2.2: a server must accept the absolute-form a proxy sends."""
+    with wire.Connection(server.port) as conn:
+        conn.send(wire.request("GET", f"http://127.0.0.1:{server.port}/healthz/"))
+        assert conn.read_response().status == 200
+        conn.send(wire.request("GET", f"http://127.0.0.1:{server.port}/nope"))
+        assert conn.read_response().json()["code"] == "not_found"
+        conn.send(wire.request("GET", "ftp://127.0.0.1/healthz"))
+        assert conn.read_response().status == 400
