@@ -241,6 +241,11 @@ class Server {
                                                  options_.middleware), false);
         break;
       }
+      // No timer runs while the handler works: connections have no strand
+      // (Boost 1.81's strands crashed under this coroutine + pool pattern, see
+      // docs/ARCHITECTURE.md), so a timeout firing on another io thread must
+      // not be able to close the socket while this coroutine resumes.
+      stream.expires_never();
       ++in_flight_;
       const bool keep_alive = co_await handle(stream, parser.get(), peer);
       --in_flight_;
