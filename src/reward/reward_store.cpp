@@ -2,7 +2,10 @@
 
 #include <soci/soci.h>
 
+#include <limits>
+
 #include "core/random.hpp"
+#include "db/statement_cache.hpp"
 #include "db/statements.hpp"
 
 namespace reward::store {
@@ -160,16 +163,61 @@ std::vector<Event> history(soci::session& sql, const std::string& reward_id) {
       use(reward_id));
 }
 
+// A user's reward history is the hot list: one statement prepared per pooled
+// session, typed fetches. The index (user_id, created_at, id) drives it; the
+// status test is a filter on those rows, and the first page's cursor is a
+// sentinel past every row.
+struct UserRewardsPage {
+  explicit UserRewardsPage(soci::session& sql)
+      : statement((sql.prepare << std::string(kRewardColumns) +
+                                      "WHERE user_id = :user_id AND (:any_status = 1 OR status = :status) "
+                                      "AND (created_at, id) < (:after_time, :after_id) "
+                                      "ORDER BY created_at DESC, id DESC LIMIT :limit",
+                   use(user_id), use(any_status), use(status), use(after_time), use(after_id), use(limit),
+                   into(row.id), into(row.referral_id), into(row.user_id), into(row.beneficiary),
+                   into(row.reward_type), into(row.reward_value), into(row.reward_unit), into(row.status),
+                   into(row.created_at), into(credited_at, credited), into(revoked_at, revoked))) {}
+
+  std::vector<Reward> run(const RewardFilter& filter) {
+    user_id = *filter.user_id;
+    any_status = filter.status ? 0 : 1;
+    status = filter.status.value_or("");
+    after_time = filter.after ? filter.after->created_at : std::numeric_limits<long long>::max();
+    after_id = filter.after ? filter.after->id : "";
+    limit = filter.limit;
+    std::vector<Reward> out;
+    statement.execute(false);
+    while (statement.fetch()) {
+      out.push_back(row);
+      out.back().credited_at = credited == soci::i_ok ? std::optional(credited_at) : std::nullopt;
+      out.back().revoked_at = revoked == soci::i_ok ? std::optional(revoked_at) : std::nullopt;
+    }
+    return out;
+  }
+
+  std::string user_id;
+  int any_status = 1;
+  std::string status;
+  long long after_time = 0;
+  std::string after_id;
+  int limit = 50;
+  Reward row;
+  long long credited_at = 0;
+  long long revoked_at = 0;
+  soci::indicator credited = soci::i_null;
+  soci::indicator revoked = soci::i_null;
+  soci::statement statement;
+};
+
 std::vector<Reward> list_rewards(soci::session& sql, const RewardFilter& filter) {
-  // Only the conditions in use appear in the SQL, so each filter combination
-  // walks its own index in (created_at, id) order.
+  if (filter.user_id) return db::cached<UserRewardsPage>(sql).run(filter);
+  // Admin views: only the conditions in use appear in the SQL, so each
+  // filter combination walks its own index in (created_at, id) order.
   std::string where = "WHERE 1 = 1";
-  if (filter.user_id) where += " AND user_id = :user_id";
   if (filter.status) where += " AND status = :status";
   if (filter.after) where += " AND (created_at, id) < (:after_time, :after_id)";
   auto query = (sql.prepare << std::string(kRewardColumns) + where +
                                    " ORDER BY created_at DESC, id DESC LIMIT :limit");
-  if (filter.user_id) query, use(*filter.user_id);
   if (filter.status) query, use(*filter.status);
   if (filter.after) query, use(filter.after->created_at), use(filter.after->id);
   query, use(filter.limit);
