@@ -83,7 +83,13 @@ int report(const core::ApiError& error) {
 }  // namespace
 
 App::App(core::Config config)
-    : config_(std::move(config)), database_(std::make_unique<db::Database>(database_options(config_))) {}
+    : config_(std::move(config)), database_(std::make_unique<db::Database>(database_options(config_))) {
+  if (!config_.database_read_url.empty()) {
+    auto options = database_options(config_);
+    options.url = config_.database_read_url;
+    read_database_ = std::make_unique<db::Database>(options);
+  }
+}
 
 App::~App() = default;
 
@@ -112,7 +118,9 @@ void App::build(bool with_database) {
   idempotency_ = std::make_unique<idempotency::IdempotencyService>(*database_);
   rewards_ = std::make_unique<reward::RewardService>(*database_);
   referrals_ = std::make_unique<referral::ReferralService>(config_, *database_, *rewards_);
-  analytics_ = std::make_unique<analytics::AnalyticsService>(*database_);
+  // Analytics tolerate replica lag; everything that reads its own writes
+  // (auth, apply, the ledger) stays on the primary.
+  analytics_ = std::make_unique<analytics::AnalyticsService>(read_database_ ? *read_database_ : *database_);
   connect_signup_codes();
   sweeper_ = std::make_unique<Sweeper>(*database_, config_.sweep_interval_ms);
   build_routes();

@@ -42,6 +42,7 @@ class App {
 
   core::Config config_;
   std::unique_ptr<db::Database> database_;
+  std::unique_ptr<db::Database> read_database_;  // DATABASE_READ_URL, when set
   auth::Secrets secrets_;
   std::unique_ptr<mail::Outbox> outbox_;
   std::unique_ptr<mail::Sender> mail_sender_;
