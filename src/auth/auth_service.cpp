@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "auth/auth_service.hpp"
 
 #include <algorithm>
@@ -15,6 +16,8 @@ using core::ApiError;
 
 namespace {
 
+using core::trim;
+
 constexpr int kMaxOtpAttempts = 5;
 constexpr long long kLastSeenGranularityMs = core::kMsPerMinute;
 constexpr long long kMaxLockoutMs = 15 * core::kMsPerMinute;
@@ -26,12 +29,6 @@ ApiError invalid_credentials() {
 
 ApiError unauthorized(const std::string& code, const std::string& message) {
   return ApiError(401, code, message);
-}
-
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "auth/email_address.hpp"
 
 #include <algorithm>
@@ -7,11 +8,7 @@ namespace auth {
 
 namespace {
 
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
+using core::trim;
 
 bool valid_local_part(const std::string& local) {
   if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.') return false;

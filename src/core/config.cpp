@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "core/config.hpp"
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 namespace core {
 
 namespace {
+
+using core::trim;
 
 const std::vector<std::string> kSettingNames = {
     "DATABASE_URL", "DATABASE_READ_URL", "HOST", "PORT", "JWT_SECRET", "SESSION_TTL", "OTP_TTL",
@@ -37,12 +40,6 @@ std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return s;
-}
-
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 long long parse_integer(const std::string& name, const std::string& value, long long min,

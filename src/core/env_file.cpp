@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "core/env_file.hpp"
 
 #include <cctype>
@@ -5,12 +6,6 @@
 namespace core {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool valid_key(std::string_view key) {
   if (key.empty() || std::isdigit(static_cast<unsigned char>(key.front()))) return false;
@@ -38,7 +33,7 @@ std::string unquote_double(std::string_view body) {
 
 // Returns the value, given everything after '='.
 std::string parse_value(std::string_view raw, std::size_t line_no) {
-  raw = trim(raw);
+  raw = trim_view(raw);
   if (raw.empty()) return {};
   const char quote = raw.front();
   if (quote == '"' || quote == '\'') {
@@ -47,7 +42,7 @@ std::string parse_value(std::string_view raw, std::size_t line_no) {
     if (close >= raw.size()) {
       throw ConfigError(".env line " + std::to_string(line_no) + ": unterminated quoted value");
     }
-    const auto rest = trim(raw.substr(close + 1));
+    const auto rest = trim_view(raw.substr(close + 1));
     if (!rest.empty() && rest.front() != '#') {
       throw ConfigError(".env line " + std::to_string(line_no) + ": text after the closing quote");
     }
@@ -55,7 +50,7 @@ std::string parse_value(std::string_view raw, std::size_t line_no) {
     return quote == '"' ? unquote_double(body) : std::string(body);
   }
   const auto comment = raw.find(" #");
-  return std::string(trim(raw.substr(0, comment)));
+  return std::string(trim_view(raw.substr(0, comment)));
 }
 
 }  // namespace
@@ -66,15 +61,15 @@ std::map<std::string, std::string> parse_env_file(std::string_view text) {
   while (!text.empty()) {
     ++line_no;
     const auto newline = text.find('\n');
-    auto line = trim(text.substr(0, newline));
+    auto line = trim_view(text.substr(0, newline));
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
     if (line.empty() || line.front() == '#') continue;
-    if (line.starts_with("export ")) line = trim(line.substr(7));
+    if (line.starts_with("export ")) line = trim_view(line.substr(7));
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) {
       throw ConfigError(".env line " + std::to_string(line_no) + ": expected NAME=VALUE");
     }
-    const auto key = trim(line.substr(0, eq));
+    const auto key = trim_view(line.substr(0, eq));
     if (!valid_key(key)) {
       throw ConfigError(".env line " + std::to_string(line_no) + ": invalid name '" +
                         std::string(key) + "'");

@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "http/middleware.hpp"
 
 #include <algorithm>
@@ -15,12 +16,6 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
 bool origin_allowed(std::string_view origin, const MiddlewareConfig& config) {
   return !origin.empty() && contains(config.cors_allowed_origins, origin);
 }
@@ -33,7 +28,7 @@ std::string resolve_client_ip(const std::string& peer, std::string_view forwarde
   std::string client = peer;
   while (!forwarded_for.empty()) {
     const auto comma = forwarded_for.rfind(',');
-    const auto hop = trim(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
+    const auto hop = core::trim_view(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
     forwarded_for = comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
     if (hop.empty()) continue;
     client = std::string(hop);

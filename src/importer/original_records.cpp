@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "importer/original_records.hpp"
 
 #include <algorithm>
@@ -11,13 +12,9 @@ namespace importer {
 
 namespace {
 
-using boost::json::value;
+using core::trim;
 
-std::string trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return std::string(text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1));
-}
+using boost::json::value;
 
 std::string upper(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),

@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "mail/mime.hpp"
 
 #include <sodium.h>
@@ -12,6 +13,8 @@
 namespace mail {
 
 namespace {
+
+using core::trim;
 
 constexpr std::size_t kQpLineLimit = 76;  // RFC 2045, including a soft break's '='
 // 39 bytes -> 52 base64 characters: "Subject: " plus one encoded word stays
@@ -88,12 +91,6 @@ std::string display_name(std::string_view name) {
     quoted.push_back(ch);
   }
   return quoted + "\"";
-}
-
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return std::string(s.substr(first, s.find_last_not_of(" \t") - first + 1));
 }
 
 std::string mailbox_header(std::string_view mailbox) {

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/random.hpp"
+#include "core/text.hpp"
 
 namespace referral {
 
@@ -22,9 +23,7 @@ std::string generate_code(const std::string& prefix) {
 }
 
 std::string normalize_code(const std::string& input) {
-  const auto first = input.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  std::string code = input.substr(first, input.find_last_not_of(" \t\r\n") - first + 1);
+  std::string code = core::trim(input);
   std::transform(code.begin(), code.end(), code.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return code;
