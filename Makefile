@@ -4,6 +4,7 @@
 #   make build   build build/release (RelWithDebInfo)
 #   make run     build, then serve on 127.0.0.1:8000 (SQLite, console mail)
 #   make test    release + sanitizer builds, then every CTest test
+#   make test-cluster  two instances, a streaming replica and nginx (tests/cluster)
 #   make clean   remove build/
 #
 # Builds stay at two parallel jobs: the machine has two cores and one Beast
@@ -42,7 +43,7 @@ export CCACHE_NOHASHDIR := true
 done = echo "make: $(1) took $${SECONDS}s"
 
 .PHONY: setup setup-build setup-test setup-bench build build-release build-asan build-fuzz run test ctest \
-	fuzz bench clean
+	test-cluster fuzz bench clean
 
 setup: setup-test
 
@@ -87,6 +88,10 @@ test: setup-test
 	$(MAKE) --no-print-directory $(TEST_BUILDS)
 	$(MAKE) --no-print-directory build-release RELEASE_FLAGS="$(TEST_FLAGS)"
 	$(MAKE) --no-print-directory ctest
+
+# The cluster test alone (CTest's `cluster` runs the same inside `make test`).
+test-cluster: setup-test build-release
+	ctest --test-dir $(RELEASE_DIR) --output-on-failure -R '^cluster$$'
 
 # Nothing may print after CTest: its summary line closes the run.
 ctest:

@@ -121,8 +121,7 @@ class PostgresCluster:
             for path in (self.root, self.sockets):
                 shutil.chown(path, "postgres", "postgres")
         try:
-            self._pg("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                     "-E", "UTF8", "--no-sync", "--locale=C")
+            self._init_data()
             with open(self.data / "postgresql.conf", "a", encoding="utf-8") as conf:
                 conf.write(
                     "\n# referrald test cluster\n"
@@ -135,6 +134,11 @@ class PostgresCluster:
         except BaseException:
             self.destroy()
             raise
+
+    def _init_data(self) -> None:
+        """Creates the data directory (a subclass may copy a primary's instead)."""
+        self._pg("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
+                 "-E", "UTF8", "--no-sync", "--locale=C")
 
     def _pg(self, tool: str, *args: str, timeout: float = 120) -> str:
         command = [str(PG_BIN / tool), *args]

@@ -1,0 +1,170 @@
+"""The parts of a small referrald cluster on one machine: a streaming replica
+of the harness's PostgreSQL, nginx round-robin in front of several
+instances, and `Front`, which lets the API tests' flows talk to the cluster
+as if it were one server.
+
+Everything is a real process on loopback ports in temp directories; the
+PostgreSQL and referrald processes come from tests/api/harness.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import harness
+
+NGINX = os.environ.get("REFERRALD_NGINX", "/usr/sbin/nginx")
+
+
+class StreamingReplica(harness.PostgresCluster):
+    """A hot standby of `primary`: pg_basebackup -R copies its data directory
+    and writes the standby.signal and primary_conninfo that make it stream.
+    The copied postgresql.conf names the primary's port; the harness appends
+    the replica's own port after it, and the later line wins."""
+
+    def __init__(self, primary: harness.PostgresCluster) -> None:
+        self.primary = primary
+        super().__init__()
+
+    def _init_data(self) -> None:
+        self._pg("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
+                 "-D", str(self.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync")
+
+    def wait_replayed(self, timeout: float = 10.0) -> None:
+        """Returns once the replica has replayed every commit the primary has
+        made so far. The insert position, not the write position: the test
+        primary commits asynchronously (synchronous_commit = off), so a commit
+        the server acknowledged may not be written out yet."""
+        with contextlib.closing(self.primary.connect()) as conn, conn.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_insert_lsn()")
+            target = cursor.fetchone()[0]
+        deadline = time.monotonic() + timeout
+        with contextlib.closing(self.connect()) as conn:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                while True:
+                    cursor.execute("SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), %s) >= 0", (target,))
+                    if cursor.fetchone()[0]:
+                        return
+                    if time.monotonic() > deadline:
+                        raise AssertionError(f"the replica did not replay up to {target} within {timeout}s")
+                    time.sleep(0.02)
+
+
+# The nginx settings docs/OPERATIONS.md recommends, minus TLS. A refused
+# connection is never a sent request, so proxy_next_upstream's `error` moves
+# even a POST to the next instance; after max_fails the dead one rests for
+# fail_timeout. Upstream keep-alive connections idle less long than the
+# server's IDLE_TIMEOUT (60 s), so nginx never reuses one the server closed.
+NGINX_CONF = """\
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log info;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {root}/access.log;
+    client_body_temp_path {root}/client_body;
+    proxy_temp_path {root}/proxy;
+    upstream referrald {{
+{servers}
+        keepalive 32;
+        keepalive_timeout 30s;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 64k;
+        location / {{
+            proxy_pass http://referrald;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Request-Id $request_id;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 30s;
+            proxy_next_upstream error timeout;
+            proxy_next_upstream_tries 2;
+        }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """nginx in the foreground (`daemon off`) with its own prefix, config and
+    logs in a temp dir. As root its worker runs as `nobody`, so the prefix is
+    world-readable (nginx creates the temp paths inside it for the worker)."""
+
+    def __init__(self, upstream_ports: list[int]) -> None:
+        self.root = pathlib.Path(tempfile.mkdtemp(prefix="referrald-nginx-"))
+        self.root.chmod(0o755)
+        self.port = harness.free_port()
+        servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;"
+                            for port in upstream_ports)
+        conf = self.root / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(root=self.root, servers=servers, port=self.port), encoding="utf-8")
+        self.proc = subprocess.Popen([NGINX, "-p", str(self.root), "-c", str(conf), "-e", str(self.root / "error.log"),
+                                      "-g", "daemon off;"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_listening()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_listening(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"nginx exited with {self.proc.returncode}:\n{self.error_log()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nginx did not listen on {self.port} within {timeout}s:\n{self.error_log()}")
+            time.sleep(0.02)
+
+    def error_log(self) -> str:
+        path = self.root / "error.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        """SIGTERM is nginx's fast shutdown; the temp dir goes with it."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait(timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Front:
+    """The cluster seen as one server by tests/api's flows: HTTP goes through
+    nginx, SQL to the primary, and `lines()` merges the instances' logs
+    (whichever instance's mail sender claims an email logs it)."""
+
+    def __init__(self, nginx: Nginx, instances: list[harness.Server]) -> None:
+        self.nginx = nginx
+        self.instances = instances
+        self.database_url = instances[0].database_url
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.nginx.port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def lines(self) -> list[dict]:
+        return [line for server in self.instances for line in server.lines()]
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return harness.query(self.database_url, sql, params)

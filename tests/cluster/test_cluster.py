@@ -1,0 +1,188 @@
+"""Issue 8: two referrald instances on one PostgreSQL primary (analytics on a
+streaming replica) behind nginx round-robin stay one correct service.
+
+Each test gets its own pair of instances, its own nginx and a fresh
+database; the primary and the replica are shared by the session.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import re
+import threading
+import time
+
+import requests
+
+import flows
+import harness
+import invariants
+import ledger_flows as lf
+from support.smtp_sink import SmtpSink
+from test_races import storm
+
+SIGNUPS = 30
+CAP = 6
+
+
+def served(server: harness.Server, path_pattern: str) -> int:
+    """How many requests whose path matches `path_pattern` this instance answered."""
+    pattern = re.compile(path_pattern)
+    return sum(1 for line in server.lines() if line.get("msg") == "request" and pattern.fullmatch(line["path"]))
+
+
+def assert_both_served(front, path_pattern: str) -> None:
+    counts = [served(instance, path_pattern) for instance in front.instances]
+    assert all(counts), f"requests for {path_pattern} per instance: {counts}; nginx did not spread them"
+
+
+def summary(front, who: lf.User) -> dict:
+    answer = lf.get(front, "/api/referral/analytics/summary", who.headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def metric(server: harness.Server, name: str) -> float:
+    text = requests.get(server.url("/metrics"), timeout=10).text
+    found = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+    assert found, f"{name} missing from /metrics"
+    return float(found.group(1))
+
+
+def test_logout_through_one_instance_ends_the_session_on_the_other(make_cluster):
+    front = make_cluster()
+    first, second = front.instances
+    email = flows.register(front)
+    headers = lf.login_from(front, email, ip="203.0.113.7")
+    # nginx appended its own peer to X-Forwarded-For; the server (trusting
+    # 127.0.0.1) skipped that hop and recorded the client's address.
+    login = [line for server in front.instances for line in server.lines()
+             if line.get("msg") == "request" and line["path"] == "/api/auth/login" and line["status"] == 200]
+    assert login[-1]["ip"] == "203.0.113.7", login[-1]
+    for server in (first, second):
+        assert lf.post(server, "/api/auth/verify-session", headers).status_code == 200
+    assert lf.post(second, "/api/auth/logout", headers).status_code == 200
+    for server in (first, second, front):
+        lf.assert_error(lf.post(server, "/api/auth/verify-session", headers), 401, "session_invalid")
+
+
+def test_concurrent_applies_and_credits_over_both_instances_keep_every_invariant(make_cluster):
+    front = make_cluster(env={"REFERRAL_MAX_USES_PER_CODE": str(CAP)})
+    boss = lf.admin(front)
+    lf.config(front, boss, "SIGNUP", 100)
+    lf.config(front, boss, "SIGNUP", 50, "CASH", beneficiary="REFEREE")
+    codes = [lf.code_of(front, lf.user(front)) for _ in range(3)]
+    referees = [lf.user(front) for _ in range(20)]
+    # Every referee tries two codes at once: one referral at most each, and no
+    # code past its cap (3 codes x CAP < 20 referees, so some must miss out).
+    calls = [lambda who=who, code=code: lf.apply(front, who, code)
+             for n, who in enumerate(referees) for code in (codes[n % 3], codes[(n + 1) % 3])]
+    answers = storm(calls)
+    statuses = collections.Counter(answer.status_code for answer in answers)
+    codes_seen = collections.Counter(answer.json().get("code") for answer in answers if answer.status_code != 200)
+    print(f"applies: {statuses} {codes_seen}")
+    assert set(statuses) <= {200, 409} and statuses[200] <= 3 * CAP and codes_seen["code_exhausted"], statuses
+    assert front.query("SELECT COUNT(*) FROM referrals") == [(statuses[200],)]
+    assert max(uses for (uses,) in front.query("SELECT uses FROM referral_codes")) <= CAP
+    assert_both_served(front, "/api/referral/apply")
+
+    # Each pending reward: two credits and a revoke at once, spread over both instances.
+    rewards = [reward_id for (reward_id,) in front.query("SELECT id FROM rewards WHERE status = 'PENDING'")]
+    calls = [call for reward_id in rewards for call in (
+        lambda r=reward_id: lf.credit(front, boss, r), lambda r=reward_id: lf.credit(front, boss, r),
+        lambda r=reward_id: lf.revoke(front, boss, r, "race"))]
+    answers = storm(calls)
+    assert {answer.status_code for answer in answers} <= {200, 409}, [a.text for a in answers if a.status_code >= 500]
+    credited_twice = front.query("SELECT reward_id FROM reward_events WHERE to_status = 'CREDITED' "
+                                 "GROUP BY reward_id HAVING COUNT(*) > 1")
+    assert not credited_twice, credited_twice
+    assert_both_served(front, "/api/admin/rewards/[^/]+/(credit|revoke)")
+    invariants.check_all(front)
+
+
+def test_analytics_come_from_the_replica_once_it_has_replayed(make_cluster, replica):
+    front = make_cluster()
+    lf.config(front, lf.admin(front), "SIGNUP", 100)
+    referrer = lf.user(front)
+    for _ in range(2):
+        lf.refer(front, referrer)
+    replica.wait_replayed()
+    assert summary(front, referrer)["total_referrals"] == 2
+    with replica.connect() as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_pause()")
+    try:
+        lf.refer(front, referrer)
+        # The primary has the third referral; the paused replica, which
+        # answers the analytics, does not.
+        assert lf.stats_of(front, referrer.id)[0] == 3
+        assert {summary(front, referrer)["total_referrals"] for _ in range(4)} == {2}
+    finally:
+        with replica.connect() as conn, conn.cursor() as cursor:
+            cursor.execute("SELECT pg_wal_replay_resume()")
+    replica.wait_replayed()
+    assert {summary(front, referrer)["total_referrals"] for _ in range(4)} == {3}
+
+
+def test_each_email_is_sent_exactly_once_by_two_senders(make_cluster):
+    with SmtpSink() as sink:
+        front = make_cluster(env={"EMAIL_BACKEND": "smtp", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": sink.port})
+        emails = [flows.new_email("mail") for _ in range(SIGNUPS)]
+        answers = storm([lambda email=email: flows.signup(front, email) for email in emails])
+        assert [answer.status_code for answer in answers] == [201] * SIGNUPS, [a.text for a in answers]
+        assert_both_served(front, "/api/auth/signup")
+        deadline = time.monotonic() + 20
+        while front.query("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'") != [(0,)]:
+            assert time.monotonic() < deadline, front.query("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+            time.sleep(0.05)
+        time.sleep(1.5)  # past both senders' poll interval: a late duplicate would arrive now
+        received = collections.Counter(to for message in sink.messages for to in message.rcpt_to)
+    assert received == collections.Counter(emails), {to: n for to, n in received.items() if n != 1}
+    sent = [metric(instance, "emails_sent_total") for instance in front.instances]
+    print(f"emails sent per instance: {sent}")
+    assert sum(sent) == SIGNUPS
+
+
+def test_two_instances_starting_at_once_migrate_an_empty_database_once(make_cluster, databases):
+    versions = harness.migration_versions()
+    for _ in range(3):
+        front = make_cluster(database_url=databases.new_url(), simultaneous=True)
+        applied = [line["msg"] for line in front.lines() if line.get("msg", "").startswith("applied migration ")]
+        assert len(applied) == len(versions) and len(set(applied)) == len(versions), applied
+        assert {row[0] for row in front.query("SELECT version FROM schema_migrations")} == versions
+        assert requests.get(front.url("/readyz"), timeout=10).status_code == 200
+        flows.register(front)
+
+
+def test_one_instance_killed_the_other_keeps_serving_through_nginx(make_cluster):
+    front = make_cluster()
+    victim, survivor = front.instances
+    lf.config(front, lf.admin(front), "SIGNUP", 100)
+    who = lf.user(front)
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def reads() -> None:
+        # GETs: nginx may pass one that the dying instance never answered to
+        # the other instance (a POST it may not: the POST may have been applied).
+        for _ in itertools.takewhile(lambda _: not stop.is_set(), itertools.count()):
+            answer = lf.get(front, "/api/referral/analytics/summary", who.headers)
+            if answer.status_code != 200:
+                failures.append(f"{answer.status_code} {answer.text}")
+
+    readers = [threading.Thread(target=reads) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    time.sleep(0.5)
+    victim.kill()
+    time.sleep(0.5)
+    stop.set()
+    for reader in readers:
+        reader.join()
+    before = served(survivor, ".*")
+    answers = [lf.post(front, "/api/auth/verify-session", who.headers) for _ in range(10)]
+    answers += [lf.generate(front, who) for _ in range(10)]
+    assert {answer.status_code for answer in answers} <= {200, 201} and not failures, failures
+    assert served(survivor, ".*") - before == 20
+    _, referral_id = lf.refer(front, who)
+    assert lf.referral_status(front, referral_id) == "PENDING"
