@@ -5,6 +5,7 @@
 
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
+#include "core/json_arena.hpp"
 #include "http/pagination.hpp"
 
 namespace analytics {
@@ -39,13 +40,15 @@ Response summary(AnalyticsService& service, Request& request) {
 Response list(AnalyticsService& service, Request& request) {
   const auto page = http::page_request(request);
   const auto rows = service.referrals(request.user().user_id, page.after, page.limit);
-  array body;
+  core::JsonArena arena;
+  array body(arena.storage());
   for (const auto& row : rows) {
-    body.push_back(object{{"referral_id", row.id},
-                          {"used_by_user_id", row.referee_id},
-                          {"used_by_name", row.referee_name},
-                          {"used_at", core::format_timestamp(row.created_at)},
-                          {"status", row.status}});
+    body.push_back(object({{"referral_id", row.id},
+                           {"used_by_user_id", row.referee_id},
+                           {"used_by_name", row.referee_name},
+                           {"used_at", core::format_timestamp(row.created_at)},
+                           {"status", row.status}},
+                          arena.storage()));
   }
   auto response = Response::json(200, body);
   http::link_next_page(response, request, page, http::next_cursor(rows, page, [](const auto& row) {

@@ -3,6 +3,7 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -64,10 +65,31 @@ Failure classify(const std::exception& error) {
   return Failure::other;
 }
 
+namespace {
+
+// A pooled connection is only ever used by the thread holding its lease (the
+// group-commit writer owns its own), so SQLite's per-call connection mutex
+// and its memory statistics (a global mutex around every allocation) are
+// pure cost: together about 9% of a reward-history request. This must
+// happen before SQLite initialises; if it already has, the call fails and
+// SQLite keeps its fully serialized default, which is merely slower.
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // soci-sqlite3.h declares SQLite's API inside this namespace.
+    sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  });
+}
+
+}  // namespace
+
 Database::Database(Options options)
     : options_(std::move(options)),
       engine_(starts_with(options_.url, "sqlite://") ? Engine::sqlite : Engine::postgresql),
-      slots_(static_cast<std::size_t>(options_.pool_size)) {}
+      slots_(static_cast<std::size_t>(options_.pool_size)) {
+  if (engine_ == Engine::sqlite) configure_sqlite_once();
+}
 
 Database::~Database() {
   writer_.reset();

@@ -11,17 +11,18 @@ boost::json::value optional_time(const std::optional<long long>& at) {
 }
 }  // namespace
 
-boost::json::object reward_json(const store::Reward& reward, bool with_user) {
-  boost::json::object out{{"reward_id", reward.id},
-                          {"referral_id", reward.referral_id},
-                          {"reward_type", reward.reward_type},
-                          {"reward_value", reward.reward_value},
-                          {"reward_unit", reward.reward_unit},
-                          {"beneficiary", reward.beneficiary},
-                          {"status", reward.status},
-                          {"created_at", core::format_timestamp(reward.created_at)},
-                          {"credited_at", optional_time(reward.credited_at)},
-                          {"revoked_at", optional_time(reward.revoked_at)}};
+boost::json::object reward_json(const store::Reward& reward, bool with_user, boost::json::storage_ptr storage) {
+  boost::json::object out({{"reward_id", reward.id},
+                           {"referral_id", reward.referral_id},
+                           {"reward_type", reward.reward_type},
+                           {"reward_value", reward.reward_value},
+                           {"reward_unit", reward.reward_unit},
+                           {"beneficiary", reward.beneficiary},
+                           {"status", reward.status},
+                           {"created_at", core::format_timestamp(reward.created_at)},
+                           {"credited_at", optional_time(reward.credited_at)},
+                           {"revoked_at", optional_time(reward.revoked_at)}},
+                          std::move(storage));
   if (with_user) out["user_id"] = reward.user_id;
   return out;
 }

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/json_arena.hpp"
 #include "core/json_body.hpp"
 #include "http/pagination.hpp"
 #include "idempotency/idempotent_route.hpp"
@@ -24,8 +25,9 @@ Response reward_page(RewardService& service, Request& request, store::RewardFilt
   filter.limit = page.limit;
   filter.status = request.query("status");
   const auto rewards = service.list(filter);
-  boost::json::array list;
-  for (const auto& reward : rewards) list.push_back(reward_json(reward, admin_view));
+  core::JsonArena arena;
+  boost::json::array list(arena.storage());
+  for (const auto& reward : rewards) list.push_back(reward_json(reward, admin_view, arena.storage()));
   auto response = Response::json(200, list);
   http::link_next_page(response, request, page, http::next_cursor(rewards, page, [](const auto& reward) {
                          return core::Cursor{reward.created_at, reward.id};
