@@ -1,6 +1,7 @@
 -- One request shape for every scenario, driven by environment variables:
 --   BENCH_METHOD, BENCH_PATH, BENCH_BODY (optional),
---   BENCH_TOKENS (optional file, one bearer token per line),
+--   BENCH_TOKENS (optional file, one bearer token per line; "token<TAB>body"
+--     gives that token its own body, e.g. each referee applies another code),
 --   BENCH_UNIQUE=1: each token is used once (e.g. a referee applies once);
 --   tokens are split between wrk threads so no two threads share one.
 local threads = {}
@@ -29,6 +30,11 @@ function init(args)
     -- Fewer tokens than threads (e.g. one admin): shared, unless each may be used once.
     if #tokens == 0 and not unique then tokens = all end
   end
+  bodies = {}
+  for index, line in ipairs(tokens) do
+    local token, own = line:match("^([^\t]*)\t(.*)$")
+    if token then tokens[index], bodies[index] = token, own end
+  end
   cursor = 0
   headers = {}
   if body then headers["Content-Type"] = "application/json" end
@@ -42,6 +48,7 @@ function request()
       cursor = 1
     end
     headers["Authorization"] = "Bearer " .. tokens[cursor]
+    return wrk.format(method, path, headers, bodies[cursor] or body)
   end
   return wrk.format(method, path, headers, body)
 end
