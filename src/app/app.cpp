@@ -12,7 +12,6 @@
 #include "db/migrations.hpp"
 #include "db/settings_store.hpp"
 #include "importer/importer_service.hpp"
-#include "http/server.hpp"
 #include "mail/mail_backend.hpp"
 #include "ops/ops_routes.hpp"
 #include "referral/referral_routes.hpp"
@@ -37,24 +36,6 @@ int database_threads(const core::Config& config) {
 // with the number of writers waiting; on PostgreSQL for the network.
 int write_threads(const core::Config& config) {
   return config.database_url.starts_with("sqlite://") ? 32 : database_threads(config);
-}
-
-http::ServerOptions server_options(const core::Config& config) {
-  http::ServerOptions options;
-  options.host = config.host;
-  options.port = config.port;
-  options.io_threads = config.io_threads > 0 ? config.io_threads : cores();
-  options.db_threads = database_threads(config);
-  options.write_threads = write_threads(config);
-  options.cpu_threads = config.hash_threads > 0 ? config.hash_threads : cores();
-  options.cpu_queue_limit = config.hash_queue_limit;
-  options.max_body_bytes = config.max_body_bytes;
-  options.max_header_bytes = config.max_header_bytes;
-  options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
-  options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
-  options.shutdown_timeout = std::chrono::milliseconds(config.shutdown_timeout_ms);
-  options.middleware = {config.cors_allowed_origins, config.trusted_proxies};
-  return options;
 }
 
 db::Options database_options(const core::Config& config) {
@@ -92,6 +73,24 @@ App::App(core::Config config)
 }
 
 App::~App() = default;
+
+http::ServerOptions App::server_options() const {
+  http::ServerOptions options;
+  options.host = config_.host;
+  options.port = config_.port;
+  options.io_threads = config_.io_threads > 0 ? config_.io_threads : cores();
+  options.db_threads = database_threads(config_);
+  options.write_threads = write_threads(config_);
+  options.cpu_threads = config_.hash_threads > 0 ? config_.hash_threads : cores();
+  options.cpu_queue_limit = config_.hash_queue_limit;
+  options.max_body_bytes = config_.max_body_bytes;
+  options.max_header_bytes = config_.max_header_bytes;
+  options.read_timeout = std::chrono::milliseconds(config_.read_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
+  options.shutdown_timeout = std::chrono::milliseconds(config_.shutdown_timeout_ms);
+  options.middleware = {config_.cors_allowed_origins, config_.trusted_proxies};
+  return options;
+}
 
 void App::resolve_secrets() {
   secrets_.jwt_secret = config_.jwt_secret ? *config_.jwt_secret
@@ -156,20 +155,9 @@ int App::migrate() {
   return 0;
 }
 
-int App::serve() {
+const http::Router& App::build_in_process() {
   build(true);
-  mail_sender_->start();
-  sweeper_->start();
-  http::serve(server_options(config_), router_, [this](int port) {
-    core::log::event("info", {{"msg", "listening"}, {"host", config_.host}, {"port", port},
-                              {"database", database_->engine() == db::Engine::sqlite ? "sqlite" : "postgresql"}});
-    core::log::flush();
-  });
-  sweeper_->stop();
-  mail_sender_->stop();
-  core::log::info("stopped");
-  core::log::flush();
-  return 0;
+  return router_;
 }
 
 int App::print_routes() {

@@ -8,6 +8,7 @@
 #include "core/rate_limiter.hpp"
 #include "db/database.hpp"
 #include "http/router.hpp"
+#include "http/server.hpp"
 #include "idempotency/idempotency_service.hpp"
 #include "referral/referral_service.hpp"
 #include "reward/reward_service.hpp"
@@ -25,7 +26,11 @@ class App {
   explicit App(core::Config config);
   ~App();
 
-  int serve();
+  int serve();  // app/serve.cpp
+  // Everything `serve` builds (the database migrated, services, routes),
+  // without the listener and the background workers: for serving requests
+  // in process (fuzz/request_fuzz.cpp).
+  const http::Router& build_in_process();
   int migrate();
   int print_routes();
   int create_admin(const std::string& email, const std::string& name, const std::string& password);
@@ -36,6 +41,7 @@ class App {
   // Services need the server secret, which may live in the database: open
   // it (migrating first) unless only the route table is wanted.
   void build(bool with_database);
+  http::ServerOptions server_options() const;
   void resolve_secrets();
   void build_routes();
   void connect_signup_codes();

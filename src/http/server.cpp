@@ -1,5 +1,7 @@
-// The only translation unit that sees Beast and Asio: connections, lanes,
-// timeouts and shutdown. Everything above it speaks http::Request/Response.
+// The only translation unit that sees Asio: connections, lanes, timeouts and
+// shutdown. Requests are read with Beast, converted in beast_message.cpp and
+// routed by dispatch.cpp (shared with the in-process fuzz target); everything
+// above speaks http::Request/Response.
 #include "http/server.hpp"
 
 #include <atomic>
@@ -18,10 +20,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 #include <thread>
 
 #include "core/log.hpp"
+#include "http/beast_message.hpp"
+#include "http/dispatch.hpp"
 #include "http/metrics.hpp"
 
 namespace http {
@@ -30,86 +33,15 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
-using BeastRequest = bhttp::request<bhttp::string_body>;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-
-bool is_json_media_type(std::string_view content_type) {
-  const auto semi = content_type.find(';');
-  auto type = content_type.substr(0, semi);
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return iequals(type, "application/json") ||
-         (type.size() > 5 && iequals(type.substr(type.size() - 5), "+json"));
-}
-
-bool has_unsupported_body(const Request& request) {
-  return !request.body.empty() && !is_json_media_type(request.header("Content-Type"));
-}
-
-// The target as origin-form ("/path?query"). HTTP/1.1 servers must also
-// accept absolute-form ("http://host/path?query", sent through proxies).
-std::optional<boost::urls::url_view> origin_form(std::string_view target) {
-  if (auto origin = boost::urls::parse_origin_form(target)) return *origin;
-  auto absolute = boost::urls::parse_absolute_uri(target);
-  if (!absolute || (absolute->scheme() != "http" && absolute->scheme() != "https")) return std::nullopt;
-  return *absolute;
-}
-
-std::optional<Request> to_request(BeastRequest& beast_request, const std::string& peer) {
-  const auto target = origin_form(beast_request.target());
-  if (!target) return std::nullopt;
-  Request request;
-  request.method = std::string(beast_request.method_string());
-  request.raw_target = std::string(target->encoded_resource());
-  if (request.raw_target.empty() || request.raw_target.front() != '/') request.raw_target.insert(0, "/");
-  request.path = std::string(target->path());
-  if (request.path.empty()) request.path = "/";
-  while (request.path.size() > 1 && request.path.back() == '/') request.path.pop_back();
-  for (const auto& field : beast_request) {
-    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  request.body = std::move(beast_request.body());
-  request.user_agent = std::string(request.header("User-Agent"));
-  request.client_ip = peer;
-  return request;
-}
-
-bhttp::response<bhttp::string_body> to_beast(Response&& response, bool keep_alive) {
-  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
-  for (auto& [name, value] : response.headers) out.insert(name, value);
-  out.body() = std::move(response.body);
-  out.keep_alive(keep_alive);
-  out.prepare_payload();
-  return out;
-}
-
-int status_for_read_error(const beast::error_code& ec) {
-  if (ec == bhttp::error::body_limit) return 413;
-  if (ec == bhttp::error::header_limit) return 431;
-  return 400;
-}
 
 // Beast knows a fixed set of verbs; any other method shares one metrics label
 // so a client cannot mint new series by inventing methods.
 std::string method_label(const BeastRequest& request) {
   if (request.method() == bhttp::verb::unknown) return "OTHER";
   return std::string(request.method_string());
-}
-
-Response read_error_response(int status) {
-  if (status == 413) return Response::error(413, "payload_too_large", "The request body is too large.");
-  if (status == 431) return Response::error(431, "headers_too_large", "The request headers are too large.");
-  return Response::error(400, "bad_request", "The request is not valid HTTP.");
-}
-
-// The answer to a request that could not be parsed: no route and no access
-// log line, but the same headers as every other answer.
-Response unparsed_response(Response response, const MiddlewareConfig& config) {
-  Request request;
-  request.request_id = request_id_for({});
-  finish_response(response, request, config);
-  return response;
 }
 
 // Runs `work` on `pool` and resumes the awaiting coroutine on its own
@@ -237,8 +169,7 @@ class Server {
         break;
       }
       if (read_ec) {
-        co_await write(stream, unparsed_response(read_error_response(status_for_read_error(read_ec)),
-                                                 options_.middleware), false);
+        co_await write(stream, read_error_response(read_ec, options_.middleware), false);
         break;
       }
       // No timer runs while the handler works: connections have no strand
@@ -259,48 +190,29 @@ class Server {
     const auto started = std::chrono::steady_clock::now();
     const bool wants_keep_alive = beast_request.keep_alive();
     const auto metric_method = method_label(beast_request);
-    auto request = to_request(beast_request, peer);
+    auto request = to_request(beast_request, peer, options_.middleware);
     if (!request) {
-      co_await write(stream,
-                     unparsed_response(Response::error(400, "bad_request", "The request target is not valid."),
-                                       options_.middleware),
-                     false);
+      co_await write(stream, bad_target_response(options_.middleware), false);
       co_return false;
     }
-    request->request_id = request_id_for(request->header("X-Request-Id"));
-    request->client_ip = resolve_client_ip(peer, request->header("X-Forwarded-For"),
-                                           options_.middleware.trusted_proxies);
-    std::string route_name = "unmatched";
-    Response response = co_await dispatch(*request, route_name);
+    auto routed = route_request(router_, *request, options_.middleware);
+    Response response;
+    if (routed.answer) {
+      response = std::move(*routed.answer);
+    } else {
+      response = co_await run_on_lane(*routed.route, *request);
+    }
     finish_response(response, *request, options_.middleware);
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    metrics().observe_request(route_name, metric_method, response.status,
+    metrics().observe_request(routed.name, metric_method, response.status,
                               std::chrono::duration<double>(elapsed).count());
-    log_access(*request, route_name, response, elapsed);
+    log_access(*request, routed.name, response, elapsed);
     // Decided after the work: a shutdown that began meanwhile closes the connection.
     const bool keep_alive = wants_keep_alive && !draining_;
     co_return co_await write(stream, std::move(response), keep_alive) && keep_alive;
   }
 
-  asio::awaitable<Response> dispatch(Request& request, std::string& route_name) {
-    if (auto preflight = cors_preflight(request, options_.middleware)) {
-      route_name = "preflight";
-      co_return std::move(*preflight);
-    }
-    const auto match = router_.match(request);
-    if (match.route == nullptr) {
-      if (match.allow.empty()) {
-        co_return Response::error(404, "not_found", "No such resource.");
-      }
-      auto response = Response::error(405, "method_not_allowed", "This method is not allowed here.");
-      response.set_header("Allow", match.allow);
-      co_return response;
-    }
-    const Route& route = *match.route;
-    route_name = route.name;
-    if (has_unsupported_body(request)) {
-      co_return Response::error(415, "unsupported_media_type", "Send the body as application/json.");
-    }
+  asio::awaitable<Response> run_on_lane(const Route& route, Request& request) {
     switch (route.lane) {
       case Lane::io:
         co_return router_.run(route, request);

@@ -1,0 +1,76 @@
+#include "http/beast_message.hpp"
+
+#include <boost/beast/http/error.hpp>
+#include <boost/url/parse.hpp>
+
+namespace http {
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// The target as origin-form ("/path?query"). HTTP/1.1 servers must also
+// accept absolute-form ("http://host/path?query", sent through proxies).
+std::optional<boost::urls::url_view> origin_form(std::string_view target) {
+  if (auto origin = boost::urls::parse_origin_form(target)) return *origin;
+  auto absolute = boost::urls::parse_absolute_uri(target);
+  if (!absolute || (absolute->scheme() != "http" && absolute->scheme() != "https")) return std::nullopt;
+  return *absolute;
+}
+
+// An answer to a request that never reached the router: no route and no
+// access log line, but the same headers as every other answer.
+Response unrouted(Response response, const MiddlewareConfig& config) {
+  Request request;
+  request.request_id = request_id_for({});
+  finish_response(response, request, config);
+  return response;
+}
+
+}  // namespace
+
+std::optional<Request> to_request(BeastRequest& beast_request, const std::string& peer,
+                                  const MiddlewareConfig& config) {
+  const auto target = origin_form(beast_request.target());
+  if (!target) return std::nullopt;
+  Request request;
+  request.method = std::string(beast_request.method_string());
+  request.raw_target = std::string(target->encoded_resource());
+  if (request.raw_target.empty() || request.raw_target.front() != '/') request.raw_target.insert(0, "/");
+  request.path = std::string(target->path());
+  if (request.path.empty()) request.path = "/";
+  while (request.path.size() > 1 && request.path.back() == '/') request.path.pop_back();
+  for (const auto& field : beast_request) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.body = std::move(beast_request.body());
+  request.user_agent = std::string(request.header("User-Agent"));
+  request.request_id = request_id_for(request.header("X-Request-Id"));
+  request.client_ip = resolve_client_ip(peer, request.header("X-Forwarded-For"), config.trusted_proxies);
+  return request;
+}
+
+BeastResponse to_beast(Response&& response, bool keep_alive) {
+  BeastResponse out{static_cast<bhttp::status>(response.status), 11};
+  for (auto& [name, value] : response.headers) out.insert(name, value);
+  out.body() = std::move(response.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+Response read_error_response(const boost::beast::error_code& ec, const MiddlewareConfig& config) {
+  if (ec == bhttp::error::body_limit) {
+    return unrouted(Response::error(413, "payload_too_large", "The request body is too large."), config);
+  }
+  if (ec == bhttp::error::header_limit) {
+    return unrouted(Response::error(431, "headers_too_large", "The request headers are too large."), config);
+  }
+  return unrouted(Response::error(400, "bad_request", "The request is not valid HTTP."), config);
+}
+
+Response bad_target_response(const MiddlewareConfig& config) {
+  return unrouted(Response::error(400, "bad_request", "The request target is not valid."), config);
+}
+
+}  // namespace http
