@@ -17,8 +17,11 @@ trap 'rm -rf "$scratch"' EXIT
 for target in "${targets[@]}"; do
   mkdir -p "$scratch/$target"
   echo "fuzz: $target for ${seconds}s"
+  options=(-max_total_time="$seconds" -max_len=8192)
+  # A target's dictionary (fuzz/<target>.dict) steers mutations to its syntax.
+  if [[ -f "$repo/fuzz/$target.dict" ]]; then options+=(-dict="$repo/fuzz/$target.dict"); fi
   status=0
-  "$build/${target}_fuzz" -max_total_time="$seconds" -max_len=8192 \
+  "$build/${target}_fuzz" "${options[@]}" \
     "$scratch/$target" "$repo/fuzz/corpus/$target" > "$scratch/$target.log" 2>&1 || status=$?
   grep -E '^Done|ERROR|SUMMARY' "$scratch/$target.log" || true
   if [[ $status -ne 0 ]]; then
