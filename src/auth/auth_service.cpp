@@ -9,6 +9,7 @@
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "core/utf8.hpp"
 
 namespace auth {
 
@@ -22,6 +23,9 @@ constexpr int kMaxOtpAttempts = 5;
 constexpr long long kLastSeenGranularityMs = core::kMsPerMinute;
 constexpr long long kMaxLockoutMs = 15 * core::kMsPerMinute;
 constexpr int kMaxSessionsListed = 200;
+// The user agent is kept with the session and listed back as JSON: cut to
+// this many bytes on a character boundary, with invalid bytes replaced.
+constexpr std::size_t kMaxUserAgentBytes = 512;
 
 ApiError invalid_credentials() {
   return ApiError(401, "invalid_credentials", "Invalid email or password.");
@@ -238,7 +242,7 @@ LoginResult AuthService::open_session(const store::User& user, const std::string
                                       const std::optional<std::string>& upgraded_hash) {
   const auto now = core::now_ms();
   store::Session session{core::new_id(), user.id, now, now + config_.session_ttl_ms, now, ip,
-                         user_agent.substr(0, 512)};
+                         core::to_valid_utf8(user_agent, kMaxUserAgentBytes)};
   database_.write([&](soci::session& sql) {
     store::clear_login_failures(sql, user.id);
     if (upgraded_hash) store::set_password_hash(sql, user.id, *upgraded_hash);

@@ -3,6 +3,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/url/parse.hpp>
 
+#include "core/utf8.hpp"
+
 namespace http {
 
 namespace bhttp = boost::beast::http;
@@ -38,6 +40,7 @@ std::optional<Request> to_request(BeastRequest& beast_request, const std::string
   request.raw_target = std::string(target->encoded_resource());
   if (request.raw_target.empty() || request.raw_target.front() != '/') request.raw_target.insert(0, "/");
   request.path = std::string(target->path());
+  if (!core::is_valid_utf8(request.path) || request.path.find('\0') != std::string::npos) return std::nullopt;
   if (request.path.empty()) request.path = "/";
   while (request.path.size() > 1 && request.path.back() == '/') request.path.pop_back();
   for (const auto& field : beast_request) {
@@ -69,8 +72,12 @@ Response read_error_response(const boost::beast::error_code& ec, const Middlewar
   return unrouted(Response::error(400, "bad_request", "The request is not valid HTTP."), config);
 }
 
+Response bad_request_response(std::string_view why, const MiddlewareConfig& config) {
+  return unrouted(Response::error(400, "bad_request", why), config);
+}
+
 Response bad_target_response(const MiddlewareConfig& config) {
-  return unrouted(Response::error(400, "bad_request", "The request target is not valid."), config);
+  return bad_request_response("The request target is not valid.", config);
 }
 
 }  // namespace http

@@ -1,6 +1,8 @@
 #include "core/text.hpp"
 #include "http/middleware.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <boost/json/object.hpp>
 #include <cctype>
@@ -14,6 +16,15 @@ namespace {
 
 bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// An IPv4 or IPv6 literal. The client IP is stored with sessions and
+// referrals, so a forwarded hop that is anything else (a proxy passing on
+// what a client wrote) must not become it.
+bool is_ip_address(std::string_view text) {
+  const std::string address(text);
+  unsigned char bytes[sizeof(in6_addr)];
+  return inet_pton(AF_INET, address.c_str(), bytes) == 1 || inet_pton(AF_INET6, address.c_str(), bytes) == 1;
 }
 
 bool origin_allowed(std::string_view origin, const MiddlewareConfig& config) {
@@ -31,6 +42,7 @@ std::string resolve_client_ip(const std::string& peer, std::string_view forwarde
     const auto hop = core::trim_view(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
     forwarded_for = comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
     if (hop.empty()) continue;
+    if (!is_ip_address(hop)) break;
     client = std::string(hop);
     if (!contains(trusted_proxies, hop)) break;
   }

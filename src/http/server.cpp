@@ -22,9 +22,12 @@
 #include <boost/beast/http.hpp>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "core/log.hpp"
 #include "http/beast_message.hpp"
 #include "http/dispatch.hpp"
+#include "http/framing.hpp"
 #include "http/metrics.hpp"
 
 namespace http {
@@ -36,6 +39,16 @@ using asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
+
+// Each keep-alive client holds a descriptor. The soft limit is often 1024
+// while the hard one is far higher, so take the hard one (as nginx and Go
+// do); if even that runs out, the accept loop pauses instead of spinning.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) core::log::warn("cannot raise the open-file limit");
+}
 
 // Beast knows a fixed set of verbs; any other method shares one metrics label
 // so a client cannot mint new series by inventing methods.
@@ -71,6 +84,7 @@ class Server {
         cpu_pool_(static_cast<std::size_t>(options.cpu_threads)) {}
 
   void run(const std::function<void(int)>& on_listening) {
+    raise_descriptor_limit();
     // The accept loop and the signal handler both touch the acceptor, so they
     // share a single-threaded context of their own: on the multi-threaded io_
     // closing the acceptor raced with starting the next accept (a crash on
@@ -163,6 +177,12 @@ class Server {
       parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
       parser.body_limit(options_.max_body_bytes);
       stream.expires_after(options_.read_timeout);
+      if (!co_await read_header_bytes(stream, buffer)) break;
+      if (const auto bytes = buffered(buffer); has_folded_line(bytes.substr(0, header_end(bytes)))) {
+        co_await write(stream, bad_request_response("Folded header lines are not accepted.", options_.middleware),
+                       false);
+        break;
+      }
       auto [read_ec, ignored_bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
       if (read_ec == bhttp::error::end_of_stream || read_ec == beast::error::timeout ||
           read_ec == asio::error::eof || read_ec == asio::error::connection_reset) {
@@ -185,11 +205,32 @@ class Server {
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
+  static std::string_view buffered(const beast::flat_buffer& buffer) {
+    return {static_cast<const char*>(buffer.data().data()), buffer.size()};
+  }
+
+  // Reads until `buffer` holds the next request's whole header, or more
+  // bytes than the header limit (Beast's parser then answers 431), so the
+  // raw lines can be checked before Beast unfolds them. False when the peer
+  // left or the read timer ran out.
+  asio::awaitable<bool> read_header_bytes(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    while (header_end(buffered(buffer)) == std::string_view::npos && buffer.size() <= options_.max_header_bytes) {
+      auto [ec, bytes] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
+      if (ec) co_return false;
+      buffer.commit(bytes);
+    }
+    co_return true;
+  }
+
   asio::awaitable<bool> handle(beast::tcp_stream& stream, BeastRequest& beast_request,
                                const std::string& peer) {
     const auto started = std::chrono::steady_clock::now();
     const bool wants_keep_alive = beast_request.keep_alive();
     const auto metric_method = method_label(beast_request);
+    if (const auto problem = framing_problem(beast_request)) {
+      co_await write(stream, bad_request_response(*problem, options_.middleware), false);
+      co_return false;
+    }
     auto request = to_request(beast_request, peer, options_.middleware);
     if (!request) {
       co_await write(stream, bad_target_response(options_.middleware), false);

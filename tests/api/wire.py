@@ -98,6 +98,22 @@ def request(method: str, path: str, headers: dict[str, str] | None = None, body:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+def responses_until_close(port: int, data: bytes, timeout: float = 3.0) -> tuple[list[RawResponse], bool]:
+    """Sends `data` and reads every response until the server closes (True)
+    or stays silent for `timeout` (False): a request smuggled inside another
+    one's body shows up as a second answer."""
+    answers = []
+    with Connection(port, timeout) as conn:
+        conn.send(data)
+        while True:
+            try:
+                answers.append(conn.read_response())
+            except (EOFError, ConnectionResetError):
+                return answers, True
+            except socket.timeout:
+                return answers, False
+
+
 def exchange(port: int, data: bytes, timeout: float = 10.0) -> tuple[RawResponse, bool]:
     """Sends `data`, reads one response, and says whether the server then
     closed the connection."""

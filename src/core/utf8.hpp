@@ -1,0 +1,18 @@
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace core {
+
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+// `text` as well-formed UTF-8 of at most `max_bytes` bytes: every byte that
+// does not start a valid sequence becomes U+FFFD, and the cut never splits a
+// character. For header values that are stored and later sent back as JSON
+// (PostgreSQL refuses invalid UTF-8; JSON readers choke on it).
+std::string to_valid_utf8(std::string_view text, std::size_t max_bytes);
+
+}  // namespace core
