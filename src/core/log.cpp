@@ -1,9 +1,10 @@
 #include "core/log.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+#include <iostream>
 
 #include "core/clock.hpp"
 
@@ -13,7 +14,10 @@ namespace {
 
 spdlog::logger& logger() {
   static auto instance = [] {
-    auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    // Not spdlog's stdout sink: it fflush()es after every line, one write(2)
+    // per request. std::cout goes through stdio's own buffer instead (line
+    // buffered on a terminal, block buffered into a file or pipe).
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(std::cout);
     auto made = std::make_shared<spdlog::logger>("referrald", sink);
     made->set_pattern("%v");
     // One write per request line would cost more than the request itself:
