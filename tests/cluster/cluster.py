@@ -13,10 +13,12 @@ import contextlib
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
+from typing import Callable
 
 import harness
 
@@ -106,10 +108,7 @@ class Nginx:
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="referrald-nginx-"))
         self.root.chmod(0o755)
         self.port = harness.free_port()
-        servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;"
-                            for port in upstream_ports)
-        conf = self.root / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(root=self.root, servers=servers, port=self.port), encoding="utf-8")
+        conf = self._write_conf(upstream_ports)
         self.proc = subprocess.Popen([NGINX, "-p", str(self.root), "-c", str(conf), "-e", str(self.root / "error.log"),
                                       "-g", "daemon off;"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -118,6 +117,29 @@ class Nginx:
         except BaseException:
             self.stop()
             raise
+
+    def _write_conf(self, upstream_ports: list[int]) -> pathlib.Path:
+        servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;"
+                            for port in upstream_ports)
+        conf = self.root / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(root=self.root, servers=servers, port=self.port), encoding="utf-8")
+        return conf
+
+    def route_to(self, upstream_ports: list[int], timeout: float = 10.0) -> None:
+        """Reloads nginx with these upstreams (SIGHUP, as `nginx -s reload`)
+        and returns once the old worker has finished its requests and exited:
+        from then on no connection reaches an instance left out."""
+        started, exited = self._log_count("start worker process"), self._log_count("exited with code")
+        self._write_conf(upstream_ports)
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while self._log_count("start worker process") <= started or self._log_count("exited with code") <= exited:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nginx did not reload within {timeout}s:\n{self.error_log()}")
+            time.sleep(0.02)
+
+    def _log_count(self, text: str) -> int:
+        return (self.root / "error.log").read_text(errors="replace").count(text)
 
     def _wait_listening(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -151,9 +173,11 @@ class Front:
     nginx, SQL to the primary, and `lines()` merges the instances' logs
     (whichever instance's mail sender claims an email logs it)."""
 
-    def __init__(self, nginx: Nginx, instances: list[harness.Server]) -> None:
+    def __init__(self, nginx: Nginx, instances: list[harness.Server],
+                 spawn: Callable[[], harness.Server]) -> None:
         self.nginx = nginx
         self.instances = instances
+        self.spawn = spawn
         self.database_url = instances[0].database_url
 
     @property

@@ -4,7 +4,8 @@
   replica        a streaming hot standby of it
   make_cluster   start(env=..., database_url=..., simultaneous=...) -> cluster.Front:
                  two referrald instances on one fresh primary database (their
-                 analytics on the replica) behind one nginx; all stopped at test end
+                 analytics on the replica) behind one nginx; all stopped at test end.
+                 Front.spawn() starts one more instance of the same cluster.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def make_cluster(databases, replica, tmp_path):
         # analytics fail there (no such database, then no such table).
         replica.wait_replayed()
         proxies.append(cluster.Nginx([instance.port for instance in instances]))
-        return cluster.Front(proxies[-1], instances)
+        return cluster.Front(proxies[-1], instances,
+                             spawn=lambda: pool.start(env=settings, database_url=url))
 
     try:
         yield start

@@ -8,7 +8,6 @@ database; the primary and the replica are shared by the session.
 from __future__ import annotations
 
 import collections
-import itertools
 import re
 import threading
 import time
@@ -154,35 +153,68 @@ def test_two_instances_starting_at_once_migrate_an_empty_database_once(make_clus
         flows.register(front)
 
 
+class Load:
+    """Threads sending one request over and over through nginx until stop();
+    keeps the answers that were not 200."""
+
+    def __init__(self, send, threads: int = 4) -> None:
+        self.send = send
+        self.sent = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            answer = self.send()
+            self.sent += 1
+            if answer.status_code != 200:
+                self.failures.append(f"{answer.status_code} {answer.text[:200]}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
 def test_one_instance_killed_the_other_keeps_serving_through_nginx(make_cluster):
     front = make_cluster()
     victim, survivor = front.instances
     lf.config(front, lf.admin(front), "SIGNUP", 100)
     who = lf.user(front)
-    failures: list[str] = []
-    stop = threading.Event()
-
-    def reads() -> None:
-        # GETs: nginx may pass one that the dying instance never answered to
-        # the other instance (a POST it may not: the POST may have been applied).
-        for _ in itertools.takewhile(lambda _: not stop.is_set(), itertools.count()):
-            answer = lf.get(front, "/api/referral/analytics/summary", who.headers)
-            if answer.status_code != 200:
-                failures.append(f"{answer.status_code} {answer.text}")
-
-    readers = [threading.Thread(target=reads) for _ in range(4)]
-    for reader in readers:
-        reader.start()
+    # GETs: nginx passes one the dying instance never answered to the other
+    # instance (a POST it may not: the POST may have been applied).
+    load = Load(lambda: lf.get(front, "/api/referral/analytics/summary", who.headers))
     time.sleep(0.5)
     victim.kill()
     time.sleep(0.5)
-    stop.set()
-    for reader in readers:
-        reader.join()
+    load.stop()
+    assert load.sent and not load.failures, load.failures
     before = served(survivor, ".*")
     answers = [lf.post(front, "/api/auth/verify-session", who.headers) for _ in range(10)]
     answers += [lf.generate(front, who) for _ in range(10)]
-    assert {answer.status_code for answer in answers} <= {200, 201} and not failures, failures
+    assert {answer.status_code for answer in answers} <= {200, 201}, [answer.text for answer in answers]
     assert served(survivor, ".*") - before == 20
     _, referral_id = lf.refer(front, who)
     assert lf.referral_status(front, referral_id) == "PENDING"
+
+
+def test_rolling_restart_fails_no_request(make_cluster):
+    """docs/OPERATIONS.md's rolling upgrade: take an instance out of nginx
+    (reload), SIGTERM it, start its replacement, put that in; one instance
+    after the other, under a POST load that nginx may not retry."""
+    front = make_cluster()
+    who = lf.user(front)
+    load = Load(lambda: lf.post(front, "/api/auth/verify-session", who.headers))
+    for old in list(front.instances):
+        staying = [instance for instance in front.instances if instance is not old]
+        front.nginx.route_to([instance.port for instance in staying])
+        assert old.stop() == 0
+        front.instances = [*staying, front.spawn()]
+        front.nginx.route_to([instance.port for instance in front.instances])
+        time.sleep(0.5)  # the newcomer serves a while before the next one goes
+    load.stop()
+    assert load.sent and not load.failures, f"{len(load.failures)} of {load.sent} failed: {load.failures[:3]}"
+    assert all(served(instance, "/api/auth/verify-session") for instance in front.instances)
