@@ -5,6 +5,7 @@
 #   make run     build, then serve on 127.0.0.1:8000 (SQLite, console mail)
 #   make test    release + sanitizer builds, then every CTest test
 #   make test-cluster  two instances, a streaming replica and nginx (tests/cluster)
+#   make stress  the long crash, outage and soak checks (docs/RELIABILITY.md)
 #   make clean   remove build/
 #
 # Builds stay at two parallel jobs: the machine has two cores and one Beast
@@ -43,7 +44,7 @@ export CCACHE_NOHASHDIR := true
 done = echo "make: $(1) took $${SECONDS}s"
 
 .PHONY: setup setup-build setup-test setup-bench build build-release build-asan build-fuzz run test ctest \
-	test-cluster fuzz bench clean
+	test-cluster fuzz bench stress clean
 
 setup: setup-test
 
@@ -78,6 +79,23 @@ fuzz: setup-test build-fuzz
 bench: setup-bench build-release
 	bench/bench.py --binary $(RELEASE_DIR)/referrald --backend sqlite
 	bench/bench.py --binary $(RELEASE_DIR)/referrald --backend postgresql
+
+# The long forms of docs/RELIABILITY.md: kill -9 CRASH_KILLS times under the
+# write load and stop PostgreSQL under load, on both engines, then
+# SOAK_MINUTES of mixed load at 70% of capacity on each of SOAK_BACKENDS.
+CRASH_KILLS ?= 20
+SOAK_MINUTES ?= 10
+SOAK_BACKENDS ?= sqlite postgresql
+STRESS_TESTS := tests/api/test_crash_safety.py tests/api/test_db_outage.py
+
+stress: setup-bench build-release
+	for backend in sqlite postgresql; do \
+	  REFERRALD_CRASH_KILLS=$(CRASH_KILLS) REFERRALD_BINARY=$(CURDIR)/$(RELEASE_DIR)/referrald \
+	  REFERRALD_TEST_BACKEND=$$backend /usr/bin/python3 -m pytest $(STRESS_TESTS) -q -s -p no:cacheprovider; \
+	done; $(call done,crash and outage checks)
+	for backend in $(SOAK_BACKENDS); do \
+	  bench/soak.py --binary $(RELEASE_DIR)/referrald --backend $$backend --minutes $(SOAK_MINUTES); \
+	done; $(call done,soak)
 
 run: setup-build build-release
 	exec ./$(RELEASE_DIR)/referrald serve

@@ -270,6 +270,18 @@ def storm(base: str, seeder: Seeder, duration: int, threads: int, tokens_dir: pa
     return results
 
 
+def scratch_database(stack: contextlib.ExitStack, backend: str, name: str) -> tuple[pathlib.Path, str]:
+    """A temporary work directory and an empty database (a throwaway
+    PostgreSQL cluster, or an SQLite file in the directory), both removed
+    when `stack` closes."""
+    workdir = pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"referrald-{name}-")))
+    if backend == "postgresql":
+        cluster = harness.PostgresCluster()
+        stack.callback(cluster.destroy)
+        return workdir, cluster.create_database()
+    return workdir, f"sqlite://{workdir / (name + '.db')}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=str(REPO / "build" / "release" / "referrald"))
@@ -287,13 +299,7 @@ def main() -> None:
     args.binary = str(pathlib.Path(args.binary).resolve())
     wanted = set(filter(None, args.scenarios.split(",")))
     with contextlib.ExitStack() as stack:
-        workdir = pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="referrald-bench-")))
-        if args.backend == "postgresql":
-            cluster = harness.PostgresCluster()
-            stack.callback(cluster.destroy)
-            url = cluster.create_database()
-        else:
-            url = f"sqlite://{workdir / 'bench.db'}"
+        workdir, url = scratch_database(stack, args.backend, "bench")
         fresh = max(args.duration * 6000, 20000)
         seeder = (ScaleSeeder if args.scale else Seeder)(url, args.binary, workdir)
         started = time.monotonic()

@@ -9,11 +9,13 @@ import pathlib
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def rss_kib(pid: int) -> int:
+def memory_kib(pid: int, field: str = "VmRSS") -> int:
+    """A memory figure of /proc/pid/status: VmRSS (all resident memory), or
+    RssAnon (heap and stacks, without mapped files such as SQLite's mmap)."""
     for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {field} for pid {pid}")
 
 
 def fd_count(pid: int) -> int:

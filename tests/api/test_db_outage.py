@@ -103,7 +103,7 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.samples.append((time.monotonic(), procstat.rss_kib(self.pid)))
+            self.samples.append((time.monotonic(), procstat.memory_kib(self.pid)))
             time.sleep(0.1)
 
     def peak(self, since: float = 0.0) -> int:
