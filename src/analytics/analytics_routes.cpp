@@ -5,7 +5,7 @@
 
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
-#include "core/json_arena.hpp"
+#include "core/json_writer.hpp"
 #include "http/pagination.hpp"
 
 namespace analytics {
@@ -40,17 +40,18 @@ Response summary(AnalyticsService& service, Request& request) {
 Response list(AnalyticsService& service, Request& request) {
   const auto page = http::page_request(request);
   const auto rows = service.referrals(request.user().user_id, page.after, page.limit);
-  core::JsonArena arena;
-  array body(arena.storage());
+  core::JsonWriter body;
+  body.begin_array();
   for (const auto& row : rows) {
-    body.push_back(object({{"referral_id", row.id},
-                           {"used_by_user_id", row.referee_id},
-                           {"used_by_name", row.referee_name},
-                           {"used_at", core::format_timestamp(row.created_at)},
-                           {"status", row.status}},
-                          arena.storage()));
+    body.begin_object()
+        .field("referral_id", row.id)
+        .field("used_by_user_id", row.referee_id)
+        .field("used_by_name", row.referee_name)
+        .key("used_at").timestamp(row.created_at)
+        .field("status", row.status)
+        .end_object();
   }
-  auto response = Response::json(200, body);
+  auto response = Response::json_text(200, body.end_array().take());
   http::link_next_page(response, request, page, http::next_cursor(rows, page, [](const auto& row) {
                          return core::Cursor{row.created_at, row.id};
                        }));

@@ -47,9 +47,13 @@ std::string_view Request::cookie(std::string_view name) const {
 }
 
 Response Response::json(int status, const boost::json::value& body) {
+  return json_text(status, boost::json::serialize(body));
+}
+
+Response Response::json_text(int status, std::string body) {
   Response response;
   response.status = status;
-  response.body = boost::json::serialize(body);
+  response.body = std::move(body);
   response.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
   return response;
 }

@@ -46,6 +46,7 @@ struct Response {
   std::string error_code;  // for the access log; set by error()
 
   static Response json(int status, const boost::json::value& body);
+  static Response json_text(int status, std::string body);  // already JSON text
   static Response error(int status, std::string_view code, std::string_view message);
   void set_header(std::string name, std::string value);
   std::string_view header(std::string_view name) const;

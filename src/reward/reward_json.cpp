@@ -4,27 +4,20 @@
 
 namespace reward {
 
-namespace {
-boost::json::value optional_time(const std::optional<long long>& at) {
-  if (!at) return nullptr;
-  return boost::json::value(core::format_timestamp(*at));
-}
-}  // namespace
-
-boost::json::object reward_json(const store::Reward& reward, bool with_user, boost::json::storage_ptr storage) {
-  boost::json::object out({{"reward_id", reward.id},
-                           {"referral_id", reward.referral_id},
-                           {"reward_type", reward.reward_type},
-                           {"reward_value", reward.reward_value},
-                           {"reward_unit", reward.reward_unit},
-                           {"beneficiary", reward.beneficiary},
-                           {"status", reward.status},
-                           {"created_at", core::format_timestamp(reward.created_at)},
-                           {"credited_at", optional_time(reward.credited_at)},
-                           {"revoked_at", optional_time(reward.revoked_at)}},
-                          std::move(storage));
-  if (with_user) out["user_id"] = reward.user_id;
-  return out;
+void write_reward(core::JsonWriter& out, const store::Reward& reward, bool with_user) {
+  out.begin_object()
+      .field("reward_id", reward.id)
+      .field("referral_id", reward.referral_id)
+      .field("reward_type", reward.reward_type)
+      .field("reward_value", reward.reward_value)
+      .field("reward_unit", reward.reward_unit)
+      .field("beneficiary", reward.beneficiary)
+      .field("status", reward.status)
+      .key("created_at").timestamp(reward.created_at)
+      .key("credited_at").timestamp(reward.credited_at)
+      .key("revoked_at").timestamp(reward.revoked_at);
+  if (with_user) out.field("user_id", reward.user_id);
+  out.end_object();
 }
 
 boost::json::object config_json(const store::Config& config) {

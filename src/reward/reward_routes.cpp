@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
-#include "core/json_arena.hpp"
 #include "core/json_body.hpp"
 #include "http/pagination.hpp"
 #include "idempotency/idempotent_route.hpp"
@@ -25,10 +24,10 @@ Response reward_page(RewardService& service, Request& request, store::RewardFilt
   filter.limit = page.limit;
   filter.status = request.query("status");
   const auto rewards = service.list(filter);
-  core::JsonArena arena;
-  boost::json::array list(arena.storage());
-  for (const auto& reward : rewards) list.push_back(reward_json(reward, admin_view, arena.storage()));
-  auto response = Response::json(200, list);
+  core::JsonWriter list;
+  list.begin_array();
+  for (const auto& reward : rewards) write_reward(list, reward, admin_view);
+  auto response = Response::json_text(200, list.end_array().take());
   http::link_next_page(response, request, page, http::next_cursor(rewards, page, [](const auto& reward) {
                          return core::Cursor{reward.created_at, reward.id};
                        }));
@@ -80,7 +79,7 @@ Response record_event(RewardService& service, Request& request) {
                                              core::optional_string(body, "email"),
                                              core::required_string(body, "external_id")},
                                             request.user().user_id);
-  return Response::json(outcome.first_time ? 201 : 200, boost::json::parse(outcome.result));
+  return Response::json_text(outcome.first_time ? 201 : 200, outcome.result);
 }
 
 void add_user_routes(http::Router& router, RewardService& service) {

@@ -217,14 +217,19 @@ EventOutcome RewardService::record_event(const EventRequest& request, const std:
       return {false, store::find_event(sql, request.type, request.external_id)->result};
     }
     const auto referral = referral::store::find_referral_of_referee(sql, user->id);
-    boost::json::array rewards;
+    core::JsonWriter out;
+    out.begin_object()
+        .field("event_id", event_id)
+        .field("type", request.type)
+        .field("external_id", request.external_id)
+        .field("user_id", user->id)
+        .key("referral_id");
+    referral ? out.value(referral->id) : out.null();
+    out.key("rewards").begin_array();
     if (referral) {
-      for (const auto& reward : grant(sql, *referral, request.type, actor_id)) rewards.push_back(reward_json(reward));
+      for (const auto& reward : grant(sql, *referral, request.type, actor_id)) write_reward(out, reward);
     }
-    const auto result = boost::json::serialize(boost::json::object{
-        {"event_id", event_id}, {"type", request.type}, {"external_id", request.external_id},
-        {"user_id", user->id}, {"referral_id", referral ? boost::json::value(referral->id) : nullptr},
-        {"rewards", std::move(rewards)}});
+    const auto result = out.end_array().end_object().take();
     store::store_event_result(sql, event_id, result);
     return {true, result};
   });
