@@ -39,6 +39,13 @@ class StreamingReplica(harness.PostgresCluster):
         self._pg("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
                  "-D", str(self.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync")
 
+    def pause_replay(self, paused: bool = True) -> None:
+        """Stops (or resumes) applying the primary's WAL: reads see the data as of now."""
+        with contextlib.closing(self.connect()) as conn:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT pg_wal_replay_pause()" if paused else "SELECT pg_wal_replay_resume()")
+
     def wait_replayed(self, timeout: float = 10.0) -> None:
         """Returns once the replica has replayed every commit the primary has
         made so far. The insert position, not the write position: the test

@@ -113,8 +113,7 @@ def test_analytics_come_from_the_replica_once_it_has_replayed(make_cluster, repl
         lf.refer(front, referrer)
     replica.wait_replayed()
     assert summary(front, referrer)["total_referrals"] == 2
-    with replica.connect() as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT pg_wal_replay_pause()")
+    replica.pause_replay()
     try:
         lf.refer(front, referrer)
         # The primary has the third referral; the paused replica, which
@@ -122,8 +121,7 @@ def test_analytics_come_from_the_replica_once_it_has_replayed(make_cluster, repl
         assert lf.stats_of(front, referrer.id)[0] == 3
         assert {summary(front, referrer)["total_referrals"] for _ in range(4)} == {2}
     finally:
-        with replica.connect() as conn, conn.cursor() as cursor:
-            cursor.execute("SELECT pg_wal_replay_resume()")
+        replica.pause_replay(False)
     replica.wait_replayed()
     assert {summary(front, referrer)["total_referrals"] for _ in range(4)} == {3}
 
