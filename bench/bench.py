@@ -125,13 +125,13 @@ class Seeder:
             rid = str(uuid.uuid4())
             status = "SUCCESS" if n % 3 == 0 else "PENDING"
             created = now - (n * 7919 % (90 * 86400)) * 1000
-            referrals.append((rid, ids[n], ids[owner], code_ids[owner], status, "", created, created))
+            referrals.append((rid, ids[n], f"User {n}", ids[owner], code_ids[owner], status, "", created, created))
             rewards.append((str(uuid.uuid4()), rid, ids[owner], "REFERRER", "SIGNUP", 100, "POINTS",
                             "CREDITED" if status == "SUCCESS" else "PENDING", created))
             total, success = stats.get(owner, (0, 0))
             stats[owner] = (total + 1, success + (status == "SUCCESS"))
-        self.insert(conn, "referrals", ["id", "referee_id", "referrer_id", "code_id", "status", "ip", "created_at",
-                                        "updated_at"], referrals)
+        self.insert(conn, "referrals", ["id", "referee_id", "referee_name", "referrer_id", "code_id", "status", "ip",
+                                        "created_at", "updated_at"], referrals)
         self.insert(conn, "rewards", ["id", "referral_id", "user_id", "beneficiary", "reward_type", "reward_value",
                                       "reward_unit", "status", "created_at"], rewards)
         self.insert(conn, "referrer_stats", ["user_id", "total", "successful", "pending", "rejected"],

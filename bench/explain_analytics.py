@@ -20,11 +20,11 @@ import time
 SUMMARY = ("SELECT c.code, COALESCE(s.total, 0), COALESCE(s.successful, 0), COALESCE(s.pending, 0) "
            "FROM users u LEFT JOIN referral_codes c ON c.user_id = u.id "
            "LEFT JOIN referrer_stats s ON s.user_id = u.id WHERE u.id = %(user)s")
-LIST_FIRST = ("SELECT r.id, r.referee_id, u.name, r.created_at, r.status FROM referrals r "
-              "JOIN users u ON u.id = r.referee_id WHERE r.referrer_id = %(user)s "
+LIST_FIRST = ("SELECT r.id, r.referee_id, r.referee_name, r.created_at, r.status FROM referrals r "
+              "WHERE r.referrer_id = %(user)s "
               "ORDER BY r.created_at DESC, r.id DESC LIMIT 50")
-LIST_AFTER = ("SELECT r.id, r.referee_id, u.name, r.created_at, r.status FROM referrals r "
-              "JOIN users u ON u.id = r.referee_id WHERE r.referrer_id = %(user)s "
+LIST_AFTER = ("SELECT r.id, r.referee_id, r.referee_name, r.created_at, r.status FROM referrals r "
+              "WHERE r.referrer_id = %(user)s "
               "AND (r.created_at, r.id) < (%(after_time)s, %(after_id)s) "
               "ORDER BY r.created_at DESC, r.id DESC LIMIT 50")
 TIMELINE = ("SELECT created_at, CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END FROM referrals "

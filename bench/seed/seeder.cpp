@@ -196,7 +196,7 @@ struct Seeder::ReferralTables {
   explicit ReferralTables(soci::session& sql, db::Engine engine)
       : users(sql, engine, "users", kUserColumns),
         referrals(sql, engine, "referrals",
-                  "id, referee_id, referrer_id, code_id, status, is_flagged, ip, created_at, updated_at"),
+                  "id, referee_id, referee_name, referrer_id, code_id, status, is_flagged, ip, created_at, updated_at"),
         rewards(sql, engine, "rewards",
                 "id, referral_id, user_id, beneficiary, reward_type, reward_value, reward_unit, status, "
                 "config_id, created_at, credited_at, revoked_at") {}
@@ -231,9 +231,10 @@ void Seeder::add_referral(ReferralTables& tables, std::size_t i, std::uint32_t w
   const auto referee_id = core::new_id();
   const auto referral_id = core::new_id();
   const auto email = "referee" + std::to_string(i) + "@seed.test";
-  tables.users.row().text(referee_id).text("Referee " + std::to_string(i)).text(email).text(email)
+  const auto name = "Referee " + std::to_string(i);
+  tables.users.row().text(referee_id).text(name).text(email).text(email)
       .text("!seed-no-login").number(1).number(0).number(joined).number(joined);
-  tables.referrals.row().text(referral_id).text(referee_id).text(user_ids_[who]).text(code_ids_[who])
+  tables.referrals.row().text(referral_id).text(referee_id).text(name).text(user_ids_[who]).text(code_ids_[who])
       .text(referral_status(outcome)).number(0).text("").number(created).number(settled);
   const RewardRow reward{referral_id, outcome, created, settled};
   add_reward(tables.rewards, reward, user_ids_[who], "REFERRER", kPointsValue, "POINTS", points_config_id_);

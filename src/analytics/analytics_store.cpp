@@ -37,8 +37,8 @@ struct SummaryQuery {
 // out rather than disabling it with a flag, which would hide the range from
 // the planner.
 constexpr const char* kReferralColumns =
-    "SELECT r.id, r.referee_id, u.name, r.created_at, r.status FROM referrals r "
-    "JOIN users u ON u.id = r.referee_id WHERE r.referrer_id = :referrer_id ";
+    "SELECT r.id, r.referee_id, r.referee_name, r.created_at, r.status FROM referrals r "
+    "WHERE r.referrer_id = :referrer_id ";
 constexpr const char* kNewestFirst = "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit";
 
 struct ReferralPage {

@@ -309,7 +309,7 @@ class Plan {
       }
       const auto& code_id = code_of_owner_.at(code.owner_id);
       new_referrals_.push_back(
-          {code.id, *code.used_by, code.owner_id, code_id, "PENDING", "", "", code.used_at});
+          {code.id, *code.used_by, "", code.owner_id, code_id, "PENDING", "", "", code.used_at});
       referred.emplace(*code.used_by, code.id);
       referee_of_referral_[code.id] = *code.used_by;
       touched_codes_.push_back(code_id);

@@ -244,6 +244,11 @@ void insert_referrals(soci::session& sql, const std::vector<referral::store::Ref
              "updated_at) "
              "VALUES ",
              7, std::move(cells));
+  // The referee may come from this import or an earlier one: copy every
+  // name from users in one statement (names are never empty, so '' marks
+  // exactly the rows just inserted).
+  sql << "UPDATE referrals SET referee_name = COALESCE((SELECT u.name FROM users u WHERE u.id = referrals.referee_id), "
+         "'') WHERE referee_name = ''";
 }
 
 void insert_configs(soci::session& sql, const std::vector<reward::store::Config>& configs) {

@@ -89,7 +89,7 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   if (!store::take_code_use(sql, code->id, config_.referral_max_uses_per_code)) {
     throw ApiError(409, "code_exhausted", "This referral code has been used the maximum number of times.");
   }
-  store::Referral referral{core::new_id(), referee_id, referrer->id, code->id, "PENDING",
+  store::Referral referral{core::new_id(), referee_id, referee->name, referrer->id, code->id, "PENDING",
                            flags_for(sql, *code, ip, now), ip, now};
   store::insert_referral(sql, referral);
   store::add_to_stats(sql, referrer->id, {1, 0, 1, 0});

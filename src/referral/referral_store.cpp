@@ -21,19 +21,20 @@ std::optional<Code> find_code_where(soci::session& sql, const char* condition, c
 }
 
 constexpr const char* kReferralColumns =
-    "SELECT r.id, r.referee_id, r.referrer_id, r.code_id, r.status, r.flags, r.ip, r.created_at "
+    "SELECT r.id, r.referee_id, r.referee_name, r.referrer_id, r.code_id, r.status, r.flags, r.ip, r.created_at "
     "FROM referrals r ";
 
 Referral referral_from(const soci::row& row) {
   Referral referral;
   referral.id = row.get<std::string>(0);
   referral.referee_id = row.get<std::string>(1);
-  referral.referrer_id = row.get<std::string>(2);
-  referral.code_id = row.get<std::string>(3);
-  referral.status = row.get<std::string>(4);
-  referral.flags = row.get_indicator(5) == soci::i_ok ? row.get<std::string>(5) : "";
-  referral.ip = row.get<std::string>(6);
-  referral.created_at = row.get<long long>(7);
+  referral.referee_name = row.get<std::string>(2);
+  referral.referrer_id = row.get<std::string>(3);
+  referral.code_id = row.get<std::string>(4);
+  referral.status = row.get<std::string>(5);
+  referral.flags = row.get_indicator(6) == soci::i_ok ? row.get<std::string>(6) : "";
+  referral.ip = row.get<std::string>(7);
+  referral.created_at = row.get<long long>(8);
   return referral;
 }
 
@@ -81,10 +82,11 @@ void insert_referral(soci::session& sql, const Referral& referral) {
   const int flagged = referral.flags.empty() ? 0 : 1;
   soci::indicator flags_indicator = referral.flags.empty() ? soci::i_null : soci::i_ok;
   std::string flags = referral.flags;
-  sql << "INSERT INTO referrals (id, referee_id, referrer_id, code_id, status, flags, is_flagged, ip, "
-         "created_at, updated_at) VALUES (:id, :referee_id, :referrer_id, :code_id, :status, :flags, "
-         ":flagged, :ip, :created_at, :updated_at)",
-      use(referral.id), use(referral.referee_id), use(referral.referrer_id), use(referral.code_id),
+  sql << "INSERT INTO referrals (id, referee_id, referee_name, referrer_id, code_id, status, flags, is_flagged, "
+         "ip, created_at, updated_at) VALUES (:id, :referee_id, :referee_name, :referrer_id, :code_id, :status, "
+         ":flags, :flagged, :ip, :created_at, :updated_at)",
+      use(referral.id), use(referral.referee_id), use(referral.referee_name), use(referral.referrer_id),
+      use(referral.code_id),
       use(referral.status), use(flags, flags_indicator), use(flagged), use(referral.ip),
       use(referral.created_at), use(referral.created_at);
 }

@@ -28,6 +28,7 @@ bool take_code_use(soci::session& sql, const std::string& code_id, long long cap
 struct Referral {
   std::string id;
   std::string referee_id;
+  std::string referee_name;  // copied at creation for the referrer's list (names never change)
   std::string referrer_id;
   std::string code_id;
   std::string status;

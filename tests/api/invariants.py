@@ -116,9 +116,15 @@ def flagged_means_flags(server) -> None:
     assert not wrong, f"is_flagged disagrees with flags: {wrong}"
 
 
+def referee_name_is_the_users(server) -> None:
+    wrong = server.query("SELECT r.id, r.referee_name, u.name FROM referrals r JOIN users u ON u.id = r.referee_id "
+                         "WHERE r.referee_name <> u.name")
+    assert not wrong, f"referrals.referee_name differs from the referee's name: {wrong[:5]}"
+
+
 ALL = (stats_match_referrals, code_uses_match_referrals, one_referral_per_referee, one_code_per_user,
        no_duplicate_rewards, history_explains_every_status, referral_status_follows_rewards,
-       one_active_config_per_kind, flagged_means_flags)
+       one_active_config_per_kind, flagged_means_flags, referee_name_is_the_users)
 
 
 def check_all(server) -> None:

@@ -86,9 +86,9 @@ def insert_referrals(server, referrer_id: str, items: list[tuple[int, str]]) -> 
     for created_at, status in items:
         referee_id, referral_id = str(uuid.uuid4()), str(uuid.uuid4())
         email = f"referee-{referee_id}@example.com"
-        users.append((referee_id, f"Referee {referee_id[:8]}", email, email, "!no-login", created_at - 1000,
-                      created_at - 1000))
-        referrals.append((referral_id, referee_id, referrer_id, code_id, status, created_at, created_at))
+        name = f"Referee {referee_id[:8]}"
+        users.append((referee_id, name, email, email, "!no-login", created_at - 1000, created_at - 1000))
+        referrals.append((referral_id, referee_id, name, referrer_id, code_id, status, created_at, created_at))
         counts[status] += 1
     # Rows locked in the order the server's apply locks them (code, then
     # counters), so this never deadlocks with a concurrent apply.
@@ -96,8 +96,8 @@ def insert_referrals(server, referrer_id: str, items: list[tuple[int, str]]) -> 
         ("UPDATE referral_codes SET uses = uses + %s WHERE id = %s", [(len(items), code_id)]),
         ("INSERT INTO users (id, name, email, canonical_email, password_hash, is_verified, is_admin, created_at, "
          "verified_at) VALUES (%s, %s, %s, %s, %s, 1, 0, %s, %s)", users),
-        ("INSERT INTO referrals (id, referee_id, referrer_id, code_id, status, is_flagged, ip, created_at, "
-         "updated_at) VALUES (%s, %s, %s, %s, %s, 0, '', %s, %s)", referrals),
+        ("INSERT INTO referrals (id, referee_id, referee_name, referrer_id, code_id, status, is_flagged, ip, "
+         "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, 0, '', %s, %s)", referrals),
         ("INSERT INTO referrer_stats (user_id, total, successful, pending, rejected) VALUES (%s, %s, %s, %s, %s) "
          "ON CONFLICT (user_id) DO UPDATE SET total = referrer_stats.total + excluded.total, "
          "successful = referrer_stats.successful + excluded.successful, "

@@ -210,8 +210,11 @@ def test_summary_and_history_of_the_imported_referrer_match_the_fixture(imported
     assert summary.json() == {"my_referral_code": "SVH-02PWKO", "total_referrals": 3, "successful_referrals": 1,
                               "pending_referrals": 1, "conversion_rate": "33%"}
     listed = requests.get(server.url("/api/referral/analytics/list"), headers=headers, timeout=30).json()
-    assert [(item["used_by_user_id"], item["status"]) for item in listed] == [
-        (ID["referee3"], "REJECTED"), (ID["referee2"], "PENDING"), (ID["referee1"], "SUCCESS")]
+    names = dict(server.query("SELECT id, name FROM users"))
+    assert [(item["used_by_user_id"], item["used_by_name"], item["status"]) for item in listed] == [
+        (ID["referee3"], names[ID["referee3"]], "REJECTED"), (ID["referee2"], names[ID["referee2"]], "PENDING"),
+        (ID["referee1"], names[ID["referee1"]], "SUCCESS")]
+    assert all(item["used_by_name"] for item in listed)
     history = requests.get(server.url("/api/rewards/history"), headers=headers, timeout=30)
     assert history.status_code == 200, history.text
     assert [(item["reward_id"], item["referral_id"], item["reward_value"], item["beneficiary"], item["status"],
