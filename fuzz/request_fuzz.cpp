@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "app/app.hpp"
 #include "http/beast_message.hpp"
@@ -177,6 +178,10 @@ class Fixture {
   // does (an input that ends early is the client closing), answers it and
   // checks the answer. Returns the bytes used; 0 ends the connection.
   std::size_t serve_one(std::string_view bytes, bool& keep_alive) {
+    if (const auto refusal = http::refuse_raw_header(bytes, middleware_)) {
+      check(*refusal);
+      return 0;
+    }
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
     parser.body_limit(config_.max_body_bytes);
@@ -202,12 +207,12 @@ class Fixture {
     }
     auto message = parser.release();
     keep_alive = message.keep_alive();
-    auto request = http::to_request(message, std::string(kPeer), middleware_);
-    if (!request) {
-      check(http::bad_target_response(middleware_));
+    auto accepted = http::accept_request(message, std::string(kPeer), middleware_);
+    if (const auto* refusal = std::get_if<http::Response>(&accepted)) {
+      check(*refusal);
       return 0;
     }
-    check(http::handle_in_process(*router_, *request, middleware_));
+    check(http::handle_in_process(*router_, std::get<http::Request>(accepted), middleware_));
     return used;
   }
 

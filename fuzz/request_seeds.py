@@ -203,6 +203,12 @@ def http_seeds():
                               "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n")
     yield "smuggling-double-cl", ("POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
                                   "Content-Length: 7\r\n\r\n{}")
+    yield "folded-header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n"
+    yield "no-host", "GET /healthz HTTP/1.1\r\n\r\n"
+    yield "two-hosts", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
+    yield "te-not-chunked-last", ("POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  "Transfer-Encoding: chunked, gzip\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    yield "path-invalid-utf8", request("GET", "/api/admin/rewards/%C3%28/history", ADMIN)
     yield "body-limit", "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n{}"
     yield "truncated-body", "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}"
     yield "garbage", "\x00\xff\r\n\r\nGET"

@@ -4,6 +4,7 @@
 #include <boost/url/parse.hpp>
 
 #include "core/utf8.hpp"
+#include "http/framing.hpp"
 
 namespace http {
 
@@ -29,7 +30,9 @@ Response unrouted(Response response, const MiddlewareConfig& config) {
   return response;
 }
 
-}  // namespace
+Response bad_request(std::string_view why, const MiddlewareConfig& config) {
+  return unrouted(Response::error(400, "bad_request", why), config);
+}
 
 std::optional<Request> to_request(BeastRequest& beast_request, const std::string& peer,
                                   const MiddlewareConfig& config) {
@@ -53,6 +56,22 @@ std::optional<Request> to_request(BeastRequest& beast_request, const std::string
   return request;
 }
 
+}  // namespace
+
+std::optional<Response> refuse_raw_header(std::string_view bytes, const MiddlewareConfig& config) {
+  if (has_folded_line(bytes.substr(0, header_end(bytes)))) {
+    return bad_request("Folded header lines are not accepted.", config);
+  }
+  return std::nullopt;
+}
+
+std::variant<Request, Response> accept_request(BeastRequest& beast_request, const std::string& peer,
+                                               const MiddlewareConfig& config) {
+  if (const auto problem = framing_problem(beast_request)) return bad_request(*problem, config);
+  if (auto request = to_request(beast_request, peer, config)) return std::move(*request);
+  return bad_request("The request target is not valid.", config);
+}
+
 BeastResponse to_beast(Response&& response, bool keep_alive) {
   BeastResponse out{static_cast<bhttp::status>(response.status), 11};
   for (auto& [name, value] : response.headers) out.insert(name, value);
@@ -70,14 +89,6 @@ Response read_error_response(const boost::beast::error_code& ec, const Middlewar
     return unrouted(Response::error(431, "headers_too_large", "The request headers are too large."), config);
   }
   return unrouted(Response::error(400, "bad_request", "The request is not valid HTTP."), config);
-}
-
-Response bad_request_response(std::string_view why, const MiddlewareConfig& config) {
-  return unrouted(Response::error(400, "bad_request", why), config);
-}
-
-Response bad_target_response(const MiddlewareConfig& config) {
-  return bad_request_response("The request target is not valid.", config);
 }
 
 }  // namespace http

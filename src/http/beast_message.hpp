@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "http/message.hpp"
 #include "http/middleware.hpp"
@@ -18,24 +19,24 @@ namespace http {
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
-// The request as the router sees it, with its request id and its client IP
-// (after TRUSTED_PROXIES). nullopt when the target is neither origin-form
-// nor http(s) absolute-form, or its path decodes to bytes that are not
-// UTF-8 or hold a NUL (ids come from the path, and PostgreSQL refuses such
-// text with an error).
-std::optional<Request> to_request(BeastRequest& beast_request, const std::string& peer,
-                                  const MiddlewareConfig& config);
+// Checks the raw header block at the start of `bytes` before Beast's parser
+// sees (and unfolds) it: the 400 answer for folded header lines, after which
+// the connection closes, or nullopt.
+std::optional<Response> refuse_raw_header(std::string_view bytes, const MiddlewareConfig& config);
+
+// A parsed request as the router sees it, with its request id and its client
+// IP (after TRUSTED_PROXIES); or the 400 answer, after which the connection
+// closes, when its framing or Host is refused (http/framing.hpp), its target
+// is neither origin-form nor http(s) absolute-form, or its path decodes to
+// bytes that are not UTF-8 or hold a NUL (ids come from the path, and
+// PostgreSQL refuses such text with an error).
+std::variant<Request, Response> accept_request(BeastRequest& beast_request, const std::string& peer,
+                                               const MiddlewareConfig& config);
 
 BeastResponse to_beast(Response&& response, bool keep_alive);
 
 // The answer to bytes that are not a request Beast could read (400, or 413 /
 // 431 over the limits), with the headers every answer carries.
 Response read_error_response(const boost::beast::error_code& ec, const MiddlewareConfig& config);
-
-// A 400 saying `why`, for a request refused before routing.
-Response bad_request_response(std::string_view why, const MiddlewareConfig& config);
-
-// The answer when to_request refuses the target.
-Response bad_target_response(const MiddlewareConfig& config);
 
 }  // namespace http

@@ -178,9 +178,8 @@ class Server {
       parser.body_limit(options_.max_body_bytes);
       stream.expires_after(options_.read_timeout);
       if (!co_await read_header_bytes(stream, buffer)) break;
-      if (const auto bytes = buffered(buffer); has_folded_line(bytes.substr(0, header_end(bytes)))) {
-        co_await write(stream, bad_request_response("Folded header lines are not accepted.", options_.middleware),
-                       false);
+      if (auto refusal = refuse_raw_header(buffered(buffer), options_.middleware)) {
+        co_await write(stream, std::move(*refusal), false);
         break;
       }
       auto [read_ec, ignored_bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
@@ -227,27 +226,24 @@ class Server {
     const auto started = std::chrono::steady_clock::now();
     const bool wants_keep_alive = beast_request.keep_alive();
     const auto metric_method = method_label(beast_request);
-    if (const auto problem = framing_problem(beast_request)) {
-      co_await write(stream, bad_request_response(*problem, options_.middleware), false);
+    auto accepted = accept_request(beast_request, peer, options_.middleware);
+    if (auto* refusal = std::get_if<Response>(&accepted)) {
+      co_await write(stream, std::move(*refusal), false);
       co_return false;
     }
-    auto request = to_request(beast_request, peer, options_.middleware);
-    if (!request) {
-      co_await write(stream, bad_target_response(options_.middleware), false);
-      co_return false;
-    }
-    auto routed = route_request(router_, *request, options_.middleware);
+    auto& request = std::get<Request>(accepted);
+    auto routed = route_request(router_, request, options_.middleware);
     Response response;
     if (routed.answer) {
       response = std::move(*routed.answer);
     } else {
-      response = co_await run_on_lane(*routed.route, *request);
+      response = co_await run_on_lane(*routed.route, request);
     }
-    finish_response(response, *request, options_.middleware);
+    finish_response(response, request, options_.middleware);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     metrics().observe_request(routed.name, metric_method, response.status,
                               std::chrono::duration<double>(elapsed).count());
-    log_access(*request, routed.name, response, elapsed);
+    log_access(request, routed.name, response, elapsed);
     // Decided after the work: a shutdown that began meanwhile closes the connection.
     const bool keep_alive = wants_keep_alive && !draining_;
     co_return co_await write(stream, std::move(response), keep_alive) && keep_alive;
