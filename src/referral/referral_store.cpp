@@ -127,7 +127,8 @@ void add_to_stats(soci::session& sql, const std::string& referrer_id, const Stat
 std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,
                                                int limit) {
   auto query = (sql.prepare << std::string(
-                                   "SELECT r.id, r.referee_id, r.referrer_id, r.code_id, r.status, r.flags, r.ip, "
+                                   "SELECT r.id, r.referee_id, r.referee_name, r.referrer_id, r.code_id, r.status, "
+                                   "r.flags, r.ip, "
                                    "r.created_at, referrer.email, referee.email FROM referrals r "
                                    "JOIN users referrer ON referrer.id = r.referrer_id "
                                    "JOIN users referee ON referee.id = r.referee_id WHERE r.is_flagged = 1") +
@@ -138,7 +139,7 @@ std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::op
   soci::rowset<soci::row> rows(query);
   std::vector<FlaggedReferral> out;
   for (const auto& row : rows) {
-    out.push_back({referral_from(row), row.get<std::string>(8), row.get<std::string>(9)});
+    out.push_back({referral_from(row), row.get<std::string>(9), row.get<std::string>(10)});
   }
   return out;
 }
