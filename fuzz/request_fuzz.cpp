@@ -5,8 +5,8 @@
 //
 // Every answer must be a 2xx-4xx, or 503 with the codes the server uses on
 // purpose (database_unavailable, server_busy): a 500 is a finding. Error
-// bodies must be SPEC §1's {"error", "code"}, JSON answers must parse, and
-// no exception may escape.
+// bodies must be SPEC §1's {"error", "code"} without internal details, JSON
+// answers must parse, and no exception may escape.
 //
 // So that the corpus reaches authenticated handlers, the harness seeds a
 // user (with a referral code, a referee and a reward) and an admin, and
@@ -19,6 +19,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -246,6 +247,17 @@ class Fixture {
     for (const char c : code->as_string()) {
       if (!(c == '_' || (c >= 'a' && c <= 'z'))) fail("error code not snake_case", response);
     }
+    if (mentions_internals(error->as_string())) fail("internal details in an error", response);
+  }
+
+  // SPEC §1: internal details (SQL, library errors) never reach a client.
+  static bool mentions_internals(std::string_view sentence) {
+    std::string lower(sentence);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* word : {"sqlite", "soci", "postgres", "constraint", "syntax error", "exception"}) {
+      if (lower.find(word) != std::string::npos) return true;
+    }
+    return false;
   }
 
   std::filesystem::path dir_;
