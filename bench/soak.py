@@ -9,8 +9,8 @@ descriptor growth, p99 stable (no minute over twice the median).
   bench/soak.py --minutes 3 --minute-seconds 10      # a quick look
 
 The rate is held by pacing each wrk connection (bench/lua/mixed.lua,
-SOAK_DELAY_MS): closed loop with a pause per connection, corrected after
-every minute toward the target. wrk runs one minute at a time, so each
+SOAK_DELAY_MS): closed loop with a pause per connection, calibrated in
+short runs before the first minute and corrected after every minute. wrk runs one minute at a time, so each
 minute has its own latency figures and the descriptor count is read
 between runs, when no client is connected. wrk shares the machine with
 the server; capacity is measured the same way, so 70% is of what this
@@ -36,6 +36,7 @@ MIXED_LUA = bench.REPO / "bench" / "lua" / "mixed.lua"
 TARGET_SHARE = 0.7
 RSS_GROWTH_LIMIT = 0.10
 P99_SPREAD_LIMIT = 2.0
+CALIBRATION_RUNS = 5
 
 
 def write_lines(path: pathlib.Path, items: list[str]) -> str:
@@ -63,12 +64,25 @@ def run_wrk(base: str, files: dict, seconds: int, connections: int, threads: int
     return result
 
 
-def pause_for(target_rps: float, achieved_rps: float, delay_ms: float, connections: int) -> float:
+def pause_for(target_rps: float, achieved_rps: float, delay_ms: float, connections: int, step: float) -> float:
     """Each connection cycles every connections/rate seconds (answer +
-    pause): move the pause by half the difference between the target's
-    cycle and the achieved one (half: the machine is shared, and a full
-    step chased its noise)."""
-    return max(0.0, delay_ms + 500 * connections * (1 / target_rps - 1 / achieved_rps))
+    pause): move the pause by `step` times the difference between the
+    target's cycle and the achieved one."""
+    return max(0.0, delay_ms + step * 1000 * connections * (1 / target_rps - 1 / achieved_rps))
+
+
+def calibrate(args, base: str, files: dict, target: float, capacity: float) -> float:
+    """Short runs that move the pause a full step at a time until the rate is
+    within 5% of the target (answers get faster as the load drops, so one
+    step from the capacity run undershoots the pause)."""
+    delay_ms = pause_for(target, capacity, 0.0, args.connections, 1.0)
+    for _ in range(CALIBRATION_RUNS):
+        rps = run_wrk(base, files, args.capacity_seconds, args.connections, args.threads, delay_ms)["rps"]
+        print(f"  calibrating: pause {delay_ms:.2f} ms -> {rps:.0f} req/s", flush=True)
+        if abs(rps - target) <= 0.05 * target:
+            break
+        delay_ms = pause_for(target, rps, delay_ms, args.connections, 1.0)
+    return delay_ms
 
 
 def sample(pid: int) -> dict:
@@ -81,7 +95,7 @@ def soak(args, server, files: dict) -> tuple[float, list[dict]]:
     capacity = run_wrk(base, files, args.capacity_seconds, args.connections, args.threads, 0.0)["rps"]
     target = capacity * TARGET_SHARE
     print(f"capacity {capacity:.0f} req/s (mixed, {args.capacity_seconds}s); target {target:.0f} req/s", flush=True)
-    delay_ms = pause_for(target, capacity, 0.0, args.connections)
+    delay_ms = calibrate(args, base, files, target, capacity)
     minutes = []
     for minute in range(1, args.minutes + 1):
         before = sample(server.pid)
@@ -94,7 +108,8 @@ def soak(args, server, files: dict) -> tuple[float, list[dict]]:
               f"fds {after['fds']}", flush=True)
         if server.poll() is not None:
             raise SystemExit(f"referrald died in minute {minute} (exit {server.returncode})")
-        delay_ms = pause_for(target, result["rps"], delay_ms, args.connections)
+        # Half steps from here: the machine is shared, and full ones chased its noise.
+        delay_ms = pause_for(target, result["rps"], delay_ms, args.connections, 0.5)
     return target, minutes
 
 
@@ -138,7 +153,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--minutes", type=int, default=10)
     parser.add_argument("--minute-seconds", type=int, default=60, help="length of one measured period")
-    parser.add_argument("--capacity-seconds", type=int, default=10)
+    parser.add_argument("--capacity-seconds", type=int, default=10, help="the capacity and each calibration run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()

@@ -348,6 +348,15 @@ def test_deeply_nested_json_is_invalid_json(server, body):
     assert_json_error(post_json(server.port, "/api/auth/signup", body), 400, "invalid_json")
 
 
+def test_100k_nested_arrays_with_a_raised_body_limit_are_invalid_json(make_server):
+    # Past the default 64 KiB limit this is a 413; with room for it the
+    # parser must refuse the depth (max 32), not recurse 100k levels deep.
+    roomy = make_server(env={"MAX_BODY_BYTES": "1048576"})
+    body = b"[" * 100_000 + b"]" * 100_000
+    assert_json_error(post_json(roomy.port, "/api/auth/login", body), 400, "invalid_json")
+    assert healthz_seconds(roomy.port) < 5
+
+
 def test_huge_json_document_is_413(server):
     body = json.dumps({"name": "n", "email": "a@b.example", "password": "p" * (2 * 1024 * 1024)}).encode()
     response, closed = wire.exchange(server.port, wire.request("POST", "/api/auth/signup", JSON, body))
