@@ -1,6 +1,7 @@
 // The whole request path in process: raw bytes -> Beast's request parser
 // with the server's limits -> the server's routing (http/dispatch.cpp) ->
-// every route of the App on a real, migrated SQLite database -> a response.
+// every route of the App on a real, migrated SQLite (or PostgreSQL) database
+// -> a response.
 // An input may hold several pipelined requests, like a keep-alive connection.
 //
 // Every answer must be a 2xx-4xx, or 503 with the codes the server uses on
@@ -53,11 +54,19 @@ std::filesystem::path make_scratch_dir() {
   return pattern;
 }
 
+// A SQLite file in `dir`, or REQUEST_FUZZ_DATABASE_URL: an empty PostgreSQL
+// database (fuzz/request_postgresql.py makes one), which refuses some text
+// SQLite stores (invalid UTF-8, NUL), so it finds 500s SQLite cannot.
+std::string database_url(const std::filesystem::path& dir) {
+  if (const char* url = std::getenv("REQUEST_FUZZ_DATABASE_URL")) return url;
+  return "sqlite://" + (dir / "fuzz.db").string();
+}
+
 // Cheap hashing, no per-IP limit and no account lockout: otherwise a few
 // fuzzed logins would throttle every later input (and the harness's own
 // re-login). synchronous=OFF: a crash of the fuzzer need not keep the data.
 core::Config fuzz_config(const std::filesystem::path& dir) {
-  return core::parse_config({{"DATABASE_URL", "sqlite://" + (dir / "fuzz.db").string()},
+  return core::parse_config({{"DATABASE_URL", database_url(dir)},
                              {"JWT_SECRET", "request fuzzing secret, long enough to be accepted"},
                              {"ALLOW_WEAK_PASSWORD_HASHING", "true"},
                              {"ARGON2_OPS", "1"},

@@ -10,6 +10,7 @@ Content-Length of a body counts them at their replaced length.
 Run after adding an endpoint:  fuzz/request_seeds.py  (rewrites the seeds
 named here; corpus files the fuzzer added are left alone).
 """
+import base64
 import json
 import pathlib
 import re
@@ -22,6 +23,9 @@ UNKNOWN_ID = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 NONE_TOKEN = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4Iiwic2lkIjoieCJ9."
 FORGED_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4Iiwic2lkIjoieCIsImV4cCI6NDEwMjQ0NDgwMH0."
                 "c2lnbmF0dXJlLW1hZGUtd2l0aC1hbm90aGVyLWtleQ")
+
+# A cursor whose id is not UTF-8 (PostgreSQL refused it: a 500 once).
+NOT_UTF8_CURSOR = base64.urlsafe_b64encode(b"1700000000000|\xff\xfe").rstrip(b"=").decode()
 
 
 def replaced_length(body):
@@ -120,6 +124,8 @@ def referral_seeds():
     yield "apply-unknown", request("POST", "/api/referral/apply", USER, {"referral_code": "REF-ZZZZZZZZ"})
     yield "apply-number", request("POST", "/api/referral/apply", USER, {"referral_code": 12345})
     yield "apply-missing", request("POST", "/api/referral/apply", USER, {})
+    yield "apply-key-not-utf8", request("POST", "/api/referral/apply", USER, code,
+                                        headers=["Idempotency-Key: key-\udcff\udcfe"])
     yield "apply-long-key", request("POST", "/api/referral/apply", USER, code, headers=["Idempotency-Key: " + "k" * 300])
     yield "alias-apply", request("POST", "/api/referrals/apply", USER, code)
     for alias in ("referral", "referrals"):
@@ -129,6 +135,7 @@ def referral_seeds():
         yield f"{tag}list", request("GET", f"{prefix}/list?limit=1", USER)
         yield f"{tag}timeline", request("GET", f"{prefix}/timeline?from=2026-01-01&to=2026-12-31&tz=%2B05:30", USER)
     yield "list-bad-cursor", request("GET", "/api/referral/analytics/list?cursor=not-a-cursor&limit=500", USER)
+    yield "list-cursor-not-utf8", request("GET", f"/api/referral/analytics/list?cursor={NOT_UTF8_CURSOR}", USER)
     yield "list-bad-limit", request("GET", "/api/referral/analytics/list?limit=-1", USER)
     yield "timeline-zone", request("GET", "/api/referral/analytics/timeline?tz=Europe/Paris", USER)
     yield "timeline-reversed", request("GET", "/api/referral/analytics/timeline?from=2026-12-31&to=2020-01-01", USER)
@@ -161,6 +168,7 @@ def reward_seeds():
     yield "config-deactivate", request("POST", "/api/admin/reward-config/{{CONFIG_ID}}/deactivate", ADMIN)
     yield "config-deactivate-unknown", request("POST", f"/api/admin/reward-config/{UNKNOWN_ID}/deactivate", ADMIN)
     yield "rewards-list", request("GET", "/api/admin/rewards?status=PENDING&user_id={{USER_ID}}&limit=1", ADMIN)
+    yield "rewards-list-not-utf8", request("GET", "/api/admin/rewards?user_id=%FF&status=%C3%28", ADMIN)
     yield "rewards-list-bad", request("GET", "/api/admin/rewards?status=x&limit=abc", ADMIN)
     yield "credit", request("POST", "/api/admin/rewards/{{REWARD_ID}}/credit", ADMIN,
                             headers=["Idempotency-Key: fuzz-credit-1"])

@@ -4,6 +4,7 @@
 
 #include "core/api_error.hpp"
 #include "core/random.hpp"
+#include "core/utf8.hpp"
 
 namespace core {
 
@@ -15,11 +16,14 @@ Cursor decode_cursor(const std::string& text) {
   std::string raw;
   Cursor cursor;
   const auto bar = base64url_decode(text, raw) ? raw.find('|') : std::string::npos;
-  if (bar == std::string::npos || bar + 1 >= raw.size() ||
-      std::from_chars(raw.data(), raw.data() + bar, cursor.created_at).ptr != raw.data() + bar) {
+  const bool parsed = bar != std::string::npos && bar + 1 < raw.size() &&
+                      std::from_chars(raw.data(), raw.data() + bar, cursor.created_at).ptr == raw.data() + bar;
+  if (parsed) cursor.id = raw.substr(bar + 1);
+  // The id is bound as text: PostgreSQL refuses bytes that are not UTF-8 (a
+  // 500 on every paginated route, found by request_fuzz on PostgreSQL).
+  if (!parsed || !is_valid_utf8(cursor.id) || cursor.id.find('\0') != std::string::npos) {
     throw validation_error("'cursor' is not a cursor this server gave out.");
   }
-  cursor.id = raw.substr(bar + 1);
   return cursor;
 }
 

@@ -27,9 +27,9 @@ std::optional<Response> refuse_raw_header(std::string_view bytes, const Middlewa
 // A parsed request as the router sees it, with its request id and its client
 // IP (after TRUSTED_PROXIES); or the 400 answer, after which the connection
 // closes, when its framing or Host is refused (http/framing.hpp), its target
-// is neither origin-form nor http(s) absolute-form, or its path decodes to
-// bytes that are not UTF-8 or hold a NUL (ids come from the path, and
-// PostgreSQL refuses such text with an error).
+// is neither origin-form nor http(s) absolute-form, or its path or a query
+// parameter decodes to bytes that are not UTF-8 or hold a NUL (ids and
+// filters come from them, and PostgreSQL refuses such text with an error).
 std::variant<Request, Response> accept_request(BeastRequest& beast_request, const std::string& peer,
                                                const MiddlewareConfig& config);
 

@@ -2,6 +2,7 @@
 
 #include "core/api_error.hpp"
 #include "core/random.hpp"
+#include "core/utf8.hpp"
 
 namespace idempotency {
 
@@ -34,6 +35,9 @@ http::Handler idempotent(IdempotencyService& service, http::Handler handler) {
     if (key.size() > kMaxKeyLength) {
       throw core::validation_error("'Idempotency-Key' must be at most 255 characters.");
     }
+    // The key is stored as text: PostgreSQL refuses bytes that are not UTF-8
+    // (a 500 found by request_fuzz on PostgreSQL).
+    if (!core::is_valid_utf8(key)) throw core::validation_error("'Idempotency-Key' must be UTF-8 text.");
     const auto& scope = request.user().user_id;
     const auto begun = service.begin(scope, key, fingerprint_of(request));
     switch (begun.start) {
