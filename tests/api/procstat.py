@@ -22,6 +22,18 @@ def fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def file_fd_count(pid: int) -> int:
+    """Descriptors open on regular files (database, WAL, log), as opposed to
+    sockets, pipes and event descriptors."""
+    count = 0
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{name}").startswith("/")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+    return count
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system time so far (fields 14 and 15 of /proc/pid/stat)."""
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
