@@ -4,7 +4,9 @@ measured just before, against the real binary. Per minute it records the
 achieved rate, p50/p99 (wrk), the server's CPU, resident memory and open
 descriptors, then judges: RSS growth after the warm-up minute < 10%, no
 growth of socket/pipe descriptors (files may grow by a late-opened database
-session), p99 stable (no minute over twice the median).
+session), p99 stable (no minute over twice the median). The machine's
+1-minute load average is shown per minute: on a shared machine a p99 spike
+with the server's CPU share falling is other work, not the server.
 
   bench/soak.py --binary build/release/referrald --backend sqlite --minutes 10
   bench/soak.py --minutes 3 --minute-seconds 10      # a quick look
@@ -90,7 +92,8 @@ def sample(pid: int) -> dict:
     fds = procstat.fd_count(pid)
     files = procstat.file_fd_count(pid)
     return {"rss": procstat.memory_kib(pid), "anon": procstat.memory_kib(pid, "RssAnon"),
-            "fds": fds, "other_fds": fds - files, "cpu": procstat.cpu_seconds(pid)}
+            "fds": fds, "other_fds": fds - files, "cpu": procstat.cpu_seconds(pid),
+            "load": os.getloadavg()[0]}
 
 
 def soak(args, server, files: dict) -> tuple[float, list[dict]]:
@@ -141,11 +144,12 @@ def verdict(minutes: list[dict]) -> list[tuple[str, str, bool]]:
 def report(args, target: float, minutes: list[dict]) -> bool:
     print(f"\n{args.backend}, {args.minutes} × {args.minute_seconds}s of bench/lua/mixed.lua, "
           f"wrk -t{args.threads} -c{args.connections}, target {target:.0f} req/s\n")
-    print("| minute | pause ms | req/s | p50 ms | p99 ms | server CPU | RSS KiB | anon KiB | fds (not files) | non-2xx |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| minute | pause ms | req/s | p50 ms | p99 ms | server CPU | machine load | RSS KiB | anon KiB "
+          "| fds (not files) | non-2xx |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for m in minutes:
         print(f"| {m['minute']} | {m['delay_ms']:.2f} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | "
-              f"{m['cpu_share']:.0%} | {m['rss']} | {m['anon']} | {m['fds']} ({m['other_fds']}) | {m['non2xx']} |")
+              f"{m['cpu_share']:.0%} | {m['load']:.1f} | {m['rss']} | {m['anon']} | {m['fds']} ({m['other_fds']}) | {m['non2xx']} |")
     print()
     passed = True
     for name, value, ok in verdict(minutes):

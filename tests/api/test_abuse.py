@@ -5,7 +5,8 @@ off), and the server must stay up and keep answering everyone else.
 
 test_foundation_wire.py has the basic shapes (five malformed request lines,
 Content-Length with Transfer-Encoding, two different Content-Lengths, one
-trickling client, the header and body limits); this file adds the rest.
+trickling client, the header and body limits, a 4 MB body sent before the
+answer is read); this file adds the rest.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import json
 import resource
 import socket
+import statistics
 import time
 
 import pytest
@@ -96,6 +98,14 @@ def close_all(sockets: list[socket.socket]) -> None:
         sock.close()
 
 
+def assert_quick(timings: list[float], what: str) -> None:
+    """Mostly fast, never stuck: the median bounds the usual answer, the
+    maximum allows one scheduling hiccup on a busy machine (a server that
+    waited for the slow or idle clients would take a second or more each)."""
+    median, worst = statistics.median(timings), max(timings)
+    assert median < 0.25 and worst < 2.0, f"/healthz {what}: median {median:.3f}s, worst {worst:.3f}s"
+
+
 def wait_until(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -113,14 +123,14 @@ def test_many_slowloris_clients_are_cut_off_and_others_are_served(impatient):
     tricklers = open_idle(impatient.port, 100)
     for sock in tricklers:
         sock.sendall(head)
-    started, open_ones, slowest = time.monotonic(), set(tricklers), 0.0
+    started, open_ones, timings = time.monotonic(), set(tricklers), []
     while open_ones and time.monotonic() - started < 4:
         for sock in list(open_ones):
             try:
                 sock.sendall(b"x")
             except OSError:
                 open_ones.discard(sock)
-        slowest = max(slowest, healthz_seconds(impatient.port))
+        timings.append(healthz_seconds(impatient.port))
         time.sleep(0.15)
     for sock in list(open_ones):  # a closed peer shows as EOF once the send buffer drains
         sock.settimeout(0.5)
@@ -129,7 +139,7 @@ def test_many_slowloris_clients_are_cut_off_and_others_are_served(impatient):
                 open_ones.discard(sock)
     close_all(tricklers)
     assert not open_ones, f"{len(open_ones)} trickling clients still connected after 4 s"
-    assert slowest < 1.0, f"/healthz took {slowest:.2f}s while 100 clients trickled"
+    assert_quick(timings, "while 100 clients trickled")
 
 
 def test_trickled_body_is_cut_off(impatient):
@@ -167,8 +177,7 @@ def test_thousands_of_idle_connections_do_not_slow_healthz(make_server):
     idle = open_idle(server.port, 2000)
     try:
         wait_until(lambda: procstat.fd_count(pid) >= baseline + 2000, 20, "the server accepting 2000 connections")
-        slowest = max(healthz_seconds(server.port) for _ in range(20))
-        assert slowest < 0.5, f"/healthz took {slowest:.2f}s with 2000 idle connections open"
+        assert_quick([healthz_seconds(server.port) for _ in range(20)], "with 2000 idle connections open")
         assert requests.post(server.url("/api/auth/login"), json={"email": "x@y.example", "password": "p"},
                              timeout=10).status_code == 401
     finally:
@@ -355,13 +364,6 @@ def test_100k_nested_arrays_with_a_raised_body_limit_are_invalid_json(make_serve
     body = b"[" * 100_000 + b"]" * 100_000
     assert_json_error(post_json(roomy.port, "/api/auth/login", body), 400, "invalid_json")
     assert healthz_seconds(roomy.port) < 5
-
-
-def test_huge_json_document_is_413(server):
-    body = json.dumps({"name": "n", "email": "a@b.example", "password": "p" * (2 * 1024 * 1024)}).encode()
-    response, closed = wire.exchange(server.port, wire.request("POST", "/api/auth/signup", JSON, body))
-    assert_json_error(response, 413, "payload_too_large")
-    assert closed
 
 
 def test_wide_json_under_the_limit_is_a_validation_error(server):
