@@ -55,8 +55,8 @@ std::filesystem::path make_scratch_dir() {
 }
 
 // A SQLite file in `dir`, or REQUEST_FUZZ_DATABASE_URL: an empty PostgreSQL
-// database (fuzz/request_postgresql.py makes one), which refuses some text
-// SQLite stores (invalid UTF-8, NUL), so it finds 500s SQLite cannot.
+// database (fuzz/request_postgresql.py makes one), which refuses text that
+// SQLite stores (bytes that are not UTF-8), so it finds 500s SQLite cannot.
 std::string database_url(const std::filesystem::path& dir) {
   if (const char* url = std::getenv("REQUEST_FUZZ_DATABASE_URL")) return url;
   return "sqlite://" + (dir / "fuzz.db").string();
@@ -121,6 +121,8 @@ class Fixture {
   }
 
  private:
+  // A verified account through the command line's own path (`users
+  // create-admin`, then `demote`): each command builds its App, as the CLI does.
   void create_account(const std::string& email, bool is_admin) {
     app::App(config_).create_admin(email, "Fuzz " + email.substr(0, email.find('@')), std::string(kPassword));
     if (!is_admin) app::App(config_).set_admin(email, false);
