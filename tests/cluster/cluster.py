@@ -50,10 +50,16 @@ class StreamingReplica(harness.PostgresCluster):
         """Returns once the replica has replayed every commit the primary has
         made so far. The insert position, not the write position: the test
         primary commits asynchronously (synchronous_commit = off), so a commit
-        the server acknowledged may not be written out yet."""
+        the server acknowledged may not be written out yet. WAL past the last
+        asynchronous commit (e.g. a checkpointer's running-xacts record) may
+        stay unflushed, so unsent, indefinitely: one synchronous commit after
+        reading the target flushes everything before it."""
         with contextlib.closing(self.primary.connect()) as conn, conn.cursor() as cursor:
             cursor.execute("SELECT pg_current_wal_insert_lsn()")
             target = cursor.fetchone()[0]
+            cursor.execute("SET LOCAL synchronous_commit = on")
+            cursor.execute("SELECT txid_current()")
+            conn.commit()
         deadline = time.monotonic() + timeout
         with contextlib.closing(self.connect()) as conn:
             conn.autocommit = True
