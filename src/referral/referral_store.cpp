@@ -20,9 +20,12 @@ std::optional<Code> find_code_where(soci::session& sql, const char* condition, c
   return code;
 }
 
-constexpr const char* kReferralColumns =
-    "SELECT r.id, r.referee_id, r.referee_name, r.referrer_id, r.code_id, r.status, r.flags, r.ip, r.created_at "
-    "FROM referrals r ";
+// The columns referral_from reads, in its order; queries that select more
+// put theirs after these (from index kReferralFieldCount on).
+constexpr const char* kReferralFields =
+    "r.id, r.referee_id, r.referee_name, r.referrer_id, r.code_id, r.status, r.flags, r.ip, r.created_at";
+constexpr std::size_t kReferralFieldCount = 9;
+const std::string kReferralColumns = std::string("SELECT ") + kReferralFields + " FROM referrals r ";
 
 Referral referral_from(const soci::row& row) {
   Referral referral;
@@ -41,7 +44,7 @@ Referral referral_from(const soci::row& row) {
 std::optional<Referral> find_referral_where(soci::session& sql, const char* condition,
                                             const std::string& value) {
   soci::row row;
-  sql << std::string(kReferralColumns) + condition, use(value), into(row);
+  sql << kReferralColumns + condition, use(value), into(row);
   if (!sql.got_data()) return std::nullopt;
   return referral_from(row);
 }
@@ -126,12 +129,10 @@ void add_to_stats(soci::session& sql, const std::string& referrer_id, const Stat
 
 std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,
                                                int limit) {
-  auto query = (sql.prepare << std::string(
-                                   "SELECT r.id, r.referee_id, r.referee_name, r.referrer_id, r.code_id, r.status, "
-                                   "r.flags, r.ip, "
-                                   "r.created_at, referrer.email, referee.email FROM referrals r "
+  auto query = (sql.prepare << std::string("SELECT ") + kReferralFields +
+                                   ", referrer.email, referee.email FROM referrals r "
                                    "JOIN users referrer ON referrer.id = r.referrer_id "
-                                   "JOIN users referee ON referee.id = r.referee_id WHERE r.is_flagged = 1") +
+                                   "JOIN users referee ON referee.id = r.referee_id WHERE r.is_flagged = 1" +
                                    (after ? " AND (r.created_at, r.id) < (:after_time, :after_id)" : "") +
                                    " ORDER BY r.created_at DESC, r.id DESC LIMIT :limit");
   if (after) query, use(after->created_at), use(after->id);
@@ -139,7 +140,8 @@ std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::op
   soci::rowset<soci::row> rows(query);
   std::vector<FlaggedReferral> out;
   for (const auto& row : rows) {
-    out.push_back({referral_from(row), row.get<std::string>(9), row.get<std::string>(10)});
+    out.push_back({referral_from(row), row.get<std::string>(kReferralFieldCount),
+                   row.get<std::string>(kReferralFieldCount + 1)});
   }
   return out;
 }
