@@ -282,15 +282,21 @@ def scratch_database(stack: contextlib.ExitStack, backend: str, name: str) -> tu
     return workdir, f"sqlite://{workdir / (name + '.db')}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def load_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every wrk-driven script here shares (bench, cluster_bench)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=str(REPO / "build" / "release" / "referrald"))
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--users", type=int, default=20000)
     parser.add_argument("--referrers", type=int, default=2000)
+    return parser
+
+
+def main() -> None:
+    parser = load_arguments(__doc__)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--scenarios", default="")
     parser.add_argument("--sync", default="FULL", help="SQLITE_SYNCHRONOUS")
     parser.add_argument("--scale", action="store_true",

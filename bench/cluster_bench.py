@@ -18,7 +18,6 @@ cores: read the CPU columns, not the req/s, to size a deployment.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -235,13 +234,7 @@ def route_calls(server, flows, lf, count: int):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--binary", default=str(bench.REPO / "build" / "release" / "referrald"))
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--users", type=int, default=20000)
-    parser.add_argument("--referrers", type=int, default=2000)
+    parser = bench.load_arguments(__doc__)
     parser.add_argument("--instances", default="1,2")
     parser.add_argument("--scenarios", default="verify-session,summary,apply,apply-spread")
     parser.add_argument("--show-statements", action="store_true", help="list each run's SQL statements")

@@ -44,6 +44,10 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+bool is_text(std::string_view text) {
+  return is_valid_utf8(text) && text.find('\0') == std::string_view::npos;
+}
+
 std::string to_valid_utf8(std::string_view text, std::size_t max_bytes) {
   std::string out;
   for (std::size_t at = 0; at < text.size();) {

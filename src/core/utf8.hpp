@@ -9,6 +9,10 @@ namespace core {
 // surrogates, nothing past U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
+// Well-formed UTF-8 without NUL: what may be bound to SQL as text (PostgreSQL
+// refuses both with an error, which would otherwise surface as a 500).
+bool is_text(std::string_view text);
+
 // `text` as well-formed UTF-8 of at most `max_bytes` bytes: every byte that
 // does not start a valid sequence becomes U+FFFD, and the cut never splits a
 // character. For header values that are stored and later sent back as JSON

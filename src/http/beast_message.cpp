@@ -21,17 +21,13 @@ std::optional<boost::urls::url_view> origin_form(std::string_view target) {
   return *absolute;
 }
 
-bool is_text(std::string_view decoded) {
-  return core::is_valid_utf8(decoded) && decoded.find('\0') == std::string_view::npos;
-}
-
 // The decoded path and query hold ids and filters that reach SQL as text,
 // and PostgreSQL refuses bytes that are not UTF-8 with an error (a 500 for
 // ?user_id=%FF, found by request_fuzz on PostgreSQL).
 bool has_text_only(const boost::urls::url_view& target) {
-  if (!is_text(target.path())) return false;
+  if (!core::is_text(target.path())) return false;
   for (const auto& param : target.params()) {
-    if (!is_text(param.key) || !is_text(param.value)) return false;
+    if (!core::is_text(param.key) || !core::is_text(param.value)) return false;
   }
   return true;
 }

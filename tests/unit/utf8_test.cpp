@@ -35,3 +35,9 @@ TEST(Utf8, CutsOnACharacterBoundary) {
   EXPECT_EQ(to_valid_utf8("abc", 2), "ab");
   EXPECT_EQ(to_valid_utf8("\xFF", 2), "");  // the replacement would not fit
 }
+
+TEST(Utf8, TextIsValidUtf8WithoutNul) {
+  EXPECT_TRUE(core::is_text("é ok"));
+  EXPECT_FALSE(core::is_text(std::string_view("a\0b", 3)));
+  EXPECT_FALSE(core::is_text("\xff"));
+}
