@@ -6,7 +6,7 @@
 //
 // Every answer must be a 2xx-4xx, or 503 with the codes the server uses on
 // purpose (database_unavailable, server_busy): a 500 is a finding. Error
-// bodies must be SPEC §1's {"error", "code"} without internal details, JSON
+// bodies must be docs/API.md's {"error", "code"} without internal details, JSON
 // answers must parse, and no exception may escape.
 //
 // So that the corpus reaches authenticated handlers, the harness seeds a
@@ -246,7 +246,7 @@ class Fixture {
     }
   }
 
-  // SPEC §1: exactly {"error": "<sentence>", "code": "<snake_case>"}.
+  // docs/API.md, Errors: exactly {"error": "<sentence>", "code": "<snake_case>"}.
   static void check_error_body(const http::Response& response) {
     boost::system::error_code ec;
     const auto body = json::parse(response.body, ec);
@@ -261,7 +261,7 @@ class Fixture {
     if (mentions_internals(error->as_string())) fail("internal details in an error", response);
   }
 
-  // SPEC §1: internal details (SQL, library errors) never reach a client.
+  // docs/API.md, Errors: internal details (SQL, library errors) never reach a client.
   static bool mentions_internals(std::string_view sentence) {
     std::string lower(sentence);
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of request_fuzz (fuzz/corpus/request): for every
-endpoint of SPEC.md, its §7 aliases included, a valid request and
+endpoint of docs/API.md, the original's aliases included, a valid request and
 borderline ones (missing, mistyped and out-of-range fields, bodies that are
 not JSON objects, wrong media types, bad tokens), plus HTTP shapes the
 parser must refuse. Placeholders ({{USER}}, {{USER_ID}}, ...) are replaced

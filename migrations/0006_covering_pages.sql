@@ -9,7 +9,7 @@ CREATE INDEX rewards_by_user ON rewards (user_id, created_at, id, referral_id, b
                                          reward_value, reward_unit, status, credited_at, revoked_at);
 
 -- The referee's name, copied when the referral is made. Names never change
--- (SPEC has no rename), and the join to users it replaces was four fifths of
+-- (the API has no rename), and the join to users it replaces was four fifths of
 -- a list page at a million referrals: two B-tree descents per row into a
 -- 1.1M-row table (docs/PERFORMANCE.md).
 ALTER TABLE referrals ADD COLUMN referee_name TEXT NOT NULL DEFAULT '';

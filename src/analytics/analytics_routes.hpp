@@ -4,7 +4,7 @@
 
 namespace analytics {
 
-// SPEC §3 analytics (summary, list, timeline), §5 top and stats, and their §7 aliases.
+// docs/API.md Analytics (summary, list, timeline), the admin top and stats, and their aliases.
 void add_routes(http::Router& router, AnalyticsService& service);
 
 }  // namespace analytics

@@ -28,7 +28,7 @@ struct TimelineDay {
   long long successful = 0;
 };
 
-// Read-only views of referrals (SPEC §3 analytics, §5 top and stats).
+// Read-only views of referrals (docs/API.md: Analytics, and the admin top and stats).
 class AnalyticsService {
  public:
   explicit AnalyticsService(db::Database& database);

@@ -5,7 +5,7 @@
 
 namespace auth {
 
-// SPEC §2 routes, their §7 aliases, and the router's authenticator.
+// docs/API.md Accounts routes, their original-service aliases, and the router's authenticator.
 void add_routes(http::Router& router, AuthService& service, const core::Config& config,
                 core::RateLimiter& ip_limiter);
 

@@ -8,7 +8,7 @@ namespace core {
 
 // An error a client is meant to see: HTTP status, snake_case code, sentence.
 // Thrown from services and routes; the router turns it into the JSON body of
-// SPEC §1. Anything else that escapes becomes a 500 with no details.
+// docs/API.md (Errors). Anything else that escapes becomes a 500 with no details.
 class ApiError : public std::runtime_error {
  public:
   ApiError(int status, std::string code, const std::string& message)

@@ -16,7 +16,7 @@ struct RateLimit {
   std::int64_t window_ms = 60000;
 };
 
-// Every setting of SPEC §6 and DESIGN.md, parsed and checked once at startup.
+// Every setting of the README's table, parsed and checked once at startup.
 struct Config {
   std::string database_url = "sqlite://referrald.db";
   std::string database_read_url;  // empty = reads go to the primary

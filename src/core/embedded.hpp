@@ -7,7 +7,7 @@ namespace core {
 
 // A file compiled into the binary (migrations, the OpenAPI document).
 struct EmbeddedFile {
-  std::string_view name;  // "<folder>/<file>", e.g. "migrations/0001_init.sql"
+  std::string_view name;  // "<folder>/<file>", e.g. "migrations/0001_foundation.sql"
   std::string_view content;
 };
 

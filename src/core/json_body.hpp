@@ -7,7 +7,7 @@
 
 namespace core {
 
-// Request-body helpers: every failure is an ApiError with the SPEC §1 code
+// Request-body helpers: every failure is an ApiError with the docs/API.md code
 // (invalid_json or validation_error) and a sentence naming the field.
 boost::json::object parse_json_object(std::string_view body);
 

@@ -23,7 +23,7 @@ class JsonWriter {
   JsonWriter& value(const char* text) { return value(std::string_view(text)); }
   JsonWriter& value(std::int64_t number);
   JsonWriter& null();
-  // A timestamp (epoch milliseconds) in the SPEC's ISO 8601 form, or null.
+  // A timestamp (epoch milliseconds) in the API's ISO 8601 form, or null.
   JsonWriter& timestamp(std::optional<std::int64_t> epoch_ms);
 
   template <class Value>

@@ -40,14 +40,14 @@ struct RouteMatch {
 class Router {
  public:
   void add(std::string method, std::string pattern, Access access, Lane lane, Handler handler);
-  // Serves every method of `canonical` under `alias_pattern` too (SPEC §7).
+  // Serves every method of `canonical` under `alias_pattern` too (the original's paths).
   void alias(const std::string& alias_pattern, const std::string& canonical,
              const std::string& only_method = "");
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
 
   RouteMatch match(Request& request) const;  // fills request.path_params
-  // Authenticates as the route demands, runs it, and maps errors to SPEC §1
-  // bodies. Never throws.
+  // Authenticates as the route demands, runs it, and maps errors to the
+  // error bodies of docs/API.md. Never throws.
   Response run(const Route& route, Request& request) const;
 
   const std::vector<Route>& routes() const { return routes_; }
@@ -59,7 +59,7 @@ class Router {
 
 std::vector<std::string> split_path(std::string_view path);
 
-// The SPEC §1 error body for an ApiError, with its headers (e.g. Retry-After).
+// The docs/API.md error body for an ApiError, with its headers (e.g. Retry-After).
 Response error_response(const core::ApiError& error);
 
 }  // namespace http

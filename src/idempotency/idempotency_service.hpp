@@ -13,7 +13,7 @@ struct Begin {
   std::string body;  // for replay
 };
 
-// SPEC §5 Idempotency-Key: the first request with a key runs; a retry with
+// Idempotency-Key (docs/API.md): the first request with a key runs; a retry with
 // the same request gets the stored answer; the same key with another
 // request is refused; a retry while the first runs is told so.
 class IdempotencyService {

@@ -11,7 +11,7 @@ namespace {
 constexpr std::size_t kMaxKeyLength = 255;
 
 // The canonical route and its parameters, not the path: a retry through an
-// original (§7) alias is the same request.
+// original-service alias is the same request.
 std::string fingerprint_of(const http::Request& request) {
   std::string shape = request.method + " " + request.route;
   for (const auto& [name, value] : request.path_params) shape += " " + name + "=" + value;

@@ -29,7 +29,7 @@ std::vector<std::string> keys_of(const Map& map) {
   return keys;
 }
 
-// The rule the server applies when a reward moves (SPEC §3).
+// The rule the server applies when a reward moves (docs/API.md, Referral status).
 std::string referral_status(const std::vector<std::string>& reward_statuses) {
   if (std::find(reward_statuses.begin(), reward_statuses.end(), "CREDITED") !=
       reward_statuses.end()) {

@@ -4,7 +4,7 @@
 
 namespace ops {
 
-// /healthz, /readyz, /metrics, /openapi.json (SPEC §6).
+// /healthz, /readyz, /metrics, /openapi.json (docs/API.md, Operations).
 void add_routes(http::Router& router, db::Database& database);
 
 }  // namespace ops

@@ -5,7 +5,7 @@
 
 namespace referral {
 
-// SPEC §3 code routes, the flagged list of §5, and their §7 aliases.
+// docs/API.md Referrals routes, the admin flagged list, and their aliases.
 void add_routes(http::Router& router, ReferralService& service, idempotency::IdempotencyService& idempotency);
 
 }  // namespace referral

@@ -22,7 +22,7 @@ struct ApplyResult {
   std::string code;
 };
 
-// Codes and applying them, with the fraud rules of SPEC §3.
+// Codes and applying them, with the fraud rules of docs/API.md.
 class ReferralService {
  public:
   ReferralService(const core::Config& config, db::Database& database, reward::RewardService& rewards)

@@ -7,7 +7,7 @@
 
 namespace reward {
 
-// The SPEC §4 `Reward` shape; `with_user` adds user_id for admin views.
+// The `Reward` shape of docs/API.md; `with_user` adds user_id for admin views.
 void write_reward(core::JsonWriter& out, const store::Reward& reward, bool with_user = false);
 boost::json::object config_json(const store::Config& config);
 

@@ -5,7 +5,7 @@
 
 namespace reward {
 
-// SPEC §3 reward reads, §5 reward admin (configs, ledger, events), §7 aliases.
+// docs/API.md reward reads, reward admin (configs, ledger, events), and aliases.
 void add_routes(http::Router& router, RewardService& service, idempotency::IdempotencyService& idempotency);
 
 }  // namespace reward

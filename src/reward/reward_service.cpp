@@ -207,7 +207,8 @@ EventOutcome RewardService::record_event(const EventRequest& request, const std:
   }
   if (!request.user_id && !request.email) throw core::validation_error("'user_id' or 'email' is required.");
   return database_.write([&](soci::session& sql) -> EventOutcome {
-    // Stored emails are normalised (SPEC §2), so the admin's spelling must be too.
+    // Stored emails are normalised (docs/API.md, Input rules), so the admin's
+    // spelling must be too.
     const auto user = request.user_id
                           ? auth::store::find_user_by_id(sql, *request.user_id)
                           : auth::store::find_user_by_email(sql, auth::normalize_email(*request.email).value_or(""));

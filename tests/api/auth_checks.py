@@ -25,7 +25,7 @@ UNLIMITED = {"RATE_LIMIT_PER_IP": "0"}
 
 
 def iso(epoch_ms: int) -> str:
-    """Milliseconds since the epoch as SPEC §1 writes them."""
+    """Milliseconds since the epoch as docs/API.md writes them."""
     moment = datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
@@ -40,7 +40,7 @@ def module_server(databases, tmp_path_factory, env: dict):
 
 
 def assert_error(response, status: int, code: str) -> dict:
-    """The SPEC §1 error body: exactly {"error": sentence, "code": code}."""
+    """The docs/API.md error body: exactly {"error": sentence, "code": code}."""
     assert response.status_code == status, response.text
     assert response.headers.get("Content-Type") == JSON_TYPE
     body = response.json()

@@ -1,4 +1,5 @@
-"""The ledger's invariants (SPEC §3, §4), checked in SQL on either engine.
+"""The ledger's invariants (docs/API.md, Referrals and Rewards), checked in
+SQL on either engine.
 
 `check_all(server)` asserts every one of them and says which rows break it;
 the race tests call it after each storm, the other tests after their flows.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-# The only status moves SPEC §4 allows; None is the reward's creation.
+# The only status moves docs/API.md allows; None is the reward's creation.
 ALLOWED_MOVES = {(None, "PENDING"), ("PENDING", "CREDITED"), ("PENDING", "REVOKED"), ("CREDITED", "REVOKED")}
 
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the referral, reward and race tests (SPEC §3-§5).
+"""Helpers shared by the referral, reward and race tests.
 
 Every server here runs with the per-IP rate limit off (the tests sign up far
 more than 30 accounts a minute from one address) and, unless a test asks

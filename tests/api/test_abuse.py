@@ -1,6 +1,6 @@
 """Hostile clients (issue 6, abuse): slow and idle connection floods, header
 and body limits, request smuggling shapes, deep JSON, invalid UTF-8, NUL
-bytes and SQL-looking input. Each must get a clean SPEC §1 error (or be cut
+bytes and SQL-looking input. Each must get a clean docs/API.md error (or be cut
 off), and the server must stay up and keep answering everyone else.
 
 test_foundation_wire.py has the basic shapes (five malformed request lines,
@@ -32,7 +32,8 @@ JSON = {"Content-Type": "application/json"}
 
 
 def assert_json_error(response: wire.RawResponse, status: int, code: str | None = None) -> dict:
-    """SPEC §1: the status, a JSON content type and {"error": sentence, "code": snake_case}."""
+    """The error answer of docs/API.md: the status, a JSON content type and
+    {"error": sentence, "code": snake_case}."""
     assert response.status == status, (response.status, response.body)
     assert response.header("content-type") == "application/json; charset=utf-8"
     body = response.json()

@@ -1,4 +1,4 @@
-"""SPEC §3 analytics (summary, list, timeline) and §5 admin top and stats.
+"""Analytics (summary, list, timeline) and the admin top and stats.
 
 Values are checked against independent SQL over the referrals and rewards
 tables (the server reads counters), and timeline days against Python's own

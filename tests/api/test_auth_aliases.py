@@ -1,4 +1,4 @@
-"""SPEC §7: the original's account paths answer like their canonical twins,
+"""The original's account paths answer like their canonical twins,
 with or without a trailing slash."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §6 `referrald users`: create-admin (password on stdin), promote and
+"""`referrald users`: create-admin (password on stdin), promote and
 demote, against the database of a running server."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §2 login: the answer and its cookie, the refusals (alike for unknown
+"""Login: the answer and its cookie, the refusals (alike for unknown
 emails and wrong passwords), and what is stored."""
 
 from __future__ import annotations

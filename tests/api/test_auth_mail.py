@@ -1,4 +1,4 @@
-"""SPEC §2 mail through a real SMTP listener: the code arrives in a text +
+"""Mail through a real SMTP listener: the code arrives in a text +
 HTML mail from DEFAULT_FROM_EMAIL, a mail server that is down delays the
 mail but never fails the signup, and /metrics counts what was sent."""
 

@@ -1,4 +1,4 @@
-"""SPEC §2 one-time codes: verify-otp and resend-otp — wrong, exhausted,
+"""One-time codes: verify-otp and resend-otp — wrong, exhausted,
 expired and used codes, hashing at rest, the resend cooldown (with no
 enumeration) and newest-code-only."""
 

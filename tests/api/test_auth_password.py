@@ -1,4 +1,4 @@
-"""SPEC §2 password/forgot and password/reset."""
+"""password/forgot and password/reset."""
 
 from __future__ import annotations
 

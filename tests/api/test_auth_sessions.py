@@ -1,4 +1,4 @@
-"""SPEC §2 sessions: logout, logout-all, the session list, revoking one
+"""Sessions: logout, logout-all, the session list, revoking one
 session, last_seen_at writes, and logout seen by a second instance."""
 
 from __future__ import annotations

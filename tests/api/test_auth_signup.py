@@ -1,4 +1,4 @@
-"""SPEC §2 signup: the answer, what is stored, the input rules, and what
+"""Signup: the answer, what is stored, the input rules, and what
 becomes of an earlier signup of the same email."""
 
 from __future__ import annotations

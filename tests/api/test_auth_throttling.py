@@ -1,4 +1,4 @@
-"""SPEC §2/§6 throttling: LOGIN_MAX_FAILURES per account (kept in the
+"""Throttling: LOGIN_MAX_FAILURES per account (kept in the
 database, so it holds across instances) and RATE_LIMIT_PER_IP per endpoint."""
 
 from __future__ import annotations

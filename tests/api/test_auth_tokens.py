@@ -1,4 +1,4 @@
-"""SPEC §2 tokens: every 401 code, tokens forged in Python (alg none, another
+"""Tokens: every 401 code, tokens forged in Python (alg none, another
 algorithm, a tampered payload, another secret), expiry, and JWT_SECRET rules."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §7: a client written for the original keeps working. This walks the
+"""A client written for the original keeps working. This walks the
 original's paths in the order of its Postman collection (auth -> generate ->
 apply -> analytics -> history -> admin -> logout), authenticating with the
 `token` cookie as its clients did, and checks that each answers exactly like

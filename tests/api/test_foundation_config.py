@@ -1,4 +1,4 @@
-"""SPEC §6 command line and configuration: bad settings stop startup with one
+"""The command line and configuration: bad settings stop startup with one
 line naming them, .env < environment < flags, migrate, --version, SIGTERM."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §1 conventions every route shares: errors, methods, trailing slashes,
+"""The conventions every route shares: errors, methods, trailing slashes,
 request ids, security headers, CORS, media types, the access log."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def test_unknown_method_does_not_become_a_metric_label(server):
     assert "XYZZYMETHOD" not in requests.get(server.url("/metrics"), timeout=10).text
 
 
-# ---- CORS (SPEC §6 CORS_ALLOWED_ORIGINS: credentials allowed for those)
+# ---- CORS (CORS_ALLOWED_ORIGINS: credentials allowed for those)
 
 ALLOWED = "https://app.example"
 CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
@@ -161,7 +161,7 @@ def test_no_cors_headers_when_no_origin_is_configured(server):
     assert "Access-Control-Allow-Origin" not in preflight(server, ALLOWED).headers
 
 
-# ---- media type and JSON parsing (SPEC §1: 415, invalid_json)
+# ---- media type and JSON parsing (415, invalid_json)
 
 LOGIN = "/api/auth/login"
 

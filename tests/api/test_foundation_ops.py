@@ -1,4 +1,4 @@
-"""SPEC §6 operations endpoints and the route list vs the OpenAPI document."""
+"""The operations endpoints and the route list vs the OpenAPI document."""
 
 from __future__ import annotations
 

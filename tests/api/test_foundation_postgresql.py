@@ -1,4 +1,4 @@
-"""PostgreSQL only: racing migrations and a database outage (DESIGN.md: 503
+"""PostgreSQL only: racing migrations and a database outage (503
 with Retry-After while the database is unreachable, recovery without restart)."""
 
 from __future__ import annotations

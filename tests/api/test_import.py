@@ -1,4 +1,4 @@
-"""`referrald import-mongo DIR` (SPEC §6, §7): the original's mongoexport
+"""`referrald import-mongo DIR`: the original's mongoexport
 files move in whole, keep their ids, follow today's rules, and old bcrypt
 passwords still log in (and are re-hashed to Argon2id on the way)."""
 

@@ -1,4 +1,4 @@
-"""SPEC §3-§5 under concurrency: every storm below has exactly one (or exactly
+"""Referrals and rewards under concurrency: every storm below has exactly one (or exactly
 `cap`) winner, and the ledger's invariants hold after each one, on both engines."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §3 POST /api/referral/apply: the answer, the rules, and what reaches the database."""
+"""POST /api/referral/apply: the answer, the rules, and what reaches the database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §3 fraud rules: same-IP and burst flags, and every rule's off switch.
+"""Fraud rules: same-IP and burst flags, and every rule's off switch.
 
 The servers here trust 127.0.0.1 as a proxy, so X-Forwarded-For stands for
 the client IP: the referrer logs in from one address and the referee

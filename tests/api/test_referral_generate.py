@@ -1,4 +1,4 @@
-"""SPEC §3 POST /api/referral/generate: one code per user, its format and prefix."""
+"""POST /api/referral/generate: one code per user, its format and prefix."""
 
 from __future__ import annotations
 

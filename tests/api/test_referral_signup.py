@@ -1,4 +1,4 @@
-"""SPEC §2/§3 signup with `referral_code`: checked at signup, applied on verify."""
+"""Signup with `referral_code`: checked at signup, applied on verify."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §5 reward configs, and the role check on every admin route of the ledger."""
+"""Reward configs, and the role check on every admin route of the ledger."""
 
 from __future__ import annotations
 

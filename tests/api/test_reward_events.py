@@ -1,4 +1,4 @@
-"""SPEC §5 POST /api/admin/events: FIRST_ORDER rewards, once per (type, external_id)."""
+"""POST /api/admin/events: FIRST_ORDER rewards, once per (type, external_id)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_event_by_email_finds_the_user(server, boss):
     answer = lf.event(server, boss, order_id(), email=referee.email)
     assert answer.status_code == 201, answer.text
     assert answer.json()["user_id"] == referee.id and len(answer.json()["rewards"]) == 2
-    # Emails are case-insensitive everywhere (SPEC §2).
+    # Emails are case-insensitive everywhere (docs/API.md, Input rules).
     other, _ = lf.refer(server, lf.user(server))
     shouted = lf.event(server, boss, order_id(), email=f"  {other.email.upper()} ")
     assert shouted.status_code == 201, shouted.text

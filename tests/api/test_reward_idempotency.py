@@ -1,4 +1,4 @@
-"""SPEC §5 Idempotency-Key on apply, credit, revoke and events."""
+"""Idempotency-Key on apply, credit, revoke and events."""
 
 from __future__ import annotations
 

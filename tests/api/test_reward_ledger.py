@@ -1,4 +1,4 @@
-"""SPEC §4/§5 the reward ledger: copied values, credit, revoke, history, and the
+"""The reward ledger: copied values, credit, revoke, history, and the
 referral status and counters that follow every move."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §6: on SIGTERM the server stops accepting, finishes the requests in
+"""On SIGTERM the server stops accepting, finishes the requests in
 flight, and exits 0. The request is held in flight by a database lock the
 test owns, released only after the signal was sent."""
 
