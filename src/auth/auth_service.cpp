@@ -72,7 +72,10 @@ void AuthService::check_password_rules(const std::string& password, const std::s
   std::string lowered = password;
   std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (lowered == email) throw core::validation_error("'" + field + "' must not be the email address.");
+  // normalize_email catches the address typed with its domain in Unicode.
+  if (lowered == email || normalize_email(password) == email) {
+    throw core::validation_error("'" + field + "' must not be the email address.");
+  }
 }
 
 void AuthService::check_cooldown(soci::session& sql, const std::string& email,

@@ -1,8 +1,12 @@
-#include "core/text.hpp"
 #include "auth/email_address.hpp"
+
+#include <idn2.h>
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
+
+#include "core/text.hpp"
 
 namespace auth {
 
@@ -24,6 +28,26 @@ bool valid_domain(const std::string& domain) {
                      [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; });
 }
 
+bool is_ascii(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x80; });
+}
+
+// An internationalised domain in its IDNA ASCII form ("bücher.de" ->
+// "xn--bcher-kva.de"): UTS #46 non-transitional mapping after NFC, which
+// also lower-cases ("BÜCHER.DE" gives the same), as DNS and mail servers
+// look it up. The original's validator accepted such domains (it converted
+// them to ASCII to check them) and stored what was typed.
+std::optional<std::string> ascii_domain(const std::string& domain) {
+  if (is_ascii(domain)) return domain;
+  char* converted = nullptr;
+  if (idn2_to_ascii_8z(domain.c_str(), &converted, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) !=
+      IDN2_OK) {
+    return std::nullopt;
+  }
+  const std::unique_ptr<char, decltype(&idn2_free)> owned(converted, idn2_free);
+  return std::string(converted);
+}
+
 }  // namespace
 
 std::optional<std::string> normalize_email(const std::string& raw) {
@@ -31,10 +55,12 @@ std::optional<std::string> normalize_email(const std::string& raw) {
   std::transform(email.begin(), email.end(), email.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const auto at = email.find('@');
-  if (at == std::string::npos || email.find('@', at + 1) != std::string::npos || email.size() > 254) {
-    return std::nullopt;
-  }
-  if (!valid_local_part(email.substr(0, at)) || !valid_domain(email.substr(at + 1))) return std::nullopt;
+  if (at == std::string::npos || email.find('@', at + 1) != std::string::npos) return std::nullopt;
+  const auto local = email.substr(0, at);
+  const auto domain = ascii_domain(email.substr(at + 1));
+  if (!domain || !valid_local_part(local) || !valid_domain(*domain)) return std::nullopt;
+  email = local + "@" + *domain;
+  if (email.size() > 254) return std::nullopt;
   return email;
 }
 

@@ -4,7 +4,10 @@
 
 namespace auth {
 
-// Trimmed and lower-cased; nullopt when it does not look like an address.
+// The one form an address is stored, compared and mailed in: trimmed,
+// lower-cased, an internationalised domain in its IDNA ASCII form
+// ("Anna@Bücher.de" -> "anna@xn--bcher-kva.de"); nullopt when it does not
+// look like an address.
 std::optional<std::string> normalize_email(const std::string& raw);
 
 // The mailbox behind an address, so aliases of one person compare equal:

@@ -144,22 +144,36 @@ class Plan {
 
   // ---- reward configs
 
-  static bool newer(const ConfigRecord& a, const ConfigRecord& b) {
-    return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
+  static bool older(const ConfigRecord& a, const ConfigRecord& b) {
+    return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
   }
 
-  // Per type, the newest active config in the file, unless the database
-  // already has an active one: the schema allows one per (type, beneficiary).
+  // Per type, the oldest active config in the file: the original paid with
+  // RewardConfig.objects(reward_type=..., is_active=True).first(), the oldest.
+  // Unless the database has an active one already: the schema allows one
+  // per (type, beneficiary).
   std::map<std::string, const ConfigRecord*> configs_to_activate(
       const std::set<std::string>& existing) const {
-    std::map<std::string, const ConfigRecord*> newest;
+    std::map<std::string, const ConfigRecord*> oldest;
     for (const auto& config : data_.configs) {
       if (!config.is_active || existing.contains(config.id)) continue;
-      auto& slot = newest[config.reward_type];
-      if (!slot || newer(config, *slot)) slot = &config;
+      auto& slot = oldest[config.reward_type];
+      if (!slot || older(config, *slot)) slot = &config;
     }
-    for (const auto& type : store::active_referrer_config_types(sql_)) newest.erase(type);
-    return newest;
+    for (const auto& type : store::active_referrer_config_types(sql_)) oldest.erase(type);
+    return oldest;
+  }
+
+  void note_inactive_config(const ConfigRecord& config,
+                            const std::map<std::string, const ConfigRecord*>& active) {
+    const auto chosen = active.find(config.reward_type);
+    const auto why = chosen != active.end()
+                         ? "config " + chosen->second->id +
+                               " stays active (the oldest active one, which the original paid with)"
+                         : std::string("this server has an active one already");
+    note(data_.configs_file, config.line,
+         "config " + config.id + " imported inactive: only one " + config.reward_type +
+             " config can be active; " + why);
   }
 
   void import_configs() {
@@ -178,11 +192,8 @@ class Plan {
       }
       const auto chosen = active.find(config.reward_type);
       const bool is_active = chosen != active.end() && chosen->second == &config;
-      if (config.is_active && !is_active) {
-        note(data_.configs_file, config.line,
-             "config " + config.id + " imported inactive: only one " + config.reward_type +
-                 " config can be active (the newest, or the one this server already has)");
-      }
+      if (is_active) report_.active_configs.push_back(paid_with(config));
+      if (config.is_active && !is_active) note_inactive_config(config, active);
       rows.push_back({config.id, config.reward_type, config.reward_value, config.reward_unit,
                       "REFERRER", false, is_active, config.created_at});
       ++counts.imported;
@@ -190,9 +201,19 @@ class Plan {
     store::insert_configs(sql_, rows);
   }
 
-  // ---- codes: one per owner, the newest of the owner's documents
+  static std::string paid_with(const ConfigRecord& config) {
+    return config.reward_type + " pays " + std::to_string(config.reward_value) + " " +
+           config.reward_unit + " (config " + config.id +
+           ", the oldest active one in the export: the original paid with it)";
+  }
 
-  std::map<std::string, std::vector<std::size_t>> code_documents_by_owner() {
+  // ---- codes: per owner, the oldest document is the code and the others
+  // its aliases. The original showed and used the oldest
+  // (Referral.objects(referred_by=user).first()); the others came from
+  // racing generate calls and may have been shared too.
+
+  // Owners in the order their first document appears, so notes read top to bottom.
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> code_documents_by_owner() {
     std::map<std::string, std::vector<std::size_t>> owners;
     for (std::size_t i = 0; i < data_.codes.size(); ++i) {
       const auto& code = data_.codes[i];
@@ -203,58 +224,82 @@ class Plan {
              "owner " + code.owner_id + " was not imported; code " + code.code + " is skipped");
       }
     }
-    return owners;
+    std::vector<std::pair<std::string, std::vector<std::size_t>>> ordered(owners.begin(),
+                                                                          owners.end());
+    std::sort(ordered.begin(), ordered.end(),
+              [](const auto& a, const auto& b) { return a.second.front() < b.second.front(); });
+    return ordered;
   }
 
-  std::size_t newest_code(const std::vector<std::size_t>& documents) const {
-    return *std::max_element(documents.begin(), documents.end(), [&](std::size_t a, std::size_t b) {
+  std::vector<std::size_t> oldest_first(std::vector<std::size_t> documents) const {
+    std::stable_sort(documents.begin(), documents.end(), [&](std::size_t a, std::size_t b) {
       return std::tie(data_.codes[a].created_at, data_.codes[a].id) <
              std::tie(data_.codes[b].created_at, data_.codes[b].id);
     });
+    return documents;
   }
 
-  void note_dropped_codes(const std::vector<std::size_t>& documents, std::size_t kept) {
-    std::string dropped;
-    for (auto i : documents) {
-      if (i != kept) dropped += (dropped.empty() ? "" : ", ") + data_.codes[i].code;
+  std::vector<std::string> code_texts() const {
+    std::vector<std::string> texts;
+    for (const auto& code : data_.codes) texts.push_back(code.code);
+    return texts;
+  }
+
+  void note_aliases(const std::string& owner, const CodeRecord& first,
+                    const std::vector<std::string>& aliases, std::size_t documents) {
+    std::string listed;
+    for (const auto& alias : aliases) listed += (listed.empty() ? "" : ", ") + alias;
+    const auto code = code_text_of_owner_.find(owner);
+    const auto kept =
+        code != code_text_of_owner_.end()
+            ? "kept " + code->second + " (the oldest, which the original showed and used)"
+            : std::string("kept the code the user has here already");
+    note(data_.codes_file, first.line,
+         "user " + owner + " had " + std::to_string(documents) + " codes; " + kept + "; " + listed +
+             " still apply as its aliases");
+  }
+
+  // Adds the document as the owner's code, or as an alias of it; nothing
+  // when the text is known already or the _id repeats.
+  void plan_code(const std::string& owner, std::size_t index,
+                 std::map<std::string, std::string>& taken) {
+    const auto& code = data_.codes[index];
+    if (const auto [holder, fresh] = taken.emplace(code.code, owner); !fresh) {
+      if (holder->second != owner) {
+        note(data_.codes_file, code.line,
+             "code " + code.code + " belongs to another user already; it is skipped for user " +
+                 owner);
+      }
+      return;  // the owner's own text: an earlier run, or the same code twice
     }
-    const auto& code = data_.codes[kept];
-    note(data_.codes_file, code.line,
-         "user " + code.owner_id + " had " + std::to_string(documents.size()) + " codes; kept " +
-             code.code + " (the newest), dropped " + dropped +
-             "; referrals made with those are kept under " + code.code);
+    if (!planned_code_ids_.insert(code.id).second) {
+      note(data_.codes_file, code.line, "_id " + code.id + " appears twice; this copy is skipped");
+      return;
+    }
+    if (const auto primary = code_of_owner_.find(owner); primary != code_of_owner_.end()) {
+      new_aliases_.push_back({code.id, primary->second, code.code, code.created_at});
+    } else {
+      new_codes_.push_back({code.id, owner, code.code, 0, code.created_at});
+      code_of_owner_[owner] = code.id;
+      code_text_of_owner_[owner] = code.code;
+    }
+    imported_code_documents_.insert(index);
   }
 
   void plan_codes() {
     const auto owners = code_documents_by_owner();
-    code_of_owner_ = store::codes_of_users(sql_, keys_of(owners));
-    std::vector<std::size_t> candidates;
+    std::vector<std::string> owner_ids;
+    for (const auto& [owner, documents] : owners) owner_ids.push_back(owner);
+    code_of_owner_ = store::codes_of_users(sql_, owner_ids);
+    auto taken = store::code_owners(sql_, code_texts());
     for (const auto& [owner, documents] : owners) {
-      if (code_of_owner_.contains(owner)) continue;  // has one here already (e.g. an earlier run)
-      candidates.push_back(newest_code(documents));
-      if (documents.size() > 1) note_dropped_codes(documents, candidates.back());
-    }
-    std::sort(candidates.begin(), candidates.end());  // file order, so notes read top to bottom
-    std::vector<std::string> texts;
-    for (auto i : candidates) texts.push_back(data_.codes[i].code);
-    auto taken = store::code_owners(sql_, texts);
-    std::set<std::string> row_ids;
-    for (auto i : candidates) {
-      const auto& code = data_.codes[i];
-      if (!row_ids.insert(code.id).second) {
-        note(data_.codes_file, code.line,
-             "_id " + code.id + " appears twice; this copy is skipped");
-        continue;
-      }
-      if (!taken.emplace(code.code, code.owner_id).second) {
-        note(data_.codes_file, code.line,
-             "code " + code.code + " belongs to another user already; user " + code.owner_id +
-                 " gets no code, and referrals made with it are skipped");
-        continue;
-      }
-      new_codes_.push_back({code.id, code.owner_id, code.code, 0, code.created_at});
-      code_of_owner_[code.owner_id] = code.id;
-      imported_code_documents_.insert(i);
+      const auto aliases_before = new_aliases_.size();
+      for (auto index : oldest_first(documents)) plan_code(owner, index, taken);
+      std::vector<std::string> aliases;
+      for (auto i = aliases_before; i < new_aliases_.size(); ++i)
+        aliases.push_back(new_aliases_[i].code);
+      if (!aliases.empty())
+        note_aliases(owner, data_.codes[documents.front()], aliases, documents.size());
     }
   }
 
@@ -325,6 +370,7 @@ class Plan {
     counts.imported = imported_code_documents_.size();
     counts.skipped = counts.documents - counts.imported;
     report_.codes_created = new_codes_.size();
+    report_.aliases_created = new_aliases_.size();
     report_.referrals_created = new_referrals_.size();
   }
 
@@ -405,6 +451,7 @@ class Plan {
   void write_referrals_and_rewards() {
     settle_new_referrals();
     store::insert_codes(sql_, new_codes_);
+    store::insert_code_aliases(sql_, new_aliases_);
     store::insert_referrals(sql_, new_referrals_);
     store::insert_rewards(sql_, new_rewards_);
     store::insert_import_events(sql_, new_rewards_, kImportedReason, now_);
@@ -423,10 +470,13 @@ class Plan {
   ImportReport report_;
   std::set<std::string> present_users_;
   std::map<std::string, std::string> code_of_owner_;        // owner -> code id
+  std::map<std::string, std::string> code_text_of_owner_;   // owner -> text, for codes made here
+  std::set<std::string> planned_code_ids_;
   std::map<std::string, std::string> referee_of_referral_;  // referral id -> referee
   std::set<std::string> earlier_referrals_;
   std::set<std::size_t> imported_code_documents_;
   std::vector<referral::store::Code> new_codes_;
+  std::vector<referral::store::CodeAlias> new_aliases_;
   std::vector<referral::store::Referral> new_referrals_;
   std::vector<reward::store::Reward> new_rewards_;
   std::vector<std::string> touched_codes_;
@@ -452,9 +502,10 @@ ImportReport ImporterService::import_dir(const std::filesystem::path& dir) {
 void write_report(std::ostream& out, const ImportReport& report, std::size_t max_notes) {
   write_counts(out, "users", report.users);
   write_counts(out, "referral", report.referral);
-  out << "  (" << report.codes_created << " referral codes and " << report.referrals_created
-      << " referrals created)\n";
+  out << "  (" << report.codes_created << " referral codes, " << report.aliases_created
+      << " code aliases and " << report.referrals_created << " referrals created)\n";
   write_counts(out, "reward_config", report.reward_config);
+  for (const auto& line : report.active_configs) out << "  (active: " << line << ")\n";
   write_counts(out, "reward_ledger", report.reward_ledger);
   out << "otps: " << report.otps
       << " documents, not imported (codes are short-lived; users ask for a new one)\n";

@@ -19,9 +19,13 @@ struct CollectionCounts {
 
 struct ImportReport {
   CollectionCounts users, referral, reward_config, reward_ledger;
-  std::size_t codes_created = 0;      // rows made from `referral` documents:
-  std::size_t referrals_created = 0;  // a code per owner, a referral per used code
-  std::size_t otps = 0;               // read and dropped
+  std::size_t codes_created = 0;      // rows made from `referral` documents: a code per
+  std::size_t aliases_created = 0;    // owner (its oldest), an alias per further code,
+  std::size_t referrals_created = 0;  // a referral per used code
+  // Per reward type, the imported config that is active now: the oldest
+  // active one of the export, which the original paid with.
+  std::vector<std::string> active_configs;
+  std::size_t otps = 0;  // read and dropped
   std::size_t sessions = 0;
   // Each refused or altered document, "file:line: what happened". Documents
   // imported by an earlier run are skipped silently.

@@ -181,7 +181,13 @@ std::map<std::string, std::string> codes_of_users(soci::session& sql,
 
 std::map<std::string, std::string> code_owners(soci::session& sql,
                                                const std::vector<std::string>& codes) {
-  return as_map(lookup(sql, "SELECT code, user_id FROM referral_codes WHERE code IN ", codes));
+  auto owners =
+      as_map(lookup(sql, "SELECT code, user_id FROM referral_codes WHERE code IN ", codes));
+  owners.merge(as_map(lookup(sql,
+                             "SELECT a.code, c.user_id FROM referral_code_aliases a "
+                             "JOIN referral_codes c ON c.id = a.code_id WHERE a.code IN ",
+                             codes)));
+  return owners;
 }
 
 std::map<std::string, std::string> referrals_of_referees(
@@ -229,6 +235,17 @@ void insert_codes(soci::session& sql, const std::vector<referral::store::Code>& 
                    number(code.created_at)});
   }
   insert_all(sql, "INSERT INTO referral_codes (id, user_id, code, uses, created_at) VALUES ", 5,
+             std::move(cells));
+}
+
+void insert_code_aliases(soci::session& sql,
+                         const std::vector<referral::store::CodeAlias>& aliases) {
+  std::vector<Cell> cells;
+  for (const auto& alias : aliases) {
+    append(cells,
+           {text(alias.id), text(alias.code), text(alias.code_id), number(alias.created_at)});
+  }
+  insert_all(sql, "INSERT INTO referral_code_aliases (id, code, code_id, created_at) VALUES ", 4,
              std::move(cells));
 }
 

@@ -30,7 +30,7 @@ std::map<std::string, std::string> users_by_email(soci::session& sql,
 // user id -> code id, for the users who have a code already.
 std::map<std::string, std::string> codes_of_users(soci::session& sql,
                                                   const std::vector<std::string>& user_ids);
-// code text -> owner's user id, for the codes already taken.
+// code text -> owner's user id, for the texts already taken (codes and aliases).
 std::map<std::string, std::string> code_owners(soci::session& sql,
                                                const std::vector<std::string>& codes);
 // referee id -> referral id, for the users already referred.
@@ -47,6 +47,8 @@ std::vector<std::string> active_referrer_config_types(soci::session& sql);
 
 void insert_users(soci::session& sql, const std::vector<auth::store::User>& users);
 void insert_codes(soci::session& sql, const std::vector<referral::store::Code>& codes);
+void insert_code_aliases(soci::session& sql,
+                         const std::vector<referral::store::CodeAlias>& aliases);
 void insert_referrals(soci::session& sql, const std::vector<referral::store::Referral>& referrals);
 void insert_configs(soci::session& sql, const std::vector<reward::store::Config>& configs);
 void insert_rewards(soci::session& sql, const std::vector<reward::store::Reward>& rewards);

@@ -24,12 +24,15 @@ boost::json::value flags_json(const std::string& flags) {
 
 Response generate(ReferralService& service, Request& request) {
   const auto result = service.generate(request.user().user_id);
-  const boost::json::value referred_by =
-      result.referred_by ? boost::json::value(*result.referred_by) : boost::json::value(nullptr);
-  return Response::json(result.created ? 201 : 200,
-                        object{{"id", result.code.id},
-                               {"referral_code", result.code.code},
-                               {"referred_by", referred_by}});
+  const boost::json::value my_referrer = result.my_referrer_id
+                                             ? boost::json::value(*result.my_referrer_id)
+                                             : boost::json::value(nullptr);
+  // `referred_by` is the code's owner, the caller: the original's serializer
+  // answered its Referral.referred_by field, and its clients read it so.
+  return Response::json(result.created ? 201 : 200, object{{"id", result.code.id},
+                                                           {"referral_code", result.code.code},
+                                                           {"referred_by", result.code.user_id},
+                                                           {"my_referrer_id", my_referrer}});
 }
 
 Response apply(ReferralService& service, Request& request) {

@@ -23,7 +23,7 @@ ApiError invalid_code() { return ApiError(404, "invalid_code", "Unknown referral
 }  // namespace
 
 GenerateResult ReferralService::generate(const std::string& user_id) {
-  const auto referred_by = [&](soci::session& sql) -> std::optional<std::string> {
+  const auto my_referrer = [&](soci::session& sql) -> std::optional<std::string> {
     const auto referral = store::find_referral_of_referee(sql, user_id);
     if (!referral) return std::nullopt;
     return referral->referrer_id;
@@ -31,16 +31,17 @@ GenerateResult ReferralService::generate(const std::string& user_id) {
   auto existing = database_.read([&](soci::session& sql) -> std::optional<GenerateResult> {
     auto code = store::find_code_of_user(sql, user_id);
     if (!code) return std::nullopt;
-    return GenerateResult{*code, false, referred_by(sql)};
+    return GenerateResult{*code, false, my_referrer(sql)};
   });
   if (existing) return *existing;
   return database_.write([&](soci::session& sql) {
     for (int attempt = 0; attempt < kCodeAttempts; ++attempt) {
       store::Code code{core::new_id(), user_id, generate_code(config_.referral_code_prefix), 0, core::now_ms()};
-      if (store::insert_code(sql, code)) return GenerateResult{code, true, referred_by(sql)};
+      if (store::insert_code(sql, code)) return GenerateResult{code, true, my_referrer(sql)};
       // Either a concurrent call made this user's code first, or the random
       // code collided: the first is answered with that code, the second retried.
-      if (auto mine = store::find_code_of_user(sql, user_id)) return GenerateResult{*mine, false, referred_by(sql)};
+      if (auto mine = store::find_code_of_user(sql, user_id))
+        return GenerateResult{*mine, false, my_referrer(sql)};
     }
     throw std::runtime_error("could not find a free referral code");
   });
@@ -95,7 +96,7 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   store::add_to_stats(sql, referrer->id, {1, 0, 1, 0});
   rewards_.grant(sql, referral, "SIGNUP", referee_id);
   referral.status = store::find_referral(sql, referral.id)->status;
-  return {referral, code->code};
+  return {referral, code_text};
 }
 
 void ReferralService::refuse_cycle(soci::session& sql, const std::string& referee_id,

@@ -14,12 +14,12 @@ namespace referral {
 struct GenerateResult {
   store::Code code;
   bool created = false;
-  std::optional<std::string> referred_by;  // who referred the caller
+  std::optional<std::string> my_referrer_id;  // who referred the caller, if anyone
 };
 
 struct ApplyResult {
   store::Referral referral;
-  std::string code;
+  std::string code;  // as applied: the owner's code or one of its aliases
 };
 
 // Codes and applying them, with the fraud rules of docs/API.md.

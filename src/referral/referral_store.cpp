@@ -56,14 +56,20 @@ std::optional<Code> find_code_of_user(soci::session& sql, const std::string& use
 }
 
 std::optional<Code> find_code(soci::session& sql, const std::string& normalized_code) {
-  return find_code_where(sql, "code = :value", normalized_code);
+  if (auto code = find_code_where(sql, "code = :value", normalized_code)) return code;
+  return find_code_where(
+      sql, "id = (SELECT code_id FROM referral_code_aliases WHERE code = :value)", normalized_code);
 }
 
 bool insert_code(soci::session& sql, const Code& code) {
-  return db::affected_rows(sql,
-                           "INSERT INTO referral_codes (id, user_id, code, uses, created_at) "
-                           "VALUES (:id, :user_id, :code, 0, :created_at) ON CONFLICT DO NOTHING",
-                           use(code.id), use(code.user_id), use(code.code), use(code.created_at)) > 0;
+  return db::affected_rows(
+             sql,
+             "INSERT INTO referral_codes (id, user_id, code, uses, created_at) "
+             "SELECT :id, :user_id, :code, 0, :created_at "
+             "WHERE NOT EXISTS (SELECT 1 FROM referral_code_aliases WHERE code = :alias) "
+             "ON CONFLICT DO NOTHING",
+             use(code.id), use(code.user_id), use(code.code), use(code.created_at),
+             use(code.code)) > 0;
 }
 
 bool take_code_use(soci::session& sql, const std::string& code_id, long long cap) {

@@ -19,11 +19,21 @@ struct Code {
 };
 
 std::optional<Code> find_code_of_user(soci::session& sql, const std::string& user_id);
+// The code with this text, or the code this text is an alias of.
 std::optional<Code> find_code(soci::session& sql, const std::string& normalized_code);
-// False when the user already has a code or the code is taken (unique keys).
+// False when the user already has a code or the code is taken (as a code or an alias).
 bool insert_code(soci::session& sql, const Code& code);
 // Counts one use unless the cap (0 = none) is reached; false when exhausted.
 bool take_code_use(soci::session& sql, const std::string& code_id, long long cap);
+
+// Another text of a user's code (referral_code_aliases): applying it is
+// applying the code.
+struct CodeAlias {
+  std::string id;
+  std::string code_id;
+  std::string code;
+  long long created_at = 0;
+};
 
 struct Referral {
   std::string id;

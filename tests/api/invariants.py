@@ -47,6 +47,12 @@ def one_code_per_user(server) -> None:
     assert not twice, f"users with several codes: {twice}"
 
 
+def alias_texts_are_not_codes(server) -> None:
+    # Each text leads to one code: an alias never repeats a code's text.
+    clash = server.query("SELECT a.code FROM referral_code_aliases a JOIN referral_codes c ON c.code = a.code")
+    assert not clash, f"texts that are a code and an alias: {clash}"
+
+
 def no_duplicate_rewards(server) -> None:
     twice = server.query("SELECT referral_id, user_id, reward_type, COUNT(*) FROM rewards "
                          "GROUP BY referral_id, user_id, reward_type HAVING COUNT(*) > 1")
@@ -124,7 +130,7 @@ def referee_name_is_the_users(server) -> None:
 
 
 ALL = (stats_match_referrals, code_uses_match_referrals, one_referral_per_referee, one_code_per_user,
-       no_duplicate_rewards, history_explains_every_status, referral_status_follows_rewards,
+       alias_texts_are_not_codes, no_duplicate_rewards, history_explains_every_status, referral_status_follows_rewards,
        one_active_config_per_kind, flagged_means_flags, referee_name_is_the_users)
 
 

@@ -6,8 +6,10 @@ The data, by user (ids are ObjectIds, kept by the import):
 
   admin      verified admin, $2b$ hash
   referrer   $2a$ hash; three codes (one document each, as the original made
-             them): OLD-1 used by referee1, OLD-2 used by referee2, and the
-             newest SVH-02PWKO used by referee3. Only SVH-02PWKO is kept.
+             them): the oldest SVH-OLD001 used by referee1, svh-old002 used by
+             referee2, and the newest SVH-02PWKO used by referee3. SVH-OLD001
+             is the code (the original showed the oldest); the other two stay
+             valid as its aliases.
   referee1   $2y$ hash; its referral has a CREDITED reward -> SUCCESS
   referee2   its referral has a PENDING referrer reward and a PENDING
              referee reward -> PENDING
@@ -15,7 +17,8 @@ The data, by user (ids are ObjectIds, kept by the import):
   unverified never verified its email
   owner      one unused code, stored in lower case
 
-reward_config holds two active SIGNUP configs (only the newer stays active)
+reward_config holds two active SIGNUP configs (only the older stays active:
+the original paid with it)
 and an inactive FIRST_ORDER one; otps and session hold a few documents.
 """
 
@@ -48,7 +51,7 @@ REFERRALS = {  # referral document _id (UUID text) per referee
     "referee3": "0d9e8f1c-1111-4a2b-9c3d-000000000003",
 }
 UNUSED_REFERRAL = "0d9e8f1c-1111-4a2b-9c3d-000000000004"
-KEPT_CODE = "SVH-02PWKO"
+KEPT_CODE = "SVH-OLD001"
 
 REWARDS = {  # reward_ledger _id -> (referee whose referral, user, value, status)
     "65c100000000000000000001": ("referee1", "referrer", 100, "CREDITED"),
@@ -58,11 +61,11 @@ REWARDS = {  # reward_ledger _id -> (referee whose referral, user, value, status
 }
 PENDING_REFERRER_REWARD = "65c100000000000000000002"
 CONFIGS = {
-    "65b100000000000000000001": ("SIGNUP", 100, "POINTS", True),
-    "65b100000000000000000002": ("SIGNUP", 150, "POINTS", True),  # newer: stays active
+    "65b100000000000000000001": ("SIGNUP", 100, "POINTS", True),  # older: stays active
+    "65b100000000000000000002": ("SIGNUP", 150, "POINTS", True),
     "65b100000000000000000003": ("FIRST_ORDER", 500, "CASH", False),
 }
-NEWEST_CONFIG = "65b100000000000000000002"
+OLDEST_ACTIVE_CONFIG = "65b100000000000000000001"
 
 DAY = 86_400_000
 BASE = 1_704_067_200_000  # 2024-01-01T00:00:00Z
@@ -108,8 +111,17 @@ class Int(int):
 
 
 def iso(ms: int) -> str:
+    """As the server answers: always three digits of milliseconds."""
     moment = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def mongo_iso(ms: int) -> str:
+    """As mongoexport prints a relaxed $date (Go's .999 layout): the
+    milliseconds without trailing zeros, no fraction at all when zero."""
+    seconds = iso(ms)[:19]
+    fraction = f"{ms % 1000:03d}".rstrip("0")
+    return seconds + (f".{fraction}" if fraction else "") + "Z"
 
 
 def extended(value, style: str):
@@ -124,7 +136,7 @@ def extended(value, style: str):
     if isinstance(value, Date):
         if style == "canonical":
             return {"$date": {"$numberLong": str(int(value))}}
-        return {"$date": int(value)} if style == "legacy" else {"$date": iso(int(value))}
+        return {"$date": int(value)} if style == "legacy" else {"$date": mongo_iso(int(value))}
     if isinstance(value, Int):
         return {"$numberInt": str(int(value))} if style == "canonical" else int(value)
     return value
@@ -146,7 +158,7 @@ def users(hashes: dict) -> list[dict]:
 
 
 def referral_documents() -> list[dict]:
-    codes = {"referee1": "SVH-OLD001", "referee2": "svh-old002", "referee3": KEPT_CODE}
+    codes = {"referee1": KEPT_CODE, "referee2": "svh-old002", "referee3": "SVH-02PWKO"}
     documents = []
     for index, (referee, code) in enumerate(codes.items()):
         documents.append({
@@ -211,3 +223,67 @@ def write(folder: pathlib.Path, layout: str = "lines", style: str = "relaxed", h
             text = "".join(json.dumps(item) + "\n" for item in converted)
         (folder / f"{name}.{'jsonl' if layout == 'jsonl' else 'json'}").write_text(text, encoding="utf-8")
     return folder
+
+
+# --------------------------------------------------------------------------
+# Moving in: what a real export of the original holds that the import must
+# keep (issue 13). Written as the original stores its documents: bcrypt at
+# its default cost 12, references as bare ObjectIds, referral _ids as UUID
+# text, null on unused codes, dates with mongoexport's short milliseconds.
+#
+#   anna     signed up as Anna@Bücher.de (an internationalised domain)
+#   racer    three codes from racing generate calls: the oldest SVH-FIRST2
+#            used by racee1, SVH-LATER3 used by racee2, SVH-SPARE4 unused
+#   racee1, racee2   referred by racer
+#
+# reward_config: two active SIGNUP configs, the older 100 POINTS (what the
+# original paid), the newer 7 CASH.
+
+MOVING_IN_PASSWORDS = {
+    "anna": "anna's old password",
+    "racer": "racer old password",
+    "racee1": "racee one password",
+    "racee2": "racee two password",
+}
+MOVING_IN_IDS = {name: f"66b1{index:020x}" for index, name in enumerate(MOVING_IN_PASSWORDS, start=1)}
+MOVING_IN_EMAILS = {name: f"{name}@example.org" for name in MOVING_IN_PASSWORDS}
+MOVING_IN_EMAILS["anna"] = "Anna@Bücher.de"
+ANNA_EMAIL = "anna@xn--bcher-kva.de"
+RACER_CODES = {  # code -> (referral _id, ms after the first, referee or None)
+    "SVH-FIRST2": ("7f1c2a4e-2222-4b5c-8d6e-000000000001", 0, "racee1"),
+    "SVH-LATER3": ("7f1c2a4e-2222-4b5c-8d6e-000000000002", 120, "racee2"),
+    "SVH-SPARE4": ("7f1c2a4e-2222-4b5c-8d6e-000000000003", 350, None),
+}
+RACER_CODE = "SVH-FIRST2"
+MOVING_IN_CONFIGS = {  # _id -> (value, unit, created day); both active
+    "66c100000000000000000001": (100, "POINTS", 1),
+    "66c100000000000000000002": (7, "CASH", 2),
+}
+PAID_CONFIG = "66c100000000000000000001"
+RACE_START = BASE + 5 * DAY + 30_500  # 00:00:30.5 on day 5
+
+
+def moving_in_hashes() -> dict:
+    return {name: bcrypt(password, "$2b$", cost=12) for name, password in MOVING_IN_PASSWORDS.items()}
+
+
+def moving_in(hashes: dict) -> dict[str, list[dict]]:
+    users = [{"_id": Oid(MOVING_IN_IDS[name]), "name": name.capitalize(), "email": MOVING_IN_EMAILS[name],
+              "password": hashes[name], "is_verified": True, "isAdmin": False,
+              "created_at": Date(BASE + index * DAY + 250)}
+             for index, name in enumerate(MOVING_IN_PASSWORDS)]
+    referral = []
+    for code, (referral_id, offset, referee) in RACER_CODES.items():
+        referral.append({
+            "_id": referral_id, "referral_code": code, "referred_by": Oid(MOVING_IN_IDS["racer"]),
+            "referred_at": Date(RACE_START + offset),
+            "referral_code_used": Oid(MOVING_IN_IDS[referee]) if referee else None,
+            "referral_used_at": Date(RACE_START + DAY + offset) if referee else None,
+        })
+    configs = [{"_id": Oid(config_id), "reward_type": "SIGNUP", "reward_value": Int(value), "reward_unit": unit,
+                "is_active": True, "created_at": Date(BASE + day * DAY)}
+               for config_id, (value, unit, day) in MOVING_IN_CONFIGS.items()]
+    ledger = [{"_id": Oid("66d100000000000000000001"), "user": Oid(MOVING_IN_IDS["racer"]),
+               "referral": RACER_CODES[RACER_CODE][0], "reward_type": "SIGNUP", "reward_value": Int(100),
+               "reward_unit": "POINTS", "status": "CREDITED", "created_at": Date(RACE_START + DAY + 5)}]
+    return {"users": users, "referral": referral, "reward_config": configs, "reward_ledger": ledger}

@@ -27,8 +27,9 @@ def test_first_generate_is_201_then_200_with_the_same_code(server):
     first = lf.generate(server, someone)
     assert first.status_code == 201, first.text
     body = first.json()
-    assert set(body) == {"id", "referral_code", "referred_by"}
-    assert body["referred_by"] is None
+    assert set(body) == {"id", "referral_code", "referred_by", "my_referrer_id"}
+    assert body["referred_by"] == someone.id  # the code's owner, as the original answered
+    assert body["my_referrer_id"] is None
     again = lf.generate(server, someone)
     assert again.status_code == 200, again.text
     assert again.json() == body
@@ -59,16 +60,22 @@ def test_generate_needs_a_token(server):
     lf.assert_error(lf.post(server, "/api/referral/generate"), 401, "missing_token")
 
 
-def test_referred_by_names_the_referrer_once_referred(server, boss):
+def test_referred_by_is_the_caller_and_my_referrer_id_who_referred_them(server, boss):
+    # The original's serializer answered its Referral.referred_by field: the
+    # code's owner, i.e. the caller. Who referred the caller has its own name.
     referrer = lf.user(server)
     referee = lf.user(server)
-    assert lf.generate(server, referee).json()["referred_by"] is None
+    first = lf.generate(server, referee).json()
+    assert (first["referred_by"], first["my_referrer_id"]) == (referee.id, None)
     lf.refer(server, referrer, referee)
-    answer = lf.generate(server, referee)
-    assert answer.status_code == 200
-    assert answer.json()["referred_by"] == referrer.id
+    for path in ("/api/referral/generate", "/api/referrals/generate"):
+        answer = lf.post(server, path, referee.headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"id": first["id"], "referral_code": first["referral_code"],
+                                 "referred_by": referee.id, "my_referrer_id": referrer.id}
     # The referrer was referred by nobody.
-    assert lf.generate(server, referrer).json()["referred_by"] is None
+    mine = lf.generate(server, referrer).json()
+    assert (mine["referred_by"], mine["my_referrer_id"]) == (referrer.id, None)
 
 
 @pytest.mark.parametrize("prefix, expected", [("ACME", "ACME"), ("promo7", "PROMO7")])
