@@ -264,7 +264,7 @@ class Plan {
   void plan_code(const std::string& owner, std::size_t index,
                  std::map<std::string, std::string>& taken) {
     const auto& code = data_.codes[index];
-    if (const auto [holder, fresh] = taken.emplace(code.code, owner); !fresh) {
+    if (const auto holder = taken.find(code.code); holder != taken.end()) {
       if (holder->second != owner) {
         note(data_.codes_file, code.line,
              "code " + code.code + " belongs to another user already; it is skipped for user " +
@@ -276,6 +276,7 @@ class Plan {
       note(data_.codes_file, code.line, "_id " + code.id + " appears twice; this copy is skipped");
       return;
     }
+    taken.emplace(code.code, owner);
     if (const auto primary = code_of_owner_.find(owner); primary != code_of_owner_.end()) {
       new_aliases_.push_back({code.id, primary->second, code.code, code.created_at});
     } else {

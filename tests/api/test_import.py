@@ -499,3 +499,25 @@ def test_a_code_made_here_takes_the_export_codes_as_aliases(make_server, tmp_pat
     assert generate(server, moved_headers(server, "racer")).json()["referral_code"] == mine
     _, newcomer = flows.new_user(server)
     assert flows.apply_code(server, newcomer, "SVH-FIRST2").status_code == 200
+
+
+def test_a_code_text_another_user_holds_passes_to_the_next_oldest(make_server, tmp_path, moving_in_hashes):
+    # anna's document comes first and holds SVH-FIRST2 too: racer's next
+    # oldest code becomes the code, and the referral made with SVH-FIRST2 in
+    # racer's document stays racer's.
+    server = make_server(env=ENV)
+    documents = original.moving_in(moving_in_hashes)
+    documents["referral"].insert(0, {
+        "_id": "7f1c2a4e-2222-4b5c-8d6e-0000000000a0", "referral_code": "svh-first2",
+        "referred_by": original.Oid(MOVED["anna"]), "referred_at": original.Date(original.RACE_START - 1),
+        "referral_code_used": None})
+    done = import_dir(server, original.write(tmp_path / "clash", documents=documents))
+    assert done.returncode == 0, done.stderr
+    assert (f"note: referral.json:2: code SVH-FIRST2 belongs to another user already; it is skipped for user "
+            f"{MOVED['racer']}") in done.stdout
+    assert "kept SVH-LATER3 (the oldest" in done.stdout and "SVH-SPARE4 still apply as its aliases" in done.stdout
+    assert server.query("SELECT user_id, code FROM referral_codes ORDER BY code") == [
+        (MOVED["anna"], "SVH-FIRST2"), (MOVED["racer"], "SVH-LATER3")]
+    assert server.query("SELECT referrer_id FROM referrals WHERE referee_id = %s", (MOVED["racee1"],)) == [
+        (MOVED["racer"],)]
+    assert generate(server, moved_headers(server, "racer")).json()["referral_code"] == "SVH-LATER3"
