@@ -6,6 +6,7 @@
 #include "analytics/analytics_routes.hpp"
 #include "app/sweeper.hpp"
 #include "auth/auth_routes.hpp"
+#include "auth/user_admin_routes.hpp"
 #include "core/api_error.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
@@ -16,6 +17,7 @@
 #include "ops/ops_routes.hpp"
 #include "referral/referral_routes.hpp"
 #include "reward/reward_routes.hpp"
+#include "web/web_routes.hpp"
 
 namespace app {
 
@@ -114,6 +116,7 @@ void App::build(bool with_database) {
   ip_limiter_ = std::make_unique<core::RateLimiter>(config_.rate_limit_per_ip);
   auth_ = std::make_unique<auth::AuthService>(config_, *database_, secrets_, *outbox_,
                                               [this] { mail_sender_->wake(); });
+  user_admin_ = std::make_unique<auth::UserAdminService>(*database_);
   idempotency_ = std::make_unique<idempotency::IdempotencyService>(*database_);
   rewards_ = std::make_unique<reward::RewardService>(*database_);
   referrals_ = std::make_unique<referral::ReferralService>(config_, *database_, *rewards_);
@@ -146,6 +149,8 @@ void App::build_routes() {
   referral::add_routes(router_, *referrals_, *idempotency_);
   reward::add_routes(router_, *rewards_, *idempotency_);
   analytics::add_routes(router_, *analytics_);
+  auth::add_user_admin_routes(router_, *user_admin_);
+  web::add_routes(router_, web_assets_);
 }
 
 int App::migrate() {

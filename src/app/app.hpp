@@ -4,6 +4,7 @@
 
 #include "analytics/analytics_service.hpp"
 #include "auth/auth_service.hpp"
+#include "auth/user_admin_service.hpp"
 #include "core/config.hpp"
 #include "core/rate_limiter.hpp"
 #include "db/database.hpp"
@@ -14,6 +15,7 @@
 #include "reward/reward_service.hpp"
 #include "mail/mail_sender.hpp"
 #include "mail/outbox.hpp"
+#include "web/web_assets.hpp"
 
 namespace app {
 
@@ -54,11 +56,13 @@ class App {
   std::unique_ptr<mail::Sender> mail_sender_;
   std::unique_ptr<core::RateLimiter> ip_limiter_;
   std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<auth::UserAdminService> user_admin_;
   std::unique_ptr<idempotency::IdempotencyService> idempotency_;
   std::unique_ptr<reward::RewardService> rewards_;
   std::unique_ptr<referral::ReferralService> referrals_;
   std::unique_ptr<analytics::AnalyticsService> analytics_;
   std::unique_ptr<Sweeper> sweeper_;
+  web::WebAssets web_assets_;
   http::Router router_;
 };
 

@@ -14,6 +14,15 @@ using http::Lane;
 using http::Request;
 using http::Response;
 
+object user_json(const store::User& user) {
+  return {{"id", user.id},
+          {"name", user.name},
+          {"email", user.email},
+          {"is_verified", user.is_verified},
+          {"is_admin", user.is_admin},
+          {"created_at", core::format_timestamp(user.created_at)}};
+}
+
 namespace {
 
 std::string bearer_token(const Request& request) {
@@ -22,15 +31,6 @@ std::string bearer_token(const Request& request) {
     return std::string(header.substr(7));
   }
   return std::string(request.cookie("token"));
-}
-
-object user_json(const store::User& user) {
-  return {{"id", user.id},
-          {"name", user.name},
-          {"email", user.email},
-          {"is_verified", user.is_verified},
-          {"is_admin", user.is_admin},
-          {"created_at", core::format_timestamp(user.created_at)}};
 }
 
 std::string cookie(const std::string& value, long long max_age_seconds) {

@@ -141,6 +141,39 @@ void set_admin(soci::session& sql, const std::string& id, bool is_admin) {
   sql << "UPDATE users SET is_admin = :admin WHERE id = :id", use(admin), use(id);
 }
 
+namespace {
+
+// LIKE with the pattern characters of the prefix escaped, so `a_b` matches
+// only "a_b...": emails may contain `_` and `%` (docs/API.md, Input rules).
+std::string like_prefix(const std::string& prefix) {
+  std::string pattern;
+  for (const char c : prefix) {
+    if (c == '%' || c == '_' || c == '!') pattern += '!';
+    pattern += c;
+  }
+  return pattern + '%';
+}
+
+}  // namespace
+
+std::vector<User> users_by_email_prefix(soci::session& sql, const std::string& email_prefix,
+                                        const std::optional<core::Cursor>& after, int limit) {
+  const auto pattern = like_prefix(email_prefix);
+  std::vector<User> out;
+  UserRow row;
+  auto query = (sql.prepare << "SELECT " + user_columns("") + " FROM users WHERE email LIKE :pattern ESCAPE '!'" +
+                                   (after ? " AND (created_at, id) < (:after_time, :after_id)" : "") +
+                                   " ORDER BY created_at DESC, id DESC LIMIT :limit",
+                use(pattern));
+  if (after) query, use(after->created_at), use(after->id);
+  query, use(limit);
+  row.bind(query);
+  soci::statement statement(query);
+  statement.execute();
+  while (statement.fetch()) out.push_back(row.take());
+  return out;
+}
+
 void record_login_failure(soci::session& sql, const std::string& id, long long locked_until) {
   sql << "UPDATE users SET failed_logins = failed_logins + 1, locked_until = :locked_until "
          "WHERE id = :id",

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cursor.hpp"
+
 // SQL for accounts: users, one-time codes, code requests and sessions.
 namespace auth::store {
 
@@ -29,6 +31,10 @@ void delete_user(soci::session& sql, const std::string& id);
 void mark_verified(soci::session& sql, const std::string& id, long long now);
 void set_password_hash(soci::session& sql, const std::string& id, const std::string& hash);
 void set_admin(soci::session& sql, const std::string& id, bool is_admin);
+// Accounts whose email starts with `email_prefix` (any account for ""), newest
+// first by (created_at, id), after the cursor.
+std::vector<User> users_by_email_prefix(soci::session& sql, const std::string& email_prefix,
+                                        const std::optional<core::Cursor>& after, int limit);
 void record_login_failure(soci::session& sql, const std::string& id, long long locked_until);
 void clear_login_failures(soci::session& sql, const std::string& id);
 

@@ -89,6 +89,9 @@ BeastResponse to_beast(Response&& response, bool keep_alive) {
   out.body() = std::move(response.body);
   out.keep_alive(keep_alive);
   out.prepare_payload();
+  // A 304 must not claim a length other than the 200's (RFC 9110, 8.6);
+  // prepare_payload writes 0 for its empty body.
+  if (out.result() == bhttp::status::not_modified) out.erase(bhttp::field::content_length);
   return out;
 }
 

@@ -1,0 +1,30 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/auth_store.hpp"
+#include "core/cursor.hpp"
+#include "db/database.hpp"
+
+namespace auth {
+
+// The operator console's view of accounts: search by email, grant or take
+// admin rights (docs/API.md, Admin: users). The command line's promote and
+// demote go through AuthService::set_admin by email; this works by id.
+class UserAdminService {
+ public:
+  explicit UserAdminService(db::Database& database) : database_(database) {}
+
+  std::vector<store::User> search(const std::string& email_prefix,
+                                  const std::optional<core::Cursor>& after, int limit);
+  // Throws 404 user_not_found; 409 self_demotion when an admin demotes
+  // themselves (the console would otherwise lock its last operator out).
+  store::User set_admin(const std::string& acting_user_id, const std::string& user_id,
+                        bool is_admin);
+
+ private:
+  db::Database& database_;
+};
+
+}  // namespace auth
