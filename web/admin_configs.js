@@ -38,14 +38,14 @@ async function fill(box) {
     replace(box, empty('No reward config: referrals cannot be applied until one exists.'));
     return;
   }
-  replace(box, table(['Type', 'Reward', 'For', 'Auto credit', 'Active', 'Created', ''], data.map((c) => h('tr', {},
+  replace(box, table(['Type', 'Reward', 'For', 'Auto credit', 'Active', 'Created', 'Change'], data.map((c) => h('tr', {},
     h('td', { text: c.reward_type }), h('td', { text: `${c.reward_value} ${c.reward_unit}` }),
     h('td', { text: c.beneficiary }), h('td', { text: c.auto_credit ? 'yes' : 'no' }),
     h('td', { text: c.is_active ? 'active' : 'inactive' }), h('td', { text: when(c.created_at) }),
-    h('td', { class: 'actions' }, c.is_active ? action('Deactivate', async () => {
+    h('td', {}, h('div', { class: 'actions' }, c.is_active ? action('Deactivate', async () => {
       await post(`/api/admin/reward-config/${encodeURIComponent(c.id)}/deactivate`);
       await fill(box);
-    }, 'danger') : null)))));
+    }, 'danger') : null))))));
 }
 
 export default {

@@ -28,9 +28,9 @@ async function reject(referral, reason) {
 
 function row(referral, reload) {
   const flags = referral.flags.map((flag) => `${flag.rule}: ${flag.detail}`).join('; ');
-  const actions = h('td', { class: 'actions' },
+  const actions = h('td', {}, h('div', { class: 'actions' },
     referral.status === 'PENDING' ? action('Approve', async () => { await approve(referral); reload(); }) : null,
-    referral.status !== 'REJECTED' ? reasonAction('Reject', async (reason) => { await reject(referral, reason); reload(); }) : null);
+    referral.status !== 'REJECTED' ? reasonAction('Reject', async (reason) => { await reject(referral, reason); reload(); }) : null));
   return h('tr', { 'data-referral': referral.referral_id },
     h('td', {}, h('span', { text: referral.referrer_email }), ' → ', h('span', { text: referral.referee_email })),
     h('td', { text: flags }),

@@ -15,10 +15,10 @@ function row(reward, reload) {
     h('td', {}, h('small', { text: reward.user_id })),
     h('td', {}, h('span', { class: `badge ${reward.status}`, text: reward.status })),
     h('td', { text: when(reward.created_at) }),
-    h('td', { class: 'actions' },
+    h('td', {}, h('div', { class: 'actions' },
       reward.status === 'PENDING' ? action('Credit', async () => { await post(`${path}/credit`); reload(); }) : null,
       reward.status !== 'REVOKED'
-        ? reasonAction('Revoke', async (reason) => { await post(`${path}/revoke`, { reason }); reload(); }) : null));
+        ? reasonAction('Revoke', async (reason) => { await post(`${path}/revoke`, { reason }); reload(); }) : null)));
 }
 
 export default {

@@ -16,7 +16,7 @@ function row(user, reload, me) {
     h('td', { text: user.is_verified ? 'verified' : 'not verified' }),
     h('td', { text: user.is_admin ? 'admin' : 'member' }),
     h('td', { text: when(user.created_at) }),
-    h('td', { class: 'actions' }, change));
+    h('td', {}, h('div', { class: 'actions' }, change)));
 }
 
 export default {
@@ -26,7 +26,7 @@ export default {
     const search = h('input', { name: 'q', type: 'search', placeholder: 'start of an email', autocomplete: 'off' });
     const list = pagedTable({
       url: urlFor(''),
-      headings: ['User', 'Email', 'Role', 'Signed up', ''],
+      headings: ['User', 'Verified', 'Role', 'Signed up', 'Change'],
       row: (user, reload) => row(user, reload, me),
       emptyText: 'No user matches.',
     });

@@ -6,8 +6,8 @@ import { h } from './dom.js';
 const NS = 'http://www.w3.org/2000/svg';
 const WIDTH = 600;
 const HEIGHT = 180;
-const TOP = 16;
-const BOTTOM = 22;
+const TOP = 8;
+const BOTTOM = 2;
 
 function svg(tag, attributes = {}, ...children) {
   const element = document.createElementNS(NS, tag);
@@ -55,11 +55,12 @@ export function dailyChart(title, series, rows) {
     'aria-label': `${title}, last 30 days: ${totals.join(', ')}`,
   },
   svg('line', { class: 'axis', x1: 0, y1: TOP + plot, x2: WIDTH, y2: TOP + plot }),
-  svg('text', { class: 'label', x: 0, y: 12 }, `max ${max}`),
-  svg('text', { class: 'label', x: 0, y: HEIGHT - 6 }, days[0]),
-  svg('text', { class: 'label', x: WIDTH, y: HEIGHT - 6, 'text-anchor': 'end' }, days[days.length - 1]),
   ...bars);
+  // Axis labels are HTML, not SVG text: they keep their size when the
+  // picture shrinks to a phone's width.
+  const axis = h('div', { class: 'chart-axis' },
+    h('span', { text: days[0] }), h('span', { text: `highest day: ${max}` }), h('span', { text: days[days.length - 1] }));
   const legend = h('ul', { class: 'legend' },
     series.map((s, i) => h('li', {}, h('span', { class: `swatch ${s.cls}`, 'aria-hidden': 'true' }), totals[i])));
-  return h('figure', { class: 'chart-box' }, picture, legend);
+  return h('figure', { class: 'chart-box' }, picture, axis, legend);
 }

@@ -71,7 +71,15 @@ export function formValues(form) {
 export const loading = () => h('p', { class: 'muted', role: 'status', text: 'Loading…' });
 export const empty = (text) => h('p', { class: 'muted empty', text });
 
+// Names each cell after its column, so narrow screens can show a row as a
+// stack of "label: value" lines (style.css) instead of a table to scroll.
+export function labelCells(headings, rows) {
+  for (const row of rows) [...row.children].forEach((cell, i) => cell.setAttribute('data-label', headings[i] || ''));
+  return rows;
+}
+
 export function table(headings, rows) {
+  labelCells(headings, rows);
   return h('div', { class: 'scroll' },
     h('table', {},
       h('thead', {}, h('tr', {}, headings.map((text) => h('th', { scope: 'col', text })))),

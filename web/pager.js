@@ -1,5 +1,5 @@
 import { get } from './api.js';
-import { busy, empty, h, loading, replace, say, show, table } from './dom.js';
+import { busy, empty, h, labelCells, loading, replace, say, show, table } from './dom.js';
 
 // A table fed by a paginated list endpoint: the first page, then "Show more"
 // while the answer has a Link rel="next" header (docs/API.md, Lists).
@@ -40,7 +40,7 @@ export function pagedTable({ url, headings, row, emptyText }) {
 
   more.addEventListener('click', () => busy(more, notice, async () => {
     const items = await load(next);
-    tbody.append(...items.map((item) => row(item, () => reload())));
+    tbody.append(...labelCells(headings, items.map((item) => row(item, () => reload()))));
   }));
 
   reload();

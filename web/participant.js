@@ -185,6 +185,8 @@ async function start() {
     const user = await currentUser();
     if (user) showSignedIn(user);
     else showSignedOut();
+    // The first screen a visitor can use is up (docs/PERFORMANCE.md reads this mark).
+    performance.mark('console-ready');
   } catch (error) {
     const notice = h('p', {});
     say(notice, error.message, 'error');
