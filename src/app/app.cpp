@@ -17,7 +17,7 @@
 #include "ops/ops_routes.hpp"
 #include "referral/referral_routes.hpp"
 #include "reward/reward_routes.hpp"
-#include "web/web_routes.hpp"
+#include "webapp/webapp_routes.hpp"
 
 namespace app {
 
@@ -150,7 +150,7 @@ void App::build_routes() {
   reward::add_routes(router_, *rewards_, *idempotency_);
   analytics::add_routes(router_, *analytics_);
   auth::add_user_admin_routes(router_, *user_admin_);
-  web::add_routes(router_, web_assets_);
+  webapp::add_routes(router_, web_assets_);
 }
 
 int App::migrate() {

@@ -15,7 +15,7 @@
 #include "reward/reward_service.hpp"
 #include "mail/mail_sender.hpp"
 #include "mail/outbox.hpp"
-#include "web/web_assets.hpp"
+#include "webapp/webapp_assets.hpp"
 
 namespace app {
 
@@ -62,7 +62,7 @@ class App {
   std::unique_ptr<referral::ReferralService> referrals_;
   std::unique_ptr<analytics::AnalyticsService> analytics_;
   std::unique_ptr<Sweeper> sweeper_;
-  web::WebAssets web_assets_;
+  webapp::WebAssets web_assets_;
   http::Router router_;
 };
 

@@ -161,10 +161,12 @@ std::vector<User> users_by_email_prefix(soci::session& sql, const std::string& e
   const auto pattern = like_prefix(email_prefix);
   std::vector<User> out;
   UserRow row;
-  auto query = (sql.prepare << "SELECT " + user_columns("") + " FROM users WHERE email LIKE :pattern ESCAPE '!'" +
-                                   (after ? " AND (created_at, id) < (:after_time, :after_id)" : "") +
-                                   " ORDER BY created_at DESC, id DESC LIMIT :limit",
-                use(pattern));
+  auto query =
+      (sql.prepare << "SELECT " + user_columns("") +
+                          " FROM users WHERE email LIKE :pattern ESCAPE '!'" +
+                          (after ? " AND (created_at, id) < (:after_time, :after_id)" : "") +
+                          " ORDER BY created_at DESC, id DESC LIMIT :limit",
+       use(pattern));
   if (after) query, use(after->created_at), use(after->id);
   query, use(limit);
   row.bind(query);

@@ -27,6 +27,8 @@ def test_pages_are_html_with_the_policy_and_no_inline_script(server):
         assert answer.headers["Content-Security-Policy"].startswith(POLICY)
         assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
         assert answer.headers["X-Frame-Options"] == "DENY"
+        # Not no-referrer: Chromium would then send `Origin: null` on the page's own POSTs.
+        assert answer.headers["Referrer-Policy"] == "same-origin"
         assert answer.headers["Cache-Control"] == "no-cache"
         assert re.fullmatch(r'"[0-9a-f]{24}"', answer.headers["ETag"])
         assert "{{ASSETS}}" not in answer.text

@@ -1,8 +1,8 @@
-#include "web/web_routes.hpp"
+#include "webapp/webapp_routes.hpp"
 
-#include "web/qr_svg.hpp"
+#include "webapp/qr_svg.hpp"
 
-namespace web {
+namespace webapp {
 
 using http::Access;
 using http::Lane;
@@ -86,4 +86,4 @@ void add_routes(http::Router& router, const WebAssets& assets) {
   router.add("GET", "/api/qr.svg", Access::anyone, Lane::io, qr);
 }
 
-}  // namespace web
+}  // namespace webapp

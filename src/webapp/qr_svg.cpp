@@ -1,10 +1,10 @@
-#include "web/qr_svg.hpp"
+#include "webapp/qr_svg.hpp"
 
 #include <qrencode.h>
 
 #include <memory>
 
-namespace web {
+namespace webapp {
 
 namespace {
 
@@ -42,4 +42,4 @@ std::optional<std::string> qr_svg(std::string_view text) {
   return svg;
 }
 
-}  // namespace web
+}  // namespace webapp

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-namespace web {
+namespace webapp {
 
 // A QR code (error correction level M, 8-bit mode) for `text` as an SVG
 // document: one black path on a white square with the 4-module quiet zone
@@ -11,4 +11,4 @@ namespace web {
 // coordinates. nullopt when libqrencode cannot encode it.
 std::optional<std::string> qr_svg(std::string_view text);
 
-}  // namespace web
+}  // namespace webapp

@@ -1,11 +1,11 @@
-#include "web/web_assets.hpp"
+#include "webapp/webapp_assets.hpp"
 
 #include <stdexcept>
 
 #include "core/embedded.hpp"
 #include "core/random.hpp"
 
-namespace web {
+namespace webapp {
 
 namespace {
 
@@ -67,4 +67,4 @@ const Asset* WebAssets::asset(std::string_view build, std::string_view file) con
   return found == assets_.end() ? nullptr : &found->second;
 }
 
-}  // namespace web
+}  // namespace webapp

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace web {
+namespace webapp {
 
 struct Asset {
   std::string content_type;
@@ -35,4 +35,4 @@ class WebAssets {
   std::map<std::string, Asset> pages_;
 };
 
-}  // namespace web
+}  // namespace webapp

@@ -1,12 +1,12 @@
 #pragma once
 #include "http/router.hpp"
-#include "web/web_assets.hpp"
+#include "webapp/webapp_assets.hpp"
 
-namespace web {
+namespace webapp {
 
 // The console (docs/API.md, Web console): GET / (participant page),
 // GET /admin (operator console), GET /assets/{build}/{file}, and
 // GET /api/qr.svg (a QR code for the share link).
 void add_routes(http::Router& router, const WebAssets& assets);
 
-}  // namespace web
+}  // namespace webapp
