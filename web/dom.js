@@ -51,12 +51,11 @@ export function field(label, input) {
 export async function busy(button, notice, work) {
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
-  if (notice) say(notice, '');
+  say(notice, '');
   try {
     return await work();
   } catch (error) {
-    if (notice) say(notice, error.message, 'error');
-    else throw error;
+    say(notice, error.message, 'error');
     return undefined;
   } finally {
     button.disabled = false;

@@ -33,8 +33,9 @@ export function loginForm(onLoggedIn, email = '') {
 }
 
 export function logoutButton(onLoggedOut) {
+  const notice = h('p', { hidden: true });
   const button = h('button', { type: 'button', class: 'secondary', text: 'Log out' });
-  button.addEventListener('click', () => busy(button, null, async () => {
+  button.addEventListener('click', () => busy(button, notice, async () => {
     try {
       await post('/api/auth/logout');
     } catch (error) {
@@ -43,7 +44,7 @@ export function logoutButton(onLoggedOut) {
     }
     onLoggedOut();
   }));
-  return button;
+  return h('span', { class: 'logout' }, button, notice);
 }
 
 export function header(title, user, onLoggedOut) {

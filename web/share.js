@@ -1,7 +1,7 @@
 // My share link: the server's /api/referral/link where it exists, otherwise
 // this page's address with ?ref=CODE (which pre-fills the code at signup).
 // The QR code is an SVG the server draws (GET /api/qr.svg).
-import { optional, post } from './api.js';
+import { get, optional, post } from './api.js';
 import { busy, field, h, replace, say } from './dom.js';
 
 async function copy(input) {
@@ -54,8 +54,7 @@ export function shareCard() {
       replace(body, linkView(link.data.referral_code, link.data.url));
       return;
     }
-    const summary = await optional('/api/referral/analytics/summary');
-    const code = summary && summary.data.my_referral_code;
+    const code = (await get('/api/referral/analytics/summary')).data.my_referral_code;
     if (code) replace(body, linkView(code, fallbackUrl(code)));
     else offerCode();
   })().catch((error) => {

@@ -65,6 +65,8 @@ def test_bad_limit_or_cursor_is_validation_error(server):
     _, admin = flows.new_admin(server)
     assert users(server, admin, limit=0).json()["code"] == "validation_error"
     assert users(server, admin, cursor="nope").json()["code"] == "validation_error"
+    answer = users(server, admin, q="a" * 255)
+    assert (answer.status_code, answer.json()["code"]) == (400, "validation_error")
 
 
 def test_only_admins(server):

@@ -8,6 +8,7 @@ import json
 
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 import console as c
 import flows
@@ -123,7 +124,10 @@ def test_an_operator_approves_a_flagged_referral_and_revokes_a_reward(server, br
 
     driver = browser()
     driver.get(server.url("/admin/"))
-    log_in(driver, admin_email)
+    # Keyboard only: the login form takes focus, Tab moves on, Enter submits.
+    c.form_titled(driver, "login-title")
+    c.wait(driver, lambda d: d.switch_to.active_element.get_attribute("name") == "email")
+    driver.switch_to.active_element.send_keys(admin_email, Keys.TAB, PASSWORD, Keys.ENTER)
     row = f"tr[data-referral='{referral_id}']"
     c.visible(driver, row)
     c.visible(driver, "#overview .numbers")
