@@ -168,3 +168,24 @@ def test_first_load_of_the_participant_page(server, browser, artifacts):
     assert figures["bytes"] <= 150 * 1024, figures
     assert figures["ready_ms"] is not None and figures["ready_ms"] < 1000, figures
     assert_clean(fresh, "participant page, first load")
+
+
+def test_the_referrals_list_pages_through_the_link_header(server, browser):
+    _, admin = flows.new_admin(server)
+    flows.reward_config(server, admin)
+    referrer_email, referrer = flows.new_user(server, name="Paging Referrer")
+    code = flows.referral_code(server, referrer)
+    for _ in range(11):  # the page asks for 10 at a time
+        _, referee = flows.new_user(server)
+        assert flows.apply_code(server, referee, code).status_code == 200
+
+    driver = browser()
+    driver.get(server.url("/"))
+    log_in(driver, referrer_email)
+    rows = "section[aria-labelledby=s-my-referrals] tbody tr"
+    c.wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) == 10)
+    c.button(driver, "Show more", "//section[@aria-labelledby='s-my-referrals']").click()
+    c.wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) == 11)
+    more = driver.find_element(By.XPATH, "//section[@aria-labelledby='s-my-referrals']//button[text()='Show more']")
+    assert not more.is_displayed()
+    assert_clean(driver, "participant page, second page of referrals")
