@@ -36,8 +36,11 @@ def pytest_report_header(config):
 def server(tmp_path_factory) -> harness.Server:
     scratch = tmp_path_factory.mktemp("server")
     pool = harness.ServerPool(harness.Databases("sqlite", None, scratch), scratch)
+    # A fixed port, so PUBLIC_URL can name it: the server accepts a
+    # cookie-authenticated change only from its own origin (docs/API.md).
+    port = harness.free_port()
     try:
-        yield pool.start()
+        yield pool.start(env={"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}"})
     finally:
         pool.close()
 
