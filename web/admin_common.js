@@ -1,5 +1,5 @@
 // Pieces the console's panels share.
-import { busy, field, h, say } from './dom.js';
+import { busy, field, h } from './dom.js';
 
 // A button that opens a small inline form asking for a reason (revoke and
 // reject need one, 1-500 characters), then runs `act(reason)`.
@@ -33,8 +33,4 @@ export function action(label, act, cls = '') {
   const button = h('button', { type: 'button', class: cls, text: label });
   button.addEventListener('click', () => busy(button, notice, act));
   return h('div', { class: 'action' }, button, notice);
-}
-
-export function done(element, text) {
-  say(element, text, 'success');
 }

@@ -20,7 +20,7 @@ const pad = (n) => String(n).padStart(2, '0');
 const isoDay = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 
 // The last `count` local days, oldest first, as YYYY-MM-DD.
-export function lastDays(count = 30) {
+function lastDays(count = 30) {
   const days = [];
   const today = new Date();
   for (let back = count - 1; back >= 0; back -= 1) {

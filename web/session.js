@@ -1,7 +1,7 @@
 // Who is signed in (the `token` cookie, HttpOnly, so only the server can
 // tell), the login form both pages share, and logout.
 import { ApiError, post } from './api.js';
-import { busy, field, formValues, h, say } from './dom.js';
+import { busy, field, formValues, h } from './dom.js';
 
 // The signed-in User, or null when the cookie is missing or no longer valid.
 export async function currentUser() {
@@ -32,7 +32,7 @@ export function loginForm(onLoggedIn, email = '') {
   return form;
 }
 
-export function logoutButton(onLoggedOut) {
+function logoutButton(onLoggedOut) {
   const notice = h('p', { hidden: true });
   const button = h('button', { type: 'button', class: 'secondary', text: 'Log out' });
   button.addEventListener('click', () => busy(button, notice, async () => {
