@@ -144,7 +144,7 @@ void App::connect_signup_codes() {
 }
 
 void App::build_routes() {
-  ops::add_routes(router_, *database_);
+  ops::add_routes(router_, *database_, config_.metrics_token);
   auth::add_routes(router_, *auth_, config_, *ip_limiter_);
   referral::add_routes(router_, *referrals_, *idempotency_);
   reward::add_routes(router_, *rewards_, *idempotency_);

@@ -5,6 +5,7 @@
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/json_body.hpp"
+#include "http/csrf.hpp"
 
 namespace auth {
 
@@ -25,12 +26,15 @@ object user_json(const store::User& user) {
 
 namespace {
 
-std::string bearer_token(const Request& request) {
-  const auto header = request.header("Authorization");
-  if (header.size() > 7 && http::iequals(header.substr(0, 7), "Bearer ")) {
-    return std::string(header.substr(7));
-  }
-  return std::string(request.cookie("token"));
+struct Credential {
+  std::string token;
+  bool from_cookie = false;
+};
+
+// docs/API.md, Authentication: the Authorization header, else the `token` cookie.
+Credential credential_of(const Request& request) {
+  if (const auto bearer = request.bearer_token()) return {std::string(*bearer), false};
+  return {std::string(request.cookie("token")), true};
 }
 
 std::string cookie(const std::string& value, long long max_age_seconds) {
@@ -109,10 +113,11 @@ void add_session_routes(http::Router& router, AuthService& service, const core::
                return response;
              }));
   // Its job is authentication itself: one read gives the session and the user.
-  router.add("POST", "/api/auth/verify-session", Access::anyone, Lane::db, [&service](Request& request) {
-    const auto session = service.authenticate(bearer_token(request));
-    return Response::json(200, object{{"valid", true}, {"user", user_json(session.user)}});
-  });
+  router.add(
+      "POST", "/api/auth/verify-session", Access::anyone, Lane::db, [&service](Request& request) {
+        const auto session = service.authenticate(credential_of(request).token);
+        return Response::json(200, object{{"valid", true}, {"user", user_json(session.user)}});
+      });
   router.add("POST", "/api/auth/logout", Access::user, Lane::write, [&service](Request& request) {
     service.logout(identity_of(request));
     auto response = ok_message(200, "Logged out successfully.");
@@ -172,8 +177,17 @@ void add_routes(http::Router& router, AuthService& service, const core::Config& 
   for (const char* name : {"signup", "verify-otp", "login", "verify-session", "logout"}) {
     router.alias(std::string("/") + name, std::string("/api/auth/") + name);
   }
-  router.set_authenticator([&service](const Request& request) {
-    const auto identity = service.authenticate(bearer_token(request)).identity;
+  const http::OriginCheck origins(config.public_url, config.cors_allowed_origins);
+  router.set_authenticator([&service, origins](const Request& request) {
+    const auto credential = credential_of(request);
+    const auto identity = service.authenticate(credential.token).identity;
+    // A cross-site form posted with the victim's cookie credited a reward
+    // (issue 12): the cookie alone does not authorise a change.
+    if (credential.from_cookie && http::changes_state(request.method) && !origins.allows(request)) {
+      throw core::ApiError(
+          403, "csrf_rejected",
+          "A request authenticated by the cookie must come from this site (Origin or Referer).");
+    }
     return http::Principal{identity.user_id, identity.session_id, identity.is_admin};
   });
 }

@@ -1,10 +1,13 @@
-#include "core/text.hpp"
 #include "core/config.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <set>
+
+#include "core/origin.hpp"
+#include "core/text.hpp"
 
 namespace core {
 
@@ -13,9 +16,11 @@ namespace {
 using core::trim;
 
 const std::vector<std::string> kSettingNames = {
-    "DATABASE_URL", "DATABASE_READ_URL", "HOST", "PORT", "JWT_SECRET", "SESSION_TTL", "OTP_TTL",
+    "DATABASE_URL", "DATABASE_READ_URL", "HOST", "PORT", "PUBLIC_URL", "METRICS_TOKEN",
+    "JWT_SECRET", "SESSION_TTL", "OTP_TTL",
     "OTP_RESEND_COOLDOWN", "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS",
-    "EMAIL_USE_SSL", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "DEFAULT_FROM_EMAIL",
+    "EMAIL_USE_SSL", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_ALLOW_PLAINTEXT_AUTH",
+    "DEFAULT_FROM_EMAIL",
     "EMAIL_FILE_PATH", "EMAIL_MAX_ATTEMPTS", "EMAIL_TIMEOUT", "EMAIL_RETRY_BASE",
     "CORS_ALLOWED_ORIGINS",
     "TRUSTED_PROXIES", "REFERRAL_CODE_PREFIX", "REFERRAL_MAX_USES_PER_CODE",
@@ -97,6 +102,38 @@ RateLimit parse_rate_limit(const std::string& name, const std::string& value) {
   return RateLimit{static_cast<int>(parse_integer(name, v.substr(0, slash), 0, 1000000)), window};
 }
 
+std::vector<IpNetwork> parse_networks(const std::string& name, const std::string& value) {
+  std::vector<IpNetwork> networks;
+  for (const auto& item : split_list(value)) {
+    auto network = IpNetwork::parse(item);
+    if (!network) {
+      bad(name, "'" + item + "' is not an IP address or a CIDR range such as 10.0.0.0/8");
+    }
+    networks.push_back(*network);
+  }
+  return networks;
+}
+
+std::string default_public_url(const std::string& host, int port) {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return "http://" + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+// A secret of one repeated byte (or a handful) is long enough but guessable.
+// 8 distinct bytes is far below what any random 32-byte text has (a
+// 32-character hex string has about 14 of its 16 possible), so only
+// hand-typed patterns are refused.
+constexpr std::size_t kMinDistinctSecretBytes = 8;
+
+void check_jwt_secret(const std::string& secret) {
+  if (secret.size() < 32) bad("JWT_SECRET", "must be at least 32 bytes long");
+  const std::set<char> distinct(secret.begin(), secret.end());
+  if (distinct.size() < kMinDistinctSecretBytes) {
+    bad("JWT_SECRET", "has only " + std::to_string(distinct.size()) +
+                          " different bytes; use a random value such as `openssl rand -base64 48`");
+  }
+}
+
 std::string check_database_url(const std::string& name, const std::string& value) {
   if (value.starts_with("sqlite://") && value.size() > 9) return value;
   if (value.starts_with("postgresql://") || value.starts_with("postgres://")) return value;
@@ -137,7 +174,13 @@ void read_http(const Reader& r, Config& c) {
   r.text("HOST", c.host);
   r.integer("PORT", c.port, 0, 65535);
   r.list("CORS_ALLOWED_ORIGINS", c.cors_allowed_origins);
-  r.list("TRUSTED_PROXIES", c.trusted_proxies);
+  if (const auto* v = r.find("TRUSTED_PROXIES")) {
+    c.trusted_proxies = parse_networks("TRUSTED_PROXIES", *v);
+  }
+  r.text("METRICS_TOKEN", c.metrics_token);
+  if (!c.metrics_token.empty() && c.metrics_token.size() < 16) {
+    bad("METRICS_TOKEN", "must be at least 16 bytes long");
+  }
   int max_body = static_cast<int>(c.max_body_bytes);
   int max_header = static_cast<int>(c.max_header_bytes);
   r.integer("MAX_BODY_BYTES", max_body, 1024, 64 * 1024 * 1024);
@@ -149,6 +192,11 @@ void read_http(const Reader& r, Config& c) {
   r.duration("SHUTDOWN_TIMEOUT", c.shutdown_timeout_ms);
   r.integer("IO_THREADS", c.io_threads, 0, 256);
   if (const auto* v = r.find("RATE_LIMIT_PER_IP")) c.rate_limit_per_ip = parse_rate_limit("RATE_LIMIT_PER_IP", *v);
+  r.text("PUBLIC_URL", c.public_url);
+  if (c.public_url.empty()) c.public_url = default_public_url(c.host, c.port);
+  if (!web_origin(c.public_url)) {
+    bad("PUBLIC_URL", "'" + c.public_url + "' is not an http:// or https:// URL");
+  }
 }
 
 void read_database(const Reader& r, Config& c) {
@@ -170,7 +218,7 @@ void read_database(const Reader& r, Config& c) {
 
 void read_auth(const Reader& r, Config& c) {
   if (const auto* v = r.find("JWT_SECRET"); v && !v->empty()) {
-    if (v->size() < 32) bad("JWT_SECRET", "must be at least 32 bytes long");
+    check_jwt_secret(*v);
     c.jwt_secret = *v;
   }
   r.duration("SESSION_TTL", c.session_ttl_ms);
@@ -205,6 +253,15 @@ void read_email(const Reader& r, Config& c) {
   }
   r.text("EMAIL_HOST_USER", c.email_host_user);
   r.text("EMAIL_HOST_PASSWORD", c.email_host_password);
+  r.boolean("EMAIL_ALLOW_PLAINTEXT_AUTH", c.email_allow_plaintext_auth);
+  const bool sends_credentials = !c.email_host_user.empty() || !c.email_host_password.empty();
+  const bool encrypted = c.email_use_tls || c.email_use_ssl;
+  if (c.email_backend == EmailBackend::smtp && sends_credentials && !encrypted &&
+      !c.email_allow_plaintext_auth) {
+    bad("EMAIL_HOST_PASSWORD",
+        "would be sent in clear text: set EMAIL_USE_TLS or EMAIL_USE_SSL (or "
+        "EMAIL_ALLOW_PLAINTEXT_AUTH=true for a trusted local relay)");
+  }
   r.text("DEFAULT_FROM_EMAIL", c.default_from_email);
   r.text("EMAIL_FILE_PATH", c.email_file_path);
   r.integer("EMAIL_MAX_ATTEMPTS", c.email_max_attempts, 1, 100);

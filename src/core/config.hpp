@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/env_file.hpp"
+#include "core/ip_network.hpp"
 
 namespace core {
 
@@ -22,6 +23,9 @@ struct Config {
   std::string database_read_url;  // empty = reads go to the primary
   std::string host = "127.0.0.1";
   int port = 8000;
+  // The origin browsers see this server under; cookie-authenticated writes
+  // must come from it (or CORS_ALLOWED_ORIGINS). Default http://HOST:PORT.
+  std::string public_url;
   std::optional<std::string> jwt_secret;
   std::int64_t session_ttl_ms = 7LL * 24 * 3600 * 1000;
   std::int64_t otp_ttl_ms = 5LL * 60 * 1000;
@@ -34,6 +38,7 @@ struct Config {
   bool email_use_ssl = false;
   std::string email_host_user;
   std::string email_host_password;
+  bool email_allow_plaintext_auth = false;  // AUTH over an unencrypted connection
   std::string default_from_email = "referrald <noreply@localhost>";
   std::string email_file_path = "./mail";
   int email_max_attempts = 8;
@@ -41,7 +46,8 @@ struct Config {
   std::int64_t email_retry_base_ms = 2000;  // first retry delay; doubles per attempt
 
   std::vector<std::string> cors_allowed_origins;
-  std::vector<std::string> trusted_proxies;
+  std::vector<IpNetwork> trusted_proxies;  // addresses or CIDR ranges
+  std::string metrics_token;  // when set, /metrics wants "Authorization: Bearer <it>"
 
   std::string referral_code_prefix = "REF";
   int referral_max_uses_per_code = 0;

@@ -63,7 +63,8 @@ std::optional<Request> to_request(BeastRequest& beast_request, const std::string
   request.body = std::move(beast_request.body());
   request.user_agent = std::string(request.header("User-Agent"));
   request.request_id = request_id_for(request.header("X-Request-Id"));
-  request.client_ip = resolve_client_ip(peer, request.header("X-Forwarded-For"), config.trusted_proxies);
+  request.client_ip =
+      resolve_client_ip(peer, request.header_list("X-Forwarded-For"), config.trusted_proxies);
   return request;
 }
 

@@ -24,6 +24,16 @@ std::string_view Request::header(std::string_view name) const {
   return {};
 }
 
+std::string Request::header_list(std::string_view name) const {
+  std::string joined;
+  for (const auto& [key, value] : headers) {
+    if (!iequals(key, name)) continue;
+    if (!joined.empty()) joined += ", ";
+    joined += value;
+  }
+  return joined;
+}
+
 std::optional<std::string> Request::query(std::string_view name) const {
   auto url = boost::urls::parse_origin_form(raw_target);
   if (!url) return std::nullopt;
@@ -44,6 +54,12 @@ std::string_view Request::cookie(std::string_view name) const {
     if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
   }
   return {};
+}
+
+std::optional<std::string_view> Request::bearer_token() const {
+  const auto value = header("Authorization");
+  if (value.size() > 7 && iequals(value.substr(0, 7), "Bearer ")) return value.substr(7);
+  return std::nullopt;
 }
 
 Response Response::json(int status, const boost::json::value& body) {

@@ -33,8 +33,13 @@ struct Request {
   std::optional<Principal> principal;  // set for routes that require auth
 
   std::string_view header(std::string_view name) const;  // case-insensitive; "" when absent
+  // Every line of a list header, comma-joined in order (RFC 9110 §5.3): a
+  // proxy may append its own line rather than extend the client's.
+  std::string header_list(std::string_view name) const;
   std::optional<std::string> query(std::string_view name) const;  // percent-decoded
   std::string_view cookie(std::string_view name) const;
+  // The token of "Authorization: Bearer <token>"; nullopt without one.
+  std::optional<std::string_view> bearer_token() const;
   const std::string& param(const std::string& name) const { return path_params.at(name); }
   const Principal& user() const { return principal.value(); }
 };

@@ -1,7 +1,4 @@
-#include "core/text.hpp"
 #include "http/middleware.hpp"
-
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <boost/json/object.hpp>
@@ -9,6 +6,7 @@
 
 #include "core/log.hpp"
 #include "core/random.hpp"
+#include "core/text.hpp"
 
 namespace http {
 
@@ -18,13 +16,10 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-// An IPv4 or IPv6 literal. The client IP is stored with sessions and
-// referrals, so a forwarded hop that is anything else (a proxy passing on
-// what a client wrote) must not become it.
-bool is_ip_address(std::string_view text) {
-  const std::string address(text);
-  unsigned char bytes[sizeof(in6_addr)];
-  return inet_pton(AF_INET, address.c_str(), bytes) == 1 || inet_pton(AF_INET6, address.c_str(), bytes) == 1;
+bool is_trusted(const std::vector<core::IpNetwork>& trusted_proxies, std::string_view address) {
+  return std::any_of(
+      trusted_proxies.begin(), trusted_proxies.end(),
+      [address](const core::IpNetwork& network) { return network.contains(address); });
 }
 
 bool origin_allowed(std::string_view origin, const MiddlewareConfig& config) {
@@ -34,17 +29,19 @@ bool origin_allowed(std::string_view origin, const MiddlewareConfig& config) {
 }  // namespace
 
 std::string resolve_client_ip(const std::string& peer, std::string_view forwarded_for,
-                              const std::vector<std::string>& trusted_proxies) {
-  if (!contains(trusted_proxies, peer) || forwarded_for.empty()) return peer;
+                              const std::vector<core::IpNetwork>& trusted_proxies) {
+  if (!is_trusted(trusted_proxies, peer) || forwarded_for.empty()) return peer;
   std::string client = peer;
   while (!forwarded_for.empty()) {
     const auto comma = forwarded_for.rfind(',');
     const auto hop = core::trim_view(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
     forwarded_for = comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
     if (hop.empty()) continue;
-    if (!is_ip_address(hop)) break;
+    // The client IP is stored with sessions and referrals, so a hop that is
+    // no address (a proxy passing on what a client wrote) must not become it.
+    if (!core::is_ip_address(hop)) break;
     client = std::string(hop);
-    if (!contains(trusted_proxies, hop)) break;
+    if (!is_trusted(trusted_proxies, hop)) break;
   }
   return client;
 }

@@ -4,19 +4,21 @@
 #include <string>
 #include <vector>
 
+#include "core/ip_network.hpp"
 #include "http/message.hpp"
 
 namespace http {
 
 struct MiddlewareConfig {
   std::vector<std::string> cors_allowed_origins;
-  std::vector<std::string> trusted_proxies;
+  std::vector<core::IpNetwork> trusted_proxies;
 };
 
 // The client's address: the peer, or, when the peer is a trusted proxy, the
 // right-most X-Forwarded-For entry that is not itself a trusted proxy.
+// `forwarded_for` is every X-Forwarded-For line of the request, joined.
 std::string resolve_client_ip(const std::string& peer, std::string_view forwarded_for,
-                              const std::vector<std::string>& trusted_proxies);
+                              const std::vector<core::IpNetwork>& trusted_proxies);
 
 // Echoes a sane incoming X-Request-Id, otherwise makes a new one.
 std::string request_id_for(std::string_view incoming);

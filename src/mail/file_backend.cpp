@@ -22,7 +22,8 @@ namespace {
 // Writes and fsyncs `data` into `path`: the message is on disk before the
 // outbox row is marked sent.
 void write_durably(const std::filesystem::path& path, const std::string& data) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // The message holds a one-time code: for the server's user only.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) fail("cannot create", path);
   std::size_t done = 0;
   while (done < data.size()) {
@@ -47,6 +48,18 @@ void sync_directory(const std::filesystem::path& directory) {
   if (!synced) fail("cannot sync", directory);
 }
 
+// The folder of codes is the server user's alone (0700): created so, and
+// tightened if an existing one lets others in (an operator's `mkdir` gives
+// 0755, where every local user could list and read codes).
+void make_private_directory(const std::filesystem::path& directory) {
+  namespace fs = std::filesystem;
+  fs::create_directories(directory);
+  constexpr auto kOthers = fs::perms::group_all | fs::perms::others_all;
+  if ((fs::status(directory).permissions() & kOthers) != fs::perms::none) {
+    fs::permissions(directory, fs::perms::owner_all, fs::perm_options::replace);
+  }
+}
+
 // One .eml per message, like Django's file backend. A reader never sees a
 // half-written file: it is written under a hidden temporary name and renamed.
 class FileBackend final : public Backend {
@@ -55,7 +68,7 @@ class FileBackend final : public Backend {
       : directory_(std::move(directory)), from_(std::move(from)) {}
 
   void send(const Email& email) override {
-    std::filesystem::create_directories(directory_);
+    make_private_directory(directory_);
     // UUIDv7 names are unique across threads and servers and sort by time.
     const auto name = core::new_id();
     const auto temporary = directory_ / ("." + name + ".tmp");

@@ -31,11 +31,17 @@ PG_BIN = pathlib.Path(os.environ.get("REFERRALD_PG_BIN", "/usr/lib/postgresql/15
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 
+# The origin test servers take as their own: cookie-authenticated writes
+# must name it in Origin or Referer (the default, http://HOST:PORT, would
+# say port 0).
+PUBLIC_URL = "https://referrald.test"
+
 # What every test server gets unless a test says otherwise: an ephemeral
 # loopback port, console mail and cheap password hashing.
 SERVER_DEFAULTS = {
     "HOST": "127.0.0.1",
     "PORT": "0",
+    "PUBLIC_URL": PUBLIC_URL,
     "EMAIL_BACKEND": "console",
     "ALLOW_WEAK_PASSWORD_HASHING": "true",
     "ARGON2_OPS": "1",

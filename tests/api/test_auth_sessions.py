@@ -7,6 +7,7 @@ import pytest
 import requests
 
 import flows
+import harness
 from auth_checks import (ISO_MS, JSON_TYPE, UNLIMITED, assert_error, iso, module_server, post, session_token,
                          token_parts, verify_session)
 
@@ -63,7 +64,7 @@ def test_logout_kills_the_token_at_once_and_clears_the_cookie(server):
 
 def test_logout_with_the_cookie(server):
     _, token = session_token(server)
-    response = post(server, "/api/auth/logout", headers={"Cookie": f"token={token}"})
+    response = post(server, "/api/auth/logout", headers={"Cookie": f"token={token}", "Origin": harness.PUBLIC_URL})
     assert response.status_code == 200, response.text
     assert response.headers["Set-Cookie"] == CLEARED_COOKIE
     assert_error(verify_session(server, headers={"Cookie": f"token={token}"}), 401, "session_invalid")

@@ -29,6 +29,12 @@ def stderr_lines(done) -> list[str]:
     ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
     ({"RATE_LIMIT_PER_IP": "lots"}, "RATE_LIMIT_PER_IP"),
     ({"CORS_ALLOWED_ORIGINS": "https://ok.example", "MAX_BODY_BYTES": "-1"}, "MAX_BODY_BYTES"),
+    ({"JWT_SECRET": "a" * 32}, "JWT_SECRET"),
+    ({"TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/33"}, "TRUSTED_PROXIES"),
+    ({"TRUSTED_PROXIES": "proxy.internal"}, "TRUSTED_PROXIES"),
+    ({"PUBLIC_URL": "refer.example"}, "PUBLIC_URL"),
+    ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
+    ({"EMAIL_BACKEND": "smtp", "EMAIL_HOST_USER": "mailer", "EMAIL_HOST_PASSWORD": "secret"}, "EMAIL_HOST_PASSWORD"),
 ], ids=lambda value: value if isinstance(value, str) else None)
 def test_bad_setting_exits_2_with_one_line_naming_it(tmp_path, env, name):
     done = harness.run_cli(["serve"], env={"DATABASE_URL": f"sqlite://{tmp_path}/x.db", **env}, cwd=tmp_path)
@@ -64,6 +70,13 @@ def test_version_prints_the_version(tmp_path):
 def test_django_email_backend_names_are_accepted(make_server):
     server = make_server(env={"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
                               "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": "1"})
+    assert requests.get(server.url("/healthz"), timeout=10).status_code == 200
+
+
+def test_smtp_login_over_a_plain_connection_starts_when_allowed(make_server):
+    server = make_server(env={"EMAIL_BACKEND": "smtp", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": "1",
+                              "EMAIL_HOST_USER": "mailer", "EMAIL_HOST_PASSWORD": "secret",
+                              "EMAIL_ALLOW_PLAINTEXT_AUTH": "true"})
     assert requests.get(server.url("/healthz"), timeout=10).status_code == 200
 
 

@@ -87,11 +87,13 @@ class Connection:
         return False
 
 
-def request(method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"",
-            content_length: bool = True) -> bytes:
-    """Serialises one HTTP/1.1 request."""
+def request(method: str, path: str, headers: dict[str, str] | list[tuple[str, str]] | None = None,
+            body: bytes = b"", content_length: bool = True) -> bytes:
+    """Serialises one HTTP/1.1 request; a list of (name, value) pairs may
+    repeat a header name."""
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
-    for name, value in (headers or {}).items():
+    pairs = headers.items() if isinstance(headers, dict) else headers or []
+    for name, value in pairs:
         lines.append(f"{name}: {value}")
     if body and content_length:
         lines.append(f"Content-Length: {len(body)}")

@@ -107,6 +107,7 @@ http {{
             proxy_next_upstream error timeout;
             proxy_next_upstream_tries 2;
         }}
+        location ^~ /metrics {{ return 404; }}
     }}
 }}
 """

@@ -18,6 +18,7 @@ import flows
 import harness
 import invariants
 import ledger_flows as lf
+import wire
 from support.smtp_sink import SmtpSink
 from test_races import storm
 
@@ -69,6 +70,20 @@ def test_logout_through_one_instance_ends_the_session_on_the_other(make_cluster)
     assert lf.post(second, "/api/auth/logout", headers).status_code == 200
     for server in (first, second, front):
         lf.assert_error(lf.post(server, "/api/auth/verify-session", headers), 401, "session_invalid")
+
+
+def test_metrics_are_not_served_through_nginx(make_cluster):
+    # docs/OPERATIONS.md's rule: the instances answer each of these spellings
+    # as /metrics (an exact `location = /metrics` let all but the first through).
+    front = make_cluster()
+    paths = ["/metrics", "/metrics/", "/metrics%2F", "//metrics", "/%6detrics"]
+    statuses = {}
+    for path in paths:
+        with wire.Connection(front.nginx.port) as conn:
+            conn.send(wire.request("GET", path))
+            statuses[path] = conn.read_response().status
+    assert statuses == {path: 404 for path in paths}
+    assert requests.get(front.instances[0].url("/metrics/"), timeout=10).status_code == 200
 
 
 def test_concurrent_applies_and_credits_over_both_instances_keep_every_invariant(make_cluster):

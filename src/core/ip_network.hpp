@@ -1,0 +1,31 @@
+#pragma once
+#include <array>
+#include <optional>
+#include <string_view>
+
+namespace core {
+
+// An IPv4 or IPv6 address range: "10.0.0.0/8", "fd00::/8", or one address
+// ("10.0.0.5" is 10.0.0.5/32). IPv4-mapped IPv6 addresses (::ffff:10.0.0.5,
+// what a dual-stack listener reports for an IPv4 peer) count as IPv4.
+class IpNetwork {
+ public:
+  // nullopt for anything that is not an address with an optional prefix
+  // length no longer than the address.
+  static std::optional<IpNetwork> parse(std::string_view text);
+
+  bool contains(std::string_view address) const;
+
+ private:
+  std::array<unsigned char, 16> bytes_{};
+  int length_ = 0;  // bytes used: 4 (IPv4) or 16 (IPv6)
+  int prefix_bits_ = 0;
+};
+
+// True for an IPv4 or IPv6 address literal.
+bool is_ip_address(std::string_view text);
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(std::string_view host);
+
+}  // namespace core
