@@ -13,20 +13,23 @@ import pytest
 import requests
 
 import flows
+import harness
 
 ENV = {"RATE_LIMIT_PER_IP": "0", "REFERRAL_FLAG_SAME_IP": "false"}
 
 
 @dataclasses.dataclass
 class Client:
-    """An account seen as the original's web client saw it: a cookie."""
+    """An account seen as the original's web client saw it: a cookie, sent by
+    a browser on the server's own site, so with its Origin (browsers send
+    one with every POST; cookie writes need it, docs/API.md)."""
 
     email: str
     token: str = ""
 
     @property
     def cookie(self) -> dict:
-        return {"Cookie": f"token={self.token}"}
+        return {"Cookie": f"token={self.token}", "Origin": harness.PUBLIC_URL}
 
 
 def call(server, method: str, path: str, client: Client | None = None, body: dict | None = None,
