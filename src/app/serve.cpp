@@ -15,8 +15,9 @@ namespace {
 // with them looks like a deployment that forgot EMAIL_BACKEND=smtp, where
 // anyone who reads the log can take over accounts.
 void warn_if_mail_stays_local(const core::Config& config) {
-  if (config.email_backend == core::EmailBackend::smtp || core::is_loopback_host(config.host))
+  if (config.email_backend == core::EmailBackend::smtp || core::is_loopback_host(config.host)) {
     return;
+  }
   const bool console = config.email_backend == core::EmailBackend::console;
   core::log::event(
       "warn",

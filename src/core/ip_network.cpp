@@ -58,8 +58,9 @@ bool IpNetwork::contains(std::string_view text) const {
   const auto address = parse_address(text);
   if (!address || address->length != length_) return false;
   const int whole_bytes = prefix_bits_ / 8;
-  if (!std::equal(bytes_.begin(), bytes_.begin() + whole_bytes, address->bytes.begin()))
+  if (!std::equal(bytes_.begin(), bytes_.begin() + whole_bytes, address->bytes.begin())) {
     return false;
+  }
   const int rest = prefix_bits_ % 8;
   if (rest == 0) return true;
   const auto mask = static_cast<unsigned char>(0xff << (8 - rest));

@@ -16,8 +16,9 @@ OriginCheck::OriginCheck(const std::string& public_url,
 
 bool OriginCheck::allows(const Request& request) const {
   const auto origin_header = request.header("Origin");
-  // A browser that sends Origin says the truth in it; Referer is only the
-  // fallback for the older ones that send no Origin on same-origin POSTs.
+  // Origin decides when present: browsers set it and a page cannot change
+  // it. Referer is the fallback for browsers that send no Origin on
+  // same-origin POSTs; a request with neither is refused.
   const auto source = origin_header.empty() ? request.header("Referer") : origin_header;
   const auto origin = core::web_origin(source);
   return origin && std::find(origins_.begin(), origins_.end(), *origin) != origins_.end();
