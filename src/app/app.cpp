@@ -70,6 +70,7 @@ App::App(core::Config config)
   if (!config_.database_read_url.empty()) {
     auto options = database_options(config_);
     options.url = config_.database_read_url;
+    options.replica = true;
     read_database_ = std::make_unique<db::Database>(options);
   }
 }

@@ -35,6 +35,17 @@ bool is_connection_sqlstate(const std::string& state) {
   return starts_with(state, "08") || state == "57P01" || state == "57P02" || state == "57P03";
 }
 
+// The schema lacks what a statement names: undefined column, function,
+// table, object (class 42 "syntax error or access rule violation").
+bool is_missing_schema_sqlstate(const std::string& state) {
+  return state == "42703" || state == "42883" || state == "42P01" || state == "42704";
+}
+
+bool replica_schema_behind(const std::exception& error) {
+  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
+  return pg != nullptr && is_missing_schema_sqlstate(pg->sqlstate());
+}
+
 }  // namespace
 
 void throw_unavailable() {
@@ -44,6 +55,7 @@ void throw_unavailable() {
 }
 
 Failure classify(const std::exception& error) {
+  if (const auto* known = dynamic_cast<const DatabaseError*>(&error)) return known->failure();
   if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
     const auto state = pg->sqlstate();
     if (is_retryable_sqlstate(state)) return Failure::retryable;
@@ -158,6 +170,7 @@ Database::Lease::~Lease() { database_.release(*slot_); }
 
 void Database::Lease::check_after(const std::exception& error) {
   if (database_.engine_ != Engine::postgresql) return;
+  if (database_.options_.replica && replica_schema_behind(error)) throw_unavailable();
   const bool lost = classify(error) == Failure::unavailable || !slot_->session->is_connected();
   if (!lost) return;
   forget_cached(*slot_->session);

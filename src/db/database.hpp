@@ -1,14 +1,18 @@
 #pragma once
+#include <soci/session.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <soci/session.h>
 #include <string>
 #include <vector>
+
+#include "db/database_error.hpp"
+#include "db/failure.hpp"
 
 namespace db {
 
@@ -21,16 +25,15 @@ struct Options {
   int pool_size = 8;
   std::int64_t busy_timeout_ms = 5000;
   std::string sqlite_synchronous = "FULL";
+  // A read replica (DATABASE_READ_URL): a schema older than the binary's
+  // (replication lags behind a migration) is an outage of the replica, 503.
+  bool replica = false;
 };
 
 struct PoolStats {
   int size = 0;
   int in_use = 0;
 };
-
-// How a database error should be handled; see classify().
-enum class Failure { retryable, unavailable, unique_violation, other };
-Failure classify(const std::exception& error);
 
 // A fixed set of lazily opened sessions. A session whose connection broke is
 // dropped and reopened on its next lease, so the server recovers by itself
@@ -53,7 +56,7 @@ class Database {
       return work(lease.session());
     } catch (const std::exception& error) {
       lease.check_after(error);
-      throw;
+      std::rethrow_exception(current_without_bound_values(lease.session()));
     }
   }
 
@@ -87,9 +90,12 @@ class Database {
           return result;
         }
       } catch (const std::exception& error) {
+        // Taken first: ROLLBACK becomes the session's last statement.
+        const auto safe = current_without_bound_values(lease.session());
         rollback(lease.session());
         lease.check_after(error);
-        if (classify(error) != Failure::retryable || attempt >= kMaxAttempts) throw;
+        if (classify(error) != Failure::retryable || attempt >= kMaxAttempts)
+          std::rethrow_exception(safe);
       }
       backoff(attempt);
     }
@@ -113,7 +119,7 @@ class Database {
     Lease& operator=(const Lease&) = delete;
     soci::session& session() { return *slot_->session; }
     // Drops a broken connection and turns the error into 503 when the
-    // database is gone.
+    // database is gone (or, on a replica, its schema is behind).
     void check_after(const std::exception& error);
 
    private:

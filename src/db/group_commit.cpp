@@ -72,7 +72,7 @@ void GroupCommitter::run_job(soci::session& sql, Job& job) {
     (*job.work)(sql);
     sql << "RELEASE job";
   } catch (...) {
-    job.error = std::current_exception();
+    job.error = current_without_bound_values(sql);
     sql << "ROLLBACK TO job";
     sql << "RELEASE job";
   }

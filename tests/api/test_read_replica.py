@@ -28,3 +28,27 @@ def test_analytics_read_from_the_read_url(make_server, postgresql_only):
     assert answer.status_code == 503 and answer.json()["code"] == "database_unavailable", answer.text
     assert requests.post(split.url("/api/auth/verify-session"), headers=headers, timeout=30).status_code == 200
     assert requests.post(split.url("/api/referral/generate"), headers=headers, timeout=30).status_code == 201
+
+
+def test_a_replica_behind_a_migration_answers_503_not_500(make_server, postgresql_only):
+    # Issue 12: while the replica has not replayed a migration yet, a
+    # statement naming a new table or column failed there with SQLSTATE
+    # 42P01/42703 and analytics answered 500. The replica is simulated by a
+    # search_path onto a schema holding yesterday's tables.
+    primary = make_server(env={"RATE_LIMIT_PER_IP": "0"})
+    _, headers = flows.new_user(primary)
+    primary.query("CREATE SCHEMA no_tables_yet")
+    primary.query("CREATE SCHEMA column_missing")
+    for table in ("users", "referral_codes"):
+        primary.query(f"CREATE TABLE column_missing.{table} AS SELECT * FROM public.{table}")
+    primary.query("CREATE TABLE column_missing.referrer_stats AS SELECT user_id, total, successful "
+                  "FROM public.referrer_stats")
+    for schema in ("no_tables_yet", "column_missing"):
+        lagging = f"{primary.database_url}?options=-csearch_path%3D{schema}"
+        split = make_server(env={"DATABASE_READ_URL": lagging}, database_url=primary.database_url)
+        answer = summary(split, headers)
+        assert answer.status_code == 503 and answer.json()["code"] == "database_unavailable", (schema, answer.text)
+        assert answer.headers.get("Retry-After"), answer.headers
+        assert requests.post(split.url("/api/referral/generate"), headers=headers, timeout=30).status_code in (200, 201)
+        split.stop()
+    assert summary(primary, headers).status_code == 200
