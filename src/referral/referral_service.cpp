@@ -14,7 +14,6 @@ using core::ApiError;
 
 namespace {
 
-constexpr int kMaxCycleDepth = 64;
 constexpr int kCodeAttempts = 5;
 constexpr long long kSameIpLookbackMs = 30 * core::kMsPerDay;
 
@@ -101,16 +100,12 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
 
 void ReferralService::refuse_cycle(soci::session& sql, const std::string& referee_id,
                                    const std::string& referrer_id) const {
-  // Walk up the referrer's chain: if the referee is an ancestor, this
-  // referral would close a loop (A referred B, so B's code is refused for A).
-  std::string current = referrer_id;
-  for (int depth = 0; depth < kMaxCycleDepth; ++depth) {
-    const auto parent = store::find_referral_of_referee(sql, current);
-    if (!parent) return;
-    if (parent->referrer_id == referee_id) {
-      throw ApiError(400, "referral_cycle", "This code belongs to someone you referred.");
-    }
-    current = parent->referrer_id;
+  // If the referee is the referrer or one of its referrers, this referral
+  // would close a loop (A referred B, so B's code is refused for A). The whole
+  // chain is walked: a depth cap let a 66-long chain close (issue 12).
+  store::lock_referral_graph(sql);
+  if (store::in_referrer_chain(sql, referrer_id, referee_id)) {
+    throw ApiError(400, "referral_cycle", "This code belongs to someone you referred.");
   }
 }
 

@@ -87,6 +87,28 @@ std::optional<Referral> find_referral_of_referee(soci::session& sql, const std::
   return find_referral_where(sql, "WHERE r.referee_id = :value", referee_id);
 }
 
+void lock_referral_graph(soci::session& sql) {
+  // Any fixed key: no other code path takes an advisory lock. Without it two
+  // applies under READ COMMITTED each walk a graph without the other's edge
+  // (12 of 15 simultaneous A<->B pairs both committed, issue 12).
+  constexpr long long kReferralGraphLock = 0x7265666572726c;
+  if (sql.get_backend_name() == "postgresql") {
+    sql << "SELECT pg_advisory_xact_lock(:key)", use(kReferralGraphLock);
+  }
+}
+
+bool in_referrer_chain(soci::session& sql, const std::string& start_id,
+                       const std::string& user_id) {
+  // UNION (not UNION ALL) drops users already reached, so the walk ends even
+  // on a graph that already holds a cycle (imported data, or the rule was off).
+  int found = 0;
+  sql << "WITH RECURSIVE chain (id) AS (SELECT :start_id UNION "
+         "SELECT r.referrer_id FROM referrals r JOIN chain c ON r.referee_id = c.id) "
+         "SELECT 1 FROM chain WHERE id = :user_id LIMIT 1",
+      use(start_id), use(user_id), into(found);
+  return sql.got_data();
+}
+
 void insert_referral(soci::session& sql, const Referral& referral) {
   const int flagged = referral.flags.empty() ? 0 : 1;
   soci::indicator flags_indicator = referral.flags.empty() ? soci::i_null : soci::i_ok;

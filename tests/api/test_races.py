@@ -14,6 +14,8 @@ import invariants
 import ledger_flows as lf
 
 CAP = 10
+PAIRS = 16
+TRIANGLES = 8
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +200,32 @@ def test_many_referrers_many_moves(server, boss):
     assert {answer.status_code for answer in answers} <= {200, 409}, outcomes(answers)
     for referrer in referrers:
         assert lf.stats_of(server, referrer.id) == (4, 0, 0, 4)
+    invariants.check_all(server)
+
+
+def closing_calls(server, rings: list[list[lf.User]]) -> list:
+    """For each ring, every member applies the next member's code."""
+    codes = {who.id: lf.code_of(server, who) for ring in rings for who in ring}
+    return [lambda who=who, target=ring[(i + 1) % len(ring)]: lf.apply(server, who, codes[target.id])
+            for ring in rings for i, who in enumerate(ring)]
+
+
+# Issue 12: on PostgreSQL 12 of 15 simultaneous A<->B pairs both committed.
+def test_simultaneous_pairs_never_make_a_cycle(server, boss):
+    pairs = [[lf.user(server), lf.user(server)] for _ in range(PAIRS)]
+    answers = storm(closing_calls(server, pairs))
+    # Per pair, whichever commits first wins; the other sees its referral.
+    assert outcomes(answers) == Counter({(200, None): PAIRS, (400, "referral_cycle"): PAIRS}), outcomes(answers)
+    invariants.no_referral_cycles(server)
+    invariants.check_all(server)
+
+
+def test_simultaneous_triangles_never_make_a_cycle(server, boss):
+    triangles = [[lf.user(server), lf.user(server), lf.user(server)] for _ in range(TRIANGLES)]
+    answers = storm(closing_calls(server, triangles))
+    assert outcomes(answers) == Counter({(200, None): 2 * TRIANGLES, (400, "referral_cycle"): TRIANGLES}), (
+        outcomes(answers))
+    invariants.no_referral_cycles(server)
     invariants.check_all(server)
 
 

@@ -10,6 +10,7 @@ import invariants
 import ledger_flows as lf
 
 DAY_MS = 24 * 3600 * 1000
+CHAIN = 70
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,34 @@ def test_longer_cycle_is_refused(server, boss):
     lf.assert_error(lf.apply(server, a, lf.code_of(server, c)), 400, "referral_cycle")
     # A stranger may still use C's code.
     assert lf.apply(server, lf.user(server), lf.code_of(server, c)).status_code == 200
+
+
+# Issue 12: the walk stopped at depth 64, so a 66-long chain could close.
+def test_a_seventy_long_chain_cannot_close(server, boss):
+    chain = [lf.user(server) for _ in range(CHAIN)]
+    for referrer, referee in zip(chain, chain[1:]):
+        lf.refer(server, referrer, referee)
+    # chain[0] referred chain[1], ..., chain[68] referred chain[69]: chain[0]
+    # is chain[69]'s referrer 69 levels up.
+    lf.assert_error(lf.apply(server, chain[0], lf.code_of(server, chain[-1])), 400, "referral_cycle")
+    assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (chain[0].id,)) == [(0,)]
+    # The end of the chain still refers strangers.
+    assert lf.apply(server, lf.user(server), lf.code_of(server, chain[-1])).status_code == 200
+    invariants.check_all(server)
+
+
+def test_a_cycle_already_in_the_data_does_not_hang_the_walk(server, boss):
+    # Imported data (or a time with the rule off) may hold a loop: the walk
+    # from any of its members must still end.
+    a, b = lf.user(server), lf.user(server)
+    lf.refer(server, a, b)
+    server.query("UPDATE referrals SET referrer_id = %s WHERE referee_id = %s", (b.id, b.id))
+    loop = invariants.referral_cycles(server)
+    assert {row[0] for row in loop} == {b.id}
+    stranger = lf.user(server)
+    lf.assert_error(lf.apply(server, b, lf.code_of(server, stranger)), 409, "already_referred")
+    assert lf.apply(server, stranger, lf.code_of(server, b)).status_code == 200
+    server.query("UPDATE referrals SET referrer_id = %s WHERE referee_id = %s", (a.id, b.id))
 
 
 def test_apply_window_counts_from_signup(make_server):
