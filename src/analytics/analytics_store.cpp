@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include "db/checked_sum.hpp"
 #include "db/statement_cache.hpp"
 
 namespace analytics::store {
@@ -126,13 +127,13 @@ void add_referral_totals(soci::session& sql, Totals& totals) {
 
 void add_reward_totals(soci::session& sql, Totals& totals) {
   std::string unit, status;
-  Totals::Amount amount;
+  long long count = 0, high = 0, low = 0;
   soci::statement statement =
-      (sql.prepare << "SELECT reward_unit, status, COUNT(*), CAST(SUM(reward_value) AS BIGINT) FROM rewards "
-                      "GROUP BY reward_unit, status",
-       into(unit), into(status), into(amount.count), into(amount.value));
+      (sql.prepare << "SELECT reward_unit, status, COUNT(*), " + db::split_sum("reward_value") +
+                          " FROM rewards GROUP BY reward_unit, status",
+       into(unit), into(status), into(count), into(high), into(low));
   statement.execute();
-  while (statement.fetch()) totals.rewards[unit][status] = amount;
+  while (statement.fetch()) totals.rewards[unit][status] = {count, db::join_split_sum(high, low)};
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ struct Totals {
   std::map<std::string, long long> referrals;  // status -> count
   struct Amount {
     long long count = 0;
-    long long value = 0;
+    long long value = 0;  // saturated sum, see db::split_sum
   };
   std::map<std::string, std::map<std::string, Amount>> rewards;  // unit -> status -> amount
 };

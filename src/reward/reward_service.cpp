@@ -1,12 +1,14 @@
 #include "reward/reward_service.hpp"
 
 #include <boost/json.hpp>
+#include <stdexcept>
 
 #include "auth/auth_store.hpp"
 #include "auth/email_address.hpp"
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "core/text.hpp"
 #include "reward/reward_json.hpp"
 
 namespace reward {
@@ -18,6 +20,10 @@ namespace {
 constexpr const char* kPending = "PENDING";
 constexpr const char* kCredited = "CREDITED";
 constexpr const char* kRevoked = "REVOKED";
+// A bound far above any real reward (10^10 in cents is 100 million) that
+// keeps a config's value, and sums of many of them, far from 2^63 (issue 12).
+constexpr long long kMaxRewardValue = 1'000'000'000'000;
+constexpr std::size_t kMaxReasonLength = 500;
 
 void require_one_of(const std::string& field, const std::string& value,
                     std::initializer_list<const char*> allowed) {
@@ -67,6 +73,19 @@ std::optional<std::string> actor(const std::string& actor_id) {
   return actor_id;
 }
 
+// The claim lost to a row that must exist: PostgreSQL's ON CONFLICT waits
+// for the other inserter and, under READ COMMITTED, the next statement sees
+// its commit (REPEATABLE READ fails the claim with 40001, retried); SQLite
+// runs one writer; nothing deletes events. Checked anyway, so a broken
+// assumption is a logged error rather than undefined behaviour.
+std::string stored_event_result(soci::session& sql, const std::string& type,
+                                const std::string& external_id) {
+  const auto stored = store::find_event(sql, type, external_id);
+  if (!stored)
+    throw std::logic_error("event (" + type + ", " + external_id + ") claimed but not found");
+  return stored->result;
+}
+
 }  // namespace
 
 void settle_referral(soci::session& sql, const std::string& referral_id) {
@@ -87,6 +106,10 @@ store::Config RewardService::create_config(const ConfigRequest& request, const s
   require_one_of("reward_type", request.reward_type, {"SIGNUP", "FIRST_ORDER"});
   require_one_of("reward_unit", request.reward_unit, {"POINTS", "CASH"});
   require_one_of("beneficiary", request.beneficiary, {"REFERRER", "REFEREE"});
+  if (request.reward_value > kMaxRewardValue) {
+    throw core::validation_error("'reward_value' must be at most " +
+                                 std::to_string(kMaxRewardValue) + ".");
+  }
   store::Config config{core::new_id(), request.reward_type, request.reward_value, request.reward_unit,
                        request.beneficiary, request.auto_credit, true, 0};
   database_.write([&](soci::session& sql) {
@@ -125,6 +148,11 @@ std::vector<store::Reward> RewardService::grant(soci::session& sql, const referr
   // the lock a concurrent credit could settle the same referral from the same
   // stale status and both would count it.
   referral::store::lock_referral(sql, referral.id, now);
+  // All its rewards were revoked: a rejected referral earns nothing more
+  // (before, a FIRST_ORDER event auto-credited a new reward and flipped it
+  // back to SUCCESS). Read under the lock, so a concurrent revoke counts.
+  const auto current = referral::store::find_referral(sql, referral.id);
+  if (!current || current->status == "REJECTED") return {};
   const bool flagged = !referral.flags.empty();
   std::vector<store::Reward> granted;
   for (const auto& config : store::active_configs(sql, reward_type)) {
@@ -170,6 +198,11 @@ store::Reward RewardService::credit(const std::string& reward_id, const std::str
 
 store::Reward RewardService::revoke(const std::string& reward_id, const std::string& actor_id,
                                     const std::string& reason) {
+  const auto length = auth::utf8_length(reason);
+  if (core::trim_view(reason).empty() || length > kMaxReasonLength) {
+    throw core::validation_error("'reason' must be 1 to " + std::to_string(kMaxReasonLength) +
+                                 " characters long and not blank.");
+  }
   return move(reward_id, kRevoked, actor_id, reason);
 }
 
@@ -215,7 +248,7 @@ EventOutcome RewardService::record_event(const EventRequest& request, const std:
     if (!user) throw ApiError(404, "user_not_found", "No such user.");
     const auto event_id = core::new_id();
     if (!store::claim_event(sql, event_id, request.type, request.external_id, user->id, core::now_ms())) {
-      return {false, store::find_event(sql, request.type, request.external_id)->result};
+      return {false, stored_event_result(sql, request.type, request.external_id)};
     }
     const auto referral = referral::store::find_referral_of_referee(sql, user->id);
     core::JsonWriter out;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/random.hpp"
+#include "db/checked_sum.hpp"
 #include "db/statement_cache.hpp"
 #include "db/statements.hpp"
 
@@ -230,14 +231,14 @@ std::vector<Reward> list_rewards(soci::session& sql, const RewardFilter& filter)
 std::map<std::string, std::map<std::string, long long>> balance(soci::session& sql,
                                                                 const std::string& user_id) {
   std::string unit, status;
-  long long sum = 0;
+  long long high = 0, low = 0;
   soci::statement statement =
-      (sql.prepare << "SELECT reward_unit, status, CAST(SUM(reward_value) AS BIGINT) FROM rewards "
-                      "WHERE user_id = :user_id GROUP BY reward_unit, status",
-       use(user_id), into(unit), into(status), into(sum));
+      (sql.prepare << "SELECT reward_unit, status, " + db::split_sum("reward_value") +
+                          " FROM rewards WHERE user_id = :user_id GROUP BY reward_unit, status",
+       use(user_id), into(unit), into(status), into(high), into(low));
   statement.execute();
   std::map<std::string, std::map<std::string, long long>> out;
-  while (statement.fetch()) out[unit][status] = sum;
+  while (statement.fetch()) out[unit][status] = db::join_split_sum(high, low);
   return out;
 }
 

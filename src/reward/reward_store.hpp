@@ -72,7 +72,7 @@ struct RewardFilter {
 };
 std::vector<Reward> list_rewards(soci::session& sql, const RewardFilter& filter);
 
-// unit -> status -> sum of values, for one user.
+// unit -> status -> sum of values, for one user (saturated, see db::split_sum).
 std::map<std::string, std::map<std::string, long long>> balance(soci::session& sql,
                                                                 const std::string& user_id);
 

@@ -91,6 +91,8 @@ def test_database_refuses_two_active_configs_of_one_kind(server, boss):
     {"reward_value": True},
     {"reward_value": None},
     {"reward_value": 2 ** 64},
+    {"reward_value": 10 ** 12 + 1},  # the bound (issue 12: sums of 2^63-1 values answered 500)
+    {"reward_value": 2 ** 63 - 1},
     {"reward_unit": "GOLD"},
     {"reward_type": "REFERRAL"},
     {"beneficiary": "BOTH"},
@@ -105,6 +107,11 @@ def test_invalid_config_is_400_and_stores_nothing(server, boss, body):
     error = lf.assert_error(answer, 400, "validation_error")
     assert any(name in error["error"] for name in body), error
     assert server.query("SELECT COUNT(*) FROM reward_configs") == before
+
+
+def test_value_of_ten_to_the_twelve_is_the_largest_accepted(server, boss):
+    answer = create(server, boss, reward_type="FIRST_ORDER", reward_value=10 ** 12, reward_unit="CASH")
+    assert answer.status_code == 201 and answer.json()["reward_value"] == 10 ** 12, answer.text
 
 
 def test_list_is_newest_first(server, boss):

@@ -134,17 +134,44 @@ def test_events_without_a_first_order_config_grant_nothing(make_server):
     assert len(lf.rewards_of(server, referral_id)) == 1
 
 
-def test_auto_credit_first_order_settles_the_referral(make_server):
+def auto_credit_first_order(make_server) -> tuple:
+    """A server whose FIRST_ORDER config auto-credits, and one referral:
+    (server, boss, referrer, referee, referral id)."""
     server = make_server(env=lf.env())
     boss = lf.admin(server)
     lf.config(server, boss)
     lf.config(server, boss, "FIRST_ORDER", 300, "CASH", auto_credit=True)
     referrer = lf.user(server)
     referee, referral_id = lf.refer(server, referrer)
+    return server, boss, referrer, referee, referral_id
+
+
+def test_auto_credit_first_order_settles_the_referral(make_server):
+    server, boss, referrer, referee, referral_id = auto_credit_first_order(make_server)
     answer = lf.event(server, boss, order_id(), user_id=referee.id)
     assert [r["status"] for r in answer.json()["rewards"]] == ["CREDITED"]
     assert lf.referral_status(server, referral_id) == "SUCCESS"
     assert lf.stats_of(server, referrer.id) == (1, 1, 0, 0)
+    invariants.check_all(server)
+
+
+def test_a_rejected_referral_earns_nothing_more(make_server):
+    # Issue 12: once every reward of a referral was revoked (REJECTED), an
+    # auto-credited FIRST_ORDER reward brought it back to SUCCESS.
+    server, boss, referrer, referee, referral_id = auto_credit_first_order(make_server)
+    assert lf.revoke(server, boss, lf.reward_of(server, referral_id)["id"]).status_code == 200
+    assert lf.referral_status(server, referral_id) == "REJECTED"
+    external_id = order_id()
+    answer = lf.event(server, boss, external_id, user_id=referee.id)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["referral_id"] == referral_id and answer.json()["rewards"] == []
+    assert [r["reward_type"] for r in lf.rewards_of(server, referral_id)] == ["SIGNUP"]
+    assert lf.referral_status(server, referral_id) == "REJECTED"
+    assert lf.stats_of(server, referrer.id) == (1, 0, 0, 1)
+    repeat = lf.event(server, boss, external_id, user_id=referee.id)
+    assert (repeat.status_code, repeat.json()) == (200, answer.json())
+    balance = lf.get(server, "/api/rewards/balance", referrer.headers).json()
+    assert balance["CASH"] == {"pending": 0, "credited": 0}
     invariants.check_all(server)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
+from collections import Counter
 
 import pytest
+import requests
 
 import invariants
 import ledger_flows as lf
@@ -125,6 +129,46 @@ def test_key_over_255_characters_is_400_and_does_nothing(server, boss):
     assert server.query("SELECT status FROM rewards WHERE id = %s", (reward_id,)) == [("PENDING",)]
     longest = lf.credit(server, boss, reward_id, **{"Idempotency-Key": "k" * 255})
     assert longest.status_code == 200, longest.text
+
+
+def test_a_key_deleted_between_claim_and_read_is_claimed_again(make_server, postgresql_only):
+    # Issue 12: begin() claims the key (INSERT .. ON CONFLICT DO NOTHING,
+    # which takes no lock) and then reads the row it met; the sweeper (or a
+    # failed first request's forget) may delete that row in between, and the
+    # empty read was dereferenced. A deleter loop stands in for the sweeper
+    # while clients repeat one request per key; every answer must be the
+    # request's own (404 user_not_found, run or replayed), none a 5xx or 422.
+    server = make_server(env=lf.env())
+    boss = lf.admin(server)
+    stop = threading.Event()
+
+    def sweep():
+        with contextlib.closing(server.db()) as conn:
+            cursor = conn.cursor()
+            while not stop.is_set():
+                cursor.execute("DELETE FROM idempotency_keys")
+
+    def client(answers: Counter):
+        k = key()
+        with requests.Session() as session:
+            for _ in range(300):
+                answer = session.post(server.url("/api/admin/events"), headers={**boss.headers, **k},
+                                      json={"type": "FIRST_ORDER", "external_id": "x", "user_id": "nobody"},
+                                      timeout=30)
+                answers[(answer.status_code, answer.json().get("code"))] += 1
+
+    answers = [Counter() for _ in range(4)]
+    sweepers = [threading.Thread(target=sweep) for _ in range(2)]
+    clients = [threading.Thread(target=client, args=(counter,)) for counter in answers]
+    for thread in sweepers + clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    stop.set()
+    for thread in sweepers:
+        thread.join()
+    assert server.alive(), server.log_text()[-3000:]
+    assert sum(answers, Counter()) == Counter({(404, "user_not_found"): 1200}), answers
 
 
 def test_invariants_hold(server):

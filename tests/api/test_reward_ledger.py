@@ -8,6 +8,7 @@ import pytest
 import invariants
 import ledger_flows as lf
 
+INT64_MAX = 2**63 - 1
 REWARD_FIELDS = {"reward_id", "referral_id", "reward_type", "reward_value", "reward_unit", "beneficiary", "status",
                  "created_at", "credited_at", "revoked_at"}
 
@@ -242,6 +243,51 @@ def test_balance_sums_pending_and_credited_per_unit(make_server):
     balance = lf.get(server, "/api/rewards/balance", referrer.headers).json()
     assert balance == {"POINTS": {"pending": 100, "credited": 100}, "CASH": {"pending": 0, "credited": 250}}
     lf.assert_error(lf.get(server, "/api/rewards/balance"), 401, "missing_token")
+
+
+def test_sums_of_huge_imported_values_saturate_instead_of_failing(make_server):
+    server = make_server(env=lf.env())
+    boss = lf.admin(server)
+    lf.config(server, boss)
+    referrer = lf.user(server)
+    rewards = [lf.reward_of(server, lf.refer(server, referrer)[1])["id"] for _ in range(5)]
+    for reward_id in rewards[:3]:
+        assert lf.credit(server, boss, reward_id).status_code == 200
+    # As an import could have left them: three credited of 2^62 (their sum
+    # passes 2^63-1), two pending of 4*10^18 (their sum fits exactly).
+    for reward_id, value in zip(rewards, [2**62] * 3 + [4 * 10**18] * 2):
+        server.query("UPDATE rewards SET reward_value = %s WHERE id = %s", (value, reward_id))
+    balance = lf.get(server, "/api/rewards/balance", referrer.headers)
+    assert balance.status_code == 200, balance.text
+    assert balance.json()["POINTS"] == {"pending": 8 * 10**18, "credited": INT64_MAX}
+    stats = lf.get(server, "/api/admin/stats", boss.headers)
+    assert stats.status_code == 200, stats.text
+    by_status = stats.json()["rewards"]["by_unit"]["POINTS"]
+    assert by_status["CREDITED"] == {"count": 3, "value": INT64_MAX}
+    assert by_status["PENDING"] == {"count": 2, "value": 8 * 10**18}
+    top = lf.get(server, "/api/admin/referral/top", boss.headers)
+    assert top.status_code == 200 and top.json()[0]["successful_referrals"] == 3, top.text
+
+
+def pending_reward(server) -> str:
+    return lf.reward_of(server, lf.refer(server, lf.user(server))[1])["id"]
+
+
+def test_reason_of_500_multibyte_code_points_is_accepted(server, boss):
+    reward_id = pending_reward(server)
+    reason = "é" * 250 + "😀" * 250  # 500 code points, 1,500 bytes
+    answer = lf.revoke(server, boss, reward_id, reason)
+    assert answer.status_code == 200, answer.text
+    assert lf.history(server, boss, reward_id)[-1]["reason"] == reason
+
+
+@pytest.mark.parametrize("reason", ["é" * 501, "   ", " \t\n"])
+def test_reason_too_long_or_blank_is_400(server, boss, reason):
+    reward_id = pending_reward(server)
+    body = lf.assert_error(lf.revoke(server, boss, reward_id, reason), 400, "validation_error")
+    assert "reason" in body["error"], body
+    assert server.query("SELECT status FROM rewards WHERE id = %s", (reward_id,)) == [("PENDING",)]
+    assert len(lf.history(server, boss, reward_id)) == 1
 
 
 def test_invariants_hold(server):
