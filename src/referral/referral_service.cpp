@@ -101,12 +101,26 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
 void ReferralService::refuse_cycle(soci::session& sql, const std::string& referee_id,
                                    const std::string& referrer_id) const {
   // If the referee is the referrer or one of its referrers, this referral
-  // would close a loop (A referred B, so B's code is refused for A). The whole
-  // chain is walked: a depth cap let a 66-long chain close (issue 12).
-  store::lock_referral_graph(sql);
-  if (store::in_referrer_chain(sql, referrer_id, referee_id)) {
-    throw ApiError(400, "referral_cycle", "This code belongs to someone you referred.");
+  // would close a loop (A referred B, so B's code is refused for A). The
+  // whole chain is walked: a depth cap let a 66-long chain close (issue 12).
+  //
+  // Concurrency (PostgreSQL, READ COMMITTED): two applies that together
+  // close a loop each walk a graph without the other's referral (12 of 15
+  // simultaneous A<->B pairs both committed). The referee is never referred
+  // yet, so it can only be the top (root) of the referrer's chain; every
+  // apply locks its referee and that root and walks again under the locks,
+  // until the root it locked is still the root. A root gains a referrer only
+  // through an apply holding its lock, so while we hold it our chain cannot
+  // change, and applies that could close a loop with ours share a lock and
+  // run one after the other. Applies into unrelated trees do not wait.
+  auto chain = store::referrer_chain(sql, referrer_id, referee_id);
+  while (!chain.contains && chain.root && store::lock_graph_nodes(sql, referee_id, *chain.root)) {
+    const auto locked_root = *chain.root;
+    chain = store::referrer_chain(sql, referrer_id, referee_id);
+    if (chain.root == locked_root) break;
   }
+  if (chain.contains)
+    throw ApiError(400, "referral_cycle", "This code belongs to someone you referred.");
 }
 
 std::string ReferralService::flags_for(soci::session& sql, const store::Code& code, const std::string& ip,

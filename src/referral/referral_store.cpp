@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+
 #include "db/statements.hpp"
 
 namespace referral::store {
@@ -87,26 +89,36 @@ std::optional<Referral> find_referral_of_referee(soci::session& sql, const std::
   return find_referral_where(sql, "WHERE r.referee_id = :value", referee_id);
 }
 
-void lock_referral_graph(soci::session& sql) {
-  // Any fixed key: no other code path takes an advisory lock. Without it two
-  // applies under READ COMMITTED each walk a graph without the other's edge
-  // (12 of 15 simultaneous A<->B pairs both committed, issue 12).
-  constexpr long long kReferralGraphLock = 0x7265666572726c;
-  if (sql.get_backend_name() == "postgresql") {
-    sql << "SELECT pg_advisory_xact_lock(:key)", use(kReferralGraphLock);
-  }
-}
-
-bool in_referrer_chain(soci::session& sql, const std::string& start_id,
-                       const std::string& user_id) {
+Chain referrer_chain(soci::session& sql, const std::string& start_id, const std::string& user_id) {
   // UNION (not UNION ALL) drops users already reached, so the walk ends even
   // on a graph that already holds a cycle (imported data, or the rule was off).
-  int found = 0;
-  sql << "WITH RECURSIVE chain (id) AS (SELECT :start_id UNION "
+  Chain chain;
+  int contains = 0;
+  std::string root;
+  soci::indicator root_indicator = soci::i_null;
+  sql << "WITH RECURSIVE chain (id) AS (SELECT CAST(:start_id AS TEXT) UNION "
          "SELECT r.referrer_id FROM referrals r JOIN chain c ON r.referee_id = c.id) "
-         "SELECT 1 FROM chain WHERE id = :user_id LIMIT 1",
-      use(start_id), use(user_id), into(found);
-  return sql.got_data();
+         "SELECT MAX(CASE WHEN id = :user_id THEN 1 ELSE 0 END), "
+         "MAX(CASE WHEN NOT EXISTS (SELECT 1 FROM referrals r WHERE r.referee_id = chain.id) "
+         "THEN id END) FROM chain",
+      use(start_id), use(user_id), into(contains), into(root, root_indicator);
+  chain.contains = contains == 1;
+  if (root_indicator == soci::i_ok) chain.root = root;
+  return chain;
+}
+
+bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
+                      const std::string& second_id) {
+  if (sql.get_backend_name() != "postgresql") return false;
+  // The two-key form keeps these apart from the one-key lock of migrations;
+  // a hash collision only makes two unrelated applies wait for each other.
+  constexpr int kReferralGraphLocks = 0x72656667;  // "refg"
+  const auto& [low, high] = std::minmax(first_id, second_id);
+  // The select list is evaluated left to right.
+  sql << "SELECT pg_advisory_xact_lock(:space, hashtext(:low)), pg_advisory_xact_lock(:space2, "
+         "hashtext(:high))",
+      use(kReferralGraphLocks), use(low), use(kReferralGraphLocks), use(high);
+  return true;
 }
 
 void insert_referral(soci::session& sql, const Referral& referral) {

@@ -49,12 +49,18 @@ struct Referral {
 
 std::optional<Referral> find_referral(soci::session& sql, const std::string& referral_id);
 std::optional<Referral> find_referral_of_referee(soci::session& sql, const std::string& referee_id);
-// Serialises the writers of the referral graph until the transaction ends
-// (PostgreSQL; SQLite has one writer already), so a cycle check and the
-// referral it allows commit before the next check reads the graph.
-void lock_referral_graph(soci::session& sql);
-// True when `user_id` is `start_id` or one of its referrers, at any depth.
-bool in_referrer_chain(soci::session& sql, const std::string& start_id, const std::string& user_id);
+// The chain of referrers above `start_id` (itself included), walked to its
+// end however long it is.
+struct Chain {
+  bool contains = false;            // `user_id` is in it
+  std::optional<std::string> root;  // its top (never referred); none when it loops
+};
+Chain referrer_chain(soci::session& sql, const std::string& start_id, const std::string& user_id);
+// PostgreSQL: takes the transaction-level locks of two users in the graph,
+// in one global order (fewer deadlocks), and answers true. SQLite has one
+// writer: nothing to lock, false.
+bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
+                      const std::string& second_id);
 void insert_referral(soci::session& sql, const Referral& referral);
 // Takes the row lock that serialises status changes of one referral.
 void lock_referral(soci::session& sql, const std::string& referral_id, long long now);
