@@ -64,9 +64,12 @@ Failure classify(const std::exception& error) {
     return Failure::other;
   }
   if (const auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&error)) {
-    const int code = lite->result() & 0xff;
-    if (code == 5 || code == 6) return Failure::retryable;  // SQLITE_BUSY, SQLITE_LOCKED
-    if (code == 19 && std::string(error.what()).find("UNIQUE") != std::string::npos) {
+    // Extended result codes are on for every connection (connect()), so a
+    // unique or primary-key violation has its own number: no message text is read.
+    const int extended = lite->result();
+    const int code = extended & 0xff;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return Failure::retryable;
+    if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
       return Failure::unique_violation;
     }
     return Failure::other;
@@ -117,6 +120,8 @@ std::unique_ptr<soci::session> Database::connect() const {
   const auto path = options_.url.substr(std::string("sqlite://").size());
   auto session = std::make_unique<soci::session>(
       soci::sqlite3, "db=\"" + path + "\" timeout=" + std::to_string(options_.busy_timeout_ms / 1000 + 1));
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(session->get_backend());
+  sqlite_api::sqlite3_extended_result_codes(backend->conn_, 1);
   *session << "PRAGMA journal_mode=WAL";
   *session << "PRAGMA synchronous=" + options_.sqlite_synchronous;
   *session << "PRAGMA busy_timeout=" + std::to_string(options_.busy_timeout_ms);
