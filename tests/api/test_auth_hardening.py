@@ -54,17 +54,20 @@ def test_64_parallel_wrong_logins_check_at_most_the_allowed_number_of_passwords(
 
 
 def test_20_parallel_signups_of_one_email_answer_without_5xx(make_server):
+    # PostgreSQL answered 500 (unique email) to some of them, about one
+    # round in three: five rounds.
     server = make_server(env={**UNLIMITED, "HASH_THREADS": "8"})
-    email = flows.new_email("race")
-    answers = in_parallel(20, lambda: flows.signup(server, email))
-    statuses = [answer.status_code for answer in answers]
-    assert all(status < 500 for status in statuses), [answer.text for answer in answers]
-    assert set(statuses) <= {201, 409, 429}, statuses
-    assert statuses.count(201) >= 1
-    assert server.query("SELECT COUNT(*) FROM users WHERE email = %s", (email,))[0][0] == 1
-    for answer in answers:
-        if answer.status_code == 429:
-            assert answer.json()["code"] == "otp_cooldown"
+    for _ in range(5):
+        email = flows.new_email("race")
+        answers = in_parallel(20, lambda: flows.signup(server, email))
+        statuses = [answer.status_code for answer in answers]
+        assert all(status < 500 for status in statuses), [answer.text for answer in answers]
+        assert set(statuses) <= {201, 429}, statuses
+        assert statuses.count(201) >= 1
+        assert server.query("SELECT COUNT(*) FROM users WHERE email = %s", (email,))[0][0] == 1
+        for answer in answers:
+            if answer.status_code == 429:
+                assert answer.json()["code"] == "otp_cooldown"
 
 
 # -- names
@@ -98,30 +101,33 @@ def test_create_admin_refuses_a_name_with_a_line_break(server):
 # -- refused logins take as long for an unknown email as for an imported account
 
 
-def median_login_seconds(server, email: str, rounds: int = 5) -> float:
-    times = []
+def median_refusal_seconds(server, emails: list[str], rounds: int = 7) -> list[float]:
+    """The median time of a refused login per email, measured in turns so a
+    busy moment of the machine weighs on every email alike."""
+    times = [[] for _ in emails]
     for _ in range(rounds):
-        started = time.perf_counter()
-        assert flows.login(server, email, WRONG_PASSWORD).status_code == 401
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for index, email in enumerate(emails):
+            started = time.perf_counter()
+            assert flows.login(server, email, WRONG_PASSWORD).status_code == 401
+            times[index].append(time.perf_counter() - started)
+    return [statistics.median(series) for series in times]
 
 
 def test_a_refused_login_takes_bcrypt_time_for_unknown_emails_too(make_server):
-    # An imported account keeps its bcrypt hash (cost 12, the original's
-    # library default) until its first login. Before, a wrong password took
-    # a bcrypt check (~0.2 s) and an unknown email one Argon2id check (the
-    # test servers' is tiny): the gap told which addresses had accounts.
+    # An imported account keeps its bcrypt hash until its first login.
+    # Before, a wrong password took a bcrypt check (cost 10: ~0.2 s) and an
+    # unknown email one Argon2id check (the test servers' is tiny, ~1 ms):
+    # the gap told which addresses had accounts.
     server = make_server(env={**UNLIMITED, "LOGIN_MAX_FAILURES": "1000"})
     imported = flows.register(server)
     server.query("UPDATE users SET password_hash = %s WHERE email = %s",
-                 (original_export.bcrypt(flows.PASSWORD, cost=12), imported))
+                 (original_export.bcrypt(flows.PASSWORD, cost=10), imported))
     native = flows.register(server)
     unknown = flows.new_email("nobody")
-    bcrypt_time = median_login_seconds(server, imported)
-    for other in (unknown, native):
-        ratio = median_login_seconds(server, other) / bcrypt_time
-        assert 0.5 <= ratio <= 2.0, (other, ratio, bcrypt_time)
+    bcrypt_time, *others = median_refusal_seconds(server, [imported, unknown, native])
+    for other in others:
+        # Generous bounds for a shared machine; before, the ratio was ~0.01.
+        assert 0.33 <= other / bcrypt_time <= 3.0, (bcrypt_time, others)
     # The imported password still works, and is upgraded on the way.
     assert flows.login(server, imported).status_code == 200
     stored = server.query("SELECT password_hash FROM users WHERE email = %s", (imported,))[0][0]

@@ -84,13 +84,13 @@ def test_same_ip_flags_even_after_the_referrer_logged_out(server, boss):
     code = lf.code_of(server, referrer)
     assert lf.post(server, "/api/auth/logout", referrer.headers).status_code == 200
     assert server.query("SELECT COUNT(*) FROM sessions WHERE user_id = %s", (referrer.id,))[0][0] == 0
-    assert server.query("SELECT COUNT(*) FROM login_ips WHERE user_id = %s AND ip = %s",
-                        (referrer.id, ip))[0][0] == 1
     referee = lf.user(server, ip=new_ip())
     answer = lf.apply(server, referee, code, **xff(ip))
     assert answer.status_code == 200, answer.text
     assert [flag["rule"] for flag in answer.json()["flags"]] == ["same_ip"]
     assert stored_flags(server, answer.json()["referral_id"])[0] == 1
+    assert server.query("SELECT COUNT(*) FROM login_ips WHERE user_id = %s AND ip = %s",
+                        (referrer.id, ip))[0][0] == 1
 
 
 def test_the_sweeper_forgets_login_addresses_after_30_days(make_server):
