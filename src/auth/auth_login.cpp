@@ -15,7 +15,9 @@ namespace {
 constexpr long long kMaxLockoutMs = 15 * core::kMsPerMinute;
 constexpr long long kBcryptCostTtlMs = core::kMsPerMinute;
 
-ApiError invalid_credentials() { return ApiError(401, "invalid_credentials", "Invalid email or password."); }
+ApiError invalid_credentials() {
+  return ApiError(401, "invalid_credentials", "Invalid email or password.");
+}
 
 }  // namespace
 
@@ -32,14 +34,16 @@ void AuthService::claim_login_or_throw(soci::session& sql, const std::string& em
   // lock starts now: parallel guesses find it before they hash anything.
   // Growing backoff: 1 s, 2 s, 4 s ... from the allowed failures on, capped.
   const auto exponent = std::min<long long>(*failures - config_.login_max_failures, 20);
-  store::extend_login_lock(sql, email, now + std::min<long long>(kMaxLockoutMs, core::kMsPerSecond << exponent));
+  store::extend_login_lock(
+      sql, email, now + std::min<long long>(kMaxLockoutMs, core::kMsPerSecond << exponent));
 }
 
 std::optional<int> AuthService::bcrypt_decoy_cost() {
   const auto now = core::now_ms();
   std::lock_guard lock(bcrypt_cost_mutex_);
   if (bcrypt_cost_read_at_ == 0 || now - bcrypt_cost_read_at_ >= kBcryptCostTtlMs) {
-    bcrypt_cost_ = database_.read([](soci::session& sql) { return store::highest_bcrypt_cost(sql); });
+    bcrypt_cost_ =
+        database_.read([](soci::session& sql) { return store::highest_bcrypt_cost(sql); });
     bcrypt_cost_read_at_ = now;
   }
   return bcrypt_cost_;
@@ -78,7 +82,8 @@ LoginResult AuthService::login(const std::string& raw_email, const std::string& 
   // Imported bcrypt hashes and older Argon2 parameters are upgraded now
   // that the plain password is at hand.
   std::optional<std::string> upgraded_hash;
-  if (needs_rehash(user->password_hash, hash_params_)) upgraded_hash = hash_password(password, hash_params_);
+  if (needs_rehash(user->password_hash, hash_params_))
+    upgraded_hash = hash_password(password, hash_params_);
   return open_session(*user, ip, user_agent, upgraded_hash);
 }
 

@@ -25,9 +25,10 @@ mail::Email code_email(const CodeMail& mail) {
   email.text = "Hello,\n\n" + (notice.empty() ? "" : notice + "\n\n") + "Your code to " + action +
                " is: " + mail.code + "\n\nIt is valid for " + minutes +
                " minutes. If you did not ask for it, ignore this email.\n";
-  email.html = "<p>Hello,</p>" + (notice.empty() ? "" : "<p>" + notice + "</p>") + "<p>Your code to " + action +
-               " is:</p><p style=\"font-size:24px;font-weight:bold;letter-spacing:4px\">" + mail.code +
-               "</p><p>It is valid for " + minutes +
+  email.html = "<p>Hello,</p>" + (notice.empty() ? "" : "<p>" + notice + "</p>") +
+               "<p>Your code to " + action +
+               " is:</p><p style=\"font-size:24px;font-weight:bold;letter-spacing:4px\">" +
+               mail.code + "</p><p>It is valid for " + minutes +
                " minutes. If you did not ask for it, ignore this email.</p>";
   return email;
 }
