@@ -178,11 +178,16 @@ int App::create_admin(const std::string& email, const std::string& name, const s
   build(true);
   try {
     switch (auth_->create_admin(email, name, password)) {
-      case auth::AdminCreation::created: std::cout << "created admin " << email << '\n'; break;
-      case auth::AdminCreation::promoted: std::cout << "promoted existing account to admin: " << email << '\n'; break;
+      case auth::AdminCreation::created:
+        std::cout << "created admin " << email << '\n';
+        break;
+      case auth::AdminCreation::promoted:
+        std::cout << "promoted existing account to admin: " << email << '\n';
+        break;
       case auth::AdminCreation::replaced_unverified:
         std::cout << "replaced the unverified account " << email
-                  << " (its password, sessions, codes and pending referral are gone) with a verified admin\n";
+                  << " (its password, sessions, codes and pending referral are gone) with a "
+                     "verified admin\n";
         break;
     }
     return 0;

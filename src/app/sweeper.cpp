@@ -41,7 +41,8 @@ void Sweeper::sweep_once() {
   try {
     const auto now = core::now_ms();
     const auto purged = database_.write([&](soci::session& sql) {
-      return auth::store::purge_expired(sql, {now, now - kKeepCodeRequestsMs, now - kKeepLoginIpsMs});
+      return auth::store::purge_expired(sql,
+                                        {now, now - kKeepCodeRequestsMs, now - kKeepLoginIpsMs});
     });
     const auto keys = database_.write([&](soci::session& sql) { return idempotency::store::purge_expired(sql, now); });
     long long mail = 0;
@@ -52,8 +53,11 @@ void Sweeper::sweep_once() {
       mail += batch;
     }
     if (purged.sessions + purged.otps + purged.login_ips + mail + keys > 0) {
-      core::log::event("info", {{"msg", "sweeper purged expired rows"}, {"sessions", purged.sessions},
-                                {"otps", purged.otps}, {"login_ips", purged.login_ips}, {"sent_mail", mail},
+      core::log::event("info", {{"msg", "sweeper purged expired rows"},
+                                {"sessions", purged.sessions},
+                                {"otps", purged.otps},
+                                {"login_ips", purged.login_ips},
+                                {"sent_mail", mail},
                                 {"idempotency_keys", keys}});
     }
   } catch (const std::exception& error) {

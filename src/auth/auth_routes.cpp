@@ -72,10 +72,10 @@ void add_signup_routes(http::Router& router, AuthService& service, const IpLimit
   router.add("POST", "/api/auth/signup", Access::anyone, Lane::cpu,
              limited("signup", [&service](Request& request) {
                const auto body = core::parse_json_object(request.body);
-               const auto signup_id = service.signup({core::required_string(body, "name"),
-                                                      core::required_string(body, "email"),
-                                                      core::required_string(body, "password"),
-                                                      core::optional_string(body, "referral_code")});
+               const auto signup_id = service.signup(
+                   {core::required_string(body, "name"), core::required_string(body, "email"),
+                    core::required_string(body, "password"),
+                    core::optional_string(body, "referral_code")});
                return Response::json(201, object{{"valid", true},
                                                  {"message", "OTP sent to your email."},
                                                  {"signup_id", signup_id}});

@@ -1,4 +1,3 @@
-#include "core/text.hpp"
 #include "auth/auth_service.hpp"
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "core/text.hpp"
 #include "core/utf8.hpp"
 
 namespace auth {
@@ -32,9 +32,11 @@ constexpr std::size_t kSignupIdBytes = 16;
 void check_name(const std::string& name) {
   const auto trimmed = trim(name);
   const auto length = utf8_length(trimmed);
-  if (length < 1 || length > 100) throw core::validation_error("'name' must be 1 to 100 characters long.");
+  if (length < 1 || length > 100)
+    throw core::validation_error("'name' must be 1 to 100 characters long.");
   if (core::has_control_characters(trimmed)) {
-    throw core::validation_error("'name' must not contain control characters (line breaks, tabs, direction marks).");
+    throw core::validation_error(
+        "'name' must not contain control characters (line breaks, tabs, direction marks).");
   }
 }
 
@@ -86,7 +88,8 @@ store::User AuthService::new_user(const SignupRequest& request, const std::strin
   return user;
 }
 
-void AuthService::replace_unverified(soci::session& sql, const store::User& current, store::User& attempt) const {
+void AuthService::replace_unverified(soci::session& sql, const store::User& current,
+                                     store::User& attempt) const {
   // A live code of the earlier attempt means two attempts overlap: the
   // mailbox owner may enter the newest code for the other one's password.
   attempt.signup_superseded = has_live_code(sql, current.id, "signup");
@@ -138,7 +141,8 @@ std::optional<SignupReferralOutcome> AuthService::verify_email(const VerifyReque
     accept_code(sql, *user, "signup");
     // The right code, but is it this client's attempt? Without a signup_id
     // only an attempt that replaced no live one can tell.
-    const bool other_attempt = request.signup_id ? request.signup_id != user->signup_id : user->signup_superseded;
+    const bool other_attempt =
+        request.signup_id ? request.signup_id != user->signup_id : user->signup_superseded;
     if (other_attempt) return OtpCheck::superseded;
     store::mark_verified(sql, user->id, core::now_ms());
     verified = user;
@@ -279,10 +283,11 @@ void AuthService::set_admin(const std::string& raw_email, bool is_admin) {
     const auto user = store::find_user_by_email(sql, email);
     if (!user) throw ApiError(404, "user_not_found", "No account with email " + email + ".");
     if (is_admin && !user->is_verified) {
-      throw ApiError(409, "user_not_verified",
-                     "The account " + email +
-                         " has not verified its email, so nothing proves who owns it; it was not promoted. "
-                         "Use 'users create-admin' to replace it with a verified admin.");
+      throw ApiError(
+          409, "user_not_verified",
+          "The account " + email +
+              " has not verified its email, so nothing proves who owns it; it was not promoted. "
+              "Use 'users create-admin' to replace it with a verified admin.");
     }
     store::set_admin(sql, user->id, is_admin);
   });

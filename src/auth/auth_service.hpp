@@ -79,7 +79,8 @@ class AuthService {
 
   // Answers the attempt's signup_id.
   std::string signup(const SignupRequest& request);
-  std::optional<SignupReferralOutcome> verify_email(const VerifyRequest& request, const std::string& client_ip);
+  std::optional<SignupReferralOutcome> verify_email(const VerifyRequest& request,
+                                                    const std::string& client_ip);
   void resend_code(const std::string& email);
   LoginResult login(const std::string& email, const std::string& password, const std::string& ip,
                     const std::string& user_agent);
@@ -94,7 +95,8 @@ class AuthService {
 
   // Command line: a verified admin. Promotes a verified account; replaces
   // an unverified one (its owner never proved the address).
-  AdminCreation create_admin(const std::string& email, const std::string& name, const std::string& password);
+  AdminCreation create_admin(const std::string& email, const std::string& name,
+                             const std::string& password);
   // Refuses to promote an unverified account (409 user_not_verified).
   void set_admin(const std::string& email, bool is_admin);
 
@@ -110,21 +112,25 @@ class AuthService {
                                                const std::string& purpose) const;
   void issue_code(soci::session& sql, const store::User& user, const std::string& purpose,
                   bool replaces_earlier_signup);
-  bool has_live_code(soci::session& sql, const std::string& user_id, const std::string& purpose) const;
-  OtpCheck try_code(soci::session& sql, const std::string& email, const std::optional<store::User>& user,
-                    const std::string& purpose, const std::string& code) const;
+  bool has_live_code(soci::session& sql, const std::string& user_id,
+                     const std::string& purpose) const;
+  OtpCheck try_code(soci::session& sql, const std::string& email,
+                    const std::optional<store::User>& user, const std::string& purpose,
+                    const std::string& code) const;
   void accept_code(soci::session& sql, const store::User& user, const std::string& purpose) const;
   std::string code_hash(const std::string& user_id, const std::string& purpose,
                         const std::string& code) const;
   static void throw_for(OtpCheck check);
 
   store::User new_user(const SignupRequest& request, const std::string& email) const;
-  void replace_unverified(soci::session& sql, const store::User& current, store::User& attempt) const;
+  void replace_unverified(soci::session& sql, const store::User& current,
+                          store::User& attempt) const;
   // auth_login.cpp: the per-email lockout and the time a refusal takes.
   void claim_login_or_throw(soci::session& sql, const std::string& email) const;
   void spend_refusal_time(const std::optional<store::User>& user);
   std::optional<int> bcrypt_decoy_cost();
-  LoginResult open_session(const store::User& user, const std::string& ip, const std::string& user_agent,
+  LoginResult open_session(const store::User& user, const std::string& ip,
+                           const std::string& user_agent,
                            const std::optional<std::string>& upgraded_hash);
 
   const core::Config& config_;

@@ -17,8 +17,9 @@ namespace {
 // The users columns every lookup reads, in the order UserRow binds them.
 std::string user_columns(const std::string& table_prefix) {
   std::string columns;
-  for (const char* name : {"id", "name", "email", "canonical_email", "password_hash", "is_verified", "is_admin",
-                           "created_at", "signup_referral_code", "signup_id", "signup_superseded"}) {
+  for (const char* name :
+       {"id", "name", "email", "canonical_email", "password_hash", "is_verified", "is_admin",
+        "created_at", "signup_referral_code", "signup_id", "signup_superseded"}) {
     columns += (columns.empty() ? "" : ", ") + table_prefix + name;
   }
   return columns;
@@ -44,8 +45,9 @@ struct UserRow {
   NullableText signup_id;
 
   void bind(soci::details::prepare_temp_type& query) {
-    query, into(user.id), into(user.name), into(user.email), into(user.canonical_email), into(user.password_hash),
-        into(verified), into(admin), into(user.created_at), into(referral_code.value, referral_code.indicator),
+    query, into(user.id), into(user.name), into(user.email), into(user.canonical_email),
+        into(user.password_hash), into(verified), into(admin), into(user.created_at),
+        into(referral_code.value, referral_code.indicator),
         into(signup_id.value, signup_id.indicator), into(superseded);
   }
   User take() const {
@@ -134,8 +136,10 @@ void insert_user(soci::session& sql, const User& user) {
   soci::indicator signup_indicator = user.signup_id ? soci::i_ok : soci::i_null;
   std::string signup_id = user.signup_id.value_or("");
   sql << "INSERT INTO users (id, name, email, canonical_email, password_hash, is_verified, "
-         "is_admin, created_at, signup_referral_code, signup_id, signup_superseded) VALUES (:id, :name, :email, "
-         ":canonical, :hash, :verified, :admin, :created_at, :referral_code, :signup_id, :superseded)",
+         "is_admin, created_at, signup_referral_code, signup_id, signup_superseded) VALUES (:id, "
+         ":name, :email, "
+         ":canonical, :hash, :verified, :admin, :created_at, :referral_code, :signup_id, "
+         ":superseded)",
       use(user.id), use(user.name), use(user.email), use(user.canonical_email),
       use(user.password_hash), use(verified), use(admin), use(user.created_at),
       use(referral_code, referral_indicator), use(signup_id, signup_indicator), use(superseded);
@@ -200,15 +204,18 @@ std::optional<int> highest_bcrypt_cost(soci::session& sql) {
   soci::indicator indicator = soci::i_null;
   sql << "SELECT MAX(substr(password_hash, 5, 2)) FROM users WHERE password_hash LIKE '$2%'",
       into(cost, indicator);
-  if (indicator != soci::i_ok || cost.size() != 2 || !std::isdigit(static_cast<unsigned char>(cost[0])) ||
+  if (indicator != soci::i_ok || cost.size() != 2 ||
+      !std::isdigit(static_cast<unsigned char>(cost[0])) ||
       !std::isdigit(static_cast<unsigned char>(cost[1]))) {
     return std::nullopt;
   }
   return std::stoi(cost);
 }
 
-std::optional<int> claim_login_attempt(soci::session& sql, const std::string& email, long long now) {
-  sql << "INSERT INTO login_failures (email, failures, locked_until, updated_at) VALUES (:email, 0, 0, :now) "
+std::optional<int> claim_login_attempt(soci::session& sql, const std::string& email,
+                                       long long now) {
+  sql << "INSERT INTO login_failures (email, failures, locked_until, updated_at) VALUES (:email, "
+         "0, 0, :now) "
          "ON CONFLICT (email) DO NOTHING",
       use(email), use(now);
   int failures = 0;
@@ -220,13 +227,15 @@ std::optional<int> claim_login_attempt(soci::session& sql, const std::string& em
 }
 
 void extend_login_lock(soci::session& sql, const std::string& email, long long locked_until) {
-  sql << "UPDATE login_failures SET locked_until = :locked_until WHERE email = :email AND locked_until < :again",
+  sql << "UPDATE login_failures SET locked_until = :locked_until WHERE email = :email AND "
+         "locked_until < :again",
       use(locked_until), use(email), use(locked_until);
 }
 
 long long login_locked_until(soci::session& sql, const std::string& email) {
   long long locked_until = 0;
-  sql << "SELECT locked_until FROM login_failures WHERE email = :email", use(email), into(locked_until);
+  sql << "SELECT locked_until FROM login_failures WHERE email = :email", use(email),
+      into(locked_until);
   return sql.got_data() ? locked_until : 0;
 }
 
@@ -234,15 +243,18 @@ void clear_login_failures(soci::session& sql, const std::string& email) {
   sql << "DELETE FROM login_failures WHERE email = :email", use(email);
 }
 
-void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& ip, long long now) {
+void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& ip,
+                     long long now) {
   sql << "INSERT INTO login_ips (user_id, ip, last_login_at) VALUES (:user_id, :ip, :now) "
          "ON CONFLICT (user_id, ip) DO UPDATE SET last_login_at = excluded.last_login_at",
       use(user_id), use(ip), use(now);
 }
 
-bool logged_in_from_since(soci::session& sql, const std::string& user_id, const std::string& ip, long long since) {
+bool logged_in_from_since(soci::session& sql, const std::string& user_id, const std::string& ip,
+                          long long since) {
   int found = 0;
-  sql << "SELECT 1 FROM login_ips WHERE user_id = :user_id AND ip = :ip AND last_login_at >= :since",
+  sql << "SELECT 1 FROM login_ips WHERE user_id = :user_id AND ip = :ip AND last_login_at >= "
+         ":since",
       use(user_id), use(ip), use(since), into(found);
   return sql.got_data();
 }
@@ -256,7 +268,8 @@ void put_otp(soci::session& sql, const std::string& user_id, const std::string& 
       use(user_id), use(purpose), use(code_hash), use(now), use(expires_at);
 }
 
-std::optional<Otp> unused_otp(soci::session& sql, const std::string& user_id, const std::string& purpose) {
+std::optional<Otp> unused_otp(soci::session& sql, const std::string& user_id,
+                              const std::string& purpose) {
   Otp otp;
   sql << "SELECT code_hash, expires_at FROM otps WHERE user_id = :user_id AND purpose = :purpose "
          "AND used_at IS NULL",
@@ -281,37 +294,39 @@ CodeGuard code_guard(soci::session& sql, const std::string& email, const std::st
   CodeGuard guard;
   sql << "SELECT requested_at, code_tries, window_started_at, window_tries FROM code_requests "
          "WHERE email = :email AND purpose = :purpose",
-      use(email), use(purpose), into(guard.requested_at), into(guard.code_tries), into(guard.window_started_at),
-      into(guard.window_tries);
+      use(email), use(purpose), into(guard.requested_at), into(guard.code_tries),
+      into(guard.window_started_at), into(guard.window_tries);
   return guard;
 }
 
-bool claim_code_request(soci::session& sql, const std::string& email, const std::string& purpose, long long now,
-                        long long requested_before, const TryLimits& limits) {
+bool claim_code_request(soci::session& sql, const std::string& email, const std::string& purpose,
+                        long long now, long long requested_before, const TryLimits& limits) {
   const long long window_start = now - limits.window_ms;
-  return db::affected_rows(sql,
-                           "UPDATE code_requests SET requested_at = :now, code_tries = 0 "
-                           "WHERE email = :email AND purpose = :purpose AND requested_at <= :before "
-                           "AND (window_started_at <= :window_start OR window_tries < :per_window)",
-                           use(now), use(email), use(purpose), use(requested_before), use(window_start),
-                           use(limits.per_window)) > 0;
+  return db::affected_rows(
+             sql,
+             "UPDATE code_requests SET requested_at = :now, code_tries = 0 "
+             "WHERE email = :email AND purpose = :purpose AND requested_at <= :before "
+             "AND (window_started_at <= :window_start OR window_tries < :per_window)",
+             use(now), use(email), use(purpose), use(requested_before), use(window_start),
+             use(limits.per_window)) > 0;
 }
 
-bool take_code_try(soci::session& sql, const std::string& email, const std::string& purpose, long long now,
-                   const TryLimits& limits) {
+bool take_code_try(soci::session& sql, const std::string& email, const std::string& purpose,
+                   long long now, const TryLimits& limits) {
   // One statement, so two guesses at once cannot both take the last try.
   // Every SET expression reads the row as it was (SQL semantics on both
   // engines): a passed window restarts at this try.
   const long long window_start = now - limits.window_ms;
-  return db::affected_rows(
-             sql,
-             "UPDATE code_requests SET code_tries = code_tries + 1, "
-             "window_tries = CASE WHEN window_started_at <= :passed THEN 1 ELSE window_tries + 1 END, "
-             "window_started_at = CASE WHEN window_started_at <= :passed_again THEN :now ELSE window_started_at END "
-             "WHERE email = :email AND purpose = :purpose AND code_tries < :per_code "
-             "AND (window_started_at <= :window_start OR window_tries < :per_window)",
-             use(window_start), use(window_start), use(now), use(email), use(purpose), use(limits.per_code),
-             use(window_start), use(limits.per_window)) > 0;
+  return db::affected_rows(sql,
+                           "UPDATE code_requests SET code_tries = code_tries + 1, "
+                           "window_tries = CASE WHEN window_started_at <= :passed THEN 1 ELSE "
+                           "window_tries + 1 END, "
+                           "window_started_at = CASE WHEN window_started_at <= :passed_again THEN "
+                           ":now ELSE window_started_at END "
+                           "WHERE email = :email AND purpose = :purpose AND code_tries < :per_code "
+                           "AND (window_started_at <= :window_start OR window_tries < :per_window)",
+                           use(window_start), use(window_start), use(now), use(email), use(purpose),
+                           use(limits.per_code), use(window_start), use(limits.per_window)) > 0;
 }
 
 void refund_code_try(soci::session& sql, const std::string& email, const std::string& purpose) {
@@ -371,16 +386,18 @@ void delete_sessions_of(soci::session& sql, const std::string& user_id) {
 
 Purged purge_expired(soci::session& sql, const PurgeCutoffs& cutoffs) {
   Purged purged;
-  purged.sessions = db::affected_rows(sql, "DELETE FROM sessions WHERE expires_at <= :now", use(cutoffs.now));
-  purged.otps = db::affected_rows(sql, "DELETE FROM otps WHERE expires_at < :cutoff", use(cutoffs.codes));
+  purged.sessions =
+      db::affected_rows(sql, "DELETE FROM sessions WHERE expires_at <= :now", use(cutoffs.now));
+  purged.otps =
+      db::affected_rows(sql, "DELETE FROM otps WHERE expires_at < :cutoff", use(cutoffs.codes));
   purged.code_requests = db::affected_rows(
       sql, "DELETE FROM code_requests WHERE requested_at < :cutoff AND window_started_at < :again",
       use(cutoffs.codes), use(cutoffs.codes));
   purged.login_failures = db::affected_rows(
       sql, "DELETE FROM login_failures WHERE updated_at < :cutoff AND locked_until < :now",
       use(cutoffs.codes), use(cutoffs.now));
-  purged.login_ips =
-      db::affected_rows(sql, "DELETE FROM login_ips WHERE last_login_at < :cutoff", use(cutoffs.login_ips));
+  purged.login_ips = db::affected_rows(sql, "DELETE FROM login_ips WHERE last_login_at < :cutoff",
+                                       use(cutoffs.login_ips));
   return purged;
 }
 

@@ -54,8 +54,10 @@ void clear_login_failures(soci::session& sql, const std::string& email);
 
 // Where a user logged in from: one row per (user, ip), kept 30 days after
 // the last login from it whatever happens to the sessions.
-void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& ip, long long now);
-bool logged_in_from_since(soci::session& sql, const std::string& user_id, const std::string& ip, long long since);
+void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& ip,
+                     long long now);
+bool logged_in_from_since(soci::session& sql, const std::string& user_id, const std::string& ip,
+                          long long since);
 
 // A one-time code; one row per (user, purpose), live until used or expired.
 struct Otp {
@@ -64,7 +66,8 @@ struct Otp {
 };
 void put_otp(soci::session& sql, const std::string& user_id, const std::string& purpose,
              const std::string& code_hash, long long now, long long expires_at);
-std::optional<Otp> unused_otp(soci::session& sql, const std::string& user_id, const std::string& purpose);
+std::optional<Otp> unused_otp(soci::session& sql, const std::string& user_id,
+                              const std::string& purpose);
 void mark_otp_used(soci::session& sql, const std::string& user_id, const std::string& purpose,
                    long long now);
 
@@ -86,12 +89,12 @@ void ensure_code_guard(soci::session& sql, const std::string& email, const std::
 CodeGuard code_guard(soci::session& sql, const std::string& email, const std::string& purpose);
 // A new code may be sent: the last request is older than `requested_before`
 // and the window is not full. Records the request and zeroes `code_tries`.
-bool claim_code_request(soci::session& sql, const std::string& email, const std::string& purpose, long long now,
-                        long long requested_before, const TryLimits& limits);
+bool claim_code_request(soci::session& sql, const std::string& email, const std::string& purpose,
+                        long long now, long long requested_before, const TryLimits& limits);
 // Spends one try (of the code and of the window, which restarts once
 // passed); false, counting nothing, when either is used up. Atomic.
-bool take_code_try(soci::session& sql, const std::string& email, const std::string& purpose, long long now,
-                   const TryLimits& limits);
+bool take_code_try(soci::session& sql, const std::string& email, const std::string& purpose,
+                   long long now, const TryLimits& limits);
 // Gives back the window's try of a right code (the ceiling is on wrong ones).
 void refund_code_try(soci::session& sql, const std::string& email, const std::string& purpose);
 

@@ -26,7 +26,8 @@ bool verify_bcrypt(const std::string& password, const std::string& stored_hash) 
 }  // namespace
 
 bool is_bcrypt_hash(const std::string& hash) {
-  return hash.size() == 60 && (hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$"));
+  return hash.size() == 60 &&
+         (hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$"));
 }
 
 std::string hash_password(const std::string& password, const HashParams& params) {
@@ -64,7 +65,8 @@ void burn_bcrypt_time(int cost) {
   // crypt_r hashes with the setting's salt and cost whatever it is compared
   // with: a fixed salt in the setting is enough.
   char setting[32];
-  std::snprintf(setting, sizeof setting, "$2b$%02d$abcdefghijklmnopqrstuu", std::clamp(cost, 4, 31));
+  std::snprintf(setting, sizeof setting, "$2b$%02d$abcdefghijklmnopqrstuu",
+                std::clamp(cost, 4, 31));
   crypt_data data{};
   crypt_r("not the password", setting, &data);
 }

@@ -61,7 +61,9 @@ std::string to_valid_utf8(std::string_view text, std::size_t max_bytes) {
 }
 
 bool has_control_characters(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0; };
+  const auto byte = [&](std::size_t i) {
+    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
+  };
   for (std::size_t at = 0; at < text.size(); ++at) {
     const auto lead = byte(at);
     if (lead < 0x20 || lead == 0x7F) return true;
@@ -69,7 +71,8 @@ bool has_control_characters(std::string_view text) {
     if (lead != 0xE2) continue;
     const auto second = byte(at + 1);
     const auto third = byte(at + 2);
-    if (second == 0x80 && (third == 0x8E || third == 0x8F || (third >= 0xA8 && third <= 0xAE))) return true;
+    if (second == 0x80 && (third == 0x8E || third == 0x8F || (third >= 0xA8 && third <= 0xAE)))
+      return true;
     if (second == 0x81 && third >= 0xA6 && third <= 0xA9) return true;
   }
   return false;

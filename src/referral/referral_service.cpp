@@ -119,7 +119,9 @@ std::string ReferralService::flags_for(soci::session& sql, const store::Code& co
   boost::json::array flags;
   if (config_.referral_flag_same_ip && !ip.empty() &&
       auth::store::logged_in_from_since(sql, code.user_id, ip, now - kSameIpLookbackMs)) {
-    flags.push_back({{"rule", "same_ip"}, {"detail", "The referee's IP " + ip + " matches a recent login of the referrer."}});
+    flags.push_back(
+        {{"rule", "same_ip"},
+         {"detail", "The referee's IP " + ip + " matches a recent login of the referrer."}});
   }
   const auto per_hour = config_.referral_max_uses_per_hour;
   if (per_hour > 0) {
