@@ -4,6 +4,7 @@
 
 #include "auth/email_address.hpp"
 #include "auth/jwt.hpp"
+#include "auth/user_admin_service.hpp"
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
@@ -282,13 +283,7 @@ void AuthService::set_admin(const std::string& raw_email, bool is_admin) {
   database_.write([&](soci::session& sql) {
     const auto user = store::find_user_by_email(sql, email);
     if (!user) throw ApiError(404, "user_not_found", "No account with email " + email + ".");
-    if (is_admin && !user->is_verified) {
-      throw ApiError(
-          409, "user_not_verified",
-          "The account " + email +
-              " has not verified its email, so nothing proves who owns it; it was not promoted. "
-              "Use 'users create-admin' to replace it with a verified admin.");
-    }
+    if (is_admin) refuse_unverified_admin(*user);
     store::set_admin(sql, user->id, is_admin);
   });
 }
