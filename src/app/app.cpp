@@ -178,8 +178,19 @@ int App::print_routes() {
 int App::create_admin(const std::string& email, const std::string& name, const std::string& password) {
   build(true);
   try {
-    const bool created = auth_->create_admin(email, name, password);
-    std::cout << (created ? "created admin " : "promoted existing account to admin: ") << email << '\n';
+    switch (auth_->create_admin(email, name, password)) {
+      case auth::AdminCreation::created:
+        std::cout << "created admin " << email << '\n';
+        break;
+      case auth::AdminCreation::promoted:
+        std::cout << "promoted existing account to admin: " << email << '\n';
+        break;
+      case auth::AdminCreation::replaced_unverified:
+        std::cout << "replaced the unverified account " << email
+                  << " (its password, sessions, codes and pending referral are gone) with a "
+                     "verified admin\n";
+        break;
+    }
     return 0;
   } catch (const core::ApiError& error) {
     return report(error);

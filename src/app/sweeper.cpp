@@ -11,6 +11,8 @@ namespace app {
 namespace {
 constexpr long long kKeepSentMailMs = 7 * core::kMsPerDay;
 constexpr long long kKeepCodeRequestsMs = core::kMsPerDay;
+// The referral same-IP rule looks back this far (docs/API.md).
+constexpr long long kKeepLoginIpsMs = 30 * core::kMsPerDay;
 constexpr int kPurgeBatch = 500;
 }  // namespace
 
@@ -39,7 +41,8 @@ void Sweeper::sweep_once() {
   try {
     const auto now = core::now_ms();
     const auto purged = database_.write([&](soci::session& sql) {
-      return auth::store::purge_expired(sql, now, now - kKeepCodeRequestsMs);
+      return auth::store::purge_expired(sql,
+                                        {now, now - kKeepCodeRequestsMs, now - kKeepLoginIpsMs});
     });
     const auto keys = database_.write([&](soci::session& sql) { return idempotency::store::purge_expired(sql, now); });
     long long mail = 0;
@@ -49,9 +52,13 @@ void Sweeper::sweep_once() {
       });
       mail += batch;
     }
-    if (purged.sessions + purged.otps + mail + keys > 0) {
-      core::log::event("info", {{"msg", "sweeper purged expired rows"}, {"sessions", purged.sessions},
-                                {"otps", purged.otps}, {"sent_mail", mail}, {"idempotency_keys", keys}});
+    if (purged.sessions + purged.otps + purged.login_ips + mail + keys > 0) {
+      core::log::event("info", {{"msg", "sweeper purged expired rows"},
+                                {"sessions", purged.sessions},
+                                {"otps", purged.otps},
+                                {"login_ips", purged.login_ips},
+                                {"sent_mail", mail},
+                                {"idempotency_keys", keys}});
     }
   } catch (const std::exception& error) {
     core::log::event("warn", {{"msg", "sweeper failed; will retry"}, {"detail", error.what()}});

@@ -7,7 +7,8 @@
 
 namespace app {
 
-// Background thread that purges expired sessions, codes and old sent mail.
+// Background thread that purges expired sessions, codes, old sent mail and
+// login addresses older than 30 days.
 class Sweeper {
  public:
   Sweeper(db::Database& database, long long interval_ms) : database_(database), interval_ms_(interval_ms) {}

@@ -72,16 +72,21 @@ void add_signup_routes(http::Router& router, AuthService& service, const IpLimit
   router.add("POST", "/api/auth/signup", Access::anyone, Lane::cpu,
              limited("signup", [&service](Request& request) {
                const auto body = core::parse_json_object(request.body);
-               service.signup({core::required_string(body, "name"), core::required_string(body, "email"),
-                               core::required_string(body, "password"),
-                               core::optional_string(body, "referral_code")});
-               return ok_message(201, "OTP sent to your email.");
+               const auto signup_id = service.signup(
+                   {core::required_string(body, "name"), core::required_string(body, "email"),
+                    core::required_string(body, "password"),
+                    core::optional_string(body, "referral_code")});
+               return Response::json(201, object{{"valid", true},
+                                                 {"message", "OTP sent to your email."},
+                                                 {"signup_id", signup_id}});
              }));
   router.add("POST", "/api/auth/verify-otp", Access::anyone, Lane::write,
              limited("verify-otp", [&service](Request& request) {
                const auto body = core::parse_json_object(request.body);
-               const auto referral = service.verify_email(core::required_string(body, "email"),
-                                                          core::required_string(body, "otp"), request.client_ip);
+               const auto referral = service.verify_email(
+                   {core::required_string(body, "email"), core::required_string(body, "otp"),
+                    core::optional_string(body, "signup_id")},
+                   request.client_ip);
                object answer{{"valid", true},
                              {"message", "OTP verified successfully. You can now log in."}};
                if (referral) {

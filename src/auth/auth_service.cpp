@@ -1,14 +1,14 @@
-#include "core/text.hpp"
 #include "auth/auth_service.hpp"
 
 #include <algorithm>
 
-#include "auth/auth_mail.hpp"
 #include "auth/email_address.hpp"
 #include "auth/jwt.hpp"
+#include "auth/user_admin_service.hpp"
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "core/text.hpp"
 #include "core/utf8.hpp"
 
 namespace auth {
@@ -19,16 +19,26 @@ namespace {
 
 using core::trim;
 
-constexpr int kMaxOtpAttempts = 5;
 constexpr long long kLastSeenGranularityMs = core::kMsPerMinute;
-constexpr long long kMaxLockoutMs = 15 * core::kMsPerMinute;
 constexpr int kMaxSessionsListed = 200;
 // The user agent is kept with the session and listed back as JSON: cut to
 // this many bytes on a character boundary, with invalid bytes replaced.
 constexpr std::size_t kMaxUserAgentBytes = 512;
 
-ApiError invalid_credentials() {
-  return ApiError(401, "invalid_credentials", "Invalid email or password.");
+constexpr std::size_t kSignupIdBytes = 16;
+
+// 1-100 characters after trimming, none of them a control character: the
+// name is shown to the referrer and admins, and CR/LF or a bidi override
+// in it can make it pass for other text.
+void check_name(const std::string& name) {
+  const auto trimmed = trim(name);
+  const auto length = utf8_length(trimmed);
+  if (length < 1 || length > 100)
+    throw core::validation_error("'name' must be 1 to 100 characters long.");
+  if (core::has_control_characters(trimmed)) {
+    throw core::validation_error(
+        "'name' must not contain control characters (line breaks, tabs, direction marks).");
+  }
 }
 
 ApiError unauthorized(const std::string& code, const std::string& message) {
@@ -36,17 +46,6 @@ ApiError unauthorized(const std::string& code, const std::string& message) {
 }
 
 }  // namespace
-
-void AuthService::throw_for(OtpCheck check) {
-  switch (check) {
-    case OtpCheck::ok: return;
-    case OtpCheck::invalid: throw ApiError(400, "invalid_otp", "Invalid OTP.");
-    case OtpCheck::expired: throw ApiError(400, "otp_expired", "The OTP has expired; request a new one.");
-    case OtpCheck::exhausted:
-      throw core::too_many_requests("otp_attempts_exceeded", "Too many wrong codes; request a new one.",
-                                    60);
-  }
-}
 
 AuthService::AuthService(const core::Config& config, db::Database& database, const Secrets& secrets,
                          const mail::Outbox& outbox, std::function<void()> mail_queued)
@@ -78,50 +77,6 @@ void AuthService::check_password_rules(const std::string& password, const std::s
   }
 }
 
-void AuthService::check_cooldown(soci::session& sql, const std::string& email,
-                                 const std::string& purpose) const {
-  const auto now = core::now_ms();
-  const auto last = store::last_code_request(sql, email, purpose);
-  if (last && now - *last < config_.otp_resend_cooldown_ms) {
-    const auto wait_ms = *last + config_.otp_resend_cooldown_ms - now;
-    throw core::too_many_requests("otp_cooldown", "A code was sent recently; wait before asking again.",
-                                  (wait_ms + 999) / 1000);
-  }
-}
-
-std::string AuthService::code_hash(const std::string& user_id, const std::string& purpose,
-                                   const std::string& code) const {
-  const auto mac = core::hmac_sha256(secrets_.otp_key, purpose + ":" + user_id + ":" + code);
-  return core::base64url_encode(mac);
-}
-
-void AuthService::issue_code(soci::session& sql, const store::User& user, const std::string& purpose) {
-  const auto now = core::now_ms();
-  char digits[8];
-  std::snprintf(digits, sizeof digits, "%06u", core::random_below(1000000));
-  store::put_otp(sql, user.id, purpose, code_hash(user.id, purpose, digits), now,
-                 now + config_.otp_ttl_ms);
-  store::record_code_request(sql, user.email, purpose, now);
-  const auto kind = purpose == "signup" ? CodePurpose::signup : CodePurpose::password_reset;
-  outbox_.enqueue(sql, code_email(kind, user.email, user.name, digits,
-                                  std::max<long long>(1, config_.otp_ttl_ms / core::kMsPerMinute)));
-}
-
-AuthService::OtpCheck AuthService::consume_code(soci::session& sql, const std::string& user_id,
-                                                const std::string& purpose, const std::string& code) {
-  const auto attempt = store::take_otp_attempt(sql, user_id, purpose, kMaxOtpAttempts);
-  if (!attempt) {
-    return store::otp_exhausted(sql, user_id, purpose, kMaxOtpAttempts) ? OtpCheck::exhausted
-                                                                        : OtpCheck::invalid;
-  }
-  if (core::now_ms() >= attempt->expires_at) return OtpCheck::expired;
-  if (!core::constant_time_equal(attempt->code_hash, code_hash(user_id, purpose, code))) {
-    return OtpCheck::invalid;
-  }
-  store::mark_otp_used(sql, user_id, purpose, core::now_ms());
-  return OtpCheck::ok;
-}
-
 store::User AuthService::new_user(const SignupRequest& request, const std::string& email) const {
   store::User user;
   user.id = core::new_id();
@@ -134,12 +89,18 @@ store::User AuthService::new_user(const SignupRequest& request, const std::strin
   return user;
 }
 
-void AuthService::signup(const SignupRequest& request) {
+void AuthService::replace_unverified(soci::session& sql, const store::User& current,
+                                     store::User& attempt) const {
+  // A live code of the earlier attempt means two attempts overlap: the
+  // mailbox owner may enter the newest code for the other one's password.
+  attempt.signup_superseded = has_live_code(sql, current.id, "signup");
+  // Its codes, sessions and pending referral go with it (cascades).
+  store::delete_user(sql, current.id);
+}
+
+std::string AuthService::signup(const SignupRequest& request) {
   const auto email = email_or_throw(request.email);
-  const auto name_length = utf8_length(trim(request.name));
-  if (name_length < 1 || name_length > 100) {
-    throw core::validation_error("'name' must be 1 to 100 characters long.");
-  }
+  check_name(request.name);
   check_password_rules(request.password, email, "password");
   const auto existing = database_.read([&](soci::session& sql) {
     if (request.referral_code && referral_hooks_.check_code) {
@@ -150,35 +111,43 @@ void AuthService::signup(const SignupRequest& request) {
   if (existing && existing->is_verified) {
     throw ApiError(409, "user_exists", "An account with this email already exists.");
   }
-  const auto user = new_user(request, email);  // hashing: outside any transaction
+  auto attempt = new_user(request, email);  // hashing: outside any transaction
+  attempt.signup_id = core::random_token(kSignupIdBytes);
   database_.write([&](soci::session& sql) {
-    check_cooldown(sql, email, "signup");
+    // First, so concurrent signups of one email queue on this row and all
+    // but one hear otp_cooldown (PostgreSQL answered 500 on the unique email).
+    if (auto refusal = claim_new_code(sql, email, "signup")) throw *refusal;
     const auto current = store::find_user_by_email(sql, email);
     if (current && current->is_verified) {
       throw ApiError(409, "user_exists", "An account with this email already exists.");
     }
     // As the original did: an unverified signup is replaced, codes included.
-    if (current) store::delete_user(sql, current->id);
-    store::insert_user(sql, user);
-    issue_code(sql, user, "signup");
+    if (current) replace_unverified(sql, *current, attempt);
+    store::insert_user(sql, attempt);
+    issue_code(sql, attempt, "signup", current.has_value());
   });
   mail_queued_();
+  return *attempt.signup_id;
 }
 
-std::optional<SignupReferralOutcome> AuthService::verify_email(const std::string& raw_email,
-                                                               const std::string& otp,
+std::optional<SignupReferralOutcome> AuthService::verify_email(const VerifyRequest& request,
                                                                const std::string& client_ip) {
-  const auto email = email_or_throw(raw_email);
+  const auto email = email_or_throw(request.email);
   std::optional<store::User> verified;
   const auto check = database_.write([&](soci::session& sql) {
     auto user = store::find_user_by_email(sql, email);
-    if (!user || user->is_verified) return OtpCheck::invalid;
-    const auto result = consume_code(sql, user->id, "signup", trim(otp));
-    if (result == OtpCheck::ok) {
-      store::mark_verified(sql, user->id, core::now_ms());
-      verified = user;
-    }
-    return result;  // a wrong guess commits its spent attempt
+    if (user && user->is_verified) user.reset();  // nothing left to verify: as if unknown
+    auto result = try_code(sql, email, user, "signup", trim(request.otp));
+    if (result != OtpCheck::ok) return result;  // a wrong guess commits its spent try
+    accept_code(sql, *user, "signup");
+    // The right code, but is it this client's attempt? Without a signup_id
+    // only an attempt that replaced no live one can tell.
+    const bool other_attempt =
+        request.signup_id ? request.signup_id != user->signup_id : user->signup_superseded;
+    if (other_attempt) return OtpCheck::superseded;
+    store::mark_verified(sql, user->id, core::now_ms());
+    verified = user;
+    return OtpCheck::ok;
   });
   throw_for(check);
   if (!verified->signup_referral_code || !referral_hooks_.apply) return std::nullopt;
@@ -188,56 +157,11 @@ std::optional<SignupReferralOutcome> AuthService::verify_email(const std::string
 void AuthService::resend_code(const std::string& raw_email) {
   const auto email = email_or_throw(raw_email);
   database_.write([&](soci::session& sql) {
-    check_cooldown(sql, email, "signup");
-    store::record_code_request(sql, email, "signup", core::now_ms());
+    if (auto refusal = claim_new_code(sql, email, "signup")) throw *refusal;
     const auto user = store::find_user_by_email(sql, email);
-    if (user && !user->is_verified) issue_code(sql, *user, "signup");
+    if (user && !user->is_verified) issue_code(sql, *user, "signup", false);
   });
   mail_queued_();
-}
-
-void AuthService::refuse_if_locked(const store::User& user) const {
-  const auto now = core::now_ms();
-  if (user.locked_until > now) {
-    throw core::too_many_requests("too_many_attempts", "Too many failed logins; try again later.",
-                                  (user.locked_until - now + 999) / 1000);
-  }
-}
-
-void AuthService::record_failed_login(const store::User& user) {
-  const long long failures = user.failed_logins + 1;
-  long long locked_until = 0;
-  if (failures >= config_.login_max_failures) {
-    // Growing backoff: 1 s, 2 s, 4 s ... after the allowed failures, capped.
-    const auto exponent = std::min<long long>(failures - config_.login_max_failures, 20);
-    locked_until = core::now_ms() + std::min<long long>(kMaxLockoutMs, core::kMsPerSecond << exponent);
-  }
-  database_.write([&](soci::session& sql) { store::record_login_failure(sql, user.id, locked_until); });
-}
-
-LoginResult AuthService::login(const std::string& raw_email, const std::string& password,
-                               const std::string& ip, const std::string& user_agent) {
-  const auto email = normalize_email(raw_email);
-  const auto user = email ? database_.read([&](soci::session& sql) {
-    return store::find_user_by_email(sql, *email);
-  }) : std::nullopt;
-  if (!user) {
-    burn_verification_time(hash_params_);
-    throw invalid_credentials();
-  }
-  refuse_if_locked(*user);
-  if (!verify_password(password, user->password_hash)) {
-    record_failed_login(*user);
-    throw invalid_credentials();
-  }
-  if (!user->is_verified) {
-    throw ApiError(403, "email_not_verified", "Verify your email before logging in.");
-  }
-  // Imported bcrypt hashes and older Argon2 parameters are upgraded now
-  // that the plain password is at hand.
-  std::optional<std::string> upgraded_hash;
-  if (needs_rehash(user->password_hash, hash_params_)) upgraded_hash = hash_password(password, hash_params_);
-  return open_session(*user, ip, user_agent, upgraded_hash);
 }
 
 LoginResult AuthService::open_session(const store::User& user, const std::string& ip,
@@ -247,9 +171,10 @@ LoginResult AuthService::open_session(const store::User& user, const std::string
   store::Session session{core::new_id(), user.id, now, now + config_.session_ttl_ms, now, ip,
                          core::to_valid_utf8(user_agent, kMaxUserAgentBytes)};
   database_.write([&](soci::session& sql) {
-    store::clear_login_failures(sql, user.id);
+    store::clear_login_failures(sql, user.email);
     if (upgraded_hash) store::set_password_hash(sql, user.id, *upgraded_hash);
     store::insert_session(sql, session);
+    store::record_login_ip(sql, user.id, ip, now);
   });
   TokenClaims claims{user.id, session.id, core::new_id(), now / 1000, session.expires_at / 1000};
   return {user, sign_token(claims, secrets_.jwt_secret)};
@@ -302,12 +227,10 @@ void AuthService::revoke_session(const std::string& user_id, const std::string& 
 void AuthService::forgot_password(const std::string& raw_email) {
   const auto email = email_or_throw(raw_email);
   database_.write([&](soci::session& sql) {
-    // Silent cooldown: the answer is the same whether or not the account exists.
-    const auto last = store::last_code_request(sql, email, "password_reset");
-    if (last && core::now_ms() - *last < config_.otp_resend_cooldown_ms) return;
-    store::record_code_request(sql, email, "password_reset", core::now_ms());
+    // Silent refusals: the answer is the same whether or not the account exists.
+    if (claim_new_code(sql, email, "password_reset")) return;
     const auto user = store::find_user_by_email(sql, email);
-    if (user && user->is_verified) issue_code(sql, *user, "password_reset");
+    if (user && user->is_verified) issue_code(sql, *user, "password_reset", false);
   });
   mail_queued_();
 }
@@ -319,11 +242,11 @@ void AuthService::reset_password(const std::string& raw_email, const std::string
   const auto hash = hash_password(new_password, hash_params_);
   const auto check = database_.write([&](soci::session& sql) {
     const auto user = store::find_user_by_email(sql, email);
-    if (!user) return OtpCheck::invalid;
-    const auto result = consume_code(sql, user->id, "password_reset", trim(otp));
+    const auto result = try_code(sql, email, user, "password_reset", trim(otp));
     if (result == OtpCheck::ok) {
+      accept_code(sql, *user, "password_reset");
       store::set_password_hash(sql, user->id, hash);
-      store::clear_login_failures(sql, user->id);
+      store::clear_login_failures(sql, email);
       store::delete_sessions_of(sql, user->id);
     }
     return result;
@@ -331,23 +254,27 @@ void AuthService::reset_password(const std::string& raw_email, const std::string
   throw_for(check);
 }
 
-bool AuthService::create_admin(const std::string& raw_email, const std::string& name,
-                               const std::string& password) {
+AdminCreation AuthService::create_admin(const std::string& raw_email, const std::string& name,
+                                        const std::string& password) {
   const auto email = email_or_throw(raw_email);
+  check_name(name);
   check_password_rules(password, email, "password");
-  const auto user = new_user(SignupRequest{name, email, password, std::nullopt}, email);
+  auto admin = new_user(SignupRequest{name, email, password, std::nullopt}, email);
+  admin.is_admin = true;
+  admin.is_verified = true;
   return database_.write([&](soci::session& sql) {
     const auto existing = store::find_user_by_email(sql, email);
-    if (existing) {
+    if (existing && existing->is_verified) {
       store::set_admin(sql, existing->id, true);
-      store::mark_verified(sql, existing->id, core::now_ms());
-      return false;
+      return AdminCreation::promoted;
     }
-    auto admin = user;
-    admin.is_admin = true;
-    admin.is_verified = true;
+    // An unverified account proves nothing about who made it (anyone can
+    // sign up with any address): it goes, and the admin is made afresh
+    // with the password given here.
+    if (existing) store::delete_user(sql, existing->id);
     store::insert_user(sql, admin);
-    return true;
+    store::mark_verified(sql, admin.id, admin.created_at);
+    return existing ? AdminCreation::replaced_unverified : AdminCreation::created;
   });
 }
 
@@ -356,6 +283,7 @@ void AuthService::set_admin(const std::string& raw_email, bool is_admin) {
   database_.write([&](soci::session& sql) {
     const auto user = store::find_user_by_email(sql, email);
     if (!user) throw ApiError(404, "user_not_found", "No account with email " + email + ".");
+    if (is_admin) refuse_unverified_admin(*user);
     store::set_admin(sql, user->id, is_admin);
   });
 }

@@ -1,11 +1,13 @@
 #pragma once
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/auth_store.hpp"
 #include "auth/password.hpp"
+#include "core/api_error.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
 #include "mail/outbox.hpp"
@@ -36,6 +38,16 @@ struct SignupRequest {
   std::optional<std::string> referral_code;
 };
 
+// Which signup attempt a code is meant for: the id signup answered, or none
+// (clients that send only email and otp).
+struct VerifyRequest {
+  std::string email;
+  std::string otp;
+  std::optional<std::string> signup_id;
+};
+
+enum class AdminCreation { created, promoted, replaced_unverified };
+
 struct LoginResult {
   store::User user;
   std::string token;
@@ -65,9 +77,10 @@ class AuthService {
 
   void set_referral_hooks(ReferralHooks hooks) { referral_hooks_ = std::move(hooks); }
 
-  void signup(const SignupRequest& request);
-  std::optional<SignupReferralOutcome> verify_email(const std::string& email, const std::string& otp,
-                                                   const std::string& client_ip);
+  // Answers the attempt's signup_id.
+  std::string signup(const SignupRequest& request);
+  std::optional<SignupReferralOutcome> verify_email(const VerifyRequest& request,
+                                                    const std::string& client_ip);
   void resend_code(const std::string& email);
   LoginResult login(const std::string& email, const std::string& password, const std::string& ip,
                     const std::string& user_agent);
@@ -80,29 +93,45 @@ class AuthService {
   void forgot_password(const std::string& email);
   void reset_password(const std::string& email, const std::string& otp, const std::string& new_password);
 
-  // Command line: a verified admin (promotes an existing account).
-  bool create_admin(const std::string& email, const std::string& name, const std::string& password);
+  // Command line: a verified admin. Promotes a verified account; replaces
+  // an unverified one (its owner never proved the address).
+  AdminCreation create_admin(const std::string& email, const std::string& name,
+                             const std::string& password);
+  // Refuses to promote an unverified account (409 user_not_verified).
   void set_admin(const std::string& email, bool is_admin);
 
  private:
-  enum class OtpCheck { ok, invalid, expired, exhausted };
+  enum class OtpCheck { ok, invalid, expired, superseded };
 
   std::string email_or_throw(const std::string& raw) const;
   // `field` is the request field the refusal names (password, new_password).
   void check_password_rules(const std::string& password, const std::string& email,
                             const std::string& field) const;
-  void check_cooldown(soci::session& sql, const std::string& email, const std::string& purpose) const;
-  void issue_code(soci::session& sql, const store::User& user, const std::string& purpose);
-  OtpCheck consume_code(soci::session& sql, const std::string& user_id, const std::string& purpose,
-                        const std::string& code);
+  // auth_codes.cpp: one-time codes and the tries counted per email.
+  std::optional<core::ApiError> claim_new_code(soci::session& sql, const std::string& email,
+                                               const std::string& purpose) const;
+  void issue_code(soci::session& sql, const store::User& user, const std::string& purpose,
+                  bool replaces_earlier_signup);
+  bool has_live_code(soci::session& sql, const std::string& user_id,
+                     const std::string& purpose) const;
+  OtpCheck try_code(soci::session& sql, const std::string& email,
+                    const std::optional<store::User>& user, const std::string& purpose,
+                    const std::string& code) const;
+  void accept_code(soci::session& sql, const store::User& user, const std::string& purpose) const;
   std::string code_hash(const std::string& user_id, const std::string& purpose,
                         const std::string& code) const;
-  store::User new_user(const SignupRequest& request, const std::string& email) const;
-  void refuse_if_locked(const store::User& user) const;
-  void record_failed_login(const store::User& user);
-  LoginResult open_session(const store::User& user, const std::string& ip, const std::string& user_agent,
-                           const std::optional<std::string>& upgraded_hash);
   static void throw_for(OtpCheck check);
+
+  store::User new_user(const SignupRequest& request, const std::string& email) const;
+  void replace_unverified(soci::session& sql, const store::User& current,
+                          store::User& attempt) const;
+  // auth_login.cpp: the per-email lockout and the time a refusal takes.
+  void claim_login_or_throw(soci::session& sql, const std::string& email) const;
+  void spend_refusal_time(const std::optional<store::User>& user);
+  std::optional<int> bcrypt_decoy_cost();
+  LoginResult open_session(const store::User& user, const std::string& ip,
+                           const std::string& user_agent,
+                           const std::optional<std::string>& upgraded_hash);
 
   const core::Config& config_;
   db::Database& database_;
@@ -111,6 +140,11 @@ class AuthService {
   std::function<void()> mail_queued_;
   ReferralHooks referral_hooks_;
   HashParams hash_params_;
+  // The highest cost of the bcrypt hashes still stored, re-read at most once
+  // a minute (login refusals spend a bcrypt check at it).
+  std::mutex bcrypt_cost_mutex_;
+  std::optional<int> bcrypt_cost_;
+  long long bcrypt_cost_read_at_ = 0;
 };
 
 }  // namespace auth

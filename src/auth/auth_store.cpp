@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <cctype>
+
 #include "db/statement_cache.hpp"
 #include "db/statements.hpp"
 
@@ -15,32 +17,46 @@ namespace {
 // The users columns every lookup reads, in the order UserRow binds them.
 std::string user_columns(const std::string& table_prefix) {
   std::string columns;
-  for (const char* name : {"id", "name", "email", "canonical_email", "password_hash", "is_verified", "is_admin",
-                           "created_at", "failed_logins", "locked_until", "signup_referral_code"}) {
+  for (const char* name :
+       {"id", "name", "email", "canonical_email", "password_hash", "is_verified", "is_admin",
+        "created_at", "signup_referral_code", "signup_id", "signup_superseded"}) {
     columns += (columns.empty() ? "" : ", ") + table_prefix + name;
   }
   return columns;
 }
 
-// Where a users row lands; booleans and the nullable code need staging.
+// A nullable text column's landing place.
+struct NullableText {
+  std::string value;
+  soci::indicator indicator = soci::i_null;
+
+  std::optional<std::string> get() const {
+    return indicator == soci::i_ok ? std::optional<std::string>(value) : std::nullopt;
+  }
+};
+
+// Where a users row lands; booleans and the nullable texts need staging.
 struct UserRow {
   User user;
   int verified = 0;
   int admin = 0;
-  std::string referral_code;
-  soci::indicator referral_indicator = soci::i_null;
+  int superseded = 0;
+  NullableText referral_code;
+  NullableText signup_id;
 
   void bind(soci::details::prepare_temp_type& query) {
-    query, into(user.id), into(user.name), into(user.email), into(user.canonical_email), into(user.password_hash),
-        into(verified), into(admin), into(user.created_at), into(user.failed_logins), into(user.locked_until),
-        into(referral_code, referral_indicator);
+    query, into(user.id), into(user.name), into(user.email), into(user.canonical_email),
+        into(user.password_hash), into(verified), into(admin), into(user.created_at),
+        into(referral_code.value, referral_code.indicator),
+        into(signup_id.value, signup_id.indicator), into(superseded);
   }
   User take() const {
     User out = user;
     out.is_verified = verified != 0;
     out.is_admin = admin != 0;
-    out.signup_referral_code.reset();
-    if (referral_indicator == soci::i_ok) out.signup_referral_code = referral_code;
+    out.signup_superseded = superseded != 0;
+    out.signup_referral_code = referral_code.get();
+    out.signup_id = signup_id.get();
     return out;
   }
 };
@@ -114,14 +130,19 @@ std::optional<User> find_user_by_id(soci::session& sql, const std::string& id) {
 void insert_user(soci::session& sql, const User& user) {
   const int verified = user.is_verified ? 1 : 0;
   const int admin = user.is_admin ? 1 : 0;
+  const int superseded = user.signup_superseded ? 1 : 0;
   soci::indicator referral_indicator = user.signup_referral_code ? soci::i_ok : soci::i_null;
   std::string referral_code = user.signup_referral_code.value_or("");
+  soci::indicator signup_indicator = user.signup_id ? soci::i_ok : soci::i_null;
+  std::string signup_id = user.signup_id.value_or("");
   sql << "INSERT INTO users (id, name, email, canonical_email, password_hash, is_verified, "
-         "is_admin, created_at, signup_referral_code) VALUES (:id, :name, :email, :canonical, "
-         ":hash, :verified, :admin, :created_at, :referral_code)",
+         "is_admin, created_at, signup_referral_code, signup_id, signup_superseded) VALUES (:id, "
+         ":name, :email, "
+         ":canonical, :hash, :verified, :admin, :created_at, :referral_code, :signup_id, "
+         ":superseded)",
       use(user.id), use(user.name), use(user.email), use(user.canonical_email),
       use(user.password_hash), use(verified), use(admin), use(user.created_at),
-      use(referral_code, referral_indicator);
+      use(referral_code, referral_indicator), use(signup_id, signup_indicator), use(superseded);
 }
 
 void delete_user(soci::session& sql, const std::string& id) {
@@ -176,45 +197,85 @@ std::vector<User> users_by_email_prefix(soci::session& sql, const std::string& e
   return out;
 }
 
-void record_login_failure(soci::session& sql, const std::string& id, long long locked_until) {
-  sql << "UPDATE users SET failed_logins = failed_logins + 1, locked_until = :locked_until "
-         "WHERE id = :id",
-      use(locked_until), use(id);
+std::optional<int> highest_bcrypt_cost(soci::session& sql) {
+  // The condition is the partial index's own (migration 0008), so only the
+  // rows of imported, not yet upgraded accounts are read.
+  std::string cost;
+  soci::indicator indicator = soci::i_null;
+  sql << "SELECT MAX(substr(password_hash, 5, 2)) FROM users WHERE password_hash LIKE '$2%'",
+      into(cost, indicator);
+  if (indicator != soci::i_ok || cost.size() != 2 ||
+      !std::isdigit(static_cast<unsigned char>(cost[0])) ||
+      !std::isdigit(static_cast<unsigned char>(cost[1]))) {
+    return std::nullopt;
+  }
+  return std::stoi(cost);
 }
 
-void clear_login_failures(soci::session& sql, const std::string& id) {
-  sql << "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = :id AND failed_logins <> 0",
-      use(id);
+std::optional<int> claim_login_attempt(soci::session& sql, const std::string& email,
+                                       long long now) {
+  sql << "INSERT INTO login_failures (email, failures, locked_until, updated_at) VALUES (:email, "
+         "0, 0, :now) "
+         "ON CONFLICT (email) DO NOTHING",
+      use(email), use(now);
+  int failures = 0;
+  sql << "UPDATE login_failures SET failures = failures + 1, updated_at = :now "
+         "WHERE email = :email AND locked_until <= :now_again RETURNING failures",
+      use(now), use(email), use(now), into(failures);
+  if (!sql.got_data()) return std::nullopt;
+  return failures;
+}
+
+void extend_login_lock(soci::session& sql, const std::string& email, long long locked_until) {
+  sql << "UPDATE login_failures SET locked_until = :locked_until WHERE email = :email AND "
+         "locked_until < :again",
+      use(locked_until), use(email), use(locked_until);
+}
+
+long long login_locked_until(soci::session& sql, const std::string& email) {
+  long long locked_until = 0;
+  sql << "SELECT locked_until FROM login_failures WHERE email = :email", use(email),
+      into(locked_until);
+  return sql.got_data() ? locked_until : 0;
+}
+
+void clear_login_failures(soci::session& sql, const std::string& email) {
+  sql << "DELETE FROM login_failures WHERE email = :email", use(email);
+}
+
+void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& ip,
+                     long long now) {
+  sql << "INSERT INTO login_ips (user_id, ip, last_login_at) VALUES (:user_id, :ip, :now) "
+         "ON CONFLICT (user_id, ip) DO UPDATE SET last_login_at = excluded.last_login_at",
+      use(user_id), use(ip), use(now);
+}
+
+bool logged_in_from_since(soci::session& sql, const std::string& user_id, const std::string& ip,
+                          long long since) {
+  int found = 0;
+  sql << "SELECT 1 FROM login_ips WHERE user_id = :user_id AND ip = :ip AND last_login_at >= "
+         ":since",
+      use(user_id), use(ip), use(since), into(found);
+  return sql.got_data();
 }
 
 void put_otp(soci::session& sql, const std::string& user_id, const std::string& purpose,
              const std::string& code_hash, long long now, long long expires_at) {
-  sql << "INSERT INTO otps (user_id, purpose, code_hash, attempts, created_at, expires_at) "
-         "VALUES (:user_id, :purpose, :hash, 0, :now, :expires_at) "
+  sql << "INSERT INTO otps (user_id, purpose, code_hash, created_at, expires_at) "
+         "VALUES (:user_id, :purpose, :hash, :now, :expires_at) "
          "ON CONFLICT (user_id, purpose) DO UPDATE SET code_hash = excluded.code_hash, "
-         "attempts = 0, created_at = excluded.created_at, expires_at = excluded.expires_at, "
-         "used_at = NULL",
+         "created_at = excluded.created_at, expires_at = excluded.expires_at, used_at = NULL",
       use(user_id), use(purpose), use(code_hash), use(now), use(expires_at);
 }
 
-std::optional<OtpAttempt> take_otp_attempt(soci::session& sql, const std::string& user_id,
-                                           const std::string& purpose, int max_attempts) {
-  OtpAttempt attempt;
-  sql << "UPDATE otps SET attempts = attempts + 1 WHERE user_id = :user_id AND purpose = :purpose "
-         "AND used_at IS NULL AND attempts < :max_attempts RETURNING code_hash, expires_at",
-      use(user_id), use(purpose), use(max_attempts), into(attempt.code_hash),
-      into(attempt.expires_at);
-  if (!sql.got_data()) return std::nullopt;
-  return attempt;
-}
-
-bool otp_exhausted(soci::session& sql, const std::string& user_id, const std::string& purpose,
-                   int max_attempts) {
-  int attempts = 0;
-  sql << "SELECT attempts FROM otps WHERE user_id = :user_id AND purpose = :purpose "
+std::optional<Otp> unused_otp(soci::session& sql, const std::string& user_id,
+                              const std::string& purpose) {
+  Otp otp;
+  sql << "SELECT code_hash, expires_at FROM otps WHERE user_id = :user_id AND purpose = :purpose "
          "AND used_at IS NULL",
-      use(user_id), use(purpose), into(attempts);
-  return sql.got_data() && attempts >= max_attempts;
+      use(user_id), use(purpose), into(otp.code_hash), into(otp.expires_at);
+  if (!sql.got_data()) return std::nullopt;
+  return otp;
 }
 
 void mark_otp_used(soci::session& sql, const std::string& user_id, const std::string& purpose,
@@ -223,20 +284,55 @@ void mark_otp_used(soci::session& sql, const std::string& user_id, const std::st
       use(now), use(user_id), use(purpose);
 }
 
-std::optional<long long> last_code_request(soci::session& sql, const std::string& email,
-                                           const std::string& purpose) {
-  long long requested_at = 0;
-  sql << "SELECT requested_at FROM code_requests WHERE email = :email AND purpose = :purpose",
-      use(email), use(purpose), into(requested_at);
-  if (!sql.got_data()) return std::nullopt;
-  return requested_at;
+void ensure_code_guard(soci::session& sql, const std::string& email, const std::string& purpose) {
+  sql << "INSERT INTO code_requests (email, purpose, requested_at) VALUES (:email, :purpose, 0) "
+         "ON CONFLICT (email, purpose) DO NOTHING",
+      use(email), use(purpose);
 }
 
-void record_code_request(soci::session& sql, const std::string& email, const std::string& purpose,
-                         long long now) {
-  sql << "INSERT INTO code_requests (email, purpose, requested_at) VALUES (:email, :purpose, :now) "
-         "ON CONFLICT (email, purpose) DO UPDATE SET requested_at = excluded.requested_at",
-      use(email), use(purpose), use(now);
+CodeGuard code_guard(soci::session& sql, const std::string& email, const std::string& purpose) {
+  CodeGuard guard;
+  sql << "SELECT requested_at, code_tries, window_started_at, window_tries FROM code_requests "
+         "WHERE email = :email AND purpose = :purpose",
+      use(email), use(purpose), into(guard.requested_at), into(guard.code_tries),
+      into(guard.window_started_at), into(guard.window_tries);
+  return guard;
+}
+
+bool claim_code_request(soci::session& sql, const std::string& email, const std::string& purpose,
+                        long long now, long long requested_before, const TryLimits& limits) {
+  const long long window_start = now - limits.window_ms;
+  return db::affected_rows(
+             sql,
+             "UPDATE code_requests SET requested_at = :now, code_tries = 0 "
+             "WHERE email = :email AND purpose = :purpose AND requested_at <= :before "
+             "AND (window_started_at <= :window_start OR window_tries < :per_window)",
+             use(now), use(email), use(purpose), use(requested_before), use(window_start),
+             use(limits.per_window)) > 0;
+}
+
+bool take_code_try(soci::session& sql, const std::string& email, const std::string& purpose,
+                   long long now, const TryLimits& limits) {
+  // One statement, so two guesses at once cannot both take the last try.
+  // Every SET expression reads the row as it was (SQL semantics on both
+  // engines): a passed window restarts at this try.
+  const long long window_start = now - limits.window_ms;
+  return db::affected_rows(sql,
+                           "UPDATE code_requests SET code_tries = code_tries + 1, "
+                           "window_tries = CASE WHEN window_started_at <= :passed THEN 1 ELSE "
+                           "window_tries + 1 END, "
+                           "window_started_at = CASE WHEN window_started_at <= :passed_again THEN "
+                           ":now ELSE window_started_at END "
+                           "WHERE email = :email AND purpose = :purpose AND code_tries < :per_code "
+                           "AND (window_started_at <= :window_start OR window_tries < :per_window)",
+                           use(window_start), use(window_start), use(now), use(email), use(purpose),
+                           use(limits.per_code), use(window_start), use(limits.per_window)) > 0;
+}
+
+void refund_code_try(soci::session& sql, const std::string& email, const std::string& purpose) {
+  sql << "UPDATE code_requests SET window_tries = window_tries - 1 "
+         "WHERE email = :email AND purpose = :purpose AND window_tries > 0",
+      use(email), use(purpose);
 }
 
 void insert_session(soci::session& sql, const Session& session) {
@@ -288,12 +384,20 @@ void delete_sessions_of(soci::session& sql, const std::string& user_id) {
   sql << "DELETE FROM sessions WHERE user_id = :user_id", use(user_id);
 }
 
-Purged purge_expired(soci::session& sql, long long now, long long codes_cutoff) {
+Purged purge_expired(soci::session& sql, const PurgeCutoffs& cutoffs) {
   Purged purged;
-  purged.sessions = db::affected_rows(sql, "DELETE FROM sessions WHERE expires_at <= :now", use(now));
-  purged.otps = db::affected_rows(sql, "DELETE FROM otps WHERE expires_at < :cutoff", use(codes_cutoff));
+  purged.sessions =
+      db::affected_rows(sql, "DELETE FROM sessions WHERE expires_at <= :now", use(cutoffs.now));
+  purged.otps =
+      db::affected_rows(sql, "DELETE FROM otps WHERE expires_at < :cutoff", use(cutoffs.codes));
   purged.code_requests = db::affected_rows(
-      sql, "DELETE FROM code_requests WHERE requested_at < :cutoff", use(codes_cutoff));
+      sql, "DELETE FROM code_requests WHERE requested_at < :cutoff AND window_started_at < :again",
+      use(cutoffs.codes), use(cutoffs.codes));
+  purged.login_failures = db::affected_rows(
+      sql, "DELETE FROM login_failures WHERE updated_at < :cutoff AND locked_until < :now",
+      use(cutoffs.codes), use(cutoffs.now));
+  purged.login_ips = db::affected_rows(sql, "DELETE FROM login_ips WHERE last_login_at < :cutoff",
+                                       use(cutoffs.login_ips));
   return purged;
 }
 

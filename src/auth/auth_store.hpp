@@ -19,9 +19,11 @@ struct User {
   bool is_verified = false;
   bool is_admin = false;
   long long created_at = 0;
-  long long failed_logins = 0;
-  long long locked_until = 0;
   std::optional<std::string> signup_referral_code;
+  // The signup attempt that made this unverified account (null for accounts
+  // made otherwise), and whether it replaced an attempt with a live code.
+  std::optional<std::string> signup_id;
+  bool signup_superseded = false;
 };
 
 std::optional<User> find_user_by_email(soci::session& sql, const std::string& email);
@@ -35,29 +37,66 @@ void set_admin(soci::session& sql, const std::string& id, bool is_admin);
 // first by (created_at, id), after the cursor.
 std::vector<User> users_by_email_prefix(soci::session& sql, const std::string& email_prefix,
                                         const std::optional<core::Cursor>& after, int limit);
-void record_login_failure(soci::session& sql, const std::string& id, long long locked_until);
-void clear_login_failures(soci::session& sql, const std::string& id);
+// The highest cost among bcrypt hashes not yet upgraded (imported
+// accounts), nullopt when none is left.
+std::optional<int> highest_bcrypt_cost(soci::session& sql);
 
-// A one-time code; one live row per (user, purpose).
-struct OtpAttempt {
+// Failed logins per normalized email, whether or not an account exists.
+// Claims one attempt before the password is checked: counts it as a failure
+// and answers the new count, or nullopt while the email is locked (nothing
+// counted). Atomic, so parallel logins cannot check more passwords than allowed.
+std::optional<int> claim_login_attempt(soci::session& sql, const std::string& email, long long now);
+// Moves the lock forward to `locked_until`, never back (a slow caller's
+// write cannot shorten a lock set by a later failure).
+void extend_login_lock(soci::session& sql, const std::string& email, long long locked_until);
+long long login_locked_until(soci::session& sql, const std::string& email);
+void clear_login_failures(soci::session& sql, const std::string& email);
+
+// Where a user logged in from: one row per (user, ip), kept 30 days after
+// the last login from it whatever happens to the sessions.
+void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& ip,
+                     long long now);
+bool logged_in_from_since(soci::session& sql, const std::string& user_id, const std::string& ip,
+                          long long since);
+
+// A one-time code; one row per (user, purpose), live until used or expired.
+struct Otp {
   std::string code_hash;
   long long expires_at = 0;
 };
 void put_otp(soci::session& sql, const std::string& user_id, const std::string& purpose,
              const std::string& code_hash, long long now, long long expires_at);
-// Spends one of the code's tries atomically (so concurrent guesses cannot
-// exceed the cap); nullopt when there is no live code or no try left.
-std::optional<OtpAttempt> take_otp_attempt(soci::session& sql, const std::string& user_id,
-                                           const std::string& purpose, int max_attempts);
-bool otp_exhausted(soci::session& sql, const std::string& user_id, const std::string& purpose,
-                   int max_attempts);
+std::optional<Otp> unused_otp(soci::session& sql, const std::string& user_id,
+                              const std::string& purpose);
 void mark_otp_used(soci::session& sql, const std::string& user_id, const std::string& purpose,
                    long long now);
 
-std::optional<long long> last_code_request(soci::session& sql, const std::string& email,
-                                           const std::string& purpose);
-void record_code_request(soci::session& sql, const std::string& email, const std::string& purpose,
-                         long long now);
+// Per (email, purpose), known address or not: the last code request and the
+// code tries counted since it (`code_tries`) and in the current window.
+struct CodeGuard {
+  long long requested_at = 0;
+  int code_tries = 0;
+  long long window_started_at = 0;
+  int window_tries = 0;
+};
+struct TryLimits {
+  int per_code = 0;
+  int per_window = 0;
+  long long window_ms = 0;
+};
+// Every claim first makes sure the row exists, so it always has one to lock.
+void ensure_code_guard(soci::session& sql, const std::string& email, const std::string& purpose);
+CodeGuard code_guard(soci::session& sql, const std::string& email, const std::string& purpose);
+// A new code may be sent: the last request is older than `requested_before`
+// and the window is not full. Records the request and zeroes `code_tries`.
+bool claim_code_request(soci::session& sql, const std::string& email, const std::string& purpose,
+                        long long now, long long requested_before, const TryLimits& limits);
+// Spends one try (of the code and of the window, which restarts once
+// passed); false, counting nothing, when either is used up. Atomic.
+bool take_code_try(soci::session& sql, const std::string& email, const std::string& purpose,
+                   long long now, const TryLimits& limits);
+// Gives back the window's try of a right code (the ceiling is on wrong ones).
+void refund_code_try(soci::session& sql, const std::string& email, const std::string& purpose);
 
 struct Session {
   std::string id;
@@ -87,10 +126,18 @@ struct Purged {
   long long sessions = 0;
   long long otps = 0;
   long long code_requests = 0;
+  long long login_failures = 0;
+  long long login_ips = 0;
 };
-// Sessions go once expired. Codes and code requests stay until `codes_cutoff`
-// (well after expiry), so a late try at an expired code still hears
-// "expired" rather than "invalid".
-Purged purge_expired(soci::session& sql, long long now, long long codes_cutoff);
+struct PurgeCutoffs {
+  long long now = 0;
+  long long codes = 0;      // codes, code requests and login failures untouched since
+  long long login_ips = 0;  // login addresses last used before
+};
+// Sessions go once expired. Codes and code requests stay until the codes
+// cutoff (well after expiry), so a late try at an expired code still hears
+// "expired" rather than "invalid"; a request's row also stays while its
+// tries window is open.
+Purged purge_expired(soci::session& sql, const PurgeCutoffs& cutoffs);
 
 }  // namespace auth::store

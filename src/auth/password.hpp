@@ -20,6 +20,9 @@ bool verify_password(const std::string& password, const std::string& stored_hash
 // and Argon2id); the importer reports accounts whose hash is neither.
 bool is_supported_hash(const std::string& stored_hash);
 
+// True for the original service's bcrypt hashes ($2a$/$2b$/$2y$).
+bool is_bcrypt_hash(const std::string& stored_hash);
+
 // True for bcrypt hashes and Argon2id hashes made with other parameters:
 // the caller re-hashes after a successful login.
 bool needs_rehash(const std::string& stored_hash, const HashParams& params);
@@ -27,5 +30,8 @@ bool needs_rehash(const std::string& stored_hash, const HashParams& params);
 // Spends the time of one verification without a stored hash, so an unknown
 // email answers as slowly as a wrong password.
 void burn_verification_time(const HashParams& params);
+
+// Spends the time of one bcrypt check at `cost` (4 to 31).
+void burn_bcrypt_time(int cost);
 
 }  // namespace auth

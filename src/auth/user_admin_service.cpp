@@ -21,6 +21,14 @@ std::string normalised_prefix(const std::string& raw) {
 
 }  // namespace
 
+void refuse_unverified_admin(const store::User& user) {
+  if (user.is_verified) return;
+  throw core::ApiError(409, "user_not_verified",
+                       "The account " + user.email +
+                           " has not verified its email, so nothing proves who owns it; it was not "
+                           "promoted. Use 'users create-admin' to replace it with a verified admin.");
+}
+
 std::vector<store::User> UserAdminService::search(const std::string& email_prefix,
                                                   const std::optional<core::Cursor>& after,
                                                   int limit) {
@@ -39,6 +47,7 @@ store::User UserAdminService::set_admin(const std::string& acting_user_id,
   return database_.write([&](soci::session& sql) {
     auto user = store::find_user_by_id(sql, user_id);
     if (!user) throw core::ApiError(404, "user_not_found", "No such user.");
+    if (is_admin) refuse_unverified_admin(*user);
     store::set_admin(sql, user->id, is_admin);
     user->is_admin = is_admin;
     return *user;

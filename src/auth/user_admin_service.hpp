@@ -9,6 +9,11 @@
 
 namespace auth {
 
+// Admin rights go only to a verified account: anyone can sign up with any
+// address, so an unverified one proves nothing about who holds it. Throws
+// 409 user_not_verified (command line and console alike).
+void refuse_unverified_admin(const store::User& user);
+
 // The operator console's view of accounts: search by email, grant or take
 // admin rights (docs/API.md, Admin: users). The command line's promote and
 // demote go through AuthService::set_admin by email; this works by id.
@@ -19,7 +24,8 @@ class UserAdminService {
   std::vector<store::User> search(const std::string& email_prefix,
                                   const std::optional<core::Cursor>& after, int limit);
   // Throws 404 user_not_found; 409 self_demotion when an admin demotes
-  // themselves (the console would otherwise lock its last operator out).
+  // themselves (the console would otherwise lock its last operator out);
+  // 409 user_not_verified when promoting an unverified account.
   store::User set_admin(const std::string& acting_user_id, const std::string& user_id,
                         bool is_admin);
 

@@ -60,4 +60,22 @@ std::string to_valid_utf8(std::string_view text, std::size_t max_bytes) {
   return out;
 }
 
+bool has_control_characters(std::string_view text) {
+  const auto byte = [&](std::size_t i) {
+    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
+  };
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    const auto lead = byte(at);
+    if (lead < 0x20 || lead == 0x7F) return true;
+    if (lead == 0xC2 && byte(at + 1) >= 0x80 && byte(at + 1) <= 0x9F) return true;  // U+0080-U+009F
+    if (lead != 0xE2) continue;
+    const auto second = byte(at + 1);
+    const auto third = byte(at + 2);
+    if (second == 0x80 && (third == 0x8E || third == 0x8F || (third >= 0xA8 && third <= 0xAE)))
+      return true;
+    if (second == 0x81 && third >= 0xA6 && third <= 0xA9) return true;
+  }
+  return false;
+}
+
 }  // namespace core

@@ -19,4 +19,10 @@ bool is_text(std::string_view text);
 // (PostgreSQL refuses invalid UTF-8; JSON readers choke on it).
 std::string to_valid_utf8(std::string_view text, std::size_t max_bytes);
 
+// True when well-formed UTF-8 `text` holds a character that is not text but
+// steers its display: C0 controls (CR, LF, TAB ...), DEL, C1 controls, the
+// line and paragraph separators U+2028/U+2029, and the direction marks and
+// overrides U+200E/U+200F, U+202A-U+202E, U+2066-U+2069.
+bool has_control_characters(std::string_view text);
+
 }  // namespace core

@@ -127,8 +127,10 @@ std::string ReferralService::flags_for(soci::session& sql, const store::Code& co
                                        long long now) const {
   boost::json::array flags;
   if (config_.referral_flag_same_ip && !ip.empty() &&
-      store::referrer_used_ip_since(sql, code.user_id, ip, now - kSameIpLookbackMs)) {
-    flags.push_back({{"rule", "same_ip"}, {"detail", "The referee's IP " + ip + " matches a recent session of the referrer."}});
+      auth::store::logged_in_from_since(sql, code.user_id, ip, now - kSameIpLookbackMs)) {
+    flags.push_back(
+        {{"rule", "same_ip"},
+         {"detail", "The referee's IP " + ip + " matches a recent login of the referrer."}});
   }
   const auto per_hour = config_.referral_max_uses_per_hour;
   if (per_hour > 0) {

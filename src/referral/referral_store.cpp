@@ -142,14 +142,6 @@ void set_referral_status(soci::session& sql, const std::string& referral_id, con
   sql << "UPDATE referrals SET status = :status WHERE id = :id", use(status), use(referral_id);
 }
 
-bool referrer_used_ip_since(soci::session& sql, const std::string& referrer_id, const std::string& ip,
-                            long long since) {
-  int found = 0;
-  sql << "SELECT 1 FROM sessions WHERE user_id = :user_id AND ip = :ip AND created_at >= :since LIMIT 1",
-      use(referrer_id), use(ip), use(since), into(found);
-  return sql.got_data();
-}
-
 long long code_uses_since(soci::session& sql, const std::string& code_id, long long since) {
   long long count = 0;
   sql << "SELECT COUNT(*) FROM referrals WHERE code_id = :code_id AND created_at >= :since",

@@ -66,8 +66,6 @@ void insert_referral(soci::session& sql, const Referral& referral);
 void lock_referral(soci::session& sql, const std::string& referral_id, long long now);
 void set_referral_status(soci::session& sql, const std::string& referral_id, const std::string& status);
 
-bool referrer_used_ip_since(soci::session& sql, const std::string& referrer_id, const std::string& ip,
-                            long long since);
 long long code_uses_since(soci::session& sql, const std::string& code_id, long long since);
 
 struct StatsDelta {

@@ -108,3 +108,16 @@ def test_an_admin_cannot_demote_themselves(server):
     answer = role(server, admin, admin_id, "demote")
     assert (answer.status_code, answer.json()["code"]) == (409, "self_demotion")
     assert is_admin_in_db(server, admin_id)
+
+
+def test_promoting_an_unverified_account_is_refused(server):
+    # Anyone can sign up with any address: an unverified account is not
+    # yet anyone's, and must not become an admin (the command line refuses too).
+    _, admin = flows.new_admin(server)
+    email = flows.new_email()
+    assert flows.signup(server, email).status_code == 201
+    member_id = flows.user_id(server, email)
+    answer = role(server, admin, member_id, "promote")
+    assert (answer.status_code, answer.json()["code"]) == (409, "user_not_verified")
+    assert not is_admin_in_db(server, member_id)
+    assert role(server, admin, member_id, "demote").status_code == 200

@@ -21,7 +21,10 @@ def signup_body() -> dict:
 
 
 def comparable(response) -> tuple:
-    return response.status_code, response.headers.get("Content-Type"), response.json()
+    body = response.json()
+    if isinstance(body, dict) and "signup_id" in body:
+        body["signup_id"] = "<one per signup attempt>"
+    return response.status_code, response.headers.get("Content-Type"), body
 
 
 @SLASHES

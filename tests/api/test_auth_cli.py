@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import flows
-from auth_checks import UNLIMITED, module_server, signed_up, verify_session
+from auth_checks import UNLIMITED, assert_error, module_server, signed_up, verify_session
 
 ADMIN_PASSWORD = "admin password 123"
 
@@ -63,11 +63,35 @@ def test_create_admin_on_an_existing_account_promotes_it(server):
     assert logged_in_user(server, email)["is_admin"] is True
 
 
-def test_create_admin_on_an_unverified_account_verifies_it(server):
-    email, _ = signed_up(server)
-    assert create_admin(server, email).returncode == 0
+def test_create_admin_on_an_unverified_account_replaces_it(server):
+    # Anyone can sign up with the admin's address first: that squatter's
+    # password, code and pending referral must not survive as an admin.
+    boss = flows.register(server)
+    code = flows.referral_code(server, flows.bearer(flows.token_for(server, boss)))
+    email, squatter_code = signed_up(server, password="squatter password 1", referral_code=code)
+    squatter_id = flows.user_id(server, email)
+    done = create_admin(server, email, name="The Admin")
+    assert done.returncode == 0, done.stderr
+    assert "replaced" in done.stdout, done.stdout
     assert flags(server, email) == (True, True)
-    assert logged_in_user(server, email)["is_admin"] is True
+    rows = server.query("SELECT id, name, signup_referral_code FROM users WHERE email = %s", (email,))
+    assert len(rows) == 1 and rows[0][0] != squatter_id, rows
+    assert rows[0][1:] == ("The Admin", None)
+    assert server.query("SELECT COUNT(*) FROM otps WHERE user_id = %s", (squatter_id,))[0][0] == 0
+    assert server.query("SELECT COUNT(*) FROM sessions WHERE user_id = %s", (squatter_id,))[0][0] == 0
+    assert_error(flows.login(server, email, "squatter password 1"), 401, "invalid_credentials")
+    assert logged_in_user(server, email, ADMIN_PASSWORD)["is_admin"] is True
+    # The squatter's code verifies nothing, and no referral was made.
+    assert flows.verify(server, email, squatter_code).status_code == 400
+    assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (rows[0][0],))[0][0] == 0
+
+
+def test_promote_refuses_an_unverified_account(server):
+    email, _ = signed_up(server)
+    done = flows.cli(server, "users", "promote", email)
+    assert done.returncode != 0
+    assert email in done.stderr and "not verified" in done.stderr, done.stderr
+    assert flags(server, email) == (False, False)
 
 
 def test_create_admin_refuses_a_short_password(server):

@@ -27,6 +27,16 @@ def signup_body(**fields) -> dict:
     return {name: value for name, value in body.items() if value is not None}
 
 
+def assert_signup_ok(response) -> str:
+    """The SPEC body plus this attempt's signup_id; returns the id."""
+    assert response.status_code == 201, response.text
+    body = response.json()
+    signup_id = body.pop("signup_id")
+    assert body == SIGNUP_OK
+    assert isinstance(signup_id, str) and len(signup_id) >= 16, signup_id
+    return signup_id
+
+
 def user_row(server, email: str):
     rows = server.query("SELECT id, name, email, is_verified, is_admin, password_hash FROM users "
                         "WHERE email = %s", (email,))
@@ -37,9 +47,9 @@ def user_row(server, email: str):
 def test_signup_answers_201_with_the_spec_body(server):
     body = signup_body()
     response = post(server, "/api/auth/signup", body)
-    assert response.status_code == 201, response.text
     assert response.headers["Content-Type"] == JSON_TYPE
-    assert response.json() == SIGNUP_OK
+    signup_id = assert_signup_ok(response)
+    assert server.query("SELECT signup_id FROM users WHERE email = %s", (body["email"],))[0][0] == signup_id
     row = user_row(server, body["email"])
     assert row is not None
     assert row[1] == "Ada Lovelace"
@@ -155,8 +165,7 @@ def test_signup_again_while_unverified_replaces_the_account_and_its_code(server)
     time.sleep(COOLDOWN_S + 0.2)
     seen = len(flows.mails_to(server, email))
     again = flows.signup(server, email, "second password 2", name="Second Name")
-    assert again.status_code == 201, again.text
-    assert again.json() == SIGNUP_OK
+    signup_id = assert_signup_ok(again)
     new_code = flows.latest_code(server, email, seen)
 
     row = user_row(server, email)  # still exactly one account (user_row checks)
@@ -164,7 +173,11 @@ def test_signup_again_while_unverified_replaces_the_account_and_its_code(server)
     assert server.query("SELECT COUNT(*) FROM otps WHERE user_id = %s", (old_id,))[0][0] == 0
     if new_code != old_code:  # one chance in a million that they are the same digits
         assert_error(flows.verify(server, email, old_code), 400, "invalid_otp")
-    assert flows.verify(server, email, new_code).status_code == 200
+    # The first attempt's code was still live: the new code verifies only
+    # with the attempt's signup_id (test_auth_signup_attempts.py).
+    verified = requests.post(server.url("/api/auth/verify-otp"),
+                             json={"email": email, "otp": new_code, "signup_id": signup_id}, timeout=30)
+    assert verified.status_code == 200, verified.text
     # The replacement's password and name are the ones that count.
     assert_error(flows.login(server, email, "first password 1"), 401, "invalid_credentials")
     login = flows.login(server, email, "second password 2")

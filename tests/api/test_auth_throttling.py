@@ -14,7 +14,8 @@ WRONG = "not the password 1"
 
 
 def failed_logins(server, email: str) -> int:
-    return server.query("SELECT failed_logins FROM users WHERE email = %s", (email,))[0][0]
+    rows = server.query("SELECT failures FROM login_failures WHERE email = %s", (email,))
+    return rows[0][0] if rows else 0
 
 
 def test_after_max_failures_even_the_right_password_is_429_on_every_instance(make_server):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import uuid
 
 import pytest
@@ -73,6 +74,41 @@ def test_same_ip_as_the_referrer_flags_the_referral(server, boss):
     # Flagged: the auto_credit config does not credit it.
     assert lf.reward_of(server, body["referral_id"])["status"] == "PENDING"
     assert lf.referral_status(server, body["referral_id"]) == "PENDING"
+
+
+def test_same_ip_flags_even_after_the_referrer_logged_out(server, boss):
+    # The rule reads the login history, not the live sessions: logging out
+    # before the referee applies must not dodge it.
+    ip = new_ip()
+    referrer = lf.user(server, ip=ip)
+    code = lf.code_of(server, referrer)
+    assert lf.post(server, "/api/auth/logout", referrer.headers).status_code == 200
+    assert server.query("SELECT COUNT(*) FROM sessions WHERE user_id = %s", (referrer.id,))[0][0] == 0
+    referee = lf.user(server, ip=new_ip())
+    answer = lf.apply(server, referee, code, **xff(ip))
+    assert answer.status_code == 200, answer.text
+    assert [flag["rule"] for flag in answer.json()["flags"]] == ["same_ip"]
+    assert stored_flags(server, answer.json()["referral_id"])[0] == 1
+    assert server.query("SELECT COUNT(*) FROM login_ips WHERE user_id = %s AND ip = %s",
+                        (referrer.id, ip))[0][0] == 1
+
+
+def test_the_sweeper_forgets_login_addresses_after_30_days(make_server):
+    server = make_server(env=proxied(SWEEP_INTERVAL="1s"))
+    ip = new_ip()
+    referrer = lf.user(server, ip=ip)
+    day_ms = 24 * 3600 * 1000
+    # 29 days old stays; 31 days old goes.
+    server.query("UPDATE login_ips SET last_login_at = last_login_at - %s WHERE user_id = %s",
+                 (29 * day_ms, referrer.id))
+    other = lf.user(server, ip=new_ip())
+    server.query("UPDATE login_ips SET last_login_at = last_login_at - %s WHERE user_id = %s",
+                 (31 * day_ms, other.id))
+    deadline = time.monotonic() + 10
+    while server.query("SELECT COUNT(*) FROM login_ips WHERE user_id = %s", (other.id,))[0][0] != 0:
+        assert time.monotonic() < deadline, "the sweeper kept a 31-day-old login address"
+        time.sleep(0.2)
+    assert server.query("SELECT COUNT(*) FROM login_ips WHERE user_id = %s", (referrer.id,))[0][0] == 1
 
 
 def test_another_ip_is_not_flagged_and_auto_credits(server, boss):

@@ -41,3 +41,24 @@ TEST(Utf8, TextIsValidUtf8WithoutNul) {
   EXPECT_FALSE(core::is_text(std::string_view("a\0b", 3)));
   EXPECT_FALSE(core::is_text("\xff"));
 }
+
+TEST(Utf8, ControlCharactersAreFoundAnywhere) {
+  for (const char* text :
+       {"a\rb", "a\nb", "\tab", "ab\x1b", "a\x7f", "a\xC2\x85", "a\xC2\x9B", "a\xE2\x80\xA8",
+        "a\xE2\x80\xA9", "a\xE2\x80\xAE", "a\xE2\x80\x8F", "a\xE2\x81\xA6", "a\xE2\x81\xA9"}) {
+    EXPECT_TRUE(core::has_control_characters(text)) << text;
+  }
+  EXPECT_TRUE(core::has_control_characters(std::string_view("a\0b", 3)));
+}
+
+TEST(Utf8, OrdinaryTextHasNoControlCharacters) {
+  // Neighbours of the refused ranges stay allowed: U+00A0, U+2027,
+  // U+202F, U+2065, U+200D (joiner in emoji sequences), CJK, Latin-1.
+  for (const char* text :
+       {"Zo\xC3\xAB O'Brien", "\xC2\xA0", "\xE2\x80\xA7", "\xE2\x80\xAF", "\xE2\x81\xA5",
+        "a\xE2\x80\x8D"
+        "b",
+        "\xE5\xB1\xB1\xE7\x94\xB0", ""}) {
+    EXPECT_FALSE(core::has_control_characters(text)) << text;
+  }
+}
