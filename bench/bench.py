@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -227,11 +228,23 @@ def scenarios(seeder: Seeder) -> list[dict]:
         {"name": "leaderboard", "path": "/api/admin/referral/top?limit=10", "tokens": tokens["admin"]},
         {"name": "list-page", "path": "/api/referral/analytics/list?limit=50", "tokens": tokens["referrers"]},
         {"name": "timeline", "path": "/api/referral/analytics/timeline?tz=America/New_York", "tokens": tokens["referrers"]},
+        # Clicks are recorded (wrk sends no User-Agent: family "other", counted).
+        {"name": "share-link", "path": f"/r/{seeder.apply_code}"},
+        {"name": "funnel", "path": "/api/referral/analytics/funnel?tz=America/New_York", "tokens": tokens["referrers"]},
         {"name": "reward-history", "path": "/api/rewards/history?limit=50", "tokens": tokens["referrers"]},
         {"name": "apply", "method": "POST", "path": "/api/referral/apply", "tokens": tokens["fresh"], "unique": True,
          "body": json.dumps({"referral_code": seeder.apply_code})},
         {"name": "login", "method": "POST", "path": "/api/auth/login", "connections": 16, "body": login_body},
     ]
+
+
+def click_counts(base: str) -> dict:
+    """The click stream's counters from /metrics, after a flush interval."""
+    time.sleep(1.5)
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+            if line.startswith("referrald_click")}
 
 
 def start_server(binary: str, url: str, workdir: pathlib.Path, extra: dict) -> subprocess.Popen:
@@ -328,6 +341,7 @@ def main() -> None:
             result["cpu_us"] = cpu * 1e6 / result["requests"] if result["requests"] else float("nan")
             rows.append((scenario["name"], result))
             print(f"  {scenario['name']}: {result['rps']:.0f} req/s", flush=True)
+        clicks = click_counts(base)
         storm_results = storm(base, seeder, args.duration, args.threads, workdir) \
             if not wanted or "storm" in wanted else None
         if server.poll() is not None:
@@ -340,6 +354,9 @@ def main() -> None:
     for name, r in rows:
         ratio = r["rps"] / healthz_rps if healthz_rps else float("nan")
         print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio:.2f} | {r['cpu_us']:.0f} | {r['non2xx']} |")
+    print(f"\nshare-link clicks: flushed {clicks.get('referrald_clicks_flushed_total', 0):.0f}, "
+          f"dropped {clicks.get('referrald_clicks_dropped_total', 0):.0f}, "
+          f"still buffered {clicks.get('referrald_clicks_buffered', 0):.0f}")
     if storm_results:
         print("\nDuring a login storm (wrk -c32 on /api/auth/login):\n")
         print("| route | req/s | p50 ms | p99 ms |")

@@ -34,7 +34,8 @@ Response summary(AnalyticsService& service, Request& request) {
                                     {"total_referrals", result.total},
                                     {"successful_referrals", result.successful},
                                     {"pending_referrals", result.pending},
-                                    {"conversion_rate", result.conversion_rate}});
+                                    {"conversion_rate", result.conversion_rate},
+                                    {"clicks", result.clicks}});
 }
 
 Response list(AnalyticsService& service, Request& request) {

@@ -11,40 +11,6 @@ namespace analytics {
 
 namespace {
 
-constexpr DayNumber kDefaultDays = 30;
-constexpr DayNumber kMaxDays = 366;  // a leap year, both ends included
-
-struct DayRange {
-  DayNumber first = 0;
-  DayNumber last = 0;
-};
-
-DayNumber date_param(const std::optional<std::string>& text, const std::string& field, DayNumber fallback) {
-  if (!text) return fallback;
-  const auto day = parse_date(*text);
-  if (!day) throw core::validation_error("'" + field + "' must be a date YYYY-MM-DD.");
-  return *day;
-}
-
-// `to` defaults to today in the caller's zone, `from` to 29 days before `to`.
-DayRange day_range(const TimelineQuery& query, const LocalZone& zone) {
-  const DayNumber last = date_param(query.to, "to", zone.day_of(core::now_ms()));
-  const DayNumber first = date_param(query.from, "from", last - (kDefaultDays - 1));
-  if (first > last) throw core::validation_error("'from' must not be after 'to'.");
-  if (last - first + 1 > kMaxDays) {
-    throw core::validation_error("'from' to 'to' must span at most " + std::to_string(kMaxDays) + " days.");
-  }
-  return {first, last};
-}
-
-// starts[i] is the first instant of day first+i; the last entry ends the range.
-std::vector<long long> day_starts(const DayRange& range, const LocalZone& zone) {
-  std::vector<long long> starts;
-  starts.reserve(static_cast<std::size_t>(range.last - range.first + 2));
-  for (DayNumber day = range.first; day <= range.last + 1; ++day) starts.push_back(zone.day_start_ms(day));
-  return starts;
-}
-
 std::vector<TimelineDay> non_empty_days(const DayRange& range, const std::vector<TimelineDay>& buckets) {
   std::vector<TimelineDay> out;
   for (std::size_t i = 0; i < buckets.size(); ++i) {
@@ -68,7 +34,7 @@ AnalyticsService::AnalyticsService(db::Database& database) : database_(database)
 
 Summary AnalyticsService::summary(const std::string& user_id) {
   const auto stored = database_.read([&](soci::session& sql) { return store::summary(sql, user_id); });
-  return {stored.code, stored.total, stored.successful, stored.pending,
+  return {stored.code, stored.total, stored.successful, stored.pending, stored.clicks,
           conversion_rate(stored.successful, stored.total)};
 }
 
@@ -79,7 +45,7 @@ std::vector<store::ReferralRow> AnalyticsService::referrals(const std::string& r
 
 std::vector<TimelineDay> AnalyticsService::timeline(const std::string& referrer_id, const TimelineQuery& query) {
   const auto zone = LocalZone::parse(query.tz.value_or("UTC"));
-  const auto range = day_range(query, zone);
+  const auto range = day_range(query.from, query.to, zone);
   const auto starts = day_starts(range, zone);
   std::vector<TimelineDay> buckets(starts.size() - 1);
   database_.read([&](soci::session& sql) {

@@ -13,6 +13,7 @@ struct Summary {
   long long total = 0;
   long long successful = 0;
   long long pending = 0;
+  long long clicks = 0;
   std::string conversion_rate;  // "NN%"
 };
 

@@ -20,11 +20,12 @@ namespace {
 struct SummaryQuery {
   explicit SummaryQuery(soci::session& sql)
       : statement((sql.prepare << "SELECT c.code, COALESCE(s.total, 0), COALESCE(s.successful, 0), "
-                                  "COALESCE(s.pending, 0) FROM users u "
+                                  "COALESCE(s.pending, 0), COALESCE(t.clicks, 0) FROM users u "
                                   "LEFT JOIN referral_codes c ON c.user_id = u.id "
-                                  "LEFT JOIN referrer_stats s ON s.user_id = u.id WHERE u.id = :user_id",
+                                  "LEFT JOIN referrer_stats s ON s.user_id = u.id "
+                                  "LEFT JOIN link_totals t ON t.code_id = c.id WHERE u.id = :user_id",
                    use(user_id), into(code, code_indicator), into(row.total), into(row.successful),
-                   into(row.pending))) {}
+                   into(row.pending), into(row.clicks))) {}
   std::string user_id;
   std::string code;
   soci::indicator code_indicator = soci::i_null;

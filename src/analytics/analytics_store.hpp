@@ -19,9 +19,10 @@ struct Summary {
   long long total = 0;
   long long successful = 0;
   long long pending = 0;
+  long long clicks = 0;  // on the share link, all time
 };
-// The caller's code and counters (referral_codes, referrer_stats); zeros when
-// the user has referred nobody yet.
+// The caller's code and counters (referral_codes, referrer_stats,
+// link_totals); zeros when the user has referred nobody yet.
 Summary summary(soci::session& sql, const std::string& user_id);
 
 struct ReferralRow {

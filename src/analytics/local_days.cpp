@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/api_error.hpp"
+#include "core/clock.hpp"
 
 namespace analytics {
 
@@ -59,6 +60,16 @@ bool plausible_zone_name(std::string_view text) {
 std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
   const auto quotient = value / divisor;
   return (value % divisor != 0 && (value < 0) != (divisor < 0)) ? quotient - 1 : quotient;
+}
+
+constexpr DayNumber kDefaultDays = 30;
+constexpr DayNumber kMaxDays = 366;  // a leap year, both ends included
+
+DayNumber date_param(const std::optional<std::string>& text, const std::string& field, DayNumber fallback) {
+  if (!text) return fallback;
+  const auto day = parse_date(*text);
+  if (!day) throw core::validation_error("'" + field + "' must be a date YYYY-MM-DD.");
+  return *day;
 }
 
 }  // namespace
@@ -119,6 +130,26 @@ bool preload_time_zones() {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+// `to` defaults to today in the caller's zone, `from` to 29 days before `to`.
+DayRange day_range(const std::optional<std::string>& from, const std::optional<std::string>& to,
+                   const LocalZone& zone) {
+  const DayNumber last = date_param(to, "to", zone.day_of(core::now_ms()));
+  const DayNumber first = date_param(from, "from", last - (kDefaultDays - 1));
+  if (first > last) throw core::validation_error("'from' must not be after 'to'.");
+  if (last - first + 1 > kMaxDays) {
+    throw core::validation_error("'from' to 'to' must span at most " + std::to_string(kMaxDays) + " days.");
+  }
+  return {first, last};
+}
+
+// starts[i] is the first instant of day first+i; the last entry ends the range.
+std::vector<long long> day_starts(const DayRange& range, const LocalZone& zone) {
+  std::vector<long long> starts;
+  starts.reserve(static_cast<std::size_t>(range.last - range.first + 2));
+  for (DayNumber day = range.first; day <= range.last + 1; ++day) starts.push_back(zone.day_start_ms(day));
+  return starts;
 }
 
 }  // namespace analytics

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace date {
 class time_zone;
@@ -37,6 +38,19 @@ class LocalZone {
   const date::time_zone* zone_ = nullptr;  // null: a fixed offset
   std::int64_t offset_ms_ = 0;
 };
+
+// The days from..to (inclusive) of a dated query such as the timeline:
+// `to` defaults to today in the zone, `from` to 29 days before `to`.
+// Throws ApiError 400 validation_error for a bad date, `from` after `to`, or
+// more than 366 days.
+struct DayRange {
+  DayNumber first = 0;
+  DayNumber last = 0;
+};
+DayRange day_range(const std::optional<std::string>& from, const std::optional<std::string>& to,
+                   const LocalZone& zone);
+// starts[i] is the first instant of day first+i; the last entry ends the range.
+std::vector<long long> day_starts(const DayRange& range, const LocalZone& zone);
 
 // Loads the tz database once (it scans /usr/share/zoneinfo) so the first
 // timeline request does not pay for it; false when it cannot be read.

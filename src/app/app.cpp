@@ -13,6 +13,7 @@
 #include "db/migrations.hpp"
 #include "db/settings_store.hpp"
 #include "importer/importer_service.hpp"
+#include "link/link_routes.hpp"
 #include "mail/mail_backend.hpp"
 #include "ops/ops_routes.hpp"
 #include "referral/referral_routes.hpp"
@@ -22,6 +23,10 @@
 namespace app {
 
 namespace {
+
+// Clicks waiting for the next flush; beyond this they are dropped (and
+// counted) rather than held: a few seconds at the measured redirect rate.
+constexpr std::size_t kClickBufferLimit = 100000;
 
 int cores() { return static_cast<int>(std::max(1U, std::thread::hardware_concurrency())); }
 
@@ -125,7 +130,8 @@ void App::build(bool with_database) {
   // (auth, apply, the ledger) stays on the primary.
   analytics_ = std::make_unique<analytics::AnalyticsService>(read_database_ ? *read_database_ : *database_);
   connect_signup_codes();
-  sweeper_ = std::make_unique<Sweeper>(*database_, config_.sweep_interval_ms);
+  build_links();
+  sweeper_ = std::make_unique<Sweeper>(*database_, config_.sweep_interval_ms, config_.click_retention_ms);
   build_routes();
 }
 
@@ -144,6 +150,22 @@ void App::connect_signup_codes() {
   auth_->set_referral_hooks(std::move(hooks));
 }
 
+// Share links: the click stream (started by serve) and signup attribution.
+void App::build_links() {
+  clicks_ = std::make_unique<links::ClickStream>(*database_, config_.click_flush_interval_ms, kClickBufferLimit);
+  links_ = std::make_unique<links::LinkService>(config_, *database_, *referrals_, *clicks_, secrets_.jwt_secret);
+  auth::AttributionHooks hooks;
+  hooks.read_cookie = [this](const std::string& cookie) -> std::optional<auth::Attribution> {
+    const auto claim = links_->read_cookie(cookie);
+    if (!claim) return std::nullopt;
+    return auth::Attribution{claim->code, claim->click_id, true};
+  };
+  hooks.record = [this](soci::session& sql, const std::string& user_id, const auth::Attribution& attribution) {
+    links_->record_signup(sql, user_id, attribution.code, attribution.click_id, attribution.from_cookie);
+  };
+  auth_->set_attribution_hooks(std::move(hooks));
+}
+
 void App::build_routes() {
   ops::add_routes(router_, *database_, config_.metrics_token);
   auth::add_routes(router_, *auth_, config_, *ip_limiter_);
@@ -152,6 +174,7 @@ void App::build_routes() {
   analytics::add_routes(router_, *analytics_);
   auth::add_user_admin_routes(router_, *user_admin_);
   webapp::add_routes(router_, web_assets_);
+  links::add_routes(router_, *links_, *clicks_, config_.public_url.starts_with("https://"));
 }
 
 int App::migrate() {

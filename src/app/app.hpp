@@ -11,6 +11,8 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "idempotency/idempotency_service.hpp"
+#include "link/click_stream.hpp"
+#include "link/link_service.hpp"
 #include "referral/referral_service.hpp"
 #include "reward/reward_service.hpp"
 #include "mail/mail_sender.hpp"
@@ -47,6 +49,7 @@ class App {
   void resolve_secrets();
   void build_routes();
   void connect_signup_codes();
+  void build_links();
 
   core::Config config_;
   std::unique_ptr<db::Database> database_;
@@ -61,6 +64,8 @@ class App {
   std::unique_ptr<reward::RewardService> rewards_;
   std::unique_ptr<referral::ReferralService> referrals_;
   std::unique_ptr<analytics::AnalyticsService> analytics_;
+  std::unique_ptr<links::ClickStream> clicks_;
+  std::unique_ptr<links::LinkService> links_;
   std::unique_ptr<Sweeper> sweeper_;
   webapp::WebAssets web_assets_;
   http::Router router_;

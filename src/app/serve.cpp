@@ -36,11 +36,13 @@ int App::serve() {
   warn_if_mail_stays_local(config_);
   mail_sender_->start();
   sweeper_->start();
+  clicks_->start();
   http::serve(server_options(), router_, [this](int port) {
     core::log::event("info", {{"msg", "listening"}, {"host", config_.host}, {"port", port},
                               {"database", database_->engine() == db::Engine::sqlite ? "sqlite" : "postgresql"}});
     core::log::flush();
   });
+  clicks_->stop();  // writes the clicks still buffered (SIGTERM)
   sweeper_->stop();
   mail_sender_->stop();
   core::log::info("stopped");

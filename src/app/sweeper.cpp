@@ -4,6 +4,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "idempotency/idempotency_store.hpp"
+#include "link/link_store.hpp"
 #include "mail/outbox_store.hpp"
 
 namespace app {
@@ -62,6 +63,28 @@ void Sweeper::sweep_once() {
     }
   } catch (const std::exception& error) {
     core::log::event("warn", {{"msg", "sweeper failed; will retry"}, {"detail", error.what()}});
+  }
+  sweep_clicks(core::now_ms());
+}
+
+void Sweeper::sweep_clicks(long long now) {
+  try {
+    long long clicks = 0;
+    for (long long batch = kPurgeBatch; batch == kPurgeBatch;) {
+      batch = database_.write([&](soci::session& sql) {
+        return links::store::purge_clicks(sql, now - click_retention_ms_, kPurgeBatch);
+      });
+      clicks += batch;
+    }
+    const long long today = now - now % core::kMsPerDay;
+    const auto claims = database_.write([&](soci::session& sql) {
+      return links::store::purge_visitors(sql, today - core::kMsPerDay);
+    });
+    if (clicks + claims > 0) {
+      core::log::event("info", {{"msg", "sweeper purged old clicks"}, {"clicks", clicks}, {"visitor_claims", claims}});
+    }
+  } catch (const std::exception& error) {
+    core::log::event("warn", {{"msg", "click sweep failed; will retry"}, {"detail", error.what()}});
   }
 }
 

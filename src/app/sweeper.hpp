@@ -7,19 +7,25 @@
 
 namespace app {
 
-// Background thread that purges expired sessions, codes, old sent mail and
-// login addresses older than 30 days.
+// Background thread that purges expired sessions, codes, old sent mail,
+// login addresses older than 30 days and old clicks.
 class Sweeper {
  public:
-  Sweeper(db::Database& database, long long interval_ms) : database_(database), interval_ms_(interval_ms) {}
+  Sweeper(db::Database& database, long long interval_ms, long long click_retention_ms)
+      : database_(database), interval_ms_(interval_ms), click_retention_ms_(click_retention_ms) {}
   ~Sweeper() { stop(); }
   void start();
   void stop();
   void sweep_once();
 
  private:
+  // Share-link clicks older than CLICK_RETENTION (their counters stay) and
+  // yesterday's first-visit claims (the day key that made them is gone).
+  void sweep_clicks(long long now);
+
   db::Database& database_;
   long long interval_ms_;
+  long long click_retention_ms_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -75,7 +75,8 @@ void add_signup_routes(http::Router& router, AuthService& service, const IpLimit
                const auto signup_id = service.signup(
                    {core::required_string(body, "name"), core::required_string(body, "email"),
                     core::required_string(body, "password"),
-                    core::optional_string(body, "referral_code")});
+                    core::optional_string(body, "referral_code"),
+                    std::string(request.cookie("referral"))});  // set by GET /r/{code}
                return Response::json(201, object{{"valid", true},
                                                  {"message", "OTP sent to your email."},
                                                  {"signup_id", signup_id}});

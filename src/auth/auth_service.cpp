@@ -41,6 +41,13 @@ void check_name(const std::string& name) {
   }
 }
 
+// Codes match case-insensitively (referral::normalize_code).
+bool same_code(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](unsigned char x, unsigned char y) {
+    return std::toupper(x) == std::toupper(y);
+  });
+}
+
 ApiError unauthorized(const std::string& code, const std::string& message) {
   return ApiError(401, code, message);
 }
@@ -98,6 +105,19 @@ void AuthService::replace_unverified(soci::session& sql, const store::User& curr
   store::delete_user(sql, current.id);
 }
 
+// An explicit referral_code beats the cookie (keeping the cookie's click
+// when both name the same code); without either the signup is not attributed.
+std::optional<Attribution> AuthService::attribution_of(const SignupRequest& request) const {
+  std::optional<Attribution> cookie;
+  if (!request.attribution_cookie.empty() && attribution_hooks_.read_cookie) {
+    cookie = attribution_hooks_.read_cookie(request.attribution_cookie);
+  }
+  if (!request.referral_code || trim(*request.referral_code).empty()) return cookie;
+  Attribution explicit_code{trim(*request.referral_code), std::nullopt, false};
+  if (cookie && same_code(cookie->code, explicit_code.code)) explicit_code.click_id = cookie->click_id;
+  return explicit_code;
+}
+
 std::string AuthService::signup(const SignupRequest& request) {
   const auto email = email_or_throw(request.email);
   check_name(request.name);
@@ -111,8 +131,10 @@ std::string AuthService::signup(const SignupRequest& request) {
   if (existing && existing->is_verified) {
     throw ApiError(409, "user_exists", "An account with this email already exists.");
   }
+  const auto attribution = attribution_of(request);
   auto attempt = new_user(request, email);  // hashing: outside any transaction
   attempt.signup_id = core::random_token(kSignupIdBytes);
+  if (attribution) attempt.signup_referral_code = attribution->code;  // applied at verification
   database_.write([&](soci::session& sql) {
     // First, so concurrent signups of one email queue on this row and all
     // but one hear otp_cooldown (PostgreSQL answered 500 on the unique email).
@@ -124,6 +146,7 @@ std::string AuthService::signup(const SignupRequest& request) {
     // As the original did: an unverified signup is replaced, codes included.
     if (current) replace_unverified(sql, *current, attempt);
     store::insert_user(sql, attempt);
+    if (attribution && attribution_hooks_.record) attribution_hooks_.record(sql, attempt.id, *attribution);
     issue_code(sql, attempt, "signup", current.has_value());
   });
   mail_queued_();
@@ -259,7 +282,7 @@ AdminCreation AuthService::create_admin(const std::string& raw_email, const std:
   const auto email = email_or_throw(raw_email);
   check_name(name);
   check_password_rules(password, email, "password");
-  auto admin = new_user(SignupRequest{name, email, password, std::nullopt}, email);
+  auto admin = new_user(SignupRequest{name, email, password, std::nullopt, {}}, email);
   admin.is_admin = true;
   admin.is_verified = true;
   return database_.write([&](soci::session& sql) {

@@ -36,6 +36,7 @@ struct SignupRequest {
   std::string email;
   std::string password;
   std::optional<std::string> referral_code;
+  std::string attribution_cookie;  // the `referral` cookie of a share link, if sent
 };
 
 // Which signup attempt a code is meant for: the id signup answered, or none
@@ -70,12 +71,28 @@ struct ReferralHooks {
       apply;
 };
 
+// Which code (and share-link click) a signup is attributed to.
+struct Attribution {
+  std::string code;
+  std::optional<std::string> click_id;
+  bool from_cookie = false;
+};
+
+// The share-link module plugs in here, like the referral module above.
+struct AttributionHooks {
+  // The code and click of a `referral` cookie with a valid signature, unexpired.
+  std::function<std::optional<Attribution>(const std::string& cookie)> read_cookie;
+  // Records the attribution inside the signup's transaction.
+  std::function<void(soci::session&, const std::string& user_id, const Attribution&)> record;
+};
+
 class AuthService {
  public:
   AuthService(const core::Config& config, db::Database& database, const Secrets& secrets,
               const mail::Outbox& outbox, std::function<void()> mail_queued);
 
   void set_referral_hooks(ReferralHooks hooks) { referral_hooks_ = std::move(hooks); }
+  void set_attribution_hooks(AttributionHooks hooks) { attribution_hooks_ = std::move(hooks); }
 
   // Answers the attempt's signup_id.
   std::string signup(const SignupRequest& request);
@@ -123,6 +140,7 @@ class AuthService {
   static void throw_for(OtpCheck check);
 
   store::User new_user(const SignupRequest& request, const std::string& email) const;
+  std::optional<Attribution> attribution_of(const SignupRequest& request) const;
   void replace_unverified(soci::session& sql, const store::User& current,
                           store::User& attempt) const;
   // auth_login.cpp: the per-email lockout and the time a refusal takes.
@@ -139,6 +157,7 @@ class AuthService {
   const mail::Outbox& outbox_;
   std::function<void()> mail_queued_;
   ReferralHooks referral_hooks_;
+  AttributionHooks attribution_hooks_;
   HashParams hash_params_;
   // The highest cost of the bcrypt hashes still stored, re-read at most once
   // a minute (login refusals spend a bcrypt check at it).

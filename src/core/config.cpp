@@ -29,7 +29,8 @@ const std::vector<std::string> kSettingNames = {
     "RATE_LIMIT_PER_IP", "LOGIN_MAX_FAILURES", "SQLITE_SYNCHRONOUS", "DB_POOL_SIZE",
     "DB_BUSY_TIMEOUT", "IO_THREADS", "HASH_THREADS", "HASH_QUEUE_LIMIT", "ARGON2_OPS",
     "ARGON2_MEMORY_KIB", "ALLOW_WEAK_PASSWORD_HASHING", "MAX_BODY_BYTES", "MAX_HEADER_BYTES",
-    "READ_TIMEOUT", "IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT", "SWEEP_INTERVAL", "MONGO_URI"};
+    "READ_TIMEOUT", "IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT", "SWEEP_INTERVAL", "MONGO_URI",
+    "REFERRAL_LANDING_URL", "ATTRIBUTION_WINDOW", "CLICK_FLUSH_INTERVAL", "CLICK_RETENTION"};
 
 [[noreturn]] void bad(const std::string& name, const std::string& why) {
   throw ConfigError(name + ": " + why);
@@ -286,6 +287,15 @@ void read_referral(const Reader& r, Config& c) {
   r.boolean("REFERRAL_FLAG_SAME_IP", c.referral_flag_same_ip);
 }
 
+void read_links(const Reader& r, Config& c) {
+  r.text("REFERRAL_LANDING_URL", c.referral_landing_url);
+  if (c.referral_landing_url.empty()) bad("REFERRAL_LANDING_URL", "must not be empty");
+  r.duration("ATTRIBUTION_WINDOW", c.attribution_window_ms);
+  r.duration("CLICK_FLUSH_INTERVAL", c.click_flush_interval_ms);
+  if (c.click_flush_interval_ms < 10) bad("CLICK_FLUSH_INTERVAL", "must be at least 10ms");
+  r.duration("CLICK_RETENTION", c.click_retention_ms);
+}
+
 }  // namespace
 
 const std::vector<std::string>& known_setting_names() { return kSettingNames; }
@@ -345,6 +355,7 @@ Config parse_config(const RawSettings& given) {
   read_auth(reader, config);
   read_email(reader, config);
   read_referral(reader, config);
+  read_links(reader, config);
   return config;
 }
 

@@ -78,6 +78,12 @@ struct Config {
   std::int64_t idle_timeout_ms = 60000;
   std::int64_t shutdown_timeout_ms = 10000;
   std::int64_t sweep_interval_ms = 60000;
+
+  // Share links (src/link/).
+  std::string referral_landing_url = "/";
+  std::int64_t attribution_window_ms = 30LL * 24 * 3600 * 1000;
+  std::int64_t click_flush_interval_ms = 1000;
+  std::int64_t click_retention_ms = 400LL * 24 * 3600 * 1000;
 };
 
 // Name -> raw value, from lowest to highest precedence: .env file,

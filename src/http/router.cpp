@@ -48,8 +48,14 @@ bool matches(const Route& route, const std::vector<std::string>& segments,
 void Router::add(std::string method, std::string pattern, Access access, Lane lane,
                  Handler handler) {
   Route route{std::move(method), pattern, pattern, access, lane, std::move(handler), false,
-              split_path(pattern)};
+              split_path(pattern), {}};
   routes_.push_back(std::move(route));
+}
+
+void Router::add(std::string method, std::string pattern, Access access, LaneChooser choose_lane,
+                 Handler handler) {
+  add(std::move(method), std::move(pattern), access, Lane::db, std::move(handler));
+  routes_.back().choose_lane = std::move(choose_lane);
 }
 
 void Router::alias(const std::string& alias_pattern, const std::string& canonical,

@@ -20,6 +20,9 @@ enum class Access { anyone, user, admin };
 using Handler = std::function<Response(Request&)>;
 // Checks the token and the session; throws core::ApiError (401) when invalid.
 using Authenticator = std::function<Principal(const Request&)>;
+// Picks the lane per request, for routes that can often answer from memory
+// (io) but sometimes need the database (db).
+using LaneChooser = std::function<Lane(const Request&)>;
 
 struct Route {
   std::string method;
@@ -30,6 +33,7 @@ struct Route {
   Handler handler;
   bool is_alias = false;
   std::vector<std::string> segments;
+  LaneChooser choose_lane;  // when set, decides instead of `lane`
 };
 
 struct RouteMatch {
@@ -40,6 +44,7 @@ struct RouteMatch {
 class Router {
  public:
   void add(std::string method, std::string pattern, Access access, Lane lane, Handler handler);
+  void add(std::string method, std::string pattern, Access access, LaneChooser choose_lane, Handler handler);
   // Serves every method of `canonical` under `alias_pattern` too (the original's paths).
   void alias(const std::string& alias_pattern, const std::string& canonical,
              const std::string& only_method = "");

@@ -250,7 +250,7 @@ class Server {
   }
 
   asio::awaitable<Response> run_on_lane(const Route& route, Request& request) {
-    switch (route.lane) {
+    switch (route.choose_lane ? route.choose_lane(request) : route.lane) {
       case Lane::io:
         co_return router_.run(route, request);
       case Lane::db:

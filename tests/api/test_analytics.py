@@ -127,7 +127,7 @@ def test_summary_of_a_user_without_code_or_referrals(server):
     answer = get(server, "/api/referral/analytics/summary", nobody)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"my_referral_code": None, "total_referrals": 0, "successful_referrals": 0,
-                             "pending_referrals": 0, "conversion_rate": "0%"}
+                             "pending_referrals": 0, "conversion_rate": "0%", "clicks": 0}
 
 
 def test_summary_matches_sql_counts_through_api_and_direct_writes(server, boss):
@@ -143,7 +143,7 @@ def test_summary_matches_sql_counts_through_api_and_direct_writes(server, boss):
     total = sum(counts.values())
     assert summary == {"my_referral_code": lf.code_of(server, referrer), "total_referrals": total,
                        "successful_referrals": counts["SUCCESS"], "pending_referrals": counts["PENDING"],
-                       "conversion_rate": f"{counts['SUCCESS'] * 100 // total}%"}
+                       "conversion_rate": f"{counts['SUCCESS'] * 100 // total}%", "clicks": 0}
     assert (total, counts["SUCCESS"], counts["PENDING"], counts["REJECTED"]) == (23, 8, 8, 7)
     invariants.stats_match_referrals(server)
 

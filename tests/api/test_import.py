@@ -218,7 +218,7 @@ def test_summary_and_history_of_the_imported_referrer_match_the_fixture(imported
     summary = requests.get(server.url("/api/referral/analytics/summary"), headers=headers, timeout=30)
     assert summary.status_code == 200, summary.text
     assert summary.json() == {"my_referral_code": "SVH-OLD001", "total_referrals": 3, "successful_referrals": 1,
-                              "pending_referrals": 1, "conversion_rate": "33%"}
+                              "pending_referrals": 1, "conversion_rate": "33%", "clicks": 0}
     listed = requests.get(server.url("/api/referral/analytics/list"), headers=headers, timeout=30).json()
     names = dict(server.query("SELECT id, name FROM users"))
     assert [(item["used_by_user_id"], item["used_by_name"], item["status"]) for item in listed] == [

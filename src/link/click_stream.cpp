@@ -1,0 +1,119 @@
+#include "link/click_stream.hpp"
+
+#include <map>
+
+#include "core/log.hpp"
+
+namespace links {
+
+namespace {
+
+std::vector<store::CounterDelta> counter_deltas(const std::vector<store::ClickRow>& batch,
+                                                const std::vector<bool>& unique) {
+  std::map<std::pair<std::string, long long>, store::CounterDelta>
+      sums;  // sorted: see add_counters
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto bucket_at = batch[i].at - batch[i].at % kBucketMs;
+    auto& delta = sums[{batch[i].code_id, bucket_at}];
+    delta.code_id = batch[i].code_id;
+    delta.bucket_at = bucket_at;
+    ++delta.clicks;
+    delta.unique_visitors += unique[i] ? 1 : 0;
+  }
+  std::vector<store::CounterDelta> out;
+  out.reserve(sums.size());
+  for (auto& entry : sums) out.push_back(std::move(entry.second));
+  return out;
+}
+
+}  // namespace
+
+ClickStream::ClickStream(db::Database& database, long long flush_interval_ms, std::size_t capacity)
+    : database_(database), flush_interval_ms_(flush_interval_ms), capacity_(capacity) {}
+
+ClickStream::~ClickStream() {
+  stop();
+}
+
+bool ClickStream::record(store::ClickRow click) {
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.size() < capacity_) {
+      pending_.push_back(std::move(click));
+      ++counts_->buffered;
+      return true;
+    }
+  }
+  ++counts_->dropped;
+  return false;
+}
+
+void ClickStream::start() {
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void ClickStream::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  flush();
+}
+
+void ClickStream::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(flush_interval_ms_),
+                   [this] { return stopping_; });
+    lock.unlock();
+    flush();
+    lock.lock();
+  }
+}
+
+void ClickStream::flush() {
+  std::lock_guard in_flight(flush_mutex_);
+  std::vector<store::ClickRow> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(pending_);
+  }
+  if (!batch.empty()) write(batch);
+}
+
+void ClickStream::write(std::vector<store::ClickRow>& batch) {
+  const auto size = static_cast<long long>(batch.size());
+  try {
+    database_.write([&](soci::session& sql) {
+      const auto unique = store::insert_clicks(sql, batch);
+      store::add_counters(sql, counter_deltas(batch, unique));
+    });
+    counts_->flushed += size;
+    counts_->buffered -= size;
+  } catch (const std::exception& error) {
+    ++counts_->failed_flushes;
+    core::log::event("warn",
+                     {{"msg", "click flush failed"}, {"clicks", size}, {"detail", error.what()}});
+    requeue(batch, db::classify(error) == db::Failure::unavailable);
+  }
+}
+
+// While the database is away the batch waits for the next interval, as far
+// as the buffer has room; a batch the database refused for another reason
+// (a code deleted meanwhile) would be refused again, so it is dropped.
+void ClickStream::requeue(std::vector<store::ClickRow>& batch, bool database_away) {
+  std::lock_guard lock(mutex_);
+  const auto room = capacity_ > pending_.size() ? capacity_ - pending_.size() : 0;
+  const auto kept = database_away ? std::min(room, batch.size()) : std::size_t{0};
+  pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin()),
+                  std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(kept)));
+  const auto lost = static_cast<long long>(batch.size() - kept);
+  counts_->dropped += lost;
+  counts_->buffered -= lost;
+}
+
+}  // namespace links

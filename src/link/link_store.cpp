@@ -1,0 +1,208 @@
+#include "link/link_store.hpp"
+
+#include <soci/soci.h>
+
+#include <map>
+
+#include "core/clock.hpp"
+#include "db/statements.hpp"
+
+namespace links::store {
+
+using soci::into;
+using soci::use;
+
+namespace {
+
+// Range reads come in batches into vectors: a 90-day funnel of a busy code
+// is thousands of bucket rows, and one fetch per row costs more than the sums.
+constexpr std::size_t kBatch = 512;
+
+template <class A, class B>
+void fetch_pairs(soci::statement& statement, std::vector<A>& first, std::vector<B>& second,
+                 const std::function<void(A, B)>& visit) {
+  first.resize(kBatch);
+  second.resize(kBatch);
+  statement.execute();
+  while (statement.fetch()) {
+    for (std::size_t i = 0; i < first.size(); ++i) visit(first[i], second[i]);
+  }
+}
+
+void fetch_times(soci::statement& statement, std::vector<long long>& at, std::vector<int>& verified,
+                 const std::function<void(std::int64_t, bool)>& visit) {
+  fetch_pairs<long long, int>(statement, at, verified,
+                              [&](long long when, int flag) { visit(when, flag != 0); });
+}
+
+}  // namespace
+
+std::vector<bool> insert_clicks(soci::session& sql, const std::vector<ClickRow>& clicks) {
+  ClickRow row;
+  long long day = 0;
+  int is_unique = 0;
+  soci::statement claim =
+      (sql.prepare << "INSERT INTO link_visitors (code_id, day, visitor_hash) "
+                      "VALUES (:code_id, :day, :visitor_hash) ON CONFLICT DO NOTHING",
+       use(row.code_id), use(day), use(row.visitor_hash));
+  soci::statement insert = (sql.prepare << "INSERT INTO link_clicks (id, code_id, at, "
+                                           "visitor_hash, agent_family, referrer_host, is_unique) "
+                                           "VALUES (:id, :code_id, :at, :visitor_hash, "
+                                           ":agent_family, :referrer_host, :is_unique)",
+                            use(row.id), use(row.code_id), use(row.at), use(row.visitor_hash),
+                            use(row.agent_family), use(row.referrer_host), use(is_unique));
+  std::vector<bool> unique;
+  unique.reserve(clicks.size());
+  for (const auto& click : clicks) {
+    row = click;
+    day = click.at - click.at % core::kMsPerDay;
+    claim.execute(true);
+    is_unique = claim.get_affected_rows() > 0 ? 1 : 0;
+    insert.execute(true);
+    unique.push_back(is_unique == 1);
+  }
+  return unique;
+}
+
+void add_counters(soci::session& sql, const std::vector<CounterDelta>& deltas) {
+  CounterDelta row;
+  soci::statement per_code =
+      (sql.prepare << "INSERT INTO link_counters (code_id, bucket_at, clicks, unique_visitors) "
+                      "VALUES (:code_id, :bucket_at, :clicks, :unique_visitors) "
+                      "ON CONFLICT (code_id, bucket_at) DO UPDATE SET "
+                      "clicks = link_counters.clicks + excluded.clicks, "
+                      "unique_visitors = link_counters.unique_visitors + excluded.unique_visitors",
+       use(row.code_id), use(row.bucket_at), use(row.clicks), use(row.unique_visitors));
+  soci::statement all_codes =
+      (sql.prepare
+           << "INSERT INTO link_counters_all (bucket_at, clicks, unique_visitors) "
+              "VALUES (:bucket_at, :clicks, :unique_visitors) "
+              "ON CONFLICT (bucket_at) DO UPDATE SET "
+              "clicks = link_counters_all.clicks + excluded.clicks, "
+              "unique_visitors = link_counters_all.unique_visitors + excluded.unique_visitors",
+       use(row.bucket_at), use(row.clicks), use(row.unique_visitors));
+  soci::statement total =
+      (sql.prepare << "INSERT INTO link_totals (code_id, clicks, unique_visitors) "
+                      "VALUES (:code_id, :clicks, :unique_visitors) "
+                      "ON CONFLICT (code_id) DO UPDATE SET "
+                      "clicks = link_totals.clicks + excluded.clicks, "
+                      "unique_visitors = link_totals.unique_visitors + excluded.unique_visitors",
+       use(row.code_id), use(row.clicks), use(row.unique_visitors));
+  for (const auto& delta : deltas) {
+    row = delta;
+    per_code.execute(true);
+    total.execute(true);
+  }
+  // The all-codes rows last and in bucket order, for the same lock order.
+  std::map<long long, std::pair<long long, long long>> by_bucket;
+  for (const auto& delta : deltas) {
+    auto& sums = by_bucket[delta.bucket_at];
+    sums.first += delta.clicks;
+    sums.second += delta.unique_visitors;
+  }
+  for (const auto& [bucket_at, sums] : by_bucket) {
+    row.bucket_at = bucket_at;
+    row.clicks = sums.first;
+    row.unique_visitors = sums.second;
+    all_codes.execute(true);
+  }
+}
+
+void insert_attribution(soci::session& sql, const std::string& user_id, const std::string& code_id,
+                        const std::optional<std::string>& click_id, const std::string& source,
+                        long long at) {
+  soci::indicator click_indicator = click_id ? soci::i_ok : soci::i_null;
+  const std::string click = click_id.value_or("");
+  sql << "INSERT INTO link_attributions (user_id, code_id, click_id, source, created_at) "
+         "VALUES (:user_id, :code_id, :click_id, :source, :created_at)",
+      use(user_id), use(code_id), use(click, click_indicator), use(source), use(at);
+}
+
+void click_buckets(soci::session& sql, const std::string& code_id, std::int64_t from_ms,
+                   std::int64_t to_ms, const BucketVisitor& visit) {
+  std::vector<long long> bucket_at, clicks, unique_visitors;
+  bucket_at.resize(kBatch);
+  clicks.resize(kBatch);
+  unique_visitors.resize(kBatch);
+  long long from = from_ms, to = to_ms;
+  soci::statement statement =
+      code_id.empty()
+          ? (sql.prepare << "SELECT bucket_at, clicks, unique_visitors FROM link_counters_all "
+                            "WHERE bucket_at >= :from_ms AND bucket_at < :to_ms",
+             use(from), use(to), into(bucket_at), into(clicks), into(unique_visitors))
+          : (sql.prepare
+                 << "SELECT bucket_at, clicks, unique_visitors FROM link_counters "
+                    "WHERE code_id = :code_id AND bucket_at >= :from_ms AND bucket_at < :to_ms",
+             use(code_id), use(from), use(to), into(bucket_at), into(clicks),
+             into(unique_visitors));
+  statement.execute();
+  while (statement.fetch()) {
+    for (std::size_t i = 0; i < bucket_at.size(); ++i)
+      visit(bucket_at[i], clicks[i], unique_visitors[i]);
+  }
+}
+
+void attributed_signups(soci::session& sql, const std::string& code_id, std::int64_t from_ms,
+                        std::int64_t to_ms, const std::function<void(std::int64_t, bool)>& visit) {
+  std::vector<long long> at;
+  std::vector<int> verified;
+  long long from = from_ms, to = to_ms;
+  const std::string select =
+      "SELECT a.created_at, u.is_verified FROM link_attributions a JOIN users u ON u.id = "
+      "a.user_id WHERE ";
+  soci::statement statement =
+      code_id.empty()
+          ? (sql.prepare << select + "a.created_at >= :from_ms AND a.created_at < :to_ms",
+             use(from), use(to), into(at), into(verified))
+          : (sql.prepare << select +
+                                "a.code_id = :code_id AND a.created_at >= :from_ms AND "
+                                "a.created_at < :to_ms",
+             use(code_id), use(from), use(to), into(at), into(verified));
+  fetch_times(statement, at, verified, visit);
+}
+
+void all_referral_times(soci::session& sql, std::int64_t from_ms, std::int64_t to_ms,
+                        const std::function<void(std::int64_t, bool)>& visit) {
+  std::vector<long long> at;
+  std::vector<int> successful;
+  long long from = from_ms, to = to_ms;
+  soci::statement statement =
+      (sql.prepare
+           << "SELECT created_at, CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END FROM referrals "
+              "WHERE created_at >= :from_ms AND created_at < :to_ms",
+       use(from), use(to), into(at), into(successful));
+  fetch_times(statement, at, successful, visit);
+}
+
+std::vector<TopReferrer> top_by_clicks(soci::session& sql, std::int64_t from_ms, std::int64_t to_ms,
+                                       int limit) {
+  TopReferrer row;
+  long long from = from_ms, to = to_ms;
+  soci::statement statement =
+      (sql.prepare << "SELECT c.user_id, u.email, t.clicks FROM ("
+                      "SELECT code_id, CAST(SUM(clicks) AS BIGINT) AS clicks FROM link_counters "
+                      "WHERE bucket_at >= :from_ms AND bucket_at < :to_ms GROUP BY code_id "
+                      "ORDER BY 2 DESC, code_id LIMIT :limit) t "
+                      "JOIN referral_codes c ON c.id = t.code_id JOIN users u ON u.id = c.user_id "
+                      "ORDER BY t.clicks DESC, c.user_id",
+       use(from), use(to), use(limit), into(row.user_id), into(row.email), into(row.clicks));
+  std::vector<TopReferrer> out;
+  statement.execute();
+  while (statement.fetch()) out.push_back(row);
+  return out;
+}
+
+long long purge_clicks(soci::session& sql, std::int64_t before_ms, int limit) {
+  long long before = before_ms;
+  return db::affected_rows(sql,
+                           "DELETE FROM link_clicks WHERE id IN "
+                           "(SELECT id FROM link_clicks WHERE at < :before_ms LIMIT :limit)",
+                           use(before), use(limit));
+}
+
+long long purge_visitors(soci::session& sql, std::int64_t before_day_ms) {
+  long long before = before_day_ms;
+  return db::affected_rows(sql, "DELETE FROM link_visitors WHERE day < :before_day", use(before));
+}
+
+}  // namespace links::store

@@ -1,0 +1,73 @@
+#pragma once
+#include <soci/session.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+// SQL of share links: raw clicks, first-visit claims, click counters per
+// (code, quarter hour), attributed signups. Funnel reads walk one index
+// range each; none scans the clicks.
+namespace links::store {
+
+struct ClickRow {
+  std::string id;
+  std::string code_id;
+  long long at = 0;
+  std::string visitor_hash;
+  std::string agent_family;
+  std::string referrer_host;
+};
+
+// Writes one flush: for each click, claims (code, day, visitor) — the first
+// claim of the click's UTC day makes it unique — and inserts the click row.
+// Returns, per click, whether it was unique.
+std::vector<bool> insert_clicks(soci::session& sql, const std::vector<ClickRow>& clicks);
+
+struct CounterDelta {
+  std::string code_id;
+  long long bucket_at = 0;
+  long long clicks = 0;
+  long long unique_visitors = 0;
+};
+// Adds to the per-code bucket, the all-codes bucket and the per-code total.
+// Deltas must come sorted by (code_id, bucket_at): concurrent flushers on
+// PostgreSQL then lock rows in one order and cannot deadlock.
+void add_counters(soci::session& sql, const std::vector<CounterDelta>& deltas);
+
+void insert_attribution(soci::session& sql, const std::string& user_id, const std::string& code_id,
+                        const std::optional<std::string>& click_id, const std::string& source,
+                        long long at);
+
+// visit(bucket_at, clicks, unique_visitors) for the buckets in [from_ms, to_ms);
+// code_id empty: the all-codes counters.
+using BucketVisitor = std::function<void(std::int64_t, long long, long long)>;
+void click_buckets(soci::session& sql, const std::string& code_id, std::int64_t from_ms,
+                   std::int64_t to_ms, const BucketVisitor& visit);
+
+// visit(created_at, verified) for attributed signups in [from_ms, to_ms);
+// code_id empty: every code's.
+void attributed_signups(soci::session& sql, const std::string& code_id, std::int64_t from_ms,
+                        std::int64_t to_ms, const std::function<void(std::int64_t, bool)>& visit);
+
+// visit(created_at, successful) for every referral created in [from_ms, to_ms).
+void all_referral_times(soci::session& sql, std::int64_t from_ms, std::int64_t to_ms,
+                        const std::function<void(std::int64_t, bool)>& visit);
+
+struct TopReferrer {
+  std::string user_id;
+  std::string email;
+  long long clicks = 0;
+};
+// The referrers whose codes had most clicks in [from_ms, to_ms), most first.
+std::vector<TopReferrer> top_by_clicks(soci::session& sql, std::int64_t from_ms, std::int64_t to_ms,
+                                       int limit);
+
+// Click rows before `before_ms` (at most `limit`), and visitor claims of days
+// before `before_day_ms`. Counters are kept.
+long long purge_clicks(soci::session& sql, std::int64_t before_ms, int limit);
+long long purge_visitors(soci::session& sql, std::int64_t before_day_ms);
+
+}  // namespace links::store
