@@ -244,7 +244,7 @@ def click_counts(base: str) -> dict:
     with urllib.request.urlopen(base + "/metrics", timeout=10) as answer:
         text = answer.read().decode()
     return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
-            if line.startswith("referrald_click")}
+            if line.startswith("click")}
 
 
 def start_server(binary: str, url: str, workdir: pathlib.Path, extra: dict) -> subprocess.Popen:
@@ -354,9 +354,9 @@ def main() -> None:
     for name, r in rows:
         ratio = r["rps"] / healthz_rps if healthz_rps else float("nan")
         print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio:.2f} | {r['cpu_us']:.0f} | {r['non2xx']} |")
-    print(f"\nshare-link clicks: flushed {clicks.get('referrald_clicks_flushed_total', 0):.0f}, "
-          f"dropped {clicks.get('referrald_clicks_dropped_total', 0):.0f}, "
-          f"still buffered {clicks.get('referrald_clicks_buffered', 0):.0f}")
+    print(f"\nshare-link clicks: flushed {clicks.get('clicks_flushed_total', 0):.0f}, "
+          f"dropped {clicks.get('clicks_dropped_total', 0):.0f}, "
+          f"still buffered {clicks.get('clicks_buffered', 0):.0f}")
     if storm_results:
         print("\nDuring a login storm (wrk -c32 on /api/auth/login):\n")
         print("| route | req/s | p50 ms | p99 ms |")

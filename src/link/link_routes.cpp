@@ -89,17 +89,17 @@ Response share_link(LinkService& service, Request& request) {
 
 void add_click_metrics(const ClickStream& clicks) {
   http::metrics().add_collector([counts = clicks.shared_counts()](std::string& out) {
-    http::append_metric(out, "referrald_clicks_buffered", "gauge",
+    http::append_metric(out, "clicks_buffered", "gauge",
                         "Clicks waiting for the next flush.",
                         static_cast<double>(counts->buffered.load()));
-    http::append_metric(out, "referrald_clicks_flushed_total", "counter",
+    http::append_metric(out, "clicks_flushed_total", "counter",
                         "Clicks written to the database.",
                         static_cast<double>(counts->flushed.load()));
     http::append_metric(
-        out, "referrald_clicks_dropped_total", "counter",
+        out, "clicks_dropped_total", "counter",
         "Clicks not recorded: the buffer was full or the database refused the batch.",
         static_cast<double>(counts->dropped.load()));
-    http::append_metric(out, "referrald_click_flush_failures_total", "counter",
+    http::append_metric(out, "click_flush_failures_total", "counter",
                         "Click flushes that failed.",
                         static_cast<double>(counts->failed_flushes.load()));
   });

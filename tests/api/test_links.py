@@ -218,10 +218,10 @@ def test_metrics_count_buffered_flushed_and_dropped_clicks(server):
     wait_clicks(server, code, 1)
     text = requests.get(server.url("/metrics"), timeout=30).text
     values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
-              if line.startswith("referrald_click")}
-    assert values["referrald_clicks_flushed_total"] >= 1
-    assert values["referrald_clicks_dropped_total"] == 0
-    assert "referrald_clicks_buffered" in values
+              if line.startswith("click")}
+    assert values["clicks_flushed_total"] >= 1
+    assert values["clicks_dropped_total"] == 0
+    assert "clicks_buffered" in values
 
 
 # --------------------------------------------------------------------------
