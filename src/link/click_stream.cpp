@@ -2,11 +2,19 @@
 
 #include <map>
 
+#include "core/clock.hpp"
 #include "core/log.hpp"
 
 namespace links {
 
 namespace {
+
+constexpr std::size_t kMaxClaimsRemembered = 100000;
+
+std::string claim_key(const store::ClickRow& click) {
+  return click.code_id + '|' + std::to_string(click.at / core::kMsPerDay) + '|' +
+         click.visitor_hash;
+}
 
 std::vector<store::CounterDelta> counter_deltas(const std::vector<store::ClickRow>& batch,
                                                 const std::vector<bool>& unique) {
@@ -87,11 +95,13 @@ void ClickStream::flush() {
 
 void ClickStream::write(std::vector<store::ClickRow>& batch) {
   const auto size = static_cast<long long>(batch.size());
+  const auto repeats = known_repeats(batch);
   try {
     database_.write([&](soci::session& sql) {
-      const auto unique = store::insert_clicks(sql, batch);
+      const auto unique = store::insert_clicks(sql, batch, repeats);
       store::add_counters(sql, counter_deltas(batch, unique));
     });
+    remember_claims(batch);
     counts_->flushed += size;
     counts_->buffered -= size;
   } catch (const std::exception& error) {
@@ -100,6 +110,20 @@ void ClickStream::write(std::vector<store::ClickRow>& batch) {
                      {{"msg", "click flush failed"}, {"clicks", size}, {"detail", error.what()}});
     requeue(batch, db::classify(error) == db::Failure::unavailable);
   }
+}
+
+std::vector<bool> ClickStream::known_repeats(const std::vector<store::ClickRow>& batch) {
+  std::vector<bool> repeats(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    repeats[i] = claimed_.contains(claim_key(batch[i]));
+  return repeats;
+}
+
+// After the commit only: a claim rolled back with its batch must be made
+// again when the batch is retried.
+void ClickStream::remember_claims(const std::vector<store::ClickRow>& batch) {
+  if (claimed_.size() + batch.size() > kMaxClaimsRemembered) claimed_.clear();
+  for (const auto& click : batch) claimed_.insert(claim_key(click));
 }
 
 // While the database is away the batch waits for the next interval, as far

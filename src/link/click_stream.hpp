@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "db/database.hpp"
@@ -42,6 +44,8 @@ class ClickStream {
   void run();
   void write(std::vector<store::ClickRow>& batch);
   void requeue(std::vector<store::ClickRow>& batch, bool database_away);
+  std::vector<bool> known_repeats(const std::vector<store::ClickRow>& batch);
+  void remember_claims(const std::vector<store::ClickRow>& batch);
 
   db::Database& database_;
   const long long flush_interval_ms_;
@@ -53,6 +57,11 @@ class ClickStream {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
+
+  // First-visit claims this instance has committed (code, day, visitor):
+  // a repeat visitor's next click needs no claim insert. Only the flushing
+  // thread touches it (under flush_mutex_); started over when it grows large.
+  std::unordered_set<std::string> claimed_;
 };
 
 // The quarter hour a click is counted in (UTC; every zone's offset is a

@@ -37,7 +37,8 @@ void fetch_times(soci::statement& statement, std::vector<long long>& at, std::ve
 
 }  // namespace
 
-std::vector<bool> insert_clicks(soci::session& sql, const std::vector<ClickRow>& clicks) {
+std::vector<bool> insert_clicks(soci::session& sql, const std::vector<ClickRow>& clicks,
+                                const std::vector<bool>& known_repeat) {
   ClickRow row;
   long long day = 0;
   int is_unique = 0;
@@ -53,11 +54,14 @@ std::vector<bool> insert_clicks(soci::session& sql, const std::vector<ClickRow>&
                             use(row.agent_family), use(row.referrer_host), use(is_unique));
   std::vector<bool> unique;
   unique.reserve(clicks.size());
-  for (const auto& click : clicks) {
-    row = click;
-    day = click.at - click.at % core::kMsPerDay;
-    claim.execute(true);
-    is_unique = claim.get_affected_rows() > 0 ? 1 : 0;
+  for (std::size_t i = 0; i < clicks.size(); ++i) {
+    row = clicks[i];
+    day = row.at - row.at % core::kMsPerDay;
+    is_unique = 0;
+    if (!known_repeat[i]) {
+      claim.execute(true);
+      is_unique = claim.get_affected_rows() > 0 ? 1 : 0;
+    }
     insert.execute(true);
     unique.push_back(is_unique == 1);
   }

@@ -23,8 +23,10 @@ struct ClickRow {
 
 // Writes one flush: for each click, claims (code, day, visitor) — the first
 // claim of the click's UTC day makes it unique — and inserts the click row.
-// Returns, per click, whether it was unique.
-std::vector<bool> insert_clicks(soci::session& sql, const std::vector<ClickRow>& clicks);
+// A click marked in `known_repeat` is not unique without asking (its claim
+// committed earlier). Returns, per click, whether it was unique.
+std::vector<bool> insert_clicks(soci::session& sql, const std::vector<ClickRow>& clicks,
+                                const std::vector<bool>& known_repeat);
 
 struct CounterDelta {
   std::string code_id;

@@ -307,6 +307,11 @@ def test_a_cookie_made_by_one_instance_is_accepted_by_another(make_server):
     assert attribution_of(second, email)[0] == code
     verify(second, email)
     assert referrer_of(second, email) == referrer.id
+    # One visitor on both instances, in separate flushes: one unique visit.
+    click(second, code)
+    assert wait_clicks(first, code, 2) == (2, 1)
+    click(first, code)
+    assert wait_clicks(first, code, 3) == (3, 1)
 
 
 def test_a_cookie_signed_under_another_secret_is_ignored(make_server):
