@@ -470,12 +470,19 @@ def test_admin_funnel_sums_every_code_and_ranks_top_referrers(make_server):
 def test_sigterm_writes_the_buffered_clicks(make_server):
     live = make_server(env=lf.env(CLICK_FLUSH_INTERVAL="1h", TRUSTED_PROXIES="127.0.0.1"))
     _, code = referrer_with_code(live)
-    for n in range(5):
-        assert click(live, code, ip=f"192.0.2.{n}").status_code == 302
+    # One batch of 450 clicks by 300 visitors: several multi-row statements,
+    # repeats inside the batch.
+    with requests.Session() as session:
+        for n in range(450):
+            visitor = n % 300
+            answer = session.get(live.url(f"/r/{code}"), allow_redirects=False, timeout=30,
+                                 headers={"User-Agent": BROWSER, "X-Forwarded-For": f"10.0.{visitor // 200}.{visitor % 200}"})
+            assert answer.status_code == 302
     assert raw_clicks(live, code) == (0, 0)  # still buffered
     assert live.stop(signal.SIGTERM) == 0
-    assert raw_clicks(live, code) == (5, 5)
-    assert harness.query(live.database_url, "SELECT CAST(SUM(clicks) AS BIGINT) FROM link_totals")[0][0] == 5
+    assert raw_clicks(live, code) == (450, 300)
+    totals = harness.query(live.database_url, "SELECT clicks, unique_visitors FROM link_totals")
+    assert [tuple(row) for row in totals] == [(450, 300)]
 
 
 def test_kill_9_loses_at_most_the_last_flush_interval(make_server):
