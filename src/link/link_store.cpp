@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <map>
 #include <tuple>
 
@@ -37,24 +38,30 @@ void fetch_times(soci::statement& statement, std::vector<long long>& at, std::ve
                               [&](long long when, int flag) { visit(when, flag != 0); });
 }
 
-// Clicks are written with multi-row INSERTs, one statement per this many
-// rows: on PostgreSQL a statement per click is a round trip per click, and
-// the flusher fell behind /r/{code} (an 8 s bench run: 13k clicks written,
-// 146k still buffered). 7 columns x 200 rows stays far below SQLite's 32,766 host
-// parameters.
-constexpr std::size_t kRowsPerInsert = 200;
+// A flush writes its clicks and claims with one statement each, the rows
+// passed as one JSON array: with a statement per click, PostgreSQL's
+// flusher fell far behind /r/{code} (an 8 s bench run: 13k clicks written,
+// 146k still buffered), and multi-row VALUES with thousands of parameters
+// were no faster (planning them cost as much as the round trips).
+bool is_postgres(soci::session& sql) {
+  return sql.get_backend_name() == "postgresql";
+}
 
-// "(:p0,:p1),(:p2,:p3)" for 2 rows of 2 columns.
-std::string values_list(std::size_t rows, std::size_t columns) {
-  std::string out;
-  for (std::size_t row = 0; row < rows; ++row) {
-    out += row == 0 ? "(" : ",(";
-    for (std::size_t column = 0; column < columns; ++column) {
-      out += (column == 0 ? ":p" : ",:p") + std::to_string(row * columns + column);
-    }
-    out += ')';
+// Each engine's way to read the JSON array `:rows` as a table whose column i
+// is the text of element i of each row (numbers are cast where inserted).
+std::string rows_of(soci::session& sql, std::initializer_list<const char*> casts) {
+  const bool postgres = is_postgres(sql);
+  std::string columns;
+  int index = 0;
+  for (const char* cast : casts) {
+    const auto element = std::string(postgres ? "e->>" : "e.value->>") + std::to_string(index++);
+    columns +=
+        (columns.empty() ? "" : ", ") + (*cast ? "CAST(" + element + " AS " + cast + ")" : element);
   }
-  return out;
+  // WHERE true: SQLite needs it to parse an upsert after INSERT ... SELECT.
+  return "SELECT " + columns +
+         (postgres ? " FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS e WHERE true"
+                   : " FROM json_each(:rows) AS e WHERE true");
 }
 
 struct Claim {
@@ -62,29 +69,23 @@ struct Claim {
   long long day = 0;
   std::string visitor_hash;
 };
+using ClaimKey = std::tuple<std::string, long long, std::string>;
 
-// Inserts the claims; returns those that were new (RETURNING: a claim
-// another flush or instance made first is skipped by ON CONFLICT).
-std::vector<std::tuple<std::string, long long, std::string>> insert_claims(soci::session& sql,
-                                                                           const Claim* claims,
-                                                                           std::size_t count) {
-  soci::statement statement(sql);
-  for (std::size_t i = 0; i < count; ++i) {
-    statement.exchange(use(claims[i].code_id));
-    statement.exchange(use(claims[i].day));
-    statement.exchange(use(claims[i].visitor_hash));
-  }
+// Inserts the claims; returns those that were new (a claim another flush or
+// instance made first is skipped by ON CONFLICT, so RETURNING leaves it out).
+std::vector<ClaimKey> insert_claims(soci::session& sql, const std::vector<Claim>& claims) {
+  boost::json::array rows;
+  for (const auto& claim : claims)
+    rows.push_back(boost::json::array{claim.code_id, claim.day, claim.visitor_hash});
+  const auto json = boost::json::serialize(rows);
   std::string code_id, visitor_hash;
   long long day = 0;
-  statement.exchange(into(code_id));
-  statement.exchange(into(day));
-  statement.exchange(into(visitor_hash));
-  statement.alloc();
-  statement.prepare("INSERT INTO link_visitors (code_id, day, visitor_hash) VALUES " +
-                    values_list(count, 3) +
-                    " ON CONFLICT DO NOTHING RETURNING code_id, day, visitor_hash");
-  statement.define_and_bind();
-  std::vector<std::tuple<std::string, long long, std::string>> won;
+  soci::statement statement =
+      (sql.prepare << "INSERT INTO link_visitors (code_id, day, visitor_hash) " +
+                          rows_of(sql, {"", "BIGINT", ""}) +
+                          " ON CONFLICT DO NOTHING RETURNING code_id, day, visitor_hash",
+       use(json), into(code_id), into(day), into(visitor_hash));
+  std::vector<ClaimKey> won;
   if (statement.execute(true)) {
     do {
       won.emplace_back(code_id, day, visitor_hash);
@@ -93,25 +94,19 @@ std::vector<std::tuple<std::string, long long, std::string>> insert_claims(soci:
   return won;
 }
 
-void insert_click_rows(soci::session& sql, const ClickRow* clicks, const int* unique,
-                       std::size_t count) {
-  soci::statement statement(sql);
-  for (std::size_t i = 0; i < count; ++i) {
-    statement.exchange(use(clicks[i].id));
-    statement.exchange(use(clicks[i].code_id));
-    statement.exchange(use(clicks[i].at));
-    statement.exchange(use(clicks[i].visitor_hash));
-    statement.exchange(use(clicks[i].agent_family));
-    statement.exchange(use(clicks[i].referrer_host));
-    statement.exchange(use(unique[i]));
+void insert_click_rows(soci::session& sql, const std::vector<ClickRow>& clicks,
+                       const std::vector<int>& unique) {
+  boost::json::array rows;
+  for (std::size_t i = 0; i < clicks.size(); ++i) {
+    const auto& click = clicks[i];
+    rows.push_back(boost::json::array{click.id, click.code_id, click.at, click.visitor_hash,
+                                      click.agent_family, click.referrer_host, unique[i]});
   }
-  statement.alloc();
-  statement.prepare(
-      "INSERT INTO link_clicks (id, code_id, at, visitor_hash, agent_family, referrer_host, "
-      "is_unique) VALUES " +
-      values_list(count, 7));
-  statement.define_and_bind();
-  statement.execute(true);
+  const auto json = boost::json::serialize(rows);
+  sql << "INSERT INTO link_clicks (id, code_id, at, visitor_hash, agent_family, referrer_host, "
+         "is_unique) " +
+             rows_of(sql, {"", "", "BIGINT", "", "", "", "INTEGER"}),
+      use(json);
 }
 
 }  // namespace
@@ -130,14 +125,10 @@ std::vector<bool> insert_clicks(soci::session& sql, const std::vector<ClickRow>&
     }
   }
   std::vector<int> unique(clicks.size(), 0);
-  for (std::size_t from = 0; from < claims.size(); from += kRowsPerInsert) {
-    const auto count = std::min(kRowsPerInsert, claims.size() - from);
-    for (const auto& won : insert_claims(sql, &claims[from], count)) unique[first_of.at(won)] = 1;
+  if (!claims.empty()) {
+    for (const auto& won : insert_claims(sql, claims)) unique[first_of.at(won)] = 1;
   }
-  for (std::size_t from = 0; from < clicks.size(); from += kRowsPerInsert) {
-    insert_click_rows(sql, &clicks[from], &unique[from],
-                      std::min(kRowsPerInsert, clicks.size() - from));
-  }
+  if (!clicks.empty()) insert_click_rows(sql, clicks, unique);
   return {unique.begin(), unique.end()};
 }
 
