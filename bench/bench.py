@@ -15,6 +15,8 @@ the server is started with.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import random
 import base64
 import contextlib
 import hashlib
@@ -118,6 +120,7 @@ class Seeder:
             "fresh": [token[uid] for uid in ids[users:]],
             "admin": [token[admin_id]],
         }
+        self.busy_referrer = ids[0]
 
     def seed_referrals(self, conn, ids: list[str], code_ids: list[str], referrers: int, now: int) -> None:
         referrals, rewards, stats = [], [], {}
@@ -140,6 +143,27 @@ class Seeder:
         cursor = conn.cursor()
         cursor.execute("UPDATE referral_codes SET uses = (SELECT COUNT(*) FROM referrals r "
                        "WHERE r.code_id = referral_codes.id)")
+
+    def seed_link_clicks(self) -> None:
+        """About 100k clicks on the first referrer's link over the last 90 days,
+        as the flusher leaves them: counters per quarter hour (the funnel reads
+        these, never raw clicks)."""
+        quarter, rng = 15 * 60 * 1000, random.Random(16)
+        first = self.now_ms - self.now_ms % quarter - 90 * 96 * quarter
+        conn = harness.connect_db(self.url)
+        cursor = conn.cursor()
+        cursor.execute(f"SELECT id FROM referral_codes WHERE user_id = '{self.busy_referrer}'")
+        code_id = cursor.fetchone()[0]
+        if self.url.startswith("sqlite://"):
+            cursor.execute("BEGIN")
+        else:
+            conn.autocommit = False
+        rows = [(code_id, first + n * quarter, rng.randint(5, 18), rng.randint(1, 5)) for n in range(90 * 96)]
+        self.insert(conn, "link_counters", ["code_id", "bucket_at", "clicks", "unique_visitors"], rows)
+        self.insert(conn, "link_totals", ["code_id", "clicks", "unique_visitors"],
+                    [(code_id, sum(row[2] for row in rows), sum(row[3] for row in rows))])
+        conn.commit()
+        conn.close()
 
 
 class ScaleSeeder(Seeder):
@@ -179,6 +203,7 @@ class ScaleSeeder(Seeder):
         self.tokens = {"referrers": [token[uid] for uid in busiest], "users": [token[uid] for uid in busiest],
                        "fresh": [token[uid] for uid in fresh], "admin": [token[admin_id]]}
         self.login = ("admin@seed.test", "seed-password")
+        self.busy_referrer = busiest[0]
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -220,6 +245,7 @@ def wrk(base: str, scenario: dict, duration: int, connections: int, threads: int
 
 def scenarios(seeder: Seeder) -> list[dict]:
     tokens = seeder.tokens
+    ninety_days_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=89)).date().isoformat()
     login_body = json.dumps({"email": seeder.login[0], "password": seeder.login[1]})
     return [
         {"name": "healthz", "path": "/healthz"},
@@ -230,7 +256,9 @@ def scenarios(seeder: Seeder) -> list[dict]:
         {"name": "timeline", "path": "/api/referral/analytics/timeline?tz=America/New_York", "tokens": tokens["referrers"]},
         # Clicks are recorded (wrk sends no User-Agent: family "other", counted).
         {"name": "share-link", "path": f"/r/{seeder.apply_code}"},
-        {"name": "funnel", "path": "/api/referral/analytics/funnel?tz=America/New_York", "tokens": tokens["referrers"]},
+        # The first referrer: ~100k clicks over 90 days (seed_link_clicks).
+        {"name": "funnel-90d", "path": f"/api/referral/analytics/funnel?tz=America/New_York&from={ninety_days_ago}",
+         "tokens": tokens["referrers"][:1]},
         {"name": "reward-history", "path": "/api/rewards/history?limit=50", "tokens": tokens["referrers"]},
         {"name": "apply", "method": "POST", "path": "/api/referral/apply", "tokens": tokens["fresh"], "unique": True,
          "body": json.dumps({"referral_code": seeder.apply_code})},
@@ -323,6 +351,7 @@ def main() -> None:
         seeder = (ScaleSeeder if args.scale else Seeder)(url, args.binary, workdir)
         started = time.monotonic()
         seeder.seed(args.users, args.referrers, fresh)
+        seeder.seed_link_clicks()
         print(f"seeded in {time.monotonic() - started:.1f}s ({args.backend}, "
               f"{'referrald-seed scale set' if args.scale else f'{args.users} users'})", flush=True)
         server = start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync})
