@@ -2,8 +2,17 @@
 // shutdown. Requests are read with Beast, converted in beast_message.cpp and
 // routed by dispatch.cpp (shared with the in-process fuzz target); everything
 // above speaks http::Request/Response.
+//
+// Threads (docs/ARCHITECTURE.md): one io_context per io thread, run by that
+// thread alone, and each connection pinned to one of them. Beast requires a
+// stream's asynchronous operations (its reads, writes and timeout timer) not
+// to run concurrently; since every handler of a connection runs on its one
+// thread, they cannot, with no strand needed.
 #include "http/server.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -20,9 +29,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <exception>
+#include <memory>
 #include <thread>
-
-#include <sys/resource.h>
 
 #include "core/log.hpp"
 #include "http/beast_message.hpp"
@@ -57,22 +66,57 @@ std::string method_label(const BeastRequest& request) {
   return std::string(request.method_string());
 }
 
+// Adds one to `counter` for its lifetime, so neither an exception nor an
+// early co_return can leave a count of work in progress too high.
+class CountedScope {
+ public:
+  explicit CountedScope(std::atomic<int>& counter)
+      : counter_(counter), before_(counter.fetch_add(1)) {}
+  ~CountedScope() { --counter_; }
+  CountedScope(const CountedScope&) = delete;
+  CountedScope& operator=(const CountedScope&) = delete;
+
+  // How many were counted when this one joined.
+  int ahead() const { return before_; }
+
+ private:
+  std::atomic<int>& counter_;
+  const int before_;
+};
+
 // Runs `work` on `pool` and resumes the awaiting coroutine on its own
-// executor, so io threads never block on the database or on hashing.
+// executor (the connection's io thread), so io threads never block on the
+// database or on hashing. An exception `work` throws is rethrown in the
+// coroutine rather than ending the pool thread (and the process).
 template <class Work>
 asio::awaitable<Response> run_on(asio::thread_pool& pool, Work work) {
   auto executor = co_await asio::this_coro::executor;
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                          void(std::exception_ptr, Response)>(
       [&pool, executor, work = std::move(work)](auto handler) mutable {
-        asio::post(pool, [executor, work = std::move(work), handler = std::move(handler)]() mutable {
-          Response response = work();
-          asio::dispatch(executor, [handler = std::move(handler), response = std::move(response)]() mutable {
-            std::move(handler)(std::move(response));
-          });
-        });
+        asio::post(pool,
+                   [executor, work = std::move(work), handler = std::move(handler)]() mutable {
+                     std::exception_ptr failure;
+                     Response response;
+                     try {
+                       response = work();
+                     } catch (...) {
+                       failure = std::current_exception();
+                     }
+                     asio::dispatch(executor, [handler = std::move(handler), failure,
+                                               response = std::move(response)]() mutable {
+                       std::move(handler)(failure, std::move(response));
+                     });
+                   });
       },
       asio::use_awaitable);
 }
+
+// What a connection's failure log line can name.
+struct ConnectionTrace {
+  std::string peer;
+  std::string request_id;  // of the request being served, once it is known
+};
 
 class Server {
  public:
@@ -81,35 +125,41 @@ class Server {
         router_(router),
         db_pool_(static_cast<std::size_t>(options.db_threads)),
         write_pool_(static_cast<std::size_t>(options.write_threads)),
-        cpu_pool_(static_cast<std::size_t>(options.cpu_threads)) {}
+        cpu_pool_(static_cast<std::size_t>(options.cpu_threads)) {
+    for (int i = 0; i < std::max(1, options.io_threads); ++i) {
+      io_contexts_.push_back(std::make_unique<asio::io_context>(1));
+    }
+  }
 
   void run(const std::function<void(int)>& on_listening) {
     raise_descriptor_limit();
     // The accept loop and the signal handler both touch the acceptor, so they
-    // share a single-threaded context of their own: on the multi-threaded io_
-    // closing the acceptor raced with starting the next accept (a crash on
-    // SIGTERM just after a connection came in).
+    // share a single-threaded context of their own (closing the acceptor
+    // while another thread started the next accept crashed on SIGTERM).
     tcp::acceptor acceptor(accept_io_);
     const auto endpoint = resolve_endpoint();
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
-    on_listening(acceptor.local_endpoint().port());
 
     asio::co_spawn(accept_io_, accept_loop(acceptor), asio::detached);
     asio::signal_set signals(accept_io_, SIGINT, SIGTERM);
     signals.async_wait([this, &acceptor](const beast::error_code& ec, int) {
       if (!ec) begin_shutdown(acceptor);
     });
+    // Only now: a SIGTERM sent as soon as the port is announced is handled.
+    on_listening(acceptor.local_endpoint().port());
 
-    auto keep_running = asio::make_work_guard(io_);  // io_ idles between connections
-    std::thread accept_thread([this] { accept_io_.run(); });
-    std::vector<std::thread> threads;
-    for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
-    io_.run();
-    for (auto& thread : threads) thread.join();
-    accept_thread.join();
+    std::vector<std::thread> io_threads;
+    for (auto& io : io_contexts_) {
+      io_threads.emplace_back([&io] {
+        auto keep_running = asio::make_work_guard(*io);  // it idles between connections
+        io->run();
+      });
+    }
+    accept_io_.run();
+    for (auto& thread : io_threads) thread.join();
     db_pool_.join();
     write_pool_.join();
     cpu_pool_.join();
@@ -117,7 +167,7 @@ class Server {
 
  private:
   tcp::endpoint resolve_endpoint() {
-    tcp::resolver resolver(io_);
+    tcp::resolver resolver(accept_io_);
     auto results = resolver.resolve(options_.host, std::to_string(options_.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service);
     return results.begin()->endpoint();
@@ -129,25 +179,34 @@ class Server {
     beast::error_code ignored;
     acceptor.close(ignored);
     const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_timeout;
-    asio::co_spawn(io_, wait_for_drain(deadline), asio::detached);
+    asio::co_spawn(accept_io_, wait_for_drain(deadline), asio::detached);
   }
 
+  // Runs on accept_io_. Stopping the io contexts abandons the idle
+  // keep-alive connections and any request past the deadline.
   asio::awaitable<void> wait_for_drain(std::chrono::steady_clock::time_point deadline) {
-    asio::steady_timer timer(io_);
+    asio::steady_timer timer(accept_io_);
     while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(kNoThrow);
     }
     if (in_flight_ > 0) core::log::warn("shutdown timeout: abandoning in-flight requests");
+    for (auto& io : io_contexts_) io->stop();
     accept_io_.stop();
-    io_.stop();
   }
 
-  // Runs on accept_io_; the connections it accepts are served on io_.
+  // Round robin over the io threads: a connection stays on the one it gets.
+  asio::io_context& next_io_context() {
+    next_io_ = (next_io_ + 1) % io_contexts_.size();
+    return *io_contexts_[next_io_];
+  }
+
+  // Runs on accept_io_; each connection it accepts is served on one io context.
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
     asio::steady_timer pause(accept_io_);
     while (acceptor.is_open()) {
-      auto [ec, socket] = co_await acceptor.async_accept(io_, kNoThrow);
+      auto& io = next_io_context();
+      auto [ec, socket] = co_await acceptor.async_accept(io, kNoThrow);
       if (ec) {
         if (!acceptor.is_open()) break;
         // e.g. EMFILE: keep serving the connections we have, without spinning.
@@ -156,13 +215,33 @@ class Server {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(io_, serve_connection(std::move(socket)), asio::detached);
+      asio::co_spawn(io, serve_connection(std::move(socket)), asio::detached);
     }
   }
 
+  // Nothing may escape a detached coroutine unseen: a failure is logged with
+  // the request it happened in, and the connection closes.
   asio::awaitable<void> serve_connection(tcp::socket socket) {
     beast::error_code ec;
-    const auto peer = socket.remote_endpoint(ec).address().to_string();
+    ConnectionTrace trace{socket.remote_endpoint(ec).address().to_string(), {}};
+    try {
+      co_await serve_requests(std::move(socket), trace);
+    } catch (const std::exception& error) {
+      log_connection_failure(trace, error.what());
+    } catch (...) {
+      log_connection_failure(trace, "an exception of unknown type");
+    }
+  }
+
+  static void log_connection_failure(const ConnectionTrace& trace, std::string_view detail) {
+    core::log::event("error", {{"msg", "connection failed"},
+                               {"peer", trace.peer},
+                               {"request_id", trace.request_id},
+                               {"detail", detail}});
+  }
+
+  asio::awaitable<void> serve_requests(tcp::socket socket, ConnectionTrace& trace) {
+    beast::error_code ec;
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     while (!draining_) {
@@ -191,15 +270,10 @@ class Server {
         co_await write(stream, read_error_response(read_ec, options_.middleware), false);
         break;
       }
-      // No timer runs while the handler works: connections have no strand
-      // (Boost 1.81's strands crashed under this coroutine + pool pattern, see
-      // docs/ARCHITECTURE.md), so a timeout firing on another io thread must
-      // not be able to close the socket while this coroutine resumes.
-      stream.expires_never();
-      ++in_flight_;
-      const bool keep_alive = co_await handle(stream, parser.get(), peer);
-      --in_flight_;
-      if (!keep_alive) break;
+      // The read deadline stays set while the handler works; Beast's timer
+      // only runs during a read or write, and the write sets its own.
+      const CountedScope in_flight(in_flight_);
+      if (!co_await handle(stream, parser.get(), trace)) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
@@ -222,16 +296,18 @@ class Server {
   }
 
   asio::awaitable<bool> handle(beast::tcp_stream& stream, BeastRequest& beast_request,
-                               const std::string& peer) {
+                               ConnectionTrace& trace) {
     const auto started = std::chrono::steady_clock::now();
     const bool wants_keep_alive = beast_request.keep_alive();
     const auto metric_method = method_label(beast_request);
-    auto accepted = accept_request(beast_request, peer, options_.middleware);
+    trace.request_id.clear();
+    auto accepted = accept_request(beast_request, trace.peer, options_.middleware);
     if (auto* refusal = std::get_if<Response>(&accepted)) {
       co_await write(stream, std::move(*refusal), false);
       co_return false;
     }
     auto& request = std::get<Request>(accepted);
+    trace.request_id = request.request_id;
     auto routed = route_request(router_, request, options_.middleware);
     Response response;
     if (routed.answer) {
@@ -266,15 +342,13 @@ class Server {
   // The hashing pool is small; a bounded queue turns a login storm into
   // quick 503s instead of an ever-growing backlog.
   asio::awaitable<Response> run_on_cpu(const Route& route, Request& request) {
-    if (cpu_queued_.fetch_add(1) >= options_.cpu_queue_limit) {
-      --cpu_queued_;
+    const CountedScope queued(cpu_queued_);
+    if (queued.ahead() >= options_.cpu_queue_limit) {
       auto busy = Response::error(503, "server_busy", "Too many password checks at once; retry shortly.");
       busy.set_header("Retry-After", "1");
       co_return busy;
     }
-    auto response = co_await run_on(cpu_pool_, [&] { return router_.run(route, request); });
-    --cpu_queued_;
-    co_return response;
+    co_return co_await run_on(cpu_pool_, [&] { return router_.run(route, request); });
   }
 
   asio::awaitable<bool> write(beast::tcp_stream& stream, Response response, bool keep_alive) {
@@ -286,8 +360,9 @@ class Server {
 
   const ServerOptions& options_;
   const Router& router_;
-  asio::io_context io_;
   asio::io_context accept_io_{1};
+  std::vector<std::unique_ptr<asio::io_context>> io_contexts_;  // one per io thread
+  std::size_t next_io_ = 0;                                     // only the accept loop uses it
   asio::thread_pool db_pool_;
   asio::thread_pool write_pool_;
   asio::thread_pool cpu_pool_;
