@@ -4,6 +4,7 @@
 #   make build   build build/release (RelWithDebInfo)
 #   make run     build, then serve on 127.0.0.1:8000 (SQLite, console mail)
 #   make test    release + sanitizer builds, then every CTest test
+#   make build-tsan  the ThreadSanitizer build (build/tsan), which make stress tests
 #   make test-cluster  two instances, a streaming replica and nginx (tests/cluster)
 #   make stress  the long crash, outage and soak checks (docs/RELIABILITY.md)
 #   make clean   remove build/
@@ -19,7 +20,12 @@ JOBS ?= 2
 CMAKE ?= cmake
 GENERATOR := -G Ninja
 RELEASE_DIR := build/release
+RELEASE_TYPE := RelWithDebInfo
 ASAN_DIR := build/asan
+TSAN_DIR := build/tsan
+# Warnings are errors in every build made here (and so in CI); a plain
+# `cmake` leaves them warnings (REFERRALD_WERROR in CMakeLists.txt).
+CONFIGURE := $(CMAKE) -S . $(GENERATOR) -DREFERRALD_WERROR=ON
 
 # The release build's CTest also runs the sanitizer build's tests, so one
 # `ctest` in build/release covers both binaries.
@@ -43,7 +49,7 @@ export CCACHE_NOHASHDIR := true
 # Each recipe line runs in its own bash, so $SECONDS is that step's duration.
 done = echo "make: $(1) took $${SECONDS}s"
 
-.PHONY: setup setup-build setup-test setup-bench build build-release build-asan build-fuzz run test ctest \
+.PHONY: setup setup-build setup-test setup-bench build build-release build-asan build-tsan build-fuzz run test ctest \
 	test-cluster fuzz bench stress clean
 
 setup: setup-test
@@ -60,15 +66,20 @@ setup-bench:
 build: setup-build build-release
 
 build-release:
-	$(CMAKE) -S . -B $(RELEASE_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(RELEASE_FLAGS) >/dev/null
+	$(CONFIGURE) -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=$(RELEASE_TYPE) $(RELEASE_FLAGS) >/dev/null
 	$(CMAKE) --build $(RELEASE_DIR) -j $(JOBS); $(call done,build $(RELEASE_DIR))
 
 build-asan:
-	$(CMAKE) -S . -B $(ASAN_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREFERRALD_SANITIZE=ON >/dev/null
+	$(CONFIGURE) -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREFERRALD_SANITIZE=ON >/dev/null
 	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS); $(call done,build $(ASAN_DIR))
 
+# Only the server binary: the API tests are what runs on it.
+build-tsan:
+	$(CONFIGURE) -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREFERRALD_TSAN=ON >/dev/null
+	$(CMAKE) --build $(TSAN_DIR) -j $(JOBS) --target referrald; $(call done,build $(TSAN_DIR))
+
 build-fuzz:
-	CXX=clang++ $(CMAKE) -S . -B $(FUZZ_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREFERRALD_FUZZ=ON >/dev/null
+	CXX=clang++ $(CONFIGURE) -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREFERRALD_FUZZ=ON >/dev/null
 	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS); $(call done,build $(FUZZ_DIR))
 
 # Each fuzz target for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600).
@@ -87,12 +98,19 @@ CRASH_KILLS ?= 20
 SOAK_MINUTES ?= 10
 SOAK_BACKENDS ?= sqlite postgresql
 STRESS_TESTS := tests/api/test_crash_safety.py tests/api/test_db_outage.py
+# The first data race report ends the server with exit code 66, which fails
+# the test that started it (tests/api/harness.py also looks for the report).
+TSAN_OPTIONS := halt_on_error=1 exitcode=66 second_deadlock_stack=1
 
-stress: setup-bench build-release
+stress: setup-bench build-release build-tsan
 	for backend in sqlite postgresql; do \
 	  REFERRALD_CRASH_KILLS=$(CRASH_KILLS) REFERRALD_BINARY=$(CURDIR)/$(RELEASE_DIR)/referrald \
 	  REFERRALD_TEST_BACKEND=$$backend /usr/bin/python3 -m pytest $(STRESS_TESTS) -q -s -p no:cacheprovider; \
 	done; $(call done,crash and outage checks)
+	for backend in sqlite postgresql; do \
+	  TSAN_OPTIONS="$(TSAN_OPTIONS)" REFERRALD_BINARY=$(CURDIR)/$(TSAN_DIR)/referrald \
+	  REFERRALD_TEST_BACKEND=$$backend /usr/bin/python3 -m pytest tests/api -q -p no:cacheprovider; \
+	done; $(call done,API tests under ThreadSanitizer)
 	for backend in $(SOAK_BACKENDS); do \
 	  bench/soak.py --binary $(RELEASE_DIR)/referrald --backend $$backend --minutes $(SOAK_MINUTES); \
 	done; $(call done,soak)
