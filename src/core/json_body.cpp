@@ -8,14 +8,7 @@ namespace core {
 
 namespace {
 
-// Appends instead of `"'" + std::string(field) + "'"`: GCC 12 at -O3 reports a
-// false -Werror=restrict on that operator+ (GCC bug 105329).
-std::string field_name(std::string_view field) {
-  std::string quoted;
-  quoted.reserve(field.size() + 2);
-  quoted.append(1, '\'').append(field).append(1, '\'');
-  return quoted;
-}
+std::string field_name(std::string_view field) { return "'" + std::string(field) + "'"; }
 
 }  // namespace
 
