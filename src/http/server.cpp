@@ -360,9 +360,12 @@ class Server {
 
   const ServerOptions& options_;
   const Router& router_;
-  asio::io_context accept_io_{1};
   std::vector<std::unique_ptr<asio::io_context>> io_contexts_;  // one per io thread
   std::size_t next_io_ = 0;                                     // only the accept loop uses it
+  // Declared after io_contexts_, so destroyed before them: an accept still
+  // pending at shutdown holds a socket of one of them (ASan saw the
+  // use-after-free with the opposite order).
+  asio::io_context accept_io_{1};
   asio::thread_pool db_pool_;
   asio::thread_pool write_pool_;
   asio::thread_pool cpu_pool_;
