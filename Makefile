@@ -103,7 +103,7 @@ SOAK_BACKENDS ?= sqlite postgresql
 STRESS_TESTS := tests/api/test_crash_safety.py tests/api/test_db_outage.py
 # The first data race report ends the server with exit code 66, which fails
 # the test that started it (tests/api/harness.py also looks for the report).
-TSAN_OPTIONS := halt_on_error=1 exitcode=66 second_deadlock_stack=1
+TSAN_OPTIONS := halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/api/tsan.supp
 
 stress: setup-bench build-release build-tsan
 	for backend in sqlite postgresql; do \
