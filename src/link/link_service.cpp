@@ -15,8 +15,11 @@ namespace links {
 
 namespace {
 
-// Enough for every code that is shared at any one time; beyond it the cache
-// starts over rather than tracking recency on the redirect's path.
+// Enough for every code that is shared at any one time. A full cache stops
+// taking codes instead of evicting: the lane chooser sends a cached code to
+// the io thread, so an entry must never leave between that choice and the
+// handler's lookup (an eviction there would put a database read on an io
+// thread). Codes past the cap are answered on the db lane.
 constexpr std::size_t kCodeCacheCapacity = 100000;
 constexpr std::size_t kMaxCodeBytes = 64;
 constexpr int kTopReferrers = 10;
@@ -142,8 +145,7 @@ std::optional<LinkService::CodeEntry> LinkService::find_code(const std::string& 
   if (!stored) return std::nullopt;
   CodeEntry entry{stored->id, stored->user_id};
   std::unique_lock lock(cache_mutex_);
-  if (cache_.size() >= kCodeCacheCapacity) cache_.clear();
-  cache_.emplace(code, entry);
+  if (cache_.size() < kCodeCacheCapacity) cache_.emplace(code, entry);
   return entry;
 }
 
