@@ -5,6 +5,7 @@
 #include "core/api_error.hpp"
 #include "core/embedded.hpp"
 #include "core/random.hpp"
+#include "events/event_log.hpp"
 #include "http/metrics.hpp"
 
 namespace ops {
@@ -31,6 +32,20 @@ void append_pool_metrics(std::string& out, const db::Database& database) {
   http::append_metric(out, "db_pool_in_use", "gauge", "Database sessions leased right now.", pool.in_use);
   http::append_metric(out, "referrald_build_info", "gauge", "Build information.", 1,
                       "version=\"" REFERRALD_VERSION "\"");
+}
+
+// One sample per spine consumer (consumer names are constants in the code).
+void append_spine_metrics(std::string& out, db::Database& database) {
+  try {
+    const auto backlog = database.read([](soci::session& sql) { return events::backlog(sql); });
+    out += "# HELP referrald_events_backlog Spine events after each consumer's cursor (by seq).\n"
+           "# TYPE referrald_events_backlog gauge\n";
+    for (const auto& [consumer, behind] : backlog) {
+      out += "referrald_events_backlog{consumer=\"" + consumer + "\"} " + std::to_string(behind) + "\n";
+    }
+  } catch (const std::exception&) {
+    // The database is down: /readyz says so; the backlog is simply absent.
+  }
 }
 
 // The metrics name routes, pool sizes and error rates: not for the
@@ -63,6 +78,7 @@ void add_routes(http::Router& router, db::Database& database, const std::string&
                check_metrics_token(request, metrics_token);
                auto body = http::metrics().render();
                append_pool_metrics(body, database);
+               append_spine_metrics(body, database);
                return text("text/plain; version=0.0.4; charset=utf-8", std::move(body));
              });
   router.add("GET", "/openapi.json", Access::anyone, Lane::io, [](Request&) {

@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/random.hpp"
 #include "db/database.hpp"
@@ -10,18 +11,21 @@
 namespace mail_test {
 
 // A migrated database for one test: a fresh SQLite file by default, or the
-// PostgreSQL at REFERRALD_TEST_POSTGRES_URL (then `postgres` is true and the
-// outbox is emptied first) to exercise the other dialect.
+// PostgreSQL at REFERRALD_TEST_POSTGRES_URL (then `postgres` is true) to
+// exercise the other dialect. The tables the test uses are emptied first (a
+// PostgreSQL database is shared by the tests of one run).
 class TempDatabase {
  public:
-  explicit TempDatabase(bool postgres = false)
+  explicit TempDatabase(bool postgres = false, std::vector<std::string> tables = {"outbox"})
       : path_(std::filesystem::temp_directory_path() /
               ("referrald-mail-" + core::new_id() + ".db")),
         database_({postgres ? std::string(std::getenv("REFERRALD_TEST_POSTGRES_URL"))
                             : "sqlite://" + path_.string(),
                    4}) {
     db::migrate(database_);
-    database_.write([](soci::session& sql) { sql << "DELETE FROM outbox"; });
+    database_.write([&tables](soci::session& sql) {
+      for (const auto& table : tables) sql << "DELETE FROM " + table;
+    });
   }
   ~TempDatabase() {
     for (const char* suffix : {"", "-wal", "-shm"}) {

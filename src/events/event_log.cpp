@@ -1,0 +1,144 @@
+#include "events/event_log.hpp"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "core/random.hpp"
+#include "db/statement_cache.hpp"
+
+namespace events {
+
+namespace {
+
+using soci::into;
+using soci::use;
+
+bool is_postgres(soci::session& sql) {
+  return sql.get_backend_name() == "postgresql";
+}
+
+// Publishing is on the hot write paths (every apply): one prepared statement
+// per pooled session.
+struct InsertEvent {
+  explicit InsertEvent(soci::session& sql)
+      : statement(
+            (sql.prepare
+                 << "INSERT INTO domain_events (id, type, aggregate_id, data_json, created_at)"
+                    " VALUES (:id, :type, :aggregate_id, :data_json, :created_at)",
+             use(row.id), use(row.type), use(row.aggregate_id), use(row.data_json),
+             use(created_at))) {}
+
+  void run(const NewEvent& event, std::int64_t now_ms) {
+    row.id = "evt_" + core::new_id();
+    row.type = event.type;
+    row.aggregate_id = event.aggregate_id;
+    row.data_json = event.data_json;
+    created_at = now_ms;
+    statement.execute(true);
+  }
+
+  Event row;
+  long long created_at = 0;
+  soci::statement statement;
+};
+
+struct Cursor {
+  long long xid = 0;
+  long long seq = 0;
+};
+
+// Locks the consumer's cursor row (creating it at the start of the log the
+// first time). Empty when another transaction holds it: that instance is
+// reading for this consumer now, and waiting would only hand us the events
+// it is about to consume.
+std::optional<Cursor> lock_cursor(soci::session& sql, const std::string& consumer) {
+  sql << "INSERT INTO event_cursors (consumer) VALUES (:consumer) ON CONFLICT (consumer) DO "
+         "NOTHING",
+      use(consumer);
+  Cursor cursor;
+  // SQLite: the write transaction already excludes every other writer.
+  const std::string lock = is_postgres(sql) ? " FOR UPDATE SKIP LOCKED" : "";
+  sql << "SELECT last_xid, last_seq FROM event_cursors WHERE consumer = :consumer" + lock,
+      use(consumer), into(cursor.xid), into(cursor.seq);
+  if (!sql.got_data()) return std::nullopt;
+  return cursor;
+}
+
+constexpr const char* kEventColumns =
+    "SELECT seq, id, type, aggregate_id, data_json, created_at FROM domain_events ";
+
+// Only transactions older than every running one (xid below the snapshot's
+// xmin) have finished: their events, in (writer_xid, seq) order, are a prefix
+// no later commit can add to (migrations/0012_domain_events.sql).
+constexpr const char* kAfterPostgres =
+    "WHERE (writer_xid, seq) > (:xid, :seq)"
+    " AND writer_xid < CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT)"
+    " ORDER BY writer_xid, seq LIMIT :limit";
+
+// SQLite commits one writer at a time: seq order is commit order.
+constexpr const char* kAfterSqlite = "WHERE seq > :seq ORDER BY seq LIMIT :limit";
+
+std::vector<Event> events_after(soci::session& sql, const Cursor& cursor, int limit) {
+  Event event;
+  long long seq = 0;
+  long long created_at = 0;
+  const bool postgres = is_postgres(sql);
+  auto prepared =
+      (sql.prepare << std::string(kEventColumns) + (postgres ? kAfterPostgres : kAfterSqlite),
+       into(seq), into(event.id), into(event.type), into(event.aggregate_id), into(event.data_json),
+       into(created_at));
+  if (postgres) prepared, use(cursor.xid);
+  prepared, use(cursor.seq), use(limit);
+  soci::statement statement(prepared);
+  statement.execute(false);
+  std::vector<Event> out;
+  while (statement.fetch()) {
+    event.seq = seq;
+    event.created_at_ms = created_at;
+    out.push_back(event);
+  }
+  return out;
+}
+
+}  // namespace
+
+void publish(soci::session& sql, const NewEvent& event, std::int64_t now_ms) {
+  db::cached<InsertEvent>(sql).run(event, now_ms);
+}
+
+std::vector<Event> read_next(soci::session& sql, std::string_view consumer, int limit) {
+  const auto cursor = lock_cursor(sql, std::string(consumer));
+  if (!cursor) return {};
+  return events_after(sql, *cursor, limit);
+}
+
+void advance(soci::session& sql, std::string_view consumer, std::int64_t seq) {
+  const std::string name(consumer);
+  Cursor to{0, seq};
+  // The event's own writer_xid places it in the reading order.
+  sql << "SELECT writer_xid FROM domain_events WHERE seq = :seq", use(to.seq), into(to.xid);
+  if (!sql.got_data()) return;
+  // A cursor already past the event stays where it is.
+  sql << "UPDATE event_cursors SET last_xid = :xid, last_seq = :seq"
+         " WHERE consumer = :consumer AND (last_xid, last_seq) < (:at_xid, :at_seq)",
+      use(to.xid), use(to.seq), use(name), use(to.xid), use(to.seq);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> backlog(soci::session& sql) {
+  std::string consumer;
+  long long behind = 0;
+  // MAX(seq) is one step down the primary key on both engines.
+  soci::statement statement =
+      (sql.prepare
+           << "SELECT consumer, (SELECT COALESCE(MAX(seq), 0) FROM domain_events) - last_seq"
+              " FROM event_cursors ORDER BY consumer",
+       into(consumer), into(behind));
+  statement.execute();
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (statement.fetch()) out.emplace_back(consumer, std::max(0LL, behind));
+  return out;
+}
+
+}  // namespace events
