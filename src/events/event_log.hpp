@@ -61,8 +61,3 @@ void advance(soci::session& sql, std::string_view consumer, std::int64_t seq);
 std::vector<std::pair<std::string, std::int64_t>> backlog(soci::session& sql);
 
 }  // namespace events
-
-// The interface was announced as referrald::events; both spellings work.
-namespace referrald {
-namespace events = ::events;
-}
