@@ -1,4 +1,4 @@
-// referrald command line: serve (default) | migrate | routes | users ... | api-keys ... | import-mongo
+// referrald command line: serve (default) | migrate | routes | users | api-keys | import-mongo
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
@@ -83,10 +83,13 @@ int main(int argc, char** argv) {
   api_keys->require_subcommand(1);
   std::string api_key_name;
   std::vector<std::string> api_key_scopes;
-  auto* create_api_key = api_keys->add_subcommand("create", "Create an API key and print it (shown only once)");
+  auto* create_api_key =
+      api_keys->add_subcommand("create", "Create an API key and print it (shown only once)");
   create_api_key->add_option("--name", api_key_name, "Name, 1 to 100 characters")->required();
-  create_api_key->add_option("--scope", api_key_scopes, "A scope (repeatable): events:write, rewards:read, "
-                                                        "rewards:write, referrals:read, webhooks:manage")
+  create_api_key
+      ->add_option("--scope", api_key_scopes,
+                   "A scope (repeatable): events:write, rewards:read, "
+                   "rewards:write, referrals:read, webhooks:manage")
       ->required();
   std::string import_dir;
   auto* import_mongo = cli.add_subcommand("import-mongo", "Import the original service's mongoexport JSON files");

@@ -38,7 +38,8 @@ Response summary(AnalyticsService& service, Request& request) {
                                     {"clicks", result.clicks}});
 }
 
-Response referral_page(AnalyticsService& service, Request& request, const std::string& referrer_id) {
+Response referral_page(AnalyticsService& service, Request& request,
+                       const std::string& referrer_id) {
   const auto page = http::page_request(request);
   const auto rows = service.referrals(referrer_id, page.after, page.limit);
   core::JsonWriter body;
@@ -152,7 +153,8 @@ void add_routes(http::Router& router, AnalyticsService& service) {
   router.add("GET", "/api/referral/analytics/summary", Access::user, Lane::db, bind(summary));
   router.add("GET", "/api/referral/analytics/list", Access::user, Lane::db, bind(list));
   router.add("GET", "/api/referral/analytics/timeline", Access::user, Lane::db, bind(timeline));
-  router.add("GET", "/api/v1/users/{id}/referrals", http::Auth::key("referrals:read"), Lane::db, bind(list_of_user));
+  router.add("GET", "/api/v1/users/{id}/referrals", http::Auth::key("referrals:read"), Lane::db,
+             bind(list_of_user));
   router.add("GET", "/api/admin/referral/top", Access::admin, Lane::db, bind(top));
   router.add("GET", "/api/admin/stats", Access::admin, Lane::db, bind(stats));
   for (const char* view : {"summary", "list", "timeline"}) {

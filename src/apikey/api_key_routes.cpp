@@ -34,14 +34,16 @@ object key_json(const store::ApiKey& key) {
           {"revoked_at", optional_time(key.revoked_at)}};
 }
 
-std::vector<std::string> required_string_list(const boost::json::object& body, std::string_view field) {
+std::vector<std::string> required_string_list(const boost::json::object& body,
+                                              std::string_view field) {
   const auto* value = body.if_contains(field);
   if (value == nullptr || !value->is_array()) {
     throw core::validation_error("'" + std::string(field) + "' must be a list of strings.");
   }
   std::vector<std::string> items;
   for (const auto& item : value->as_array()) {
-    if (!item.is_string()) throw core::validation_error("'" + std::string(field) + "' must be a list of strings.");
+    if (!item.is_string())
+      throw core::validation_error("'" + std::string(field) + "' must be a list of strings.");
     items.emplace_back(item.as_string());
   }
   return items;
@@ -49,8 +51,9 @@ std::vector<std::string> required_string_list(const boost::json::object& body, s
 
 Response create(ApiKeyService& service, Request& request) {
   const auto body = core::parse_json_object(request.body);
-  const auto created = service.create(
-      {core::required_string(body, "name"), required_string_list(body, "scopes")}, request.user().user_id);
+  const auto created =
+      service.create({core::required_string(body, "name"), required_string_list(body, "scopes")},
+                     request.user().user_id);
   auto answer = key_json(created.key);
   answer.erase("last_used_at");
   answer.erase("revoked_at");
@@ -64,7 +67,8 @@ Response list(ApiKeyService& service, Request& request) {
   boost::json::array body;
   for (const auto& key : keys) body.push_back(key_json(key));
   auto response = Response::json(200, body);
-  http::link_next_page(response, request, page, http::next_cursor(keys, page, [](const store::ApiKey& key) {
+  http::link_next_page(response, request, page,
+                       http::next_cursor(keys, page, [](const store::ApiKey& key) {
                          return core::Cursor{key.created_at, key.id};
                        }));
   return response;
@@ -82,13 +86,15 @@ http::KeyAuthenticator key_authenticator(ApiKeyService& service, KeyLimits limit
     } catch (const core::ApiError& refusal) {
       if (refusal.status() == 401) {
         if (const auto wait = limits.failures_per_ip.hit("api-key|" + request.client_ip, now)) {
-          throw core::too_many_requests("rate_limited", "Too many requests with invalid API keys; slow down.", *wait);
+          throw core::too_many_requests(
+              "rate_limited", "Too many requests with invalid API keys; slow down.", *wait);
         }
       }
       throw;
     }
     if (const auto wait = limits.per_key.hit(key.id, now)) {
-      throw core::too_many_requests("rate_limited", "This API key is over its request rate; slow down.", *wait);
+      throw core::too_many_requests("rate_limited",
+                                    "This API key is over its request rate; slow down.", *wait);
     }
     return http::Principal{"api_key:" + key.id, "", false, key.id};
   };
@@ -101,9 +107,10 @@ void add_routes(http::Router& router, ApiKeyService& service, KeyLimits limits) 
              [&service](Request& request) { return create(service, request); });
   router.add("GET", "/api/admin/api-keys", Access::admin, Lane::db,
              [&service](Request& request) { return list(service, request); });
-  router.add("DELETE", "/api/admin/api-keys/{id}", Access::admin, Lane::write, [&service](Request& request) {
-    return Response::json(200, key_json(service.revoke(request.param("id"))));
-  });
+  router.add("DELETE", "/api/admin/api-keys/{id}", Access::admin, Lane::write,
+             [&service](Request& request) {
+               return Response::json(200, key_json(service.revoke(request.param("id"))));
+             });
   router.set_key_authenticator(key_authenticator(service, limits));
 }
 

@@ -7,7 +7,7 @@
 namespace apikey {
 
 struct KeyLimits {
-  core::RateLimiter& per_key;       // API_KEY_RATE_LIMIT, requests of one key
+  core::RateLimiter& per_key;          // API_KEY_RATE_LIMIT, requests of one key
   core::RateLimiter& failures_per_ip;  // refused keys per client IP (RATE_LIMIT_PER_IP)
 };
 

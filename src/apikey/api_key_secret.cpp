@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::string_view kPrefix = "rk_";
 constexpr std::size_t kRandomLength = 40;
-constexpr std::string_view kBase62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+constexpr std::string_view kBase62 =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 }  // namespace
 

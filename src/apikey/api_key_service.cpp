@@ -54,8 +54,8 @@ void require_name(const std::string& name) {
 }  // namespace
 
 const std::vector<std::string>& all_scopes() {
-  static const std::vector<std::string> scopes{"events:write", "rewards:read", "rewards:write", "referrals:read",
-                                               "webhooks:manage"};
+  static const std::vector<std::string> scopes{"events:write", "rewards:read", "rewards:write",
+                                               "referrals:read", "webhooks:manage"};
   return scopes;
 }
 
@@ -83,7 +83,8 @@ CreatedKey ApiKeyService::create(const NewKey& request, const std::string& actor
   return created;
 }
 
-std::vector<store::ApiKey> ApiKeyService::list(const std::optional<core::Cursor>& after, int limit) {
+std::vector<store::ApiKey> ApiKeyService::list(const std::optional<core::Cursor>& after,
+                                               int limit) {
   return database_.read([&](soci::session& sql) { return store::list_keys(sql, after, limit); });
 }
 
@@ -99,13 +100,16 @@ store::ApiKey ApiKeyService::revoke(const std::string& id) {
 store::ApiKey ApiKeyService::authenticate(std::string_view secret, std::string_view scope) {
   if (!looks_like_secret(secret)) throw invalid_key();
   const auto hash = hash_secret(secret);
-  const auto key = database_.read([&](soci::session& sql) { return store::find_key_by_hash(sql, hash); });
+  const auto key =
+      database_.read([&](soci::session& sql) { return store::find_key_by_hash(sql, hash); });
   // The row was found by its hash, so the compare cannot fail for a found
   // row; it is constant-time so that no future lookup path (a prefix
   // search, a cache) can turn it into a timing oracle.
-  if (!key || !core::constant_time_equal(key->key_hash, hash) || key->revoked_at) throw invalid_key();
+  if (!key || !core::constant_time_equal(key->key_hash, hash) || key->revoked_at)
+    throw invalid_key();
   if ((key->scope_bits & scope_bit(scope)) == 0) {
-    throw core::ApiError(403, "insufficient_scope", "This API key lacks the scope '" + std::string(scope) + "'.");
+    throw core::ApiError(403, "insufficient_scope",
+                         "This API key lacks the scope '" + std::string(scope) + "'.");
   }
   note_use(*key, core::now_ms());
   return *key;

@@ -12,7 +12,8 @@ using soci::use;
 namespace {
 
 constexpr const char* kKeyColumns =
-    "SELECT id, name, prefix, key_hash, scope_bits, created_by, created_at, last_used_at, revoked_at "
+    "SELECT id, name, prefix, key_hash, scope_bits, created_by, created_at, last_used_at, "
+    "revoked_at "
     "FROM api_keys ";
 
 std::optional<long long> nullable(const soci::row& row, std::size_t column) {
@@ -44,10 +45,11 @@ struct KeyRow {
 
 struct HashLookup {
   explicit HashLookup(soci::session& sql)
-      : statement((sql.prepare << std::string(kKeyColumns) + "WHERE key_hash = :key_hash", use(key_hash),
-                   into(row.key.id), into(row.key.name), into(row.key.prefix), into(row.key.key_hash),
-                   into(row.key.scope_bits), into(row.key.created_by), into(row.key.created_at),
-                   into(row.last_used_at, row.last_used_indicator), into(row.revoked_at, row.revoked_indicator))) {}
+      : statement((sql.prepare << std::string(kKeyColumns) + "WHERE key_hash = :key_hash",
+                   use(key_hash), into(row.key.id), into(row.key.name), into(row.key.prefix),
+                   into(row.key.key_hash), into(row.key.scope_bits), into(row.key.created_by),
+                   into(row.key.created_at), into(row.last_used_at, row.last_used_indicator),
+                   into(row.revoked_at, row.revoked_indicator))) {}
 
   std::string key_hash;
   KeyRow row;
@@ -59,13 +61,15 @@ struct HashLookup {
 void insert_key(soci::session& sql, const ApiKey& key) {
   sql << "INSERT INTO api_keys (id, name, prefix, key_hash, scope_bits, created_by, created_at) "
          "VALUES (:id, :name, :prefix, :key_hash, :scope_bits, :created_by, :created_at)",
-      use(key.id), use(key.name), use(key.prefix), use(key.key_hash), use(key.scope_bits), use(key.created_by),
-      use(key.created_at);
+      use(key.id), use(key.name), use(key.prefix), use(key.key_hash), use(key.scope_bits),
+      use(key.created_by), use(key.created_at);
 }
 
-std::vector<ApiKey> list_keys(soci::session& sql, const std::optional<core::Cursor>& after, int limit) {
+std::vector<ApiKey> list_keys(soci::session& sql, const std::optional<core::Cursor>& after,
+                              int limit) {
   const std::string where = after ? "WHERE (created_at, id) < (:after_time, :after_id) " : "";
-  auto query = (sql.prepare << std::string(kKeyColumns) + where + "ORDER BY created_at DESC, id DESC LIMIT :limit");
+  auto query = (sql.prepare << std::string(kKeyColumns) + where +
+                                   "ORDER BY created_at DESC, id DESC LIMIT :limit");
   if (after) query, use(after->created_at), use(after->id);
   query, use(limit);
   soci::rowset<soci::row> rows(query);
@@ -75,7 +79,8 @@ std::vector<ApiKey> list_keys(soci::session& sql, const std::optional<core::Curs
 }
 
 std::optional<ApiKey> find_key(soci::session& sql, const std::string& id) {
-  soci::rowset<soci::row> rows = (sql.prepare << std::string(kKeyColumns) + "WHERE id = :id", use(id));
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string(kKeyColumns) + "WHERE id = :id", use(id));
   for (const auto& row : rows) return key_from(row);
   return std::nullopt;
 }
@@ -91,7 +96,8 @@ std::optional<ApiKey> find_key_by_hash(soci::session& sql, const std::string& ke
 }
 
 void revoke_key(soci::session& sql, const std::string& id, long long now) {
-  sql << "UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL", use(now), use(id);
+  sql << "UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL", use(now),
+      use(id);
 }
 
 void touch_key(soci::session& sql, const std::string& id, long long now, long long stale_before) {

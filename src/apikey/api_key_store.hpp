@@ -24,7 +24,8 @@ struct ApiKey {
 
 void insert_key(soci::session& sql, const ApiKey& key);
 // Newest first, after `after` when given.
-std::vector<ApiKey> list_keys(soci::session& sql, const std::optional<core::Cursor>& after, int limit);
+std::vector<ApiKey> list_keys(soci::session& sql, const std::optional<core::Cursor>& after,
+                              int limit);
 std::optional<ApiKey> find_key(soci::session& sql, const std::string& id);
 // Every request with a key runs this: one read on the unique hash index.
 std::optional<ApiKey> find_key_by_hash(soci::session& sql, const std::string& key_hash);

@@ -89,14 +89,17 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
       text[10] != 'T' || text[13] != ':' || text[16] != ':') {
     return std::nullopt;
   }
-  const auto year = digits_at(text, 0, 4), month = digits_at(text, 5, 2), day = digits_at(text, 8, 2);
-  const auto hour = digits_at(text, 11, 2), minute = digits_at(text, 14, 2), second = digits_at(text, 17, 2);
+  const auto year = digits_at(text, 0, 4), month = digits_at(text, 5, 2),
+             day = digits_at(text, 8, 2);
+  const auto hour = digits_at(text, 11, 2), minute = digits_at(text, 14, 2),
+             second = digits_at(text, 17, 2);
   const auto millis = with_ms ? digits_at(text, 20, 3) : std::optional<unsigned>(0);
   if (!year || !month || !day || !hour || !minute || !second || !millis) return std::nullopt;
   const year_month_day date{std::chrono::year(static_cast<int>(*year)), std::chrono::month(*month),
                             std::chrono::day(*day)};
   if (!date.ok() || *hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
-  const auto at = sys_days(date) + hours(*hour) + minutes(*minute) + seconds(*second) + milliseconds(*millis);
+  const auto at =
+      sys_days(date) + hours(*hour) + minutes(*minute) + seconds(*second) + milliseconds(*millis);
   return at.time_since_epoch().count();
 }
 

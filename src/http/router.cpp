@@ -46,8 +46,16 @@ bool matches(const Route& route, const std::vector<std::string>& segments,
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Auth auth, Lane lane, Handler handler) {
-  Route route{std::move(method), pattern, pattern, auth.access, std::move(auth.scope), lane, std::move(handler),
-              false, split_path(pattern), {}};
+  Route route{std::move(method),
+              pattern,
+              pattern,
+              auth.access,
+              std::move(auth.scope),
+              lane,
+              std::move(handler),
+              false,
+              split_path(pattern),
+              {}};
   routes_.push_back(std::move(route));
 }
 

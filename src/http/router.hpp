@@ -28,10 +28,13 @@ struct Auth {
 
   Auth(Access token_access) : access(token_access) {}  // NOLINT(google-explicit-constructor)
   static Auth key(std::string scope) { return Auth(Access::key, std::move(scope)); }
-  static Auth admin_or_key(std::string scope) { return Auth(Access::admin_or_key, std::move(scope)); }
+  static Auth admin_or_key(std::string scope) {
+    return Auth(Access::admin_or_key, std::move(scope));
+  }
 
  private:
-  Auth(Access key_access, std::string key_scope) : access(key_access), scope(std::move(key_scope)) {}
+  Auth(Access key_access, std::string key_scope)
+      : access(key_access), scope(std::move(key_scope)) {}
 };
 
 using Handler = std::function<Response(Request&)>;
@@ -65,12 +68,15 @@ struct RouteMatch {
 class Router {
  public:
   void add(std::string method, std::string pattern, Auth auth, Lane lane, Handler handler);
-  void add(std::string method, std::string pattern, Auth auth, LaneChooser choose_lane, Handler handler);
+  void add(std::string method, std::string pattern, Auth auth, LaneChooser choose_lane,
+           Handler handler);
   // Serves every method of `canonical` under `alias_pattern` too (the original's paths).
   void alias(const std::string& alias_pattern, const std::string& canonical,
              const std::string& only_method = "");
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
-  void set_key_authenticator(KeyAuthenticator authenticator) { key_authenticator_ = std::move(authenticator); }
+  void set_key_authenticator(KeyAuthenticator authenticator) {
+    key_authenticator_ = std::move(authenticator);
+  }
 
   RouteMatch match(Request& request) const;  // fills request.path_params
   // Authenticates as the route demands, runs it, and maps errors to the

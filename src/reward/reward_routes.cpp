@@ -75,9 +75,11 @@ Response history(RewardService& service, Request& request) {
 
 std::optional<std::string> optional_currency(const object& body) {
   auto currency = core::optional_string(body, "currency");
-  const bool iso_4217 = currency && currency->size() == 3 &&
-                        std::all_of(currency->begin(), currency->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-  if (currency && !iso_4217) throw core::validation_error("'currency' must be an ISO 4217 code such as EUR.");
+  const bool iso_4217 =
+      currency && currency->size() == 3 &&
+      std::all_of(currency->begin(), currency->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (currency && !iso_4217)
+    throw core::validation_error("'currency' must be an ISO 4217 code such as EUR.");
   return currency;
 }
 
@@ -86,7 +88,8 @@ std::optional<long long> optional_time(const object& body, const char* field) {
   if (!text) return std::nullopt;
   const auto at = core::parse_timestamp(*text);
   if (!at) {
-    throw core::validation_error("'" + std::string(field) + "' must be a UTC timestamp such as 2026-11-24T13:05:00Z.");
+    throw core::validation_error("'" + std::string(field) +
+                                 "' must be a UTC timestamp such as 2026-11-24T13:05:00Z.");
   }
   return at;
 }
@@ -147,20 +150,25 @@ void add_admin_routes(http::Router& router, RewardService& service, idempotency:
 
 // docs/API.md API keys: the same handlers for a merchant's backend; the
 // actor of a change is the key ("api_key:<id>").
-void add_key_routes(http::Router& router, RewardService& service, idempotency::IdempotencyService& idempotency) {
+void add_key_routes(http::Router& router, RewardService& service,
+                    idempotency::IdempotencyService& idempotency) {
   using http::Auth;
   using idempotency::idempotent;
   router.add("POST", "/api/v1/events", Auth::key("events:write"), Lane::write,
-             idempotent(idempotency, [&service](Request& request) { return record_event(service, request); }));
-  router.add("GET", "/api/v1/users/{id}/rewards", Auth::key("rewards:read"), Lane::db, [&service](Request& request) {
-    store::RewardFilter filter;
-    filter.user_id = request.param("id");
-    return reward_page(service, request, filter, false);
-  });
-  router.add("POST", "/api/v1/rewards/{reward_id}/credit", Auth::key("rewards:write"), Lane::write,
-             idempotent(idempotency, [&service](Request& request) { return credit(service, request); }));
-  router.add("POST", "/api/v1/rewards/{reward_id}/revoke", Auth::key("rewards:write"), Lane::write,
-             idempotent(idempotency, [&service](Request& request) { return revoke(service, request); }));
+             idempotent(idempotency,
+                        [&service](Request& request) { return record_event(service, request); }));
+  router.add("GET", "/api/v1/users/{id}/rewards", Auth::key("rewards:read"), Lane::db,
+             [&service](Request& request) {
+               store::RewardFilter filter;
+               filter.user_id = request.param("id");
+               return reward_page(service, request, filter, false);
+             });
+  router.add(
+      "POST", "/api/v1/rewards/{reward_id}/credit", Auth::key("rewards:write"), Lane::write,
+      idempotent(idempotency, [&service](Request& request) { return credit(service, request); }));
+  router.add(
+      "POST", "/api/v1/rewards/{reward_id}/revoke", Auth::key("rewards:write"), Lane::write,
+      idempotent(idempotency, [&service](Request& request) { return revoke(service, request); }));
 }
 
 }  // namespace

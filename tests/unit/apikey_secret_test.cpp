@@ -36,5 +36,6 @@ TEST(ApiKeySecret, OtherShapesAreRefused) {
 }
 
 TEST(ApiKeySecret, HashIsHexSha256) {
-  EXPECT_EQ(apikey::hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(apikey::hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

@@ -20,7 +20,8 @@ http::Router router_with(Calls& calls) {
   router.set_authenticator([&calls](const http::Request& request) {
     ++calls.token;
     const auto token = request.bearer_token().value_or("");
-    if (token != "admin" && token != "user") throw core::ApiError(401, "invalid_token", "bad token");
+    if (token != "admin" && token != "user")
+      throw core::ApiError(401, "invalid_token", "bad token");
     return http::Principal{std::string(token), "s", token == "admin", {}};
   });
   router.set_key_authenticator([&calls](const http::Request& request, const std::string& scope) {
@@ -39,7 +40,8 @@ http::Router router_with(Calls& calls) {
   return router;
 }
 
-http::Response call(const http::Router& router, const std::string& path, const std::vector<http::Header>& headers) {
+http::Response call(const http::Router& router, const std::string& path,
+                    const std::vector<http::Header>& headers) {
   http::Request request;
   request.method = "GET";
   request.path = path;
