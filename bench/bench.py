@@ -66,12 +66,19 @@ class Seeder:
         self.tokens: dict[str, list[str]] = {}
         self.login = ("admin@bench.test", PASSWORD)
         self.apply_code = "BENCH-00000000"
+        self.event_users: list[str] = []
+        self.api_key = ""  # make_api_key()
 
-    def run_cli(self, *args: str, stdin: str | None = None) -> None:
+    def run_cli(self, *args: str, stdin: str | None = None) -> str:
         env = harness.server_env({"DATABASE_URL": self.url, "JWT_SECRET": SECRET})
         done = subprocess.run([self.binary, *args], env=env, input=stdin, capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"{args}: {done.stderr}")
+        return done.stdout
+
+    def make_api_key(self) -> None:
+        """An API key for /api/v1/events, made as an operator would."""
+        self.api_key = self.run_cli("api-keys", "create", "--name", "bench", "--scope", "events:write").strip()
 
     def insert(self, conn, table: str, columns: list[str], rows: list[tuple]) -> None:
         cursor = conn.cursor()
@@ -111,9 +118,11 @@ class Seeder:
         self.seed_referrals(conn, ids[:users], code_ids, referrers, now)
         self.insert(conn, "reward_configs", ["id", "reward_type", "reward_value", "reward_unit", "beneficiary",
                                              "auto_credit", "is_active", "created_at"],
-                    [(str(uuid.uuid4()), "SIGNUP", 100, "POINTS", "REFERRER", 0, 1, now)])
+                    [(str(uuid.uuid4()), "SIGNUP", 100, "POINTS", "REFERRER", 0, 1, now),
+                     (str(uuid.uuid4()), "FIRST_ORDER", 500, "CASH", "REFERRER", 0, 1, now)])
         conn.commit()
         conn.close()
+        self.event_users = ids[referrers:users]  # referred: a first event makes a FIRST_ORDER reward
         self.tokens = {
             "referrers": [token[uid] for uid in ids[:referrers]],
             "users": [token[uid] for uid in ids[:users]],
@@ -204,6 +213,7 @@ class ScaleSeeder(Seeder):
                        "fresh": [token[uid] for uid in fresh], "admin": [token[admin_id]]}
         self.login = ("admin@seed.test", "seed-password")
         self.busy_referrer = busiest[0]
+        self.event_users = fresh
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -243,7 +253,35 @@ def wrk(base: str, scenario: dict, duration: int, connections: int, threads: int
     return parse_wrk(done.stdout)
 
 
-def scenarios(seeder: Seeder) -> list[dict]:
+def event_lines(credential: str, user_ids: list[str], count: int) -> list[str]:
+    """`count` conversion events, each with its own external_id, spread over
+    `user_ids`: "credential<TAB>body" lines for requests.lua."""
+    lines = []
+    for n in range(count):
+        body = json.dumps({"type": "FIRST_ORDER", "external_id": f"bench-{uuid.uuid4().hex}",
+                           "user_id": user_ids[n % len(user_ids)], "amount": 2599, "currency": "EUR"})
+        lines.append(f"{credential}\t{body}")
+    return lines
+
+
+def event_scenarios(seeder: Seeder, duration: int) -> list[dict]:
+    """The same events behind an admin token and behind an API key, run in
+    the order admin, key, key, admin so that neither gains from going first
+    or last (the database grows as they run); each on its own quarter of the
+    users, so no run finds another's rewards."""
+    if not seeder.api_key:
+        return []
+    quarter = len(seeder.event_users) // 4
+    runs = [("admin-events", "/api/admin/events", seeder.tokens["admin"][0]),
+            ("v1-events", "/api/v1/events", seeder.api_key),
+            ("v1-events-2", "/api/v1/events", seeder.api_key),
+            ("admin-events-2", "/api/admin/events", seeder.tokens["admin"][0])]
+    return [{"name": name, "method": "POST", "path": path, "unique": True, "body": "{}",
+             "tokens": event_lines(credential, seeder.event_users[n * quarter:(n + 1) * quarter], duration * 6000)}
+            for n, (name, path, credential) in enumerate(runs)]
+
+
+def scenarios(seeder: Seeder, duration: int = 10) -> list[dict]:
     tokens = seeder.tokens
     ninety_days_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=89)).date().isoformat()
     login_body = json.dumps({"email": seeder.login[0], "password": seeder.login[1]})
@@ -260,6 +298,7 @@ def scenarios(seeder: Seeder) -> list[dict]:
         {"name": "funnel-90d", "path": f"/api/referral/analytics/funnel?tz=America/New_York&from={ninety_days_ago}",
          "tokens": tokens["referrers"][:1]},
         {"name": "reward-history", "path": "/api/rewards/history?limit=50", "tokens": tokens["referrers"]},
+        *event_scenarios(seeder, duration),
         {"name": "apply", "method": "POST", "path": "/api/referral/apply", "tokens": tokens["fresh"], "unique": True,
          "body": json.dumps({"referral_code": seeder.apply_code})},
         {"name": "login", "method": "POST", "path": "/api/auth/login", "connections": 16, "body": login_body},
@@ -278,7 +317,8 @@ def click_counts(base: str) -> dict:
 def start_server(binary: str, url: str, workdir: pathlib.Path, extra: dict) -> subprocess.Popen:
     env = harness.server_env({"DATABASE_URL": url, "JWT_SECRET": SECRET, "PORT": "0", "RATE_LIMIT_PER_IP": "0",
                               "REFERRAL_FLAG_SAME_IP": "false", "REFERRAL_MAX_USES_PER_HOUR": "0",
-                              "LOGIN_MAX_FAILURES": "1000000", "HASH_QUEUE_LIMIT": "100000", **extra},
+                              "LOGIN_MAX_FAILURES": "1000000", "HASH_QUEUE_LIMIT": "100000",
+                              "API_KEY_RATE_LIMIT": "0", **extra},
                              defaults=False)
     env["HOST"] = "127.0.0.1"
     log = open(workdir / "server.log", "wb")
@@ -352,6 +392,7 @@ def main() -> None:
         started = time.monotonic()
         seeder.seed(args.users, args.referrers, fresh)
         seeder.seed_link_clicks()
+        seeder.make_api_key()
         print(f"seeded in {time.monotonic() - started:.1f}s ({args.backend}, "
               f"{'referrald-seed scale set' if args.scale else f'{args.users} users'})", flush=True)
         server = start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync})
@@ -359,7 +400,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.port}"
         rows = []
         healthz_rps = None
-        for scenario in scenarios(seeder):
+        for scenario in scenarios(seeder, args.duration):
             if wanted and scenario["name"] not in wanted and scenario["name"] != "healthz":
                 continue
             cpu_before = process_cpu_seconds(server.pid)

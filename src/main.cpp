@@ -1,4 +1,4 @@
-// referrald command line: serve (default) | migrate | routes | users ... | import-mongo
+// referrald command line: serve (default) | migrate | routes | users | api-keys | import-mongo
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
@@ -79,6 +79,18 @@ int main(int argc, char** argv) {
   promote->add_option("email", role_email, "Email")->required();
   auto* demote = users->add_subcommand("demote", "Take admin rights away");
   demote->add_option("email", role_email, "Email")->required();
+  auto* api_keys = cli.add_subcommand("api-keys", "Manage API keys");
+  api_keys->require_subcommand(1);
+  std::string api_key_name;
+  std::vector<std::string> api_key_scopes;
+  auto* create_api_key =
+      api_keys->add_subcommand("create", "Create an API key and print it (shown only once)");
+  create_api_key->add_option("--name", api_key_name, "Name, 1 to 100 characters")->required();
+  create_api_key
+      ->add_option("--scope", api_key_scopes,
+                   "A scope (repeatable): events:write, rewards:read, "
+                   "rewards:write, referrals:read, webhooks:manage")
+      ->required();
   std::string import_dir;
   auto* import_mongo = cli.add_subcommand("import-mongo", "Import the original service's mongoexport JSON files");
   import_mongo->add_option("dir", import_dir, "Folder with users.json, referral.json, reward_config.json, ...")
@@ -100,6 +112,7 @@ int main(int argc, char** argv) {
     if (*promote) return application->set_admin(role_email, true);
     if (*demote) return application->set_admin(role_email, false);
     if (*import_mongo) return application->import_mongo(import_dir);
+    if (*create_api_key) return application->create_api_key(api_key_name, api_key_scopes);
     (void)serve;
     return application->serve();
   } catch (const std::exception& error) {

@@ -38,9 +38,10 @@ Response summary(AnalyticsService& service, Request& request) {
                                     {"clicks", result.clicks}});
 }
 
-Response list(AnalyticsService& service, Request& request) {
+Response referral_page(AnalyticsService& service, Request& request,
+                       const std::string& referrer_id) {
   const auto page = http::page_request(request);
-  const auto rows = service.referrals(request.user().user_id, page.after, page.limit);
+  const auto rows = service.referrals(referrer_id, page.after, page.limit);
   core::JsonWriter body;
   body.begin_array();
   for (const auto& row : rows) {
@@ -57,6 +58,15 @@ Response list(AnalyticsService& service, Request& request) {
                          return core::Cursor{row.created_at, row.id};
                        }));
   return response;
+}
+
+Response list(AnalyticsService& service, Request& request) {
+  return referral_page(service, request, request.user().user_id);
+}
+
+// docs/API.md API keys: a merchant's backend reads any user's list.
+Response list_of_user(AnalyticsService& service, Request& request) {
+  return referral_page(service, request, request.param("id"));
 }
 
 Response timeline(AnalyticsService& service, Request& request) {
@@ -143,6 +153,8 @@ void add_routes(http::Router& router, AnalyticsService& service) {
   router.add("GET", "/api/referral/analytics/summary", Access::user, Lane::db, bind(summary));
   router.add("GET", "/api/referral/analytics/list", Access::user, Lane::db, bind(list));
   router.add("GET", "/api/referral/analytics/timeline", Access::user, Lane::db, bind(timeline));
+  router.add("GET", "/api/v1/users/{id}/referrals", http::Auth::key("referrals:read"), Lane::db,
+             bind(list_of_user));
   router.add("GET", "/api/admin/referral/top", Access::admin, Lane::db, bind(top));
   router.add("GET", "/api/admin/stats", Access::admin, Lane::db, bind(stats));
   for (const char* view : {"summary", "list", "timeline"}) {

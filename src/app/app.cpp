@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "analytics/analytics_routes.hpp"
+#include "apikey/api_key_routes.hpp"
 #include "app/sweeper.hpp"
 #include "auth/auth_routes.hpp"
 #include "auth/user_admin_routes.hpp"
@@ -120,6 +121,8 @@ void App::build(bool with_database) {
   outbox_ = std::make_unique<mail::Outbox>(secrets_.jwt_secret);
   mail_sender_ = std::make_unique<mail::Sender>(config_, *database_, *outbox_, mail::make_backend(config_));
   ip_limiter_ = std::make_unique<core::RateLimiter>(config_.rate_limit_per_ip);
+  api_key_limiter_ = std::make_unique<core::RateLimiter>(config_.api_key_rate_limit);
+  api_keys_ = std::make_unique<apikey::ApiKeyService>(*database_);
   auth_ = std::make_unique<auth::AuthService>(config_, *database_, secrets_, *outbox_,
                                               [this] { mail_sender_->wake(); });
   user_admin_ = std::make_unique<auth::UserAdminService>(*database_);
@@ -169,6 +172,7 @@ void App::build_links() {
 void App::build_routes() {
   ops::add_routes(router_, *database_, config_.metrics_token);
   auth::add_routes(router_, *auth_, config_, *ip_limiter_);
+  apikey::add_routes(router_, *api_keys_, {*api_key_limiter_, *ip_limiter_});
   referral::add_routes(router_, *referrals_, *idempotency_);
   reward::add_routes(router_, *rewards_, *idempotency_);
   analytics::add_routes(router_, *analytics_);
@@ -225,6 +229,21 @@ int App::set_admin(const std::string& email, bool is_admin) {
   try {
     auth_->set_admin(email, is_admin);
     std::cout << (is_admin ? "promoted " : "demoted ") << email << '\n';
+    return 0;
+  } catch (const core::ApiError& error) {
+    return report(error);
+  }
+}
+
+// Prints the key alone on standard output (it is shown only now), so a
+// script can capture it: KEY=$(referrald api-keys create ...).
+int App::create_api_key(const std::string& name, const std::vector<std::string>& scopes) {
+  build(true);
+  try {
+    const auto created = api_keys_->create({name, scopes}, "cli");
+    std::cerr << "created API key " << created.key.id << " (" << created.key.prefix
+              << "...); store it now, it is not shown again\n";
+    std::cout << created.secret << '\n';
     return 0;
   } catch (const core::ApiError& error) {
     return report(error);

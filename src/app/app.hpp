@@ -3,6 +3,7 @@
 #include <string>
 
 #include "analytics/analytics_service.hpp"
+#include "apikey/api_key_service.hpp"
 #include "auth/auth_service.hpp"
 #include "auth/user_admin_service.hpp"
 #include "core/config.hpp"
@@ -40,6 +41,7 @@ class App {
   int create_admin(const std::string& email, const std::string& name, const std::string& password);
   int set_admin(const std::string& email, bool is_admin);
   int import_mongo(const std::string& dir);
+  int create_api_key(const std::string& name, const std::vector<std::string>& scopes);
 
  private:
   // Services need the server secret, which may live in the database: open
@@ -58,6 +60,8 @@ class App {
   std::unique_ptr<mail::Outbox> outbox_;
   std::unique_ptr<mail::Sender> mail_sender_;
   std::unique_ptr<core::RateLimiter> ip_limiter_;
+  std::unique_ptr<core::RateLimiter> api_key_limiter_;
+  std::unique_ptr<apikey::ApiKeyService> api_keys_;
   std::unique_ptr<auth::AuthService> auth_;
   std::unique_ptr<auth::UserAdminService> user_admin_;
   std::unique_ptr<idempotency::IdempotencyService> idempotency_;

@@ -194,7 +194,7 @@ void add_routes(http::Router& router, AuthService& service, const core::Config& 
           403, "csrf_rejected",
           "A request authenticated by the cookie must come from this site (Origin or Referer).");
     }
-    return http::Principal{identity.user_id, identity.session_id, identity.is_admin};
+    return http::Principal{identity.user_id, identity.session_id, identity.is_admin, {}};
   });
 }
 

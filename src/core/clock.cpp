@@ -69,4 +69,38 @@ std::string format_timestamp(std::int64_t epoch_ms) {
   return std::string(buf, out);
 }
 
+namespace {
+
+// The number in text[at, at + width) when all of it is digits.
+std::optional<unsigned> digits_at(std::string_view text, std::size_t at, std::size_t width) {
+  unsigned value = 0;
+  const auto* begin = text.data() + at;
+  const auto [end, ec] = std::from_chars(begin, begin + width, value);
+  if (ec != std::errc() || end != begin + width) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_timestamp(std::string_view text) {
+  using namespace std::chrono;
+  const bool with_ms = text.size() == 24 && text[19] == '.';
+  if ((text.size() != 20 && !with_ms) || text.back() != 'Z' || text[4] != '-' || text[7] != '-' ||
+      text[10] != 'T' || text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  const auto year = digits_at(text, 0, 4), month = digits_at(text, 5, 2),
+             day = digits_at(text, 8, 2);
+  const auto hour = digits_at(text, 11, 2), minute = digits_at(text, 14, 2),
+             second = digits_at(text, 17, 2);
+  const auto millis = with_ms ? digits_at(text, 20, 3) : std::optional<unsigned>(0);
+  if (!year || !month || !day || !hour || !minute || !second || !millis) return std::nullopt;
+  const year_month_day date{std::chrono::year(static_cast<int>(*year)), std::chrono::month(*month),
+                            std::chrono::day(*day)};
+  if (!date.ok() || *hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
+  const auto at =
+      sys_days(date) + hours(*hour) + minutes(*minute) + seconds(*second) + milliseconds(*millis);
+  return at.time_since_epoch().count();
+}
+
 }  // namespace core

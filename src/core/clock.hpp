@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace core {
 
@@ -9,6 +11,10 @@ std::int64_t now_ms();
 
 // "2026-11-24T13:05:00.123Z"
 std::string format_timestamp(std::int64_t epoch_ms);
+
+// Reads format_timestamp's form ("2026-11-24T13:05:00Z", milliseconds
+// optional); nullopt for anything else, including impossible dates.
+std::optional<std::int64_t> parse_timestamp(std::string_view text);
 
 // "2026-11-24" for the UTC day of the given instant.
 std::string format_date(std::int64_t epoch_ms);

@@ -26,7 +26,7 @@ const std::vector<std::string> kSettingNames = {
     "TRUSTED_PROXIES", "REFERRAL_CODE_PREFIX", "REFERRAL_MAX_USES_PER_CODE",
     "REFERRAL_APPLY_WINDOW_DAYS", "REFERRAL_MAX_USES_PER_HOUR", "REFERRAL_STRIP_PLUS_TAGS",
     "REFERRAL_BLOCK_CYCLES", "REFERRAL_BLOCK_ALIASES", "REFERRAL_FLAG_SAME_IP",
-    "RATE_LIMIT_PER_IP", "LOGIN_MAX_FAILURES", "SQLITE_SYNCHRONOUS", "DB_POOL_SIZE",
+    "RATE_LIMIT_PER_IP", "API_KEY_RATE_LIMIT", "LOGIN_MAX_FAILURES", "SQLITE_SYNCHRONOUS", "DB_POOL_SIZE",
     "DB_BUSY_TIMEOUT", "IO_THREADS", "HASH_THREADS", "HASH_QUEUE_LIMIT", "ARGON2_OPS",
     "ARGON2_MEMORY_KIB", "ALLOW_WEAK_PASSWORD_HASHING", "MAX_BODY_BYTES", "MAX_HEADER_BYTES",
     "READ_TIMEOUT", "IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT", "SWEEP_INTERVAL", "MONGO_URI",
@@ -193,6 +193,7 @@ void read_http(const Reader& r, Config& c) {
   r.duration("SHUTDOWN_TIMEOUT", c.shutdown_timeout_ms);
   r.integer("IO_THREADS", c.io_threads, 0, 256);
   if (const auto* v = r.find("RATE_LIMIT_PER_IP")) c.rate_limit_per_ip = parse_rate_limit("RATE_LIMIT_PER_IP", *v);
+  if (const auto* v = r.find("API_KEY_RATE_LIMIT")) c.api_key_rate_limit = parse_rate_limit("API_KEY_RATE_LIMIT", *v);
   r.text("PUBLIC_URL", c.public_url);
   if (c.public_url.empty()) c.public_url = default_public_url(c.host, c.port);
   if (!web_origin(c.public_url)) {

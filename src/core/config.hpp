@@ -59,6 +59,7 @@ struct Config {
   bool referral_flag_same_ip = true;
 
   RateLimit rate_limit_per_ip{30, 60000};
+  RateLimit api_key_rate_limit{100, 1000};  // requests per API key per instance
   int login_max_failures = 10;
 
   std::string sqlite_synchronous = "FULL";

@@ -48,15 +48,36 @@ std::optional<bool> optional_bool(const boost::json::object& body, std::string_v
   return value->as_bool();
 }
 
+namespace {
+
+// The field's value when it is a whole number no less than `minimum`.
+std::int64_t whole_number_at_least(const boost::json::value& value, std::string_view field,
+                                   std::int64_t minimum, const char* kind) {
+  std::int64_t number = 0;
+  if (value.is_int64())
+    number = value.as_int64();
+  else if (value.is_uint64() && value.as_uint64() <= INT64_MAX)
+    number = static_cast<std::int64_t>(value.as_uint64());
+  else
+    throw validation_error(field_name(field) + " must be a " + kind + " whole number.");
+  if (number < minimum)
+    throw validation_error(field_name(field) + " must be a " + kind + " whole number.");
+  return number;
+}
+
+}  // namespace
+
 std::int64_t required_positive_integer(const boost::json::object& body, std::string_view field) {
   const auto* value = body.if_contains(field);
   if (value == nullptr || value->is_null()) throw validation_error(field_name(field) + " is required.");
-  std::int64_t number = 0;
-  if (value->is_int64()) number = value->as_int64();
-  else if (value->is_uint64() && value->as_uint64() <= INT64_MAX) number = static_cast<std::int64_t>(value->as_uint64());
-  else throw validation_error(field_name(field) + " must be a positive whole number.");
-  if (number <= 0) throw validation_error(field_name(field) + " must be a positive whole number.");
-  return number;
+  return whole_number_at_least(*value, field, 1, "positive");
+}
+
+std::optional<std::int64_t> optional_non_negative_integer(const boost::json::object& body,
+                                                          std::string_view field) {
+  const auto* value = body.if_contains(field);
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  return whole_number_at_least(*value, field, 0, "non-negative");
 }
 
 }  // namespace core

@@ -15,5 +15,7 @@ std::string required_string(const boost::json::object& body, std::string_view fi
 std::optional<std::string> optional_string(const boost::json::object& body, std::string_view field);
 std::optional<bool> optional_bool(const boost::json::object& body, std::string_view field);
 std::int64_t required_positive_integer(const boost::json::object& body, std::string_view field);
+std::optional<std::int64_t> optional_non_negative_integer(const boost::json::object& body,
+                                                          std::string_view field);
 
 }  // namespace core

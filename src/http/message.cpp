@@ -62,6 +62,13 @@ std::optional<std::string_view> Request::bearer_token() const {
   return std::nullopt;
 }
 
+std::optional<std::string_view> Request::api_key() const {
+  if (const auto key = header("X-Api-Key"); !key.empty()) return key;
+  const auto bearer = bearer_token();
+  if (bearer && bearer->starts_with("rk_")) return bearer;
+  return std::nullopt;
+}
+
 Response Response::json(int status, const boost::json::value& body) {
   return json_text(status, boost::json::serialize(body));
 }

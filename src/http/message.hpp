@@ -13,9 +13,12 @@ using Header = std::pair<std::string, std::string>;
 
 // Who made the request, once the auth middleware has checked the token.
 struct Principal {
+  // The actor recorded in histories and the Idempotency-Key scope: a user's
+  // id, or "api_key:<id>" for an API key (docs/API.md, API keys).
   std::string user_id;
   std::string session_id;
   bool is_admin = false;
+  std::string api_key_id;  // set when an API key authenticated the request
 };
 
 // A request as the routes see it: no Beast types, so domain code compiles fast.
@@ -40,6 +43,8 @@ struct Request {
   std::string_view cookie(std::string_view name) const;
   // The token of "Authorization: Bearer <token>"; nullopt without one.
   std::optional<std::string_view> bearer_token() const;
+  // The API key sent as `X-Api-Key`, or as a bearer token starting `rk_`.
+  std::optional<std::string_view> api_key() const;
   const std::string& param(const std::string& name) const { return path_params.at(name); }
   const Principal& user() const { return principal.value(); }
 };

@@ -45,16 +45,23 @@ bool matches(const Route& route, const std::vector<std::string>& segments,
 
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, Access access, Lane lane,
-                 Handler handler) {
-  Route route{std::move(method), pattern, pattern, access, lane, std::move(handler), false,
-              split_path(pattern), {}};
+void Router::add(std::string method, std::string pattern, Auth auth, Lane lane, Handler handler) {
+  Route route{std::move(method),
+              pattern,
+              pattern,
+              auth.access,
+              std::move(auth.scope),
+              lane,
+              std::move(handler),
+              false,
+              split_path(pattern),
+              {}};
   routes_.push_back(std::move(route));
 }
 
-void Router::add(std::string method, std::string pattern, Access access, LaneChooser choose_lane,
+void Router::add(std::string method, std::string pattern, Auth auth, LaneChooser choose_lane,
                  Handler handler) {
-  add(std::move(method), std::move(pattern), access, Lane::db, std::move(handler));
+  add(std::move(method), std::move(pattern), std::move(auth), Lane::db, std::move(handler));
   routes_.back().choose_lane = std::move(choose_lane);
 }
 
@@ -98,15 +105,24 @@ Response error_response(const core::ApiError& error) {
   return response;
 }
 
+// Keys and tokens never cross: a key route asks only the key authenticator
+// (a token there is no key: 401), a token route only the token one (an
+// `rk_` bearer is no valid token: 401). admin_or_key picks by what was sent.
+Principal Router::authenticate(const Route& route, const Request& request) const {
+  if (route.access == Access::key || (route.access == Access::admin_or_key && request.api_key())) {
+    return key_authenticator_(request, route.scope);
+  }
+  auto principal = authenticator_(request);
+  if (route.access != Access::user && !principal.is_admin) {
+    throw core::ApiError(403, "forbidden", "This action requires an administrator.");
+  }
+  return principal;
+}
+
 Response Router::run(const Route& route, Request& request) const {
   request.route = route.name;
   try {
-    if (route.access != Access::anyone) {
-      request.principal = authenticator_(request);
-      if (route.access == Access::admin && !request.principal->is_admin) {
-        throw core::ApiError(403, "forbidden", "This action requires an administrator.");
-      }
-    }
+    if (route.access != Access::anyone) request.principal = authenticate(route, request);
     return route.handler(request);
   } catch (const core::ApiError& error) {
     return error_response(error);

@@ -15,11 +15,34 @@ namespace http {
 // non-blocking answers such as /healthz.
 enum class Lane { io, db, write, cpu };
 
-enum class Access { anyone, user, admin };
+// `key`: an API key holding the route's scope, never a login token;
+// `admin_or_key`: an admin's token, or an API key holding the scope.
+enum class Access { anyone, user, admin, key, admin_or_key };
+
+// Who may call a route. An `Access` converts to it (the token kinds need no
+// scope), so `Access::admin` reads as before; keys name the scope they need:
+//   router.add("POST", "/api/admin/webhooks", http::Auth::admin_or_key("webhooks:manage"), ...)
+struct Auth {
+  Access access = Access::anyone;
+  std::string scope;  // the API key scope a key must hold (key, admin_or_key)
+
+  Auth(Access token_access) : access(token_access) {}  // NOLINT(google-explicit-constructor)
+  static Auth key(std::string scope) { return Auth(Access::key, std::move(scope)); }
+  static Auth admin_or_key(std::string scope) {
+    return Auth(Access::admin_or_key, std::move(scope));
+  }
+
+ private:
+  Auth(Access key_access, std::string key_scope)
+      : access(key_access), scope(std::move(key_scope)) {}
+};
 
 using Handler = std::function<Response(Request&)>;
 // Checks the token and the session; throws core::ApiError (401) when invalid.
 using Authenticator = std::function<Principal(const Request&)>;
+// Checks the API key of Request::api_key() and that it holds `scope`; throws
+// core::ApiError (401 invalid_api_key, 403 insufficient_scope).
+using KeyAuthenticator = std::function<Principal(const Request&, const std::string& scope)>;
 // Picks the lane per request, for routes that can often answer from memory
 // (io) but sometimes need the database (db).
 using LaneChooser = std::function<Lane(const Request&)>;
@@ -29,6 +52,7 @@ struct Route {
   std::string pattern;  // "/api/admin/rewards/{reward_id}/credit"
   std::string name;     // the canonical pattern: the metrics label, shared by aliases
   Access access = Access::anyone;
+  std::string scope;  // for Access::key and Access::admin_or_key
   Lane lane = Lane::db;
   Handler handler;
   bool is_alias = false;
@@ -43,12 +67,16 @@ struct RouteMatch {
 
 class Router {
  public:
-  void add(std::string method, std::string pattern, Access access, Lane lane, Handler handler);
-  void add(std::string method, std::string pattern, Access access, LaneChooser choose_lane, Handler handler);
+  void add(std::string method, std::string pattern, Auth auth, Lane lane, Handler handler);
+  void add(std::string method, std::string pattern, Auth auth, LaneChooser choose_lane,
+           Handler handler);
   // Serves every method of `canonical` under `alias_pattern` too (the original's paths).
   void alias(const std::string& alias_pattern, const std::string& canonical,
              const std::string& only_method = "");
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
+  void set_key_authenticator(KeyAuthenticator authenticator) {
+    key_authenticator_ = std::move(authenticator);
+  }
 
   RouteMatch match(Request& request) const;  // fills request.path_params
   // Authenticates as the route demands, runs it, and maps errors to the
@@ -58,8 +86,11 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  Principal authenticate(const Route& route, const Request& request) const;
+
   std::vector<Route> routes_;
   Authenticator authenticator_;
+  KeyAuthenticator key_authenticator_;
 };
 
 std::vector<std::string> split_path(std::string_view path);

@@ -1,5 +1,6 @@
 #include "reward/reward_routes.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
@@ -72,12 +73,38 @@ Response history(RewardService& service, Request& request) {
   return Response::json(200, list);
 }
 
+std::optional<std::string> optional_currency(const object& body) {
+  auto currency = core::optional_string(body, "currency");
+  const bool iso_4217 =
+      currency && currency->size() == 3 &&
+      std::all_of(currency->begin(), currency->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (currency && !iso_4217)
+    throw core::validation_error("'currency' must be an ISO 4217 code such as EUR.");
+  return currency;
+}
+
+std::optional<long long> optional_time(const object& body, const char* field) {
+  const auto text = core::optional_string(body, field);
+  if (!text) return std::nullopt;
+  const auto at = core::parse_timestamp(*text);
+  if (!at) {
+    throw core::validation_error("'" + std::string(field) +
+                                 "' must be a UTC timestamp such as 2026-11-24T13:05:00Z.");
+  }
+  return at;
+}
+
+// The admin route and /api/v1/events take the same body (docs/API.md).
 Response record_event(RewardService& service, Request& request) {
   const auto body = core::parse_json_object(request.body);
-  const auto outcome = service.record_event({core::required_string(body, "type"), core::optional_string(body, "user_id"),
-                                             core::optional_string(body, "email"),
-                                             core::required_string(body, "external_id")},
-                                            request.user().user_id);
+  const EventRequest event{core::required_string(body, "type"),
+                           core::optional_string(body, "user_id"),
+                           core::optional_string(body, "email"),
+                           core::required_string(body, "external_id"),
+                           core::optional_non_negative_integer(body, "amount"),
+                           optional_currency(body),
+                           optional_time(body, "occurred_at")};
+  const auto outcome = service.record_event(event, request.user().user_id);
   return Response::json_text(outcome.first_time ? 201 : 200, outcome.result);
 }
 
@@ -121,11 +148,35 @@ void add_admin_routes(http::Router& router, RewardService& service, idempotency:
              idempotent(idempotency, [&service](Request& request) { return record_event(service, request); }));
 }
 
+// docs/API.md API keys: the same handlers for a merchant's backend; the
+// actor of a change is the key ("api_key:<id>").
+void add_key_routes(http::Router& router, RewardService& service,
+                    idempotency::IdempotencyService& idempotency) {
+  using http::Auth;
+  using idempotency::idempotent;
+  router.add("POST", "/api/v1/events", Auth::key("events:write"), Lane::write,
+             idempotent(idempotency,
+                        [&service](Request& request) { return record_event(service, request); }));
+  router.add("GET", "/api/v1/users/{id}/rewards", Auth::key("rewards:read"), Lane::db,
+             [&service](Request& request) {
+               store::RewardFilter filter;
+               filter.user_id = request.param("id");
+               return reward_page(service, request, filter, false);
+             });
+  router.add(
+      "POST", "/api/v1/rewards/{reward_id}/credit", Auth::key("rewards:write"), Lane::write,
+      idempotent(idempotency, [&service](Request& request) { return credit(service, request); }));
+  router.add(
+      "POST", "/api/v1/rewards/{reward_id}/revoke", Auth::key("rewards:write"), Lane::write,
+      idempotent(idempotency, [&service](Request& request) { return revoke(service, request); }));
+}
+
 }  // namespace
 
 void add_routes(http::Router& router, RewardService& service, idempotency::IdempotencyService& idempotency) {
   add_user_routes(router, service);
   add_admin_routes(router, service, idempotency);
+  add_key_routes(router, service, idempotency);
 }
 
 }  // namespace reward

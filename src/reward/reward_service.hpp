@@ -23,6 +23,11 @@ struct EventRequest {
   std::optional<std::string> user_id;
   std::optional<std::string> email;
   std::string external_id;
+  // The conversion's details (docs/API.md, API keys): checked for shape by
+  // the routes; optional on every event.
+  std::optional<long long> amount;       // minor units, >= 0
+  std::optional<std::string> currency;   // ISO 4217 code
+  std::optional<long long> occurred_at;  // epoch ms
 };
 
 struct EventOutcome {

@@ -23,3 +23,19 @@ TEST(Clock, WritesYearsBeyondFourDigitsInFull) {
 }
 
 }  // namespace
+
+TEST(Clock, ParsesTheTimestampsItWrites) {
+  EXPECT_EQ(core::parse_timestamp("2026-11-24T13:05:00.123Z"), 1795525500123);
+  EXPECT_EQ(core::parse_timestamp("2026-11-24T13:05:00Z"), 1795525500000);
+  EXPECT_EQ(core::parse_timestamp(core::format_timestamp(1795525500123)), 1795525500123);
+  EXPECT_EQ(core::parse_timestamp("1970-01-01T00:00:00Z"), 0);
+}
+
+TEST(Clock, RefusesOtherTimestampShapes) {
+  for (const char* text :
+       {"", "2026-11-24", "2026-11-24T13:05:00", "2026-11-24 13:05:00Z", "2026-02-30T00:00:00Z",
+        "2026-11-24T24:00:00Z", "2026-11-24T13:60:00Z", "2026-11-24T13:05:00.12Z",
+        "2026-11-24T13:05:00+01:00", "+026-11-24T13:05:00Z", "2026-11-24T13:05:0aZ"}) {
+    EXPECT_FALSE(core::parse_timestamp(text).has_value()) << text;
+  }
+}
