@@ -169,9 +169,11 @@ std::vector<Entry> entries_of_reward(soci::session& sql, const std::string& rewa
                         use(reward_id));
 }
 
-bool has_entries_of_user(soci::session& sql, const std::string& user_id) {
+bool holds_value(soci::session& sql, const std::string& user_id) {
   int found = 0;
-  sql << "SELECT 1 FROM ledger_entries WHERE user_id = :id LIMIT 1", use(user_id), into(found);
+  sql << "SELECT 1 FROM ledger_entries WHERE user_id = :id UNION ALL "
+         "SELECT 1 FROM referrals f JOIN rewards r ON r.referral_id = f.id WHERE f.referrer_id = :id LIMIT 1",
+      use(user_id, "id"), into(found);
   return sql.got_data();
 }
 

@@ -29,7 +29,9 @@ void set_head(soci::session& sql, const Head& head);
 // Entries with seq > after, in order, at most `limit`.
 std::vector<Entry> entries_after(soci::session& sql, long long after, int limit);
 std::vector<Entry> entries_of_reward(soci::session& sql, const std::string& reward_id);
-bool has_entries_of_user(soci::session& sql, const std::string& user_id);
+// The user is the beneficiary of an entry, or made a referral that carries
+// rewards: deleting the account would cascade into ledger history.
+bool holds_value(soci::session& sql, const std::string& user_id);
 
 // Rows staged by migration 0015, oldest first; `seq` holds their order.
 std::vector<Entry> staged_rows(soci::session& sql, int limit);

@@ -9,7 +9,9 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "core/text.hpp"
+#include "events/event_log.hpp"
 #include "ledger/ledger_service.hpp"
+#include "reward/reward_events.hpp"
 #include "reward/reward_json.hpp"
 
 namespace reward {
@@ -182,20 +184,24 @@ std::vector<store::Reward> RewardService::grant(soci::session& sql, const referr
   const bool flagged = !referral.flags.empty();
   std::vector<store::Reward> granted;
   std::vector<ledger::NewEntry> entries;
+  std::vector<std::pair<std::string_view, store::Reward>> published;
   for (const auto& config : store::active_configs(sql, reward_type)) {
     auto reward = new_reward(referral, config, now);
     if (!store::insert_reward(sql, reward, config.id)) continue;  // granted before
     entries.push_back(entry_for(reward, ledger::kCreated, actor_id, reward_type + " reward created", now));
+    published.emplace_back(events::kRewardCreated, reward);
     if (config.auto_credit && !flagged) {
       store::move_status(sql, reward.id, kPending, kCredited, now);
       entries.push_back(entry_for(reward, ledger::kCredited, "", "auto credit", now));
       reward.status = kCredited;
       reward.credited_at = now;
+      published.emplace_back(events::kRewardCredited, reward);
     }
     granted.push_back(std::move(reward));
   }
   settle_referral(sql, referral.id);
   ledger::append(sql, entries);
+  for (const auto& [type, reward] : published) publish_reward_event(sql, type, reward, now);
   return granted;
 }
 
@@ -216,7 +222,9 @@ store::Reward RewardService::move(const std::string& reward_id, const std::strin
     store::move_status(sql, reward_id, reward.status, to, now);
     settle_referral(sql, reward.referral_id);
     ledger::append(sql, {entry_for(reward, kind_of_move_to(to), actor_id, reason, now)});
-    return *store::find_reward(sql, reward_id);
+    auto moved = *store::find_reward(sql, reward_id);
+    publish_reward_event(sql, to == kCredited ? events::kRewardCredited : events::kRewardRevoked, moved, now);
+    return moved;
   });
 }
 
