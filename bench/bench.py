@@ -38,6 +38,36 @@ sys.path.insert(0, str(REPO / "tests" / "api"))
 import harness  # noqa: E402  (the test harness: PostgreSQL cluster, DB connections)
 
 SECRET = "benchmark-secret-that-is-long-enough-0123456789"
+
+# The seeded rewards enter the ledger as an upgrade's do (migration 0015):
+# staged as the moves that lead to their status, in time order, then hashed
+# by `referrald migrate`. Without a ledger (a binary from before it) nothing
+# is staged.
+STAGE_LEDGER = """
+INSERT INTO ledger_backfill (ord, kind, reward_id, user_id, amount, unit, actor, reason, at)
+SELECT ROW_NUMBER() OVER (ORDER BY at, created_at, id, rank), kind, id, user_id, reward_value, reward_unit,
+       'system', 'seeded', at
+FROM (
+  SELECT id, user_id, reward_value, reward_unit, created_at, 'created' AS kind, 0 AS rank, created_at AS at
+  FROM rewards
+  UNION ALL
+  SELECT id, user_id, reward_value, reward_unit, created_at, 'credited', 1, COALESCE(credited_at, created_at)
+  FROM rewards WHERE status = 'CREDITED' OR (status = 'REVOKED' AND credited_at IS NOT NULL)
+  UNION ALL
+  SELECT id, user_id, reward_value, reward_unit, created_at, 'revoked', 2, COALESCE(revoked_at, created_at)
+  FROM rewards WHERE status = 'REVOKED'
+) AS moves
+"""
+
+
+def chain_seeded_rewards(url: str, run_cli) -> None:
+    with contextlib.closing(harness.connect_db(url)) as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT COUNT(*) FROM schema_migrations WHERE version = 15")
+        if cursor.fetchone()[0] == 0:
+            return
+        cursor.execute(STAGE_LEDGER)
+    run_cli("migrate")
 PASSWORD = "bench password 1"
 LUA = REPO / "bench" / "lua" / "requests.lua"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -90,7 +120,7 @@ class Seeder:
 
             execute_values(cursor, f"INSERT INTO {table} ({','.join(columns)}) VALUES %s", rows, page_size=2000)
 
-    def seed(self, users: int, referrers: int, fresh_referees: int) -> None:
+    def seed(self, users: int, referrers: int, fresh_referees: int, credit_targets: int = 0) -> None:
         self.run_cli("migrate")
         self.run_cli("users", "create-admin", "--email", "admin@bench.test", "--name", "Admin",
                      "--password-stdin", stdin=PASSWORD + "\n")
@@ -103,7 +133,7 @@ class Seeder:
         else:
             conn.autocommit = False
         now = self.now_ms
-        ids = [str(uuid.uuid4()) for _ in range(users + fresh_referees)]
+        ids = [str(uuid.uuid4()) for _ in range(users + fresh_referees + credit_targets)]
         self.insert(conn, "users", ["id", "name", "email", "canonical_email", "password_hash", "is_verified",
                                     "is_admin", "created_at"],
                     [(uid, f"User {n}", f"u{n}@bench.test", f"u{n}@bench.test", password_hash, 1, 0, now - n)
@@ -115,32 +145,40 @@ class Seeder:
         code_ids = [str(uuid.uuid4()) for _ in range(referrers)]
         self.insert(conn, "referral_codes", ["id", "user_id", "code", "uses", "created_at"],
                     [(code_ids[r], ids[r], f"BENCH-{r:08d}", 0, now) for r in range(referrers)])
-        self.seed_referrals(conn, ids[:users], code_ids, referrers, now)
+        self.seed_referrals(conn, ids[:users] + ids[users + fresh_referees:], code_ids, referrers, now, users)
         self.insert(conn, "reward_configs", ["id", "reward_type", "reward_value", "reward_unit", "beneficiary",
                                              "auto_credit", "is_active", "created_at"],
                     [(str(uuid.uuid4()), "SIGNUP", 100, "POINTS", "REFERRER", 0, 1, now),
                      (str(uuid.uuid4()), "FIRST_ORDER", 500, "CASH", "REFERRER", 0, 1, now)])
         conn.commit()
         conn.close()
+        chain_seeded_rewards(self.url, self.run_cli)
         self.event_users = ids[referrers:users]  # referred: a first event makes a FIRST_ORDER reward
         self.tokens = {
             "referrers": [token[uid] for uid in ids[:referrers]],
             "users": [token[uid] for uid in ids[:users]],
-            "fresh": [token[uid] for uid in ids[users:]],
+            "fresh": [token[uid] for uid in ids[users:users + fresh_referees]],
             "admin": [token[admin_id]],
         }
         self.busy_referrer = ids[0]
 
-    def seed_referrals(self, conn, ids: list[str], code_ids: list[str], referrers: int, now: int) -> None:
+    def seed_referrals(self, conn, ids: list[str], code_ids: list[str], referrers: int, now: int,
+                       pending_from: int) -> None:
+        """Referrals of ids[referrers:]; a third SUCCESS (credited) before
+        `pending_from`, all PENDING after it: those rewards are what the
+        credit scenario credits (self.credit_targets)."""
         referrals, rewards, stats = [], [], {}
+        self.credit_targets = []
         for n in range(referrers, len(ids)):
             owner = n % referrers
             rid = str(uuid.uuid4())
-            status = "SUCCESS" if n % 3 == 0 else "PENDING"
+            status = "SUCCESS" if n % 3 == 0 and n < pending_from else "PENDING"
             created = now - (n * 7919 % (90 * 86400)) * 1000
             referrals.append((rid, ids[n], f"User {n}", ids[owner], code_ids[owner], status, "", created, created))
             rewards.append((str(uuid.uuid4()), rid, ids[owner], "REFERRER", "SIGNUP", 100, "POINTS",
                             "CREDITED" if status == "SUCCESS" else "PENDING", created))
+            if n >= pending_from:
+                self.credit_targets.append(rewards[-1][0])
             total, success = stats.get(owner, (0, 0))
             stats[owner] = (total + 1, success + (status == "SUCCESS"))
         self.insert(conn, "referrals", ["id", "referee_id", "referee_name", "referrer_id", "code_id", "status", "ip",
@@ -179,12 +217,13 @@ class ScaleSeeder(Seeder):
     """The scale data set of issue 5: `referrald-seed` (1M referrals, 100k
     referrers), plus sessions for the busiest referrers and fresh referees."""
 
-    def seed(self, users: int, referrers: int, fresh_referees: int) -> None:
+    def seed(self, users: int, referrers: int, fresh_referees: int, credit_targets: int = 0) -> None:
         seed_tool = pathlib.Path(self.binary).with_name("referrald-seed")
         done = subprocess.run([str(seed_tool), "--database-url", self.url], capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"referrald-seed failed: {done.stderr}")
         self.run_cli("migrate")
+        chain_seeded_rewards(self.url, self.run_cli)
         conn = harness.connect_db(self.url)
         cursor = conn.cursor()
         cursor.execute(f"SELECT user_id FROM referrer_stats ORDER BY total DESC LIMIT {referrers}")
@@ -212,6 +251,11 @@ class ScaleSeeder(Seeder):
         self.tokens = {"referrers": [token[uid] for uid in busiest], "users": [token[uid] for uid in busiest],
                        "fresh": [token[uid] for uid in fresh], "admin": [token[admin_id]]}
         self.login = ("admin@seed.test", "seed-password")
+        cursor_conn = harness.connect_db(self.url)
+        cursor = cursor_conn.cursor()
+        cursor.execute(f"SELECT id FROM rewards WHERE status = 'PENDING' LIMIT {credit_targets}")
+        self.credit_targets = [row[0] for row in cursor.fetchall()]
+        cursor_conn.close()
         self.busy_referrer = busiest[0]
         self.event_users = fresh
 
@@ -302,6 +346,10 @@ def scenarios(seeder: Seeder, duration: int = 10) -> list[dict]:
         {"name": "apply", "method": "POST", "path": "/api/referral/apply", "tokens": tokens["fresh"], "unique": True,
          "body": json.dumps({"referral_code": seeder.apply_code})},
         {"name": "login", "method": "POST", "path": "/api/auth/login", "connections": 16, "body": login_body},
+        # Each request credits another PENDING reward (one ledger entry each).
+        {"name": "credit", "method": "POST", "path": "/api/admin/rewards/-/credit", "unique": True,
+         "tokens": [f"{tokens['admin'][0]}\t\t/api/admin/rewards/{reward_id}/credit"
+                    for reward_id in seeder.credit_targets]},
     ]
 
 
@@ -390,7 +438,7 @@ def main() -> None:
         fresh = max(args.duration * 6000, 20000)
         seeder = (ScaleSeeder if args.scale else Seeder)(url, args.binary, workdir)
         started = time.monotonic()
-        seeder.seed(args.users, args.referrers, fresh)
+        seeder.seed(args.users, args.referrers, fresh, fresh)
         seeder.seed_link_clicks()
         seeder.make_api_key()
         print(f"seeded in {time.monotonic() - started:.1f}s ({args.backend}, "

@@ -1,4 +1,4 @@
-// referrald command line: serve (default) | migrate | routes | users | api-keys | import-mongo
+// referrald command line: serve (default) | migrate | routes | users | api-keys | import-mongo | ledger verify
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
   auto* import_mongo = cli.add_subcommand("import-mongo", "Import the original service's mongoexport JSON files");
   import_mongo->add_option("dir", import_dir, "Folder with users.json, referral.json, reward_config.json, ...")
       ->required();
+  auto* ledger = cli.add_subcommand("ledger", "Audit the reward ledger");
+  ledger->require_subcommand(1);
+  auto* ledger_verify =
+      ledger->add_subcommand("verify", "Re-walk the hash chain and the projections; exit 1 at the first break");
   cli.require_subcommand(0, 1);
   CLI11_PARSE(cli, argc, argv);
 
@@ -113,6 +117,7 @@ int main(int argc, char** argv) {
     if (*demote) return application->set_admin(role_email, false);
     if (*import_mongo) return application->import_mongo(import_dir);
     if (*create_api_key) return application->create_api_key(api_key_name, api_key_scopes);
+    if (*ledger_verify) return application->ledger_verify();
     (void)serve;
     return application->serve();
   } catch (const std::exception& error) {

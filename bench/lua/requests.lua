@@ -1,7 +1,8 @@
 -- One request shape for every scenario, driven by environment variables:
 --   BENCH_METHOD, BENCH_PATH, BENCH_BODY (optional),
 --   BENCH_TOKENS (optional file, one bearer token per line; "token<TAB>body"
---     gives that token its own body, e.g. each referee applies another code),
+--     gives that token its own body, e.g. each referee applies another code,
+--     and "token<TAB>body<TAB>path" its own path, e.g. each credit another reward),
 --   BENCH_UNIQUE=1: each token is used once (e.g. a referee applies once);
 --   tokens are split between wrk threads so no two threads share one.
 local threads = {}
@@ -31,9 +32,15 @@ function init(args)
     if #tokens == 0 and not unique then tokens = all end
   end
   bodies = {}
+  paths = {}
   for index, line in ipairs(tokens) do
     local token, own = line:match("^([^\t]*)\t(.*)$")
-    if token then tokens[index], bodies[index] = token, own end
+    if token then
+      local own_body, own_path = own:match("^([^\t]*)\t(.*)$")
+      if own_path then own = own_body; paths[index] = own_path end
+      tokens[index] = token
+      if own ~= "" then bodies[index] = own end
+    end
   end
   cursor = 0
   headers = {}
@@ -48,7 +55,7 @@ function request()
       cursor = 1
     end
     headers["Authorization"] = "Bearer " .. tokens[cursor]
-    return wrk.format(method, path, headers, bodies[cursor] or body)
+    return wrk.format(method, paths[cursor] or path, headers, bodies[cursor] or body)
   end
   return wrk.format(method, path, headers, body)
 end

@@ -14,6 +14,7 @@
 #include "db/migrations.hpp"
 #include "db/settings_store.hpp"
 #include "importer/importer_service.hpp"
+#include "ledger/ledger_routes.hpp"
 #include "link/link_routes.hpp"
 #include "mail/mail_backend.hpp"
 #include "ops/ops_routes.hpp"
@@ -64,6 +65,16 @@ void wait_for_database(db::Database& database) {
   throw std::runtime_error("the database did not answer within 30 s");
 }
 
+// The schema migrations, then the ledger's backfill (migration 0015 stages
+// rows that need SHA-256, which SQL on SQLite cannot compute).
+int migrate_database(db::Database& database) {
+  const int applied = db::migrate(database);
+  if (const auto hashed = ledger::complete_backfill(database); hashed > 0) {
+    core::log::info("ledger entries hashed from earlier rewards: " + std::to_string(hashed));
+  }
+  return applied;
+}
+
 int report(const core::ApiError& error) {
   std::cerr << "referrald: " << error.what() << '\n';
   return 1;
@@ -110,7 +121,7 @@ void App::resolve_secrets() {
 void App::build(bool with_database) {
   if (with_database) {
     wait_for_database(*database_);
-    const int applied = db::migrate(*database_);
+    const int applied = migrate_database(*database_);
     if (applied > 0) core::log::info("migrations applied: " + std::to_string(applied));
     resolve_secrets();
   } else {
@@ -128,6 +139,7 @@ void App::build(bool with_database) {
   user_admin_ = std::make_unique<auth::UserAdminService>(*database_);
   idempotency_ = std::make_unique<idempotency::IdempotencyService>(*database_);
   rewards_ = std::make_unique<reward::RewardService>(*database_);
+  ledger_ = std::make_unique<ledger::LedgerService>(*database_);
   referrals_ = std::make_unique<referral::ReferralService>(config_, *database_, *rewards_);
   // Analytics tolerate replica lag; everything that reads its own writes
   // (auth, apply, the ledger) stays on the primary.
@@ -175,6 +187,7 @@ void App::build_routes() {
   apikey::add_routes(router_, *api_keys_, {*api_key_limiter_, *ip_limiter_});
   referral::add_routes(router_, *referrals_, *idempotency_);
   reward::add_routes(router_, *rewards_, *idempotency_);
+  ledger::add_routes(router_, *ledger_);
   analytics::add_routes(router_, *analytics_);
   auth::add_user_admin_routes(router_, *user_admin_);
   webapp::add_routes(router_, web_assets_);
@@ -183,7 +196,7 @@ void App::build_routes() {
 
 int App::migrate() {
   wait_for_database(*database_);
-  const int applied = db::migrate(*database_);
+  const int applied = migrate_database(*database_);
   core::log::info("migrations applied: " + std::to_string(applied));
   return 0;
 }
@@ -250,10 +263,22 @@ int App::create_api_key(const std::string& name, const std::vector<std::string>&
   }
 }
 
+// Reads only: an operator may run it against a live server's database.
+int App::ledger_verify() {
+  wait_for_database(*database_);
+  const auto verdict = ledger::LedgerService(*database_).verify();
+  if (verdict.ok) {
+    std::cout << "ok " << verdict.seq << ' ' << verdict.hash << '\n';
+    return 0;
+  }
+  std::cout << "broken " << verdict.seq << ": " << verdict.problem << '\n';
+  return 1;
+}
+
 // Needs only the migrated database: no secrets, mail or routes.
 int App::import_mongo(const std::string& dir) {
   wait_for_database(*database_);
-  db::migrate(*database_);
+  migrate_database(*database_);
   const auto started = std::chrono::steady_clock::now();
   try {
     const auto report = importer::ImporterService(*database_, config_.referral_strip_plus_tags).import_dir(dir);

@@ -13,6 +13,7 @@
 #include "http/server.hpp"
 #include "idempotency/idempotency_service.hpp"
 #include "link/click_stream.hpp"
+#include "ledger/ledger_service.hpp"
 #include "link/link_service.hpp"
 #include "referral/referral_service.hpp"
 #include "reward/reward_service.hpp"
@@ -42,6 +43,8 @@ class App {
   int set_admin(const std::string& email, bool is_admin);
   int import_mongo(const std::string& dir);
   int create_api_key(const std::string& name, const std::vector<std::string>& scopes);
+  // `ledger verify`: 0 and "ok <seq> <hash>", or 1 and "broken <seq>: <problem>".
+  int ledger_verify();
 
  private:
   // Services need the server secret, which may live in the database: open
@@ -66,6 +69,7 @@ class App {
   std::unique_ptr<auth::UserAdminService> user_admin_;
   std::unique_ptr<idempotency::IdempotencyService> idempotency_;
   std::unique_ptr<reward::RewardService> rewards_;
+  std::unique_ptr<ledger::LedgerService> ledger_;
   std::unique_ptr<referral::ReferralService> referrals_;
   std::unique_ptr<analytics::AnalyticsService> analytics_;
   std::unique_ptr<links::ClickStream> clicks_;

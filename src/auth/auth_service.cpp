@@ -10,6 +10,7 @@
 #include "core/random.hpp"
 #include "core/text.hpp"
 #include "core/utf8.hpp"
+#include "ledger/ledger_store.hpp"
 
 namespace auth {
 
@@ -50,6 +51,16 @@ bool same_code(std::string_view a, std::string_view b) {
 
 ApiError unauthorized(const std::string& code, const std::string& message) {
   return ApiError(401, code, message);
+}
+
+// Unverified accounts earn nothing (an unverified referrer's code is refused),
+// but imported ones may hold rewards: deleting such an account would take
+// ledger history with it, which the database refuses anyway (no cascade
+// reaches ledger_entries). So the address stays taken, as a verified one's.
+void refuse_if_holding_value(soci::session& sql, const std::string& user_id) {
+  if (ledger::store::holds_value(sql, user_id)) {
+    throw ApiError(409, "user_exists", "An account with this email already exists.");
+  }
 }
 
 }  // namespace
@@ -101,6 +112,7 @@ void AuthService::replace_unverified(soci::session& sql, const store::User& curr
   // A live code of the earlier attempt means two attempts overlap: the
   // mailbox owner may enter the newest code for the other one's password.
   attempt.signup_superseded = has_live_code(sql, current.id, "signup");
+  refuse_if_holding_value(sql, current.id);
   // Its codes, sessions and pending referral go with it (cascades).
   store::delete_user(sql, current.id);
 }
@@ -294,7 +306,10 @@ AdminCreation AuthService::create_admin(const std::string& raw_email, const std:
     // An unverified account proves nothing about who made it (anyone can
     // sign up with any address): it goes, and the admin is made afresh
     // with the password given here.
-    if (existing) store::delete_user(sql, existing->id);
+    if (existing) {
+      refuse_if_holding_value(sql, existing->id);
+      store::delete_user(sql, existing->id);
+    }
     store::insert_user(sql, admin);
     store::mark_verified(sql, admin.id, admin.created_at);
     return existing ? AdminCreation::replaced_unverified : AdminCreation::created;

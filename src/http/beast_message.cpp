@@ -96,6 +96,14 @@ BeastResponse to_beast(Response&& response, bool keep_alive) {
   return out;
 }
 
+BeastResponseHeader to_beast_header(Response&& response, bool keep_alive) {
+  bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(response.status), 11};
+  for (auto& [name, value] : response.headers) out.insert(name, value);
+  out.keep_alive(keep_alive);
+  out.chunked(true);
+  return out;
+}
+
 Response read_error_response(const boost::beast::error_code& ec, const MiddlewareConfig& config) {
   if (ec == bhttp::error::body_limit) {
     return unrouted(Response::error(413, "payload_too_large", "The request body is too large."), config);

@@ -4,6 +4,7 @@
 // them here, so the fuzzer sees exactly what a connection sees. Only the
 // message types: no Asio I/O, so this compiles much faster than server.cpp.
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <optional>
@@ -18,6 +19,7 @@ namespace http {
 
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
+using BeastResponseHeader = boost::beast::http::response<boost::beast::http::empty_body>;
 
 // Checks the raw header block at the start of `bytes` before Beast's parser
 // sees (and unfolds) it: the 400 answer for folded header lines, after which
@@ -34,6 +36,8 @@ std::variant<Request, Response> accept_request(BeastRequest& beast_request, cons
                                                const MiddlewareConfig& config);
 
 BeastResponse to_beast(Response&& response, bool keep_alive);
+// The status line and headers of a streamed response, announcing a chunked body.
+BeastResponseHeader to_beast_header(Response&& response, bool keep_alive);
 
 // The answer to bytes that are not a request Beast could read (400, or 413 /
 // 431 over the limits), with the headers every answer carries.

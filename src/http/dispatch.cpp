@@ -48,6 +48,8 @@ Response handle_in_process(const Router& router, Request& request, const Middlew
   auto routed = route_request(router, request, config);
   Response response = routed.answer ? std::move(*routed.answer) : router.run(*routed.route, request);
   finish_response(response, request, config);
+  response.body = whole_body(response);
+  response.stream = nullptr;
   return response;
 }
 

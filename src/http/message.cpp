@@ -104,4 +104,16 @@ std::string_view Response::header(std::string_view name) const {
   return {};
 }
 
+std::string whole_body(Response& response) {
+  if (!response.stream) return response.body;
+  std::string body;
+  std::string chunk;
+  bool more = true;
+  while (more) {
+    more = response.stream(chunk);
+    body += chunk;
+  }
+  return body;
+}
+
 }  // namespace http

@@ -1,5 +1,6 @@
 #pragma once
 #include <boost/json/value.hpp>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,6 +55,13 @@ struct Response {
   std::vector<Header> headers;
   std::string body;
   std::string error_code;  // for the access log; set by error()
+  // A body too large to hold in memory (exports): when set, `body` is
+  // ignored and the server sends this body chunked, calling `stream` on the
+  // db lane for each part. It replaces `chunk`'s content with the next part
+  // and returns false after the last one. A failure midway closes the
+  // connection (the status line has left already); the client sees a body
+  // without its last chunk.
+  std::function<bool(std::string& chunk)> stream;
 
   static Response json(int status, const boost::json::value& body);
   static Response json_text(int status, std::string body);  // already JSON text
@@ -63,5 +71,9 @@ struct Response {
 };
 
 bool iequals(std::string_view a, std::string_view b);
+
+// The whole body of `response`, its stream's parts joined (for serving in
+// process, where nothing is too large).
+std::string whole_body(Response& response);
 
 }  // namespace http

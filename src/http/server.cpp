@@ -26,6 +26,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -88,16 +89,16 @@ class CountedScope {
 // executor (the connection's io thread), so io threads never block on the
 // database or on hashing. An exception `work` throws is rethrown in the
 // coroutine rather than ending the pool thread (and the process).
-template <class Work>
-asio::awaitable<Response> run_on(asio::thread_pool& pool, Work work) {
+template <class Work, class Result = std::invoke_result_t<Work&>>
+asio::awaitable<Result> run_on(asio::thread_pool& pool, Work work) {
   auto executor = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                          void(std::exception_ptr, Response)>(
+                                          void(std::exception_ptr, Result)>(
       [&pool, executor, work = std::move(work)](auto handler) mutable {
         asio::post(pool,
                    [executor, work = std::move(work), handler = std::move(handler)]() mutable {
                      std::exception_ptr failure;
-                     Response response;
+                     Result response{};
                      try {
                        response = work();
                      } catch (...) {
@@ -322,6 +323,7 @@ class Server {
     log_access(request, routed.name, response, elapsed);
     // Decided after the work: a shutdown that began meanwhile closes the connection.
     const bool keep_alive = wants_keep_alive && !draining_;
+    if (response.stream) co_return co_await write_streamed(stream, std::move(response), keep_alive) && keep_alive;
     co_return co_await write(stream, std::move(response), keep_alive) && keep_alive;
   }
 
@@ -355,6 +357,32 @@ class Server {
     auto message = to_beast(std::move(response), keep_alive);
     stream.expires_after(options_.read_timeout);
     auto [ec, bytes] = co_await bhttp::async_write(stream, message, kNoThrow);
+    co_return !ec;
+  }
+
+  // The header, then one chunk per part the stream makes on the db lane: at
+  // most one part is held at a time, whatever the body's size.
+  asio::awaitable<bool> write_streamed(beast::tcp_stream& stream, Response response, bool keep_alive) {
+    auto parts = std::move(response.stream);
+    auto header = to_beast_header(std::move(response), keep_alive);
+    bhttp::response_serializer<bhttp::empty_body> serializer(header);
+    stream.expires_after(options_.read_timeout);
+    auto [header_ec, header_bytes] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
+    if (header_ec) co_return false;
+    for (bool more = true; more;) {
+      std::string chunk;
+      try {
+        more = co_await run_on(db_pool_, [&] { return parts(chunk); });
+      } catch (const std::exception& error) {
+        core::log::error(std::string("streamed body failed: ") + error.what());
+        co_return false;
+      }
+      if (chunk.empty()) continue;
+      stream.expires_after(options_.read_timeout);
+      auto [ec, bytes] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(chunk)), kNoThrow);
+      if (ec) co_return false;
+    }
+    auto [ec, bytes] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kNoThrow);
     co_return !ec;
   }
 

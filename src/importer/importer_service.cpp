@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "importer/export_dir.hpp"
 #include "importer/importer_store.hpp"
+#include "ledger/ledger_service.hpp"
 #include "reward/reward_service.hpp"
 
 namespace importer {
@@ -455,7 +456,6 @@ class Plan {
     store::insert_code_aliases(sql_, new_aliases_);
     store::insert_referrals(sql_, new_referrals_);
     store::insert_rewards(sql_, new_rewards_);
-    store::insert_import_events(sql_, new_rewards_, kImportedReason, now_);
     // Earlier referrals that gained rewards move (and count) as the server would move them.
     for (const auto& reward : new_rewards_) {
       if (earlier_referrals_.contains(reward.referral_id))
@@ -463,6 +463,24 @@ class Plan {
     }
     store::recount_code_uses(sql_, touched_codes_);
     store::recount_referrer_stats(sql_, touched_referrers_);
+    ledger::append(sql_, ledger_entries_of(new_rewards_));  // last: it holds the ledger head's lock
+  }
+
+  // Each imported reward enters the ledger with the moves that lead to its
+  // status, all stamped with the import's time, by the system.
+  std::vector<ledger::NewEntry> ledger_entries_of(const std::vector<reward::store::Reward>& rewards) const {
+    std::vector<ledger::NewEntry> entries;
+    for (const auto& reward : rewards) {
+      const auto entry = [&](const char* kind) {
+        return ledger::NewEntry{kind, reward.id, reward.user_id, reward.reward_value, reward.reward_unit,
+                                ledger::kSystemActor, kImportedReason, now_};
+      };
+      entries.push_back(entry(ledger::kCreated));
+      const bool revoked = reward.status == "REVOKED";
+      if (reward.status == "CREDITED" || (revoked && reward.credited_at)) entries.push_back(entry(ledger::kCredited));
+      if (revoked) entries.push_back(entry(ledger::kRevoked));
+    }
+    return entries;
   }
 
   soci::session& sql_;

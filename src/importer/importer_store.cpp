@@ -41,9 +41,6 @@ Cell number(long long value) {
 Cell flag(bool value) {
   return number(value ? 1 : 0);
 }
-Cell null_text() {
-  return {{}, 0, false, soci::i_null};
-}
 Cell maybe_number(const std::optional<long long>& value) {
   return value ? number(*value) : Cell{{}, 0, true, soci::i_null};
 }
@@ -295,19 +292,6 @@ void insert_rewards(soci::session& sql, const std::vector<reward::store::Reward>
              "reward_value, reward_unit, "
              "status, created_at, credited_at, revoked_at) VALUES ",
              11, std::move(cells));
-}
-
-void insert_import_events(soci::session& sql, const std::vector<reward::store::Reward>& rewards,
-                          const std::string& reason, long long at) {
-  std::vector<Cell> cells;
-  for (const auto& reward : rewards) {
-    append(cells, {text(core::new_id()), text(reward.id), null_text(), text(reward.status),
-                   null_text(), text(reason), number(at)});
-  }
-  insert_all(sql,
-             "INSERT INTO reward_events (id, reward_id, from_status, to_status, actor_id, reason, "
-             "at) VALUES ",
-             7, std::move(cells));
 }
 
 void recount_code_uses(soci::session& sql, const std::vector<std::string>& code_ids) {

@@ -52,9 +52,6 @@ void insert_code_aliases(soci::session& sql,
 void insert_referrals(soci::session& sql, const std::vector<referral::store::Referral>& referrals);
 void insert_configs(soci::session& sql, const std::vector<reward::store::Config>& configs);
 void insert_rewards(soci::session& sql, const std::vector<reward::store::Reward>& rewards);
-// One history row per reward: null -> its status, no actor.
-void insert_import_events(soci::session& sql, const std::vector<reward::store::Reward>& rewards,
-                          const std::string& reason, long long at);
 
 // Counters recomputed from the referrals table, so they are right however
 // the imported rows mix with rows the server already had.

@@ -70,7 +70,9 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   if (code->user_id == referee_id) throw ApiError(400, "self_referral", "You cannot use your own referral code.");
   const auto referee = auth::store::find_user_by_id(sql, referee_id);
   const auto referrer = auth::store::find_user_by_id(sql, code->user_id);
-  if (!referee || !referrer) throw invalid_code();
+  // An unverified account holds no value (docs/API.md, Accounts): a signup
+  // for its address replaces it, which must not take anyone's rewards along.
+  if (!referee || !referrer || !referrer->is_verified) throw invalid_code();
   if (!referee->is_verified) throw ApiError(403, "email_not_verified", "Verify your email first.");
   if (config_.referral_block_aliases && referee->canonical_email == referrer->canonical_email) {
     throw ApiError(400, "self_referral", "You cannot use your own referral code.");

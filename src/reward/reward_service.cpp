@@ -9,6 +9,9 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "core/text.hpp"
+#include "events/event_log.hpp"
+#include "ledger/ledger_service.hpp"
+#include "reward/reward_events.hpp"
 #include "reward/reward_json.hpp"
 
 namespace reward {
@@ -68,9 +71,34 @@ store::Reward new_reward(const referral::store::Referral& referral, const store:
   return reward;
 }
 
-std::optional<std::string> actor(const std::string& actor_id) {
-  if (actor_id.empty()) return std::nullopt;
-  return actor_id;
+const char* status_after(const std::string& kind) {
+  if (kind == ledger::kCreated) return kPending;
+  return kind == ledger::kCredited ? kCredited : kRevoked;
+}
+
+const char* kind_of_move_to(const std::string& status) {
+  return status == kCredited ? ledger::kCredited : ledger::kRevoked;
+}
+
+// The ledger entry of one move of `reward`; an empty actor is the system.
+ledger::NewEntry entry_for(const store::Reward& reward, const char* kind, const std::string& actor_id,
+                           const std::string& reason, long long now) {
+  return {kind,         reward.id, reward.user_id, reward.reward_value, reward.reward_unit,
+          actor_id.empty() ? ledger::kSystemActor : actor_id, reason, now};
+}
+
+// A reward's history is its ledger entries, each the move from the status
+// the one before it left.
+std::vector<store::Event> events_of(const std::vector<ledger::Entry>& entries) {
+  std::vector<store::Event> events;
+  std::optional<std::string> from;
+  for (const auto& entry : entries) {
+    std::optional<std::string> actor_id;
+    if (entry.actor != ledger::kSystemActor) actor_id = entry.actor;
+    events.push_back({from, status_after(entry.kind), actor_id, entry.reason, entry.at});
+    from = events.back().to;
+  }
+  return events;
 }
 
 // The claim lost to a row that must exist: PostgreSQL's ON CONFLICT waits
@@ -155,19 +183,25 @@ std::vector<store::Reward> RewardService::grant(soci::session& sql, const referr
   if (!current || current->status == "REJECTED") return {};
   const bool flagged = !referral.flags.empty();
   std::vector<store::Reward> granted;
+  std::vector<ledger::NewEntry> entries;
+  std::vector<std::pair<std::string_view, store::Reward>> published;
   for (const auto& config : store::active_configs(sql, reward_type)) {
     auto reward = new_reward(referral, config, now);
     if (!store::insert_reward(sql, reward, config.id)) continue;  // granted before
-    store::append_event(sql, reward.id, {std::nullopt, kPending, actor(actor_id), reward_type + " reward created", now});
+    entries.push_back(entry_for(reward, ledger::kCreated, actor_id, reward_type + " reward created", now));
+    published.emplace_back(events::kRewardCreated, reward);
     if (config.auto_credit && !flagged) {
       store::move_status(sql, reward.id, kPending, kCredited, now);
-      store::append_event(sql, reward.id, {kPending, kCredited, std::nullopt, "auto credit", now});
+      entries.push_back(entry_for(reward, ledger::kCredited, "", "auto credit", now));
       reward.status = kCredited;
       reward.credited_at = now;
+      published.emplace_back(events::kRewardCredited, reward);
     }
     granted.push_back(std::move(reward));
   }
   settle_referral(sql, referral.id);
+  ledger::append(sql, entries);
+  for (const auto& [type, reward] : published) publish_reward_event(sql, type, reward, now);
   return granted;
 }
 
@@ -186,9 +220,11 @@ store::Reward RewardService::move(const std::string& reward_id, const std::strin
       throw ApiError(409, "reward_already_revoked", "The reward is already revoked.");
     }
     store::move_status(sql, reward_id, reward.status, to, now);
-    store::append_event(sql, reward_id, {reward.status, to, actor(actor_id), reason, now});
     settle_referral(sql, reward.referral_id);
-    return *store::find_reward(sql, reward_id);
+    ledger::append(sql, {entry_for(reward, kind_of_move_to(to), actor_id, reason, now)});
+    auto moved = *store::find_reward(sql, reward_id);
+    publish_reward_event(sql, to == kCredited ? events::kRewardCredited : events::kRewardRevoked, moved, now);
+    return moved;
   });
 }
 
@@ -209,7 +245,7 @@ store::Reward RewardService::revoke(const std::string& reward_id, const std::str
 std::vector<store::Event> RewardService::history(const std::string& reward_id) {
   return database_.read([&](soci::session& sql) {
     if (!store::find_reward(sql, reward_id)) throw ApiError(404, "reward_not_found", "No such reward.");
-    return store::history(sql, reward_id);
+    return events_of(ledger::store::entries_of_reward(sql, reward_id));
   });
 }
 

@@ -4,7 +4,6 @@
 
 #include <limits>
 
-#include "core/random.hpp"
 #include "db/checked_sum.hpp"
 #include "db/statement_cache.hpp"
 #include "db/statements.hpp"
@@ -130,38 +129,6 @@ bool move_status(soci::session& sql, const std::string& reward_id, const std::st
                            std::string("UPDATE rewards SET status = :to, ") + stamp +
                                " = :now WHERE id = :id AND status = :from",
                            use(to), use(now), use(reward_id), use(from)) > 0;
-}
-
-void append_event(soci::session& sql, const std::string& reward_id, const Event& event) {
-  const std::string id = core::new_id();
-  soci::indicator from_indicator = event.from ? soci::i_ok : soci::i_null;
-  soci::indicator actor_indicator = event.actor_id ? soci::i_ok : soci::i_null;
-  std::string from = event.from.value_or("");
-  std::string actor = event.actor_id.value_or("");
-  sql << "INSERT INTO reward_events (id, reward_id, from_status, to_status, actor_id, reason, at) "
-         "VALUES (:id, :reward_id, :from_status, :to_status, :actor_id, :reason, :at)",
-      use(id), use(reward_id), use(from, from_indicator), use(event.to), use(actor, actor_indicator),
-      use(event.reason), use(event.at);
-}
-
-std::vector<Event> history(soci::session& sql, const std::string& reward_id) {
-  return select_all<Event>(
-      sql,
-      // Creation and auto credit share a millisecond, and ids are random within
-      // one; statuses only move forward, so within a millisecond the target
-      // status gives the order.
-      "SELECT from_status, to_status, actor_id, reason, at FROM reward_events WHERE reward_id = :id "
-      "ORDER BY at, CASE to_status WHEN 'PENDING' THEN 0 WHEN 'CREDITED' THEN 1 ELSE 2 END",
-      [](const soci::row& row) {
-        Event event;
-        if (row.get_indicator(0) == soci::i_ok) event.from = row.get<std::string>(0);
-        event.to = row.get<std::string>(1);
-        if (row.get_indicator(2) == soci::i_ok) event.actor_id = row.get<std::string>(2);
-        event.reason = row.get<std::string>(3);
-        event.at = row.get<long long>(4);
-        return event;
-      },
-      use(reward_id));
 }
 
 // A user's reward history is the hot list: one statement prepared per pooled

@@ -8,7 +8,7 @@
 
 #include "core/cursor.hpp"
 
-// SQL for reward configs, the reward ledger and its history.
+// SQL for reward configs and rewards (their history is the ledger's, src/ledger/).
 namespace reward::store {
 
 struct Config {
@@ -54,6 +54,7 @@ std::vector<Reward> rewards_of_referral(soci::session& sql, const std::string& r
 bool move_status(soci::session& sql, const std::string& reward_id, const std::string& from,
                  const std::string& to, long long now);
 
+// One move of a reward's history, as GET .../history shows it.
 struct Event {
   std::optional<std::string> from;
   std::string to;
@@ -61,8 +62,6 @@ struct Event {
   std::string reason;
   long long at = 0;
 };
-void append_event(soci::session& sql, const std::string& reward_id, const Event& event);
-std::vector<Event> history(soci::session& sql, const std::string& reward_id);
 
 struct RewardFilter {
   std::optional<std::string> user_id;

@@ -7,7 +7,13 @@ the race tests call it after each storm, the other tests after their flows.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
+
+import harness
+
+sys.path.insert(0, str(harness.REPO / "scripts"))
+import ledger_verify  # noqa: E402  (scripts/ is not a package)
 
 # The only status moves docs/API.md allows; None is the reward's creation.
 ALLOWED_MOVES = {(None, "PENDING"), ("PENDING", "CREDITED"), ("PENDING", "REVOKED"), ("CREDITED", "REVOKED")}
@@ -144,9 +150,24 @@ def no_referral_cycles(server) -> None:
     assert not cycles, f"users in a referral cycle: {cycles}"
 
 
+def ledger_chain_verifies(server) -> None:
+    """Gap-free sequence from 1, each entry's prev_hash the hash before it,
+    each hash the SHA-256 of its canonical bytes (scripts/ledger_verify.py),
+    and the head row naming the last entry."""
+    columns = ("seq", "kind", "reward_id", "user_id", "amount", "unit", "actor", "reason", "at_ms", "prev_hash",
+               "hash")
+    entries = [dict(zip(columns, row)) for row in server.query(
+        "SELECT seq, kind, reward_id, user_id, amount, unit, actor, reason, at, prev_hash, hash "
+        "FROM ledger_entries ORDER BY seq")]
+    ok, seq, detail = ledger_verify.verify(entries)
+    assert ok, f"the ledger breaks at seq {seq}: {detail}"
+    assert server.query("SELECT seq, hash FROM ledger_head") == [(seq, detail)], "ledger_head is not the last entry"
+
+
 ALL = (stats_match_referrals, code_uses_match_referrals, one_referral_per_referee, one_code_per_user,
        alias_texts_are_not_codes, no_duplicate_rewards, history_explains_every_status, referral_status_follows_rewards,
-       one_active_config_per_kind, flagged_means_flags, referee_name_is_the_users, no_referral_cycles)
+       one_active_config_per_kind, flagged_means_flags, referee_name_is_the_users, no_referral_cycles,
+       ledger_chain_verifies)
 
 
 def check_all(server, skip: tuple = ()) -> None:

@@ -220,6 +220,8 @@ def test_acknowledged_writes_survive_kill_9(make_server):
         assert not server_errors, f"5xx answers under the load: {server_errors}"
         assert acked.interrupted, "no request was cut off by a kill: the test proved nothing"
         assert acked.signups and acked.verified and acked.credited and acked.revoked and acked.events, acked.sizes()
-        invariants.check_all(server)
+        invariants.check_all(server)  # the ledger chain among them
+        done = flows.cli(server, "ledger", "verify")  # and the projections, as an operator would
+        assert done.returncode == 0 and done.stdout.startswith("ok "), done
         # Tokens issued before the kills still work: the secret is in the database.
         assert lf.post(server, "/api/auth/verify-session", referrer.headers).status_code == 200

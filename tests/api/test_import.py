@@ -129,7 +129,12 @@ def test_referrals_take_their_status_from_their_rewards(imported):
                         (ID["referrer"],)) == [(3, 1, 1, 1)]
 
 
-def test_rewards_beneficiaries_and_one_imported_history_row_each(imported):
+# The ledger entries an imported reward of each status gets: the moves that lead to it.
+IMPORTED_MOVES = {"PENDING": [(None, "PENDING")], "CREDITED": [(None, "PENDING"), ("PENDING", "CREDITED")],
+                  "REVOKED": [(None, "PENDING"), ("PENDING", "REVOKED")]}
+
+
+def test_rewards_beneficiaries_and_their_imported_ledger_entries(imported):
     server, _, _ = imported
     rows = server.query("SELECT id, user_id, beneficiary, reward_value, status, credited_at, revoked_at "
                         "FROM rewards ORDER BY id")
@@ -139,9 +144,11 @@ def test_rewards_beneficiaries_and_one_imported_history_row_each(imported):
                          status, None, None))
     assert rows == expected
     events = server.query("SELECT reward_id, from_status, to_status, actor_id, reason FROM reward_events "
-                          "ORDER BY reward_id")
-    assert events == [(reward_id, None, status, None, "imported")
-                      for reward_id, (_, _, _, status) in sorted(original.REWARDS.items())]
+                          "ORDER BY reward_id, CAST(id AS BIGINT)")
+    assert events == [(reward_id, before, after, None, "imported")
+                      for reward_id, (_, _, _, status) in sorted(original.REWARDS.items())
+                      for before, after in IMPORTED_MOVES[status]]
+    assert flows.cli(server, "ledger", "verify").returncode == 0
 
 
 def test_only_the_oldest_of_two_active_configs_stays_active(imported):

@@ -1,0 +1,157 @@
+#include "ledger/ledger_service.hpp"
+
+#include <limits>
+
+#include "analytics/local_days.hpp"
+#include "core/api_error.hpp"
+#include "core/clock.hpp"
+
+namespace ledger {
+
+namespace {
+
+constexpr int kWalkBatch = 10000;
+constexpr int kBackfillBatch = 5000;
+
+Entry chained(const NewEntry& next, const store::Head& head) {
+  Entry entry{head.seq + 1, next.kind,   next.reward_id, next.user_id, next.amount, next.unit,
+              next.actor,   next.reason, next.at,        head.hash,    {}};
+  entry.hash = entry_hash(entry);
+  return entry;
+}
+
+// Appends after `head`, which the caller holds locked; returns the new head.
+store::Head append_after(soci::session& sql, store::Head head, const std::vector<NewEntry>& entries,
+                         std::vector<Entry>* written) {
+  for (const auto& next : entries) {
+    auto entry = chained(next, head);
+    store::insert_entry(sql, entry);
+    head = {entry.seq, entry.hash, entry.at};
+    if (written) written->push_back(std::move(entry));
+  }
+  return head;
+}
+
+// The first entry after `after` (up to `last`) whose place in the chain or
+// whose hash is wrong; `prev_hash` is the hash of entry `after`.
+std::optional<Verdict> walk_chain(db::Database& database, const store::Head& last) {
+  long long after = 0;
+  std::string prev_hash = kGenesisHash;
+  while (after < last.seq) {
+    const auto batch = database.read(
+        [&](soci::session& sql) { return store::entries_after(sql, after, kWalkBatch); });
+    if (batch.empty()) return Verdict{false, after + 1, {}, "the entries end before the head"};
+    for (const auto& entry : batch) {
+      if (entry.seq > last.seq) return std::nullopt;
+      if (entry.seq != after + 1) return Verdict{false, after + 1, {}, "entry missing"};
+      if (entry.prev_hash != prev_hash)
+        return Verdict{false, entry.seq, {}, "prev_hash is not the previous hash"};
+      if (entry_hash(entry) != entry.hash)
+        return Verdict{false, entry.seq, {}, "hash does not match the entry"};
+      after = entry.seq;
+      prev_hash = entry.hash;
+    }
+  }
+  if (prev_hash != last.hash)
+    return Verdict{false, last.seq, {}, "the head's hash is not the last entry's"};
+  return std::nullopt;
+}
+
+void require_one_of(const char* field, const std::optional<std::string>& value,
+                    std::initializer_list<const char*> allowed) {
+  if (!value) return;
+  for (const char* name : allowed) {
+    if (*value == name) return;
+  }
+  throw core::validation_error(std::string("'") + field + "' is not one of the allowed values.");
+}
+
+// The first instant of the UTC day `text` names, plus `days_later` days.
+std::optional<long long> day_start(const char* field, const std::optional<std::string>& text,
+                                   int days_later) {
+  if (!text) return std::nullopt;
+  const auto day = analytics::parse_date(*text);
+  if (!day)
+    throw core::validation_error(std::string("'") + field + "' must be a date, YYYY-MM-DD.");
+  return (*day + days_later) * core::kMsPerDay;
+}
+
+std::optional<Verdict> check_projections(db::Database& database, const store::Head& head) {
+  return database.read([&](soci::session& sql) -> std::optional<Verdict> {
+    auto mismatch = store::first_reward_mismatch(sql);
+    const auto copy = store::first_copy_mismatch(sql);
+    if (copy && (!mismatch || copy->seq < mismatch->seq)) mismatch = copy;
+    if (mismatch) return Verdict{false, mismatch->seq, {}, mismatch->problem};
+    if (const auto stats = store::first_stats_mismatch(sql))
+      return Verdict{false, head.seq, {}, *stats};
+    return std::nullopt;
+  });
+}
+
+}  // namespace
+
+std::vector<Entry> append(soci::session& sql, const std::vector<NewEntry>& entries) {
+  std::vector<Entry> written;
+  if (entries.empty()) return written;
+  written.reserve(entries.size());
+  store::set_head(sql, append_after(sql, store::lock_head(sql), entries, &written));
+  return written;
+}
+
+store::Head LedgerService::head() {
+  return database_.read([](soci::session& sql) { return store::read_head(sql); });
+}
+
+std::vector<Entry> LedgerService::entries_after(long long after, int limit) {
+  return database_.read(
+      [&](soci::session& sql) { return store::entries_after(sql, after, limit); });
+}
+
+Verdict LedgerService::verify() {
+  const auto last = head();
+  if (auto broken = walk_chain(database_, last)) return *broken;
+  if (auto broken = check_projections(database_, last)) return *broken;
+  return {true, last.seq, last.hash, {}};
+}
+
+store::ExportQuery LedgerService::export_query(const ExportFilter& filter) const {
+  require_one_of("status", filter.status, {"PENDING", "CREDITED", "REVOKED"});
+  require_one_of("unit", filter.unit, {"POINTS", "CASH"});
+  store::ExportQuery query;
+  query.status = filter.status;
+  query.unit = filter.unit;
+  query.from_ms = day_start("from", filter.from, 0).value_or(std::numeric_limits<long long>::min());
+  query.to_ms = day_start("to", filter.to, 1).value_or(std::numeric_limits<long long>::max());
+  if (query.from_ms >= query.to_ms) throw core::validation_error("'from' must not be after 'to'.");
+  query.after_time = std::numeric_limits<long long>::min();
+  return query;
+}
+
+std::vector<store::ExportRow> LedgerService::export_page(const store::ExportQuery& query) {
+  return database_.read([&](soci::session& sql) { return store::export_page(sql, query); });
+}
+
+long long complete_backfill(db::Database& database) {
+  long long written = 0;
+  for (;;) {
+    const auto moved = database.write([](soci::session& sql) -> long long {
+      const auto head =
+          store::lock_head(sql);  // first: a second instance waits, then finds no rows
+      const auto staged = store::staged_rows(sql, kBackfillBatch);
+      if (staged.empty()) return 0;
+      std::vector<NewEntry> entries;
+      entries.reserve(staged.size());
+      for (const auto& row : staged) {
+        entries.push_back({row.kind, row.reward_id, row.user_id, row.amount, row.unit, row.actor,
+                           row.reason, row.at});
+      }
+      store::set_head(sql, append_after(sql, head, entries, nullptr));
+      store::drop_staged_rows(sql, staged.back().seq);
+      return static_cast<long long>(staged.size());
+    });
+    if (moved == 0) return written;
+    written += moved;
+  }
+}
+
+}  // namespace ledger
