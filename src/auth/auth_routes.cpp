@@ -15,15 +15,6 @@ using http::Lane;
 using http::Request;
 using http::Response;
 
-object user_json(const store::User& user) {
-  return {{"id", user.id},
-          {"name", user.name},
-          {"email", user.email},
-          {"is_verified", user.is_verified},
-          {"is_admin", user.is_admin},
-          {"created_at", core::format_timestamp(user.created_at)}};
-}
-
 namespace {
 
 struct Credential {

@@ -2,6 +2,7 @@
 #include <boost/json/object.hpp>
 
 #include "auth/auth_service.hpp"
+#include "auth/user_json.hpp"
 #include "core/rate_limiter.hpp"
 #include "http/router.hpp"
 
@@ -10,8 +11,5 @@ namespace auth {
 // docs/API.md Accounts routes, their original-service aliases, and the router's authenticator.
 void add_routes(http::Router& router, AuthService& service, const core::Config& config,
                 core::RateLimiter& ip_limiter);
-
-// The `User` object of docs/API.md.
-boost::json::object user_json(const store::User& user);
 
 }  // namespace auth

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "auth/auth_events.hpp"
 #include "auth/email_address.hpp"
 #include "auth/jwt.hpp"
 #include "auth/user_admin_service.hpp"
@@ -180,8 +181,11 @@ std::optional<SignupReferralOutcome> AuthService::verify_email(const VerifyReque
     const bool other_attempt =
         request.signup_id ? request.signup_id != user->signup_id : user->signup_superseded;
     if (other_attempt) return OtpCheck::superseded;
-    store::mark_verified(sql, user->id, core::now_ms());
+    const auto now = core::now_ms();
+    store::mark_verified(sql, user->id, now);
     verified = user;
+    verified->is_verified = true;
+    publish_verified(sql, *verified, now);
     return OtpCheck::ok;
   });
   throw_for(check);
@@ -312,6 +316,7 @@ AdminCreation AuthService::create_admin(const std::string& raw_email, const std:
     }
     store::insert_user(sql, admin);
     store::mark_verified(sql, admin.id, admin.created_at);
+    publish_verified(sql, admin, admin.created_at);
     return existing ? AdminCreation::replaced_unverified : AdminCreation::created;
   });
 }

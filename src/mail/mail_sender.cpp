@@ -12,11 +12,11 @@ namespace mail {
 
 namespace {
 
-constexpr int kBatchSize = 10;
 constexpr auto kPollInterval = std::chrono::seconds(1);
 constexpr std::int64_t kMaxRetryDelayMs = 5 * core::kMsPerMinute;
-// Time per message on top of EMAIL_TIMEOUT (building, recording) in the lease.
-constexpr std::int64_t kLeaseMarginMs = 5 * core::kMsPerSecond;
+// Time on top of EMAIL_TIMEOUT in a message's lease: opening it before the
+// attempt and recording the outcome after (one write, milliseconds).
+constexpr std::int64_t kLeaseMarginMs = 2 * core::kMsPerSecond;
 constexpr std::size_t kMaxErrorLength = 500;
 
 std::string shorten(const std::string& error) {
@@ -76,9 +76,11 @@ Sender::Sender(const core::Config& config, db::Database& database, const Outbox&
       backend_(std::move(backend)),
       max_attempts_(config.email_max_attempts),
       retry_base_ms_(config.email_retry_base_ms),
-      // Long enough for a whole batch at the backend's timeout: a live sender
-      // never loses its claim, a crashed one's rows come back soon after.
-      lease_ms_(kBatchSize * (config.email_timeout_ms + kLeaseMarginMs)),
+      // One message per claim, leased for one attempt: a live sender records
+      // the outcome before the lease ends, and the message a crashed sender
+      // held is taken over seconds later. (Batches of 10 leased for 10
+      // attempts kept a code, valid 5 minutes, away for 150 s after a kill.)
+      lease_ms_(config.email_timeout_ms + kLeaseMarginMs),
       stats_(std::make_shared<Stats>()) {
   stats_->database = &database_;
   http::metrics().add_collector([stats = stats_](std::string& out) { stats->render(out); });
@@ -125,7 +127,7 @@ void Sender::run() {
   while (!stopping()) {
     bool more = false;
     try {
-      more = send_batch();
+      more = send_next();
     } catch (const std::exception& error) {
       // Typically the database is unreachable: keep polling until it is back.
       core::log::event("error", {{"msg", "outbox sender error"}, {"detail", error.what()}});
@@ -140,19 +142,13 @@ void Sender::wait_for_work() {
   woken_ = false;
 }
 
-// Returns true when the batch was full: more mail may be due right away.
-bool Sender::send_batch() {
-  auto batch = database_.write([this](soci::session& sql) {
-    return store::claim_due(sql, core::now_ms(), lease_ms_, kBatchSize);
-  });
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (stopping()) {
-      release({batch.begin() + static_cast<std::ptrdiff_t>(i), batch.end()});
-      return false;
-    }
-    deliver(batch[i]);
-  }
-  return batch.size() == static_cast<std::size_t>(kBatchSize);
+// Returns true when a message was due: the next one may be too.
+bool Sender::send_next() {
+  const auto claimed = database_.write(
+      [this](soci::session& sql) { return store::claim_due(sql, core::now_ms(), lease_ms_, 1); });
+  if (claimed.empty()) return false;
+  deliver(claimed.front());
+  return true;
 }
 
 void Sender::deliver(const store::Claimed& message) {
@@ -204,12 +200,6 @@ void Sender::give_up(const store::Claimed& message, const std::string& error) {
                              {"outbox_id", message.id},
                              {"attempts", message.attempts + 1},
                              {"error", shorten(error)}});
-}
-
-void Sender::release(const std::vector<store::Claimed>& unsent) {
-  database_.write([&](soci::session& sql) {
-    for (const auto& message : unsent) store::release(sql, message);
-  });
 }
 
 }  // namespace mail

@@ -5,7 +5,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "core/config.hpp"
 #include "db/database.hpp"
@@ -20,8 +19,9 @@ namespace mail {
 // to half so mail that failed together (an SMTP outage) does not retry together.
 std::int64_t retry_delay_ms(int failed_attempts, std::int64_t base_ms);
 
-// The background delivery loop for the outbox: claims due messages in batches,
-// hands them to the backend, and records sent / retry / failed. Any number of
+// The background delivery loop for the outbox: claims one due message at a
+// time (leased for one attempt), hands it to the backend, and records sent /
+// retry / failed. Any number of
 // servers may run one against the same database (claims are leased and fenced).
 // Registers emails_sent_total, emails_failed_total, email_send_errors_total and
 // outbox_depth with http::metrics().
@@ -38,20 +38,18 @@ class Sender {
   // Call after committing a transaction that enqueued mail, so it goes out now
   // rather than at the next poll.
   void wake();
-  // Finishes the message in hand, gives the rest of the batch back to the
-  // queue, and joins the thread.
+  // Finishes the message in hand and joins the thread.
   void stop();
 
  private:
   struct Stats;
 
   void run();
-  bool send_batch();
+  bool send_next();
   void deliver(const store::Claimed& message);
   void record_sent(const store::Claimed& message);
   void retry_or_give_up(const store::Claimed& message, const std::string& error);
   void give_up(const store::Claimed& message, const std::string& error);
-  void release(const std::vector<store::Claimed>& unsent);
   void wait_for_work();
   bool stopping();
 

@@ -63,8 +63,10 @@ std::vector<Claimed> claim_due(soci::session& sql, std::int64_t now_ms, std::int
                                int limit) {
   long long now = now_ms;
   long long until = now_ms + lease_ms;
-  const auto rows = static_cast<std::size_t>(limit);
-  // A vector `into` fetches at most its size: `limit` rows is all there can be.
+  // A vector `into` fetches at most its size, and the LIMIT returns at most
+  // `limit` rows. One spare slot: SOCI does not fetch into one-element vectors
+  // as it does into longer ones (a claim of one message came back empty).
+  const auto rows = static_cast<std::size_t>(limit) + 1;
   std::vector<std::string> ids(rows), recipients(rows), payloads(rows);
   std::vector<int> attempts(rows);
   if (is_postgres(sql)) {
@@ -101,10 +103,6 @@ bool mark_failed(soci::session& sql, const Claimed& message, const std::string& 
   return update_claimed(
       sql, "status = 'failed', attempts = attempts + 1, claimed_until = 0, last_error = :error",
       message, soci::use(error));
-}
-
-bool release(soci::session& sql, const Claimed& message) {
-  return update_claimed(sql, "status = 'queued', claimed_until = 0", message);
 }
 
 std::map<std::string, long long> count_by_status(soci::session& sql) {

@@ -9,7 +9,7 @@
 // SQL for the `outbox` table. Row states: queued -> sending -> sent, or back
 // to queued for a retry, or failed once the attempts are used up. A row stays
 // 'sending' only while its lease (claimed_until) lasts: a sender that crashed
-// mid-batch leaves rows another sender reclaims when the lease has passed.
+// mid-send leaves a row another sender reclaims when the lease has passed.
 namespace mail::store {
 
 struct NewMessage {
@@ -42,8 +42,6 @@ bool mark_sent(soci::session& sql, const Claimed& message, std::int64_t now_ms);
 bool schedule_retry(soci::session& sql, const Claimed& message, std::int64_t next_attempt_at_ms,
                     const std::string& error);
 bool mark_failed(soci::session& sql, const Claimed& message, const std::string& error);
-// Gives an unsent claimed row back at once (shutdown), instead of waiting for the lease.
-bool release(soci::session& sql, const Claimed& message);
 
 // Rows per status ("queued", "sending", "sent", "failed"); absent = none.
 std::map<std::string, long long> count_by_status(soci::session& sql);

@@ -2,10 +2,10 @@
 
 #include <boost/json.hpp>
 
-#include "core/clock.hpp"
 #include "core/json_body.hpp"
 #include "http/pagination.hpp"
 #include "idempotency/idempotent_route.hpp"
+#include "referral/referral_json.hpp"
 
 namespace referral {
 
@@ -16,11 +16,6 @@ using http::Request;
 using http::Response;
 
 namespace {
-
-boost::json::value flags_json(const std::string& flags) {
-  if (flags.empty()) return boost::json::array{};
-  return boost::json::parse(flags);
-}
 
 Response generate(ReferralService& service, Request& request) {
   const auto result = service.generate(request.user().user_id);
@@ -50,18 +45,7 @@ Response flagged(ReferralService& service, Request& request) {
   const auto page = http::page_request(request);
   const auto items = service.flagged(page.after, page.limit);
   boost::json::array list;
-  for (const auto& item : items) {
-    const auto& referral = item.referral;
-    list.push_back(object{{"referral_id", referral.id},
-                          {"referrer_id", referral.referrer_id},
-                          {"referrer_email", item.referrer_email},
-                          {"referee_id", referral.referee_id},
-                          {"referee_email", item.referee_email},
-                          {"status", referral.status},
-                          {"ip", referral.ip},
-                          {"created_at", core::format_timestamp(referral.created_at)},
-                          {"flags", flags_json(referral.flags)}});
-  }
+  for (const auto& item : items) list.push_back(admin_referral_json(item));
   auto response = Response::json(200, list);
   http::link_next_page(response, request, page, http::next_cursor(items, page, [](const auto& item) {
                          return core::Cursor{item.referral.created_at, item.referral.id};

@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "referral/referral_code.hpp"
+#include "referral/referral_events.hpp"
 
 namespace referral {
 
@@ -94,6 +95,7 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   store::Referral referral{core::new_id(), referee_id, referee->name, referrer->id, code->id, "PENDING",
                            flags_for(sql, *code, ip, now), ip, now};
   store::insert_referral(sql, referral);
+  publish_created(sql, {referral, referrer->email, referee->email}, now);
   store::add_to_stats(sql, referrer->id, {1, 0, 1, 0});
   rewards_.grant(sql, referral, "SIGNUP", referee_id);
   referral.status = store::find_referral(sql, referral.id)->status;

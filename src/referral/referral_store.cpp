@@ -159,22 +159,39 @@ void add_to_stats(soci::session& sql, const std::string& referrer_id, const Stat
       use(referrer_id), use(delta.total), use(delta.successful), use(delta.pending), use(delta.rejected);
 }
 
+namespace {
+
+const std::string kWithEmails = std::string("SELECT ") + kReferralFields +
+                                ", referrer.email, referee.email FROM referrals r "
+                                "JOIN users referrer ON referrer.id = r.referrer_id "
+                                "JOIN users referee ON referee.id = r.referee_id ";
+
+FlaggedReferral with_emails_from(const soci::row& row) {
+  return {referral_from(row), row.get<std::string>(kReferralFieldCount),
+          row.get<std::string>(kReferralFieldCount + 1)};
+}
+
+}  // namespace
+
+std::optional<FlaggedReferral> find_with_emails(soci::session& sql,
+                                                const std::string& referral_id) {
+  soci::row row;
+  sql << kWithEmails + "WHERE r.id = :id", use(referral_id), into(row);
+  if (!sql.got_data()) return std::nullopt;
+  return with_emails_from(row);
+}
+
 std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,
                                                int limit) {
-  auto query = (sql.prepare << std::string("SELECT ") + kReferralFields +
-                                   ", referrer.email, referee.email FROM referrals r "
-                                   "JOIN users referrer ON referrer.id = r.referrer_id "
-                                   "JOIN users referee ON referee.id = r.referee_id WHERE r.is_flagged = 1" +
-                                   (after ? " AND (r.created_at, r.id) < (:after_time, :after_id)" : "") +
-                                   " ORDER BY r.created_at DESC, r.id DESC LIMIT :limit");
+  auto query =
+      (sql.prepare << kWithEmails + "WHERE r.is_flagged = 1" +
+                          (after ? " AND (r.created_at, r.id) < (:after_time, :after_id)" : "") +
+                          " ORDER BY r.created_at DESC, r.id DESC LIMIT :limit");
   if (after) query, use(after->created_at), use(after->id);
   query, use(limit);
   soci::rowset<soci::row> rows(query);
   std::vector<FlaggedReferral> out;
-  for (const auto& row : rows) {
-    out.push_back({referral_from(row), row.get<std::string>(kReferralFieldCount),
-                   row.get<std::string>(kReferralFieldCount + 1)});
-  }
+  for (const auto& row : rows) out.push_back(with_emails_from(row));
   return out;
 }
 

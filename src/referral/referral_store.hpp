@@ -81,6 +81,8 @@ struct FlaggedReferral {
   std::string referrer_email;
   std::string referee_email;
 };
+// One referral with its two emails, flagged or not.
+std::optional<FlaggedReferral> find_with_emails(soci::session& sql, const std::string& referral_id);
 std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,
                                                int limit);
 

@@ -11,6 +11,7 @@
 #include "core/text.hpp"
 #include "events/event_log.hpp"
 #include "ledger/ledger_service.hpp"
+#include "referral/referral_events.hpp"
 #include "reward/reward_events.hpp"
 #include "reward/reward_json.hpp"
 
@@ -122,6 +123,7 @@ void settle_referral(soci::session& sql, const std::string& referral_id) {
   const auto status = status_from(store::rewards_of_referral(sql, referral_id), referral->status);
   if (status == referral->status) return;
   referral::store::set_referral_status(sql, referral_id, status);
+  referral::publish_status_changed(sql, referral_id, core::now_ms());
   auto delta = bucket(status, 1);
   const auto removed = bucket(referral->status, -1);
   delta.successful += removed.successful;

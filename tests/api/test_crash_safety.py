@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import threading
 import time
 from collections import Counter
@@ -225,3 +226,27 @@ def test_acknowledged_writes_survive_kill_9(make_server):
         assert done.returncode == 0 and done.stdout.startswith("ok "), done
         # Tokens issued before the kills still work: the secret is in the database.
         assert lf.post(server, "/api/auth/verify-session", referrer.headers).status_code == 200
+
+
+def test_a_code_mail_held_by_a_killed_server_arrives_within_seconds_of_the_restart(make_server):
+    """The sender leases one message for one attempt (EMAIL_TIMEOUT + 2 s), so
+    after a kill -9 mid-send the code mail (valid 5 minutes) goes out seconds
+    after the restart, not once a whole batch's lease (150 s) has passed."""
+    with SmtpSink() as sink:
+        sink.stall()  # the first attempt hangs inside the SMTP conversation
+        server = start(make_server, sink.port, None)
+        email = flows.new_email("crash-mail")
+        assert flows.signup(server, email).status_code == 201
+        deadline = time.monotonic() + 10
+        while server.query("SELECT status FROM outbox WHERE recipient = %s", (email,)) != [("sending",)]:
+            assert time.monotonic() < deadline, "the code mail was never claimed"
+            time.sleep(0.05)
+        assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+        sink.resume()
+        restarted = start(make_server, sink.port, server.database_url)
+        back_at = time.monotonic()
+        sink.wait_for(email, timeout=30)
+        late = time.monotonic() - back_at
+        print(f"code mail arrived {late:.1f} s after the restart")
+        assert late < 20, f"the code mail arrived {late:.1f} s after the restart"
+        assert flows.verify(restarted, email, sink.latest_code(email)).status_code == 200

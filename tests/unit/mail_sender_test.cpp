@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/clock.hpp"
 #include "http/metrics.hpp"
 #include "mail_test_support.hpp"
 
@@ -156,7 +157,28 @@ TEST_F(MailSender, ReportsMetrics) {
   EXPECT_NE(after.find("\noutbox_depth 0\n"), std::string::npos);
 }
 
-TEST_F(MailSender, StopFinishesTheMessageInHandAndGivesTheRestBack) {
+// A sender killed mid-send holds only the message in hand, and only for one
+// attempt: another sender takes it over seconds later (a code is valid 5 min).
+TEST_F(MailSender, LeasesOneMessageAtATimeForOneAttempt) {
+  config_.email_timeout_ms = 4000;
+  box_->delay = std::chrono::milliseconds(300);
+  for (const auto* to : {"1@example.com", "2@example.com", "3@example.com"}) enqueue(to);
+  auto sender = make_sender();
+  sender->start();
+  while (box_->calls == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto now = core::now_ms();
+  const auto leases = db().read([](soci::session& sql) {
+    std::vector<long long> until(10);
+    sql << "SELECT claimed_until FROM outbox WHERE status = 'sending'", soci::into(until);
+    return until;
+  });
+  sender->stop();
+  ASSERT_EQ(leases.size(), 1U);
+  EXPECT_LE(leases[0] - now, config_.email_timeout_ms + 2000);
+  EXPECT_GT(leases[0] - now, config_.email_timeout_ms);
+}
+
+TEST_F(MailSender, StopFinishesTheMessageInHandAndLeavesTheRestQueued) {
   box_->delay = std::chrono::milliseconds(300);
   for (const auto* to : {"1@example.com", "2@example.com", "3@example.com"}) enqueue(to);
   auto sender = make_sender();

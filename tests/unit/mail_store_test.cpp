@@ -93,6 +93,15 @@ TEST_P(MailStore, ClaimsDueMessagesInBatches) {
   EXPECT_EQ(claim(kNow + 5000).size(), 1U);
 }
 
+TEST_P(MailStore, ClaimsOneAtATime) {
+  EXPECT_TRUE(claim(kNow, 1).empty());
+  const auto id = insert();
+  const auto first = claim(kNow, 1);
+  ASSERT_EQ(first.size(), 1U);
+  EXPECT_EQ(first[0].id, id);
+  EXPECT_TRUE(claim(kNow, 1).empty());
+}
+
 TEST_P(MailStore, MarksSentOnceOnly) {
   insert();
   const auto claimed = claim(kNow).at(0);
@@ -145,15 +154,6 @@ TEST_P(MailStore, ReclaimsAMessageWhoseLeaseExpired) {
   EXPECT_FALSE(change([&](auto& sql) { return mail::store::mark_sent(sql, crashed, kNow + 5); }));
   EXPECT_TRUE(
       change([&](auto& sql) { return mail::store::mark_sent(sql, reclaimed[0], kNow + 5); }));
-}
-
-TEST_P(MailStore, ReleasesAClaim) {
-  insert();
-  const auto claimed = claim(kNow).at(0);
-  EXPECT_TRUE(change([&](auto& sql) { return mail::store::release(sql, claimed); }));
-  EXPECT_EQ(row(claimed.id).status, "queued");
-  EXPECT_EQ(row(claimed.id).attempts, 0);
-  EXPECT_EQ(claim(kNow).size(), 1U);
 }
 
 TEST_P(MailStore, CountsByStatus) {

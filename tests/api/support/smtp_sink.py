@@ -73,6 +73,8 @@ class SmtpSink:
         self._changed = threading.Condition()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._answering = threading.Event()  # cleared: sessions wait before the greeting
+        self._answering.set()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -94,12 +96,21 @@ class SmtpSink:
         server, self._server = self._server, None
         if server is None:
             return
+        self._answering.set()  # stalled sessions run into their dropped connections
         server.shutdown()
         server.server_close()
         server.drop_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._thread = None
+
+    def stall(self) -> None:
+        """New sessions are accepted but not greeted until resume(), like a
+        mail server that hangs: the client waits until its own timeout."""
+        self._answering.clear()
+
+    def resume(self) -> None:
+        self._answering.set()
 
     def __enter__(self) -> SmtpSink:
         self.start()
@@ -203,6 +214,7 @@ class _Session(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         try:
+            self.server.sink._answering.wait()
             self._reply(220, f"{_HOSTNAME} ESMTP smtp-sink")
             while True:
                 line = self._read_line()

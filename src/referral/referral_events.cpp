@@ -1,0 +1,34 @@
+#include "referral/referral_events.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <stdexcept>
+
+#include "events/event_log.hpp"
+#include "referral/referral_json.hpp"
+
+namespace referral {
+
+namespace {
+
+void publish(soci::session& sql, std::string_view type, const store::FlaggedReferral& item,
+             std::int64_t now_ms) {
+  events::publish(
+      sql, {std::string(type), item.referral.id, boost::json::serialize(admin_referral_json(item))},
+      now_ms);
+}
+
+}  // namespace
+
+void publish_created(soci::session& sql, const store::FlaggedReferral& item, std::int64_t now_ms) {
+  publish(sql, events::kReferralCreated, item, now_ms);
+  if (!item.referral.flags.empty()) publish(sql, events::kReferralFlagged, item, now_ms);
+}
+
+void publish_status_changed(soci::session& sql, const std::string& referral_id,
+                            std::int64_t now_ms) {
+  const auto item = store::find_with_emails(sql, referral_id);
+  if (!item) throw std::logic_error("referral " + referral_id + " changed status but is not found");
+  publish(sql, events::kReferralStatusChanged, *item, now_ms);
+}
+
+}  // namespace referral
