@@ -21,6 +21,7 @@
 #include "referral/referral_routes.hpp"
 #include "reward/reward_routes.hpp"
 #include "webapp/webapp_routes.hpp"
+#include "webhook/webhook_routes.hpp"
 
 namespace app {
 
@@ -48,8 +49,8 @@ int write_threads(const core::Config& config) {
 }
 
 db::Options database_options(const core::Config& config) {
-  // Background workers (mail sender, sweeper) lease sessions too.
-  constexpr int kBackgroundSessions = 2;
+  // Background workers (mail sender, sweeper, webhook dispatcher) lease sessions too.
+  constexpr int kBackgroundSessions = 3;
   return {config.database_url, database_threads(config) + write_threads(config) + kBackgroundSessions,
           config.db_busy_timeout_ms,
           config.sqlite_synchronous};
@@ -146,6 +147,7 @@ void App::build(bool with_database) {
   analytics_ = std::make_unique<analytics::AnalyticsService>(read_database_ ? *read_database_ : *database_);
   connect_signup_codes();
   build_links();
+  build_webhooks();
   sweeper_ = std::make_unique<Sweeper>(*database_, config_.sweep_interval_ms, config_.click_retention_ms);
   build_routes();
 }
@@ -181,6 +183,15 @@ void App::build_links() {
   auth_->set_attribution_hooks(std::move(hooks));
 }
 
+// Webhooks: the service behind the routes and the delivery thread (started
+// by serve). The event feed stays empty until the event log exists.
+void App::build_webhooks() {
+  webhooks_ = std::make_unique<webhook::WebhookService>(config_, *database_, secrets_.jwt_secret,
+                                                        webhook::system_resolver);
+  webhook_dispatcher_ = std::make_unique<webhook::Dispatcher>(config_, *database_, *webhooks_, webhook::EventFeed{});
+  webhooks_->set_wake([this] { webhook_dispatcher_->wake(); });
+}
+
 void App::build_routes() {
   ops::add_routes(router_, *database_, config_.metrics_token);
   auth::add_routes(router_, *auth_, config_, *ip_limiter_);
@@ -192,6 +203,7 @@ void App::build_routes() {
   auth::add_user_admin_routes(router_, *user_admin_);
   webapp::add_routes(router_, web_assets_);
   links::add_routes(router_, *links_, *clicks_, config_.public_url.starts_with("https://"));
+  webhook::add_routes(router_, *webhooks_);
 }
 
 int App::migrate() {
