@@ -19,7 +19,7 @@ struct FeedEvent {
 
 // The webhooks' consumer of the event log: the events after its cursor, and
 // moving the cursor inside the caller's transaction. The composition root
-// (app/) connects it to src/events/, so this folder does not depend on it.
+// (app/) connects it to the event log, so this folder does not depend on it.
 struct EventFeed {
   std::function<std::vector<FeedEvent>(soci::session&, int limit)> read_next;
   std::function<void(soci::session&, std::int64_t seq)> advance;
