@@ -21,6 +21,7 @@
 #include "referral/referral_routes.hpp"
 #include "reward/reward_routes.hpp"
 #include "webapp/webapp_routes.hpp"
+#include "events/event_log.hpp"
 #include "webhook/webhook_routes.hpp"
 
 namespace app {
@@ -74,6 +75,28 @@ int migrate_database(db::Database& database) {
     core::log::info("ledger entries hashed from earlier rewards: " + std::to_string(hashed));
   }
   return applied;
+}
+
+// The webhooks' consumer of the event spine.
+webhook::EventFeed webhook_feed() {
+  static constexpr std::string_view kConsumer = "webhooks";
+  webhook::EventFeed feed;
+  feed.may_have_events = [](soci::session& sql) {
+    for (const auto& [consumer, behind] : events::backlog(sql)) {
+      if (consumer == kConsumer) return behind > 0;
+    }
+    return true;  // no cursor yet: the first read creates it
+  };
+  feed.read_next = [](soci::session& sql, int limit) {
+    std::vector<webhook::FeedEvent> out;
+    for (auto& event : events::read_next(sql, kConsumer, limit)) {
+      out.push_back({event.seq, std::move(event.id), std::move(event.type),
+                     std::move(event.data_json), event.created_at_ms});
+    }
+    return out;
+  };
+  feed.advance = [](soci::session& sql, std::int64_t seq) { events::advance(sql, kConsumer, seq); };
+  return feed;
 }
 
 int report(const core::ApiError& error) {
@@ -184,11 +207,11 @@ void App::build_links() {
 }
 
 // Webhooks: the service behind the routes and the delivery thread (started
-// by serve). The event feed stays empty until the event log exists.
+// by serve), fed by the event spine.
 void App::build_webhooks() {
   webhooks_ = std::make_unique<webhook::WebhookService>(config_, *database_, secrets_.jwt_secret,
                                                         webhook::system_resolver);
-  webhook_dispatcher_ = std::make_unique<webhook::Dispatcher>(config_, *database_, *webhooks_, webhook::EventFeed{});
+  webhook_dispatcher_ = std::make_unique<webhook::Dispatcher>(config_, *database_, *webhooks_, webhook_feed());
   webhooks_->set_wake([this] { webhook_dispatcher_->wake(); });
 }
 

@@ -124,7 +124,7 @@ void Dispatcher::round(const std::vector<Outcome>& outcomes) {
 
 bool Dispatcher::has_work() {
   return database_.read([this](soci::session& sql) {
-    if (feed_.read_next && !feed_.read_next(sql, 1).empty()) return true;
+    if (feed_.may_have_events && feed_.may_have_events(sql)) return true;
     return store::any_due(sql, core::now_ms());
   });
 }

@@ -21,6 +21,9 @@ struct FeedEvent {
 // moving the cursor inside the caller's transaction. The composition root
 // (app/) connects it to the event log, so this folder does not depend on it.
 struct EventFeed {
+  // A read without locks: false when there is surely nothing to read.
+  std::function<bool(soci::session&)> may_have_events;
+  // Inside a write transaction.
   std::function<std::vector<FeedEvent>(soci::session&, int limit)> read_next;
   std::function<void(soci::session&, std::int64_t seq)> advance;
 };

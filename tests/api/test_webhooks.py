@@ -283,3 +283,33 @@ def test_two_instances_deliver_each_event_once(make_server, receiver):
     time.sleep(1.0)
     ids = [h.webhook_id for h in receiver.hits]
     assert len(ids) == len(set(ids)) == 30, f"{len(ids) - len(set(ids))} duplicates"
+
+
+def insert_event(server, event_id: str, event_type: str, data: str) -> None:
+    server.query("INSERT INTO domain_events (id, type, aggregate_id, data_json, created_at) VALUES (%s, %s, %s, %s, %s)",
+                 (event_id, event_type, "agg", data, 1764511200123))
+
+
+def test_domain_events_fan_out_to_subscribed_enabled_endpoints(make_server, receiver):
+    server = make_server(env=LOOPBACK)
+    _, admin = flows.new_admin(server)
+    referrals_only = create(server, admin, receiver.url + "/referrals", events=["referral.created"])
+    everything = create(server, admin, receiver.url + "/all")
+    disabled = create(server, admin, receiver.url + "/off")
+    requests.patch(server.url(f"{HOOKS}/{disabled['id']}"), headers=admin, json={"enabled": False}, timeout=30)
+    receiver.secrets += [referrals_only["secret"], everything["secret"]]
+    insert_event(server, "evt_test-1", "referral.created", '{"id":"r1","status":"PENDING"}')
+    insert_event(server, "evt_test-2", "user.verified", '{"id":"u1"}')
+    hits = receiver.wait_for(lambda hits: len(hits) == 3)
+    time.sleep(0.5)  # nothing more comes
+    assert len(receiver.hits) == 3 and all(hit.valid for hit in hits)
+    by_id = sorted((hit.webhook_id, hit.signed_by) for hit in hits)
+    assert by_id == sorted([("evt_test-1", (referrals_only["secret"],)), ("evt_test-1", (everything["secret"],)),
+                            ("evt_test-2", (everything["secret"],))])
+    first = next(hit for hit in hits if hit.webhook_id == "evt_test-1")
+    assert first.event == {"id": "evt_test-1", "type": "referral.created", "created_at": "2025-11-30T14:00:00.123Z",
+                           "data": {"id": "r1", "status": "PENDING"}}
+    assert server.query("SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = %s", (disabled["id"],))[0][0] == 0
+    # The consumer's cursor moved in the fan-out's transaction: no event is fanned out twice.
+    (last_seq,) = server.query("SELECT last_seq FROM event_cursors WHERE consumer = 'webhooks'")[0]
+    assert last_seq == server.query("SELECT MAX(seq) FROM domain_events")[0][0]
