@@ -313,3 +313,33 @@ def test_domain_events_fan_out_to_subscribed_enabled_endpoints(make_server, rece
     # The consumer's cursor moved in the fan-out's transaction: no event is fanned out twice.
     (last_seq,) = server.query("SELECT last_seq FROM event_cursors WHERE consumer = 'webhooks'")[0]
     assert last_seq == server.query("SELECT MAX(seq) FROM domain_events")[0][0]
+
+
+def test_endpoint_failing_for_disable_after_is_disabled(make_server, receiver):
+    server = make_server(env={**LOOPBACK, "WEBHOOK_DISABLE_AFTER": "1s",
+                              "WEBHOOK_RETRY_SCHEDULE": ",".join(["200ms"] * 20)})
+    _, admin = flows.new_admin(server)
+    created = create(server, admin, receiver.url)
+    receiver.status = 500
+    send_test(server, admin, created["id"])
+    endpoint = wait_until(lambda: [e for e in requests.get(server.url(HOOKS), headers=admin, timeout=30).json()
+                                   if not e["enabled"]], timeout=15)[0]
+    assert "WEBHOOK_DISABLE_AFTER" in endpoint["disabled_reason"] and "HTTP 500" in endpoint["disabled_reason"]
+    hits = len(receiver.hits)
+    assert hits >= 3
+    time.sleep(1.0)
+    assert len(receiver.hits) == hits  # nothing more while disabled
+    (pending,) = deliveries(server, admin, created["id"], status="pending").json()
+    assert pending["attempts"] == hits and pending["last_error"] == "HTTP 500"
+
+
+def test_url_is_checked_again_at_delivery_time(make_server, receiver):
+    permissive = make_server(env=LOOPBACK)
+    _, admin = flows.new_admin(permissive)
+    created = create(permissive, admin, receiver.url)
+    permissive.stop()
+    strict = make_server(env={**LOOPBACK, "WEBHOOK_ALLOW_PRIVATE": "false"}, database_url=permissive.database_url)
+    send_test(strict, admin, created["id"])  # the token outlives the restart (same database, same secret)
+    (retrying,) = wait_until(lambda: [d for d in deliveries(strict, admin, created["id"]).json() if d["attempts"] >= 1])
+    assert retrying["last_error"].startswith("url refused") and retrying["last_status_code"] is None
+    assert receiver.hits == []
