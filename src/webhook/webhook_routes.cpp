@@ -18,9 +18,9 @@ using http::Response;
 
 namespace {
 
-// Who may manage webhooks: admins. docs/API.md admits API keys with the
-// `webhooks:manage` scope as well; this is the one place that says who.
-constexpr http::Access kManageAccess = http::Access::admin;
+// Who may manage webhooks: an admin's token, or an API key holding the
+// `webhooks:manage` scope (docs/API.md, Webhooks).
+http::Auth manage_access() { return http::Auth::admin_or_key("webhooks:manage"); }
 
 template <class T>
 value or_null(const std::optional<T>& maybe) {
@@ -121,31 +121,31 @@ Response accepted() {
 
 void add_routes(http::Router& router, WebhookService& service) {
   const std::string base = "/api/admin/webhooks";
-  router.add("POST", base, kManageAccess, Lane::write,
+  router.add("POST", base, manage_access(), Lane::write,
              [&service](Request& request) { return create(service, request); });
-  router.add("GET", base, kManageAccess, Lane::db, [&service](Request&) {
+  router.add("GET", base, manage_access(), Lane::db, [&service](Request&) {
     array list;
     for (const auto& endpoint : service.list()) list.push_back(endpoint_json(endpoint));
     return Response::json(200, list);
   });
-  router.add("PATCH", base + "/{id}", kManageAccess, Lane::write,
+  router.add("PATCH", base + "/{id}", manage_access(), Lane::write,
              [&service](Request& request) { return update(service, request); });
-  router.add("DELETE", base + "/{id}", kManageAccess, Lane::write, [&service](Request& request) {
+  router.add("DELETE", base + "/{id}", manage_access(), Lane::write, [&service](Request& request) {
     service.remove(request.param("id"));
     return Response::json(200, object{{"message", "Webhook endpoint deleted"}});
   });
   router.add(
-      "POST", base + "/{id}/rotate-secret", kManageAccess, Lane::write,
+      "POST", base + "/{id}/rotate-secret", manage_access(), Lane::write,
       [&service](Request& request) {
         return Response::json(200, object{{"secret", service.rotate_secret(request.param("id"))}});
       });
-  router.add("POST", base + "/{id}/test", kManageAccess, Lane::write, [&service](Request& request) {
+  router.add("POST", base + "/{id}/test", manage_access(), Lane::write, [&service](Request& request) {
     service.send_test(request.param("id"));
     return accepted();
   });
-  router.add("GET", base + "/{id}/deliveries", kManageAccess, Lane::db,
+  router.add("GET", base + "/{id}/deliveries", manage_access(), Lane::db,
              [&service](Request& request) { return deliveries(service, request); });
-  router.add("POST", base + "/{id}/deliveries/{delivery_id}/retry", kManageAccess, Lane::write,
+  router.add("POST", base + "/{id}/deliveries/{delivery_id}/retry", manage_access(), Lane::write,
              [&service](Request& request) {
                service.retry(request.param("id"), request.param("delivery_id"));
                return accepted();

@@ -343,3 +343,25 @@ def test_url_is_checked_again_at_delivery_time(make_server, receiver):
     (retrying,) = wait_until(lambda: [d for d in deliveries(strict, admin, created["id"]).json() if d["attempts"] >= 1])
     assert retrying["last_error"].startswith("url refused") and retrying["last_status_code"] is None
     assert receiver.hits == []
+
+
+def api_key(server, admin, scopes) -> dict:
+    answer = requests.post(server.url("/api/admin/api-keys"), headers=admin, json={"name": "crm", "scopes": scopes},
+                           timeout=30)
+    assert answer.status_code == 201, answer.text
+    return {"X-Api-Key": answer.json()["key"]}
+
+
+def test_an_api_key_with_webhooks_manage_manages_webhooks(make_server, receiver):
+    server = make_server(env=LOOPBACK)
+    _, admin = flows.new_admin(server)
+    manager = api_key(server, admin, ["webhooks:manage"])
+    created = create(server, manager, receiver.url)
+    assert [e["id"] for e in requests.get(server.url(HOOKS), headers=manager, timeout=30).json()] == [created["id"]]
+    send_test(server, manager, created["id"])
+    receiver.wait_for(lambda hits: len(hits) == 1)
+    other = api_key(server, admin, ["events:write"])
+    refused = requests.get(server.url(HOOKS), headers=other, timeout=30)
+    assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
+    # The scope opens the webhook routes only, not the rest of /api/admin.
+    assert requests.get(server.url("/api/admin/api-keys"), headers=manager, timeout=30).status_code == 401
