@@ -20,7 +20,9 @@ namespace {
 
 // Who may manage webhooks: an admin's token, or an API key holding the
 // `webhooks:manage` scope (docs/API.md, Webhooks).
-http::Auth manage_access() { return http::Auth::admin_or_key("webhooks:manage"); }
+http::Auth manage_access() {
+  return http::Auth::admin_or_key("webhooks:manage");
+}
 
 template <class T>
 value or_null(const std::optional<T>& maybe) {
@@ -139,10 +141,11 @@ void add_routes(http::Router& router, WebhookService& service) {
       [&service](Request& request) {
         return Response::json(200, object{{"secret", service.rotate_secret(request.param("id"))}});
       });
-  router.add("POST", base + "/{id}/test", manage_access(), Lane::write, [&service](Request& request) {
-    service.send_test(request.param("id"));
-    return accepted();
-  });
+  router.add("POST", base + "/{id}/test", manage_access(), Lane::write,
+             [&service](Request& request) {
+               service.send_test(request.param("id"));
+               return accepted();
+             });
   router.add("GET", base + "/{id}/deliveries", manage_access(), Lane::db,
              [&service](Request& request) { return deliveries(service, request); });
   router.add("POST", base + "/{id}/deliveries/{delivery_id}/retry", manage_access(), Lane::write,
