@@ -365,3 +365,27 @@ def test_an_api_key_with_webhooks_manage_manages_webhooks(make_server, receiver)
     assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
     # The scope opens the webhook routes only, not the rest of /api/admin.
     assert requests.get(server.url("/api/admin/api-keys"), headers=manager, timeout=30).status_code == 401
+
+
+def test_a_committed_apply_is_sent_and_a_refused_one_is_not(make_server, receiver):
+    server = make_server(env=LOOPBACK)
+    _, admin = flows.new_admin(server)
+    flows.reward_config(server, admin)
+    created = create(server, admin, receiver.url, events=["reward.created"])
+    receiver.secrets.append(created["secret"])
+    _, referrer = flows.new_user(server)
+    code = flows.referral_code(server, referrer)
+    refused = flows.apply_code(server, referrer, code)  # one's own code: refused, rolled back
+    assert refused.status_code == 400, refused.text
+    time.sleep(1.0)
+    assert receiver.hits == []
+    _, referee = flows.new_user(server)
+    assert flows.apply_code(server, referee, code).status_code in (200, 201)
+    (hit,) = receiver.wait_for(lambda hits: len(hits) == 1)
+    assert hit.valid and hit.event["type"] == "reward.created"
+    (reward_id, status) = server.query("SELECT id, status FROM rewards")[0]
+    assert hit.event["data"]["reward_id"] == reward_id and hit.event["data"]["status"] == status
+    (event_id,) = server.query("SELECT id FROM domain_events WHERE type = 'reward.created'")[0]
+    assert hit.webhook_id == event_id
+    time.sleep(0.5)
+    assert len(receiver.hits) == 1
