@@ -21,6 +21,8 @@
 #include "referral/referral_routes.hpp"
 #include "reward/reward_routes.hpp"
 #include "webapp/webapp_routes.hpp"
+#include "events/event_log.hpp"
+#include "webhook/webhook_routes.hpp"
 
 namespace app {
 
@@ -48,8 +50,8 @@ int write_threads(const core::Config& config) {
 }
 
 db::Options database_options(const core::Config& config) {
-  // Background workers (mail sender, sweeper) lease sessions too.
-  constexpr int kBackgroundSessions = 2;
+  // Background workers (mail sender, sweeper, webhook dispatcher) lease sessions too.
+  constexpr int kBackgroundSessions = 3;
   return {config.database_url, database_threads(config) + write_threads(config) + kBackgroundSessions,
           config.db_busy_timeout_ms,
           config.sqlite_synchronous};
@@ -73,6 +75,28 @@ int migrate_database(db::Database& database) {
     core::log::info("ledger entries hashed from earlier rewards: " + std::to_string(hashed));
   }
   return applied;
+}
+
+// The webhooks' consumer of the event spine.
+webhook::EventFeed webhook_feed() {
+  static constexpr std::string_view kConsumer = "webhooks";
+  webhook::EventFeed feed;
+  feed.may_have_events = [](soci::session& sql) {
+    for (const auto& [consumer, behind] : events::backlog(sql)) {
+      if (consumer == kConsumer) return behind > 0;
+    }
+    return true;  // no cursor yet: the first read creates it
+  };
+  feed.read_next = [](soci::session& sql, int limit) {
+    std::vector<webhook::FeedEvent> out;
+    for (auto& event : events::read_next(sql, kConsumer, limit)) {
+      out.push_back({event.seq, std::move(event.id), std::move(event.type),
+                     std::move(event.data_json), event.created_at_ms});
+    }
+    return out;
+  };
+  feed.advance = [](soci::session& sql, std::int64_t seq) { events::advance(sql, kConsumer, seq); };
+  return feed;
 }
 
 int report(const core::ApiError& error) {
@@ -146,6 +170,7 @@ void App::build(bool with_database) {
   analytics_ = std::make_unique<analytics::AnalyticsService>(read_database_ ? *read_database_ : *database_);
   connect_signup_codes();
   build_links();
+  build_webhooks();
   sweeper_ = std::make_unique<Sweeper>(*database_, config_.sweep_interval_ms, config_.click_retention_ms);
   build_routes();
 }
@@ -181,6 +206,15 @@ void App::build_links() {
   auth_->set_attribution_hooks(std::move(hooks));
 }
 
+// Webhooks: the service behind the routes and the delivery thread (started
+// by serve), fed by the event spine.
+void App::build_webhooks() {
+  webhooks_ = std::make_unique<webhook::WebhookService>(config_, *database_, secrets_.jwt_secret,
+                                                        webhook::system_resolver);
+  webhook_dispatcher_ = std::make_unique<webhook::Dispatcher>(config_, *database_, *webhooks_, webhook_feed());
+  webhooks_->set_wake([this] { webhook_dispatcher_->wake(); });
+}
+
 void App::build_routes() {
   ops::add_routes(router_, *database_, config_.metrics_token);
   auth::add_routes(router_, *auth_, config_, *ip_limiter_);
@@ -192,6 +226,7 @@ void App::build_routes() {
   auth::add_user_admin_routes(router_, *user_admin_);
   webapp::add_routes(router_, web_assets_);
   links::add_routes(router_, *links_, *clicks_, config_.public_url.starts_with("https://"));
+  webhook::add_routes(router_, *webhooks_);
 }
 
 int App::migrate() {

@@ -20,6 +20,8 @@
 #include "mail/mail_sender.hpp"
 #include "mail/outbox.hpp"
 #include "webapp/webapp_assets.hpp"
+#include "webhook/dispatcher.hpp"
+#include "webhook/webhook_service.hpp"
 
 namespace app {
 
@@ -55,6 +57,7 @@ class App {
   void build_routes();
   void connect_signup_codes();
   void build_links();
+  void build_webhooks();
 
   core::Config config_;
   std::unique_ptr<db::Database> database_;
@@ -75,6 +78,8 @@ class App {
   std::unique_ptr<links::ClickStream> clicks_;
   std::unique_ptr<links::LinkService> links_;
   std::unique_ptr<Sweeper> sweeper_;
+  std::unique_ptr<webhook::WebhookService> webhooks_;
+  std::unique_ptr<webhook::Dispatcher> webhook_dispatcher_;
   webapp::WebAssets web_assets_;
   http::Router router_;
 };

@@ -37,11 +37,13 @@ int App::serve() {
   mail_sender_->start();
   sweeper_->start();
   clicks_->start();
+  webhook_dispatcher_->start();
   http::serve(server_options(), router_, [this](int port) {
     core::log::event("info", {{"msg", "listening"}, {"host", config_.host}, {"port", port},
                               {"database", database_->engine() == db::Engine::sqlite ? "sqlite" : "postgresql"}});
     core::log::flush();
   });
+  webhook_dispatcher_->stop();
   clicks_->stop();  // writes the clicks still buffered (SIGTERM)
   sweeper_->stop();
   mail_sender_->stop();

@@ -30,7 +30,9 @@ const std::vector<std::string> kSettingNames = {
     "DB_BUSY_TIMEOUT", "IO_THREADS", "HASH_THREADS", "HASH_QUEUE_LIMIT", "ARGON2_OPS",
     "ARGON2_MEMORY_KIB", "ALLOW_WEAK_PASSWORD_HASHING", "MAX_BODY_BYTES", "MAX_HEADER_BYTES",
     "READ_TIMEOUT", "IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT", "SWEEP_INTERVAL", "MONGO_URI",
-    "REFERRAL_LANDING_URL", "ATTRIBUTION_WINDOW", "CLICK_FLUSH_INTERVAL", "CLICK_RETENTION"};
+    "REFERRAL_LANDING_URL", "ATTRIBUTION_WINDOW", "CLICK_FLUSH_INTERVAL", "CLICK_RETENTION",
+    "WEBHOOK_TIMEOUT", "WEBHOOK_DISABLE_AFTER", "WEBHOOK_ALLOW_HTTP", "WEBHOOK_ALLOW_PRIVATE",
+    "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_MAX_IN_FLIGHT"};
 
 [[noreturn]] void bad(const std::string& name, const std::string& why) {
   throw ConfigError(name + ": " + why);
@@ -297,6 +299,22 @@ void read_links(const Reader& r, Config& c) {
   r.duration("CLICK_RETENTION", c.click_retention_ms);
 }
 
+void read_webhooks(const Reader& r, Config& c) {
+  r.duration("WEBHOOK_TIMEOUT", c.webhook_timeout_ms);
+  if (c.webhook_timeout_ms < 100) bad("WEBHOOK_TIMEOUT", "must be at least 100ms");
+  r.duration("WEBHOOK_DISABLE_AFTER", c.webhook_disable_after_ms);
+  r.boolean("WEBHOOK_ALLOW_HTTP", c.webhook_allow_http);
+  r.boolean("WEBHOOK_ALLOW_PRIVATE", c.webhook_allow_private);
+  if (const auto* v = r.find("WEBHOOK_RETRY_SCHEDULE")) {
+    c.webhook_retry_schedule_ms.clear();
+    for (const auto& item : split_list(*v)) {
+      c.webhook_retry_schedule_ms.push_back(parse_duration_ms("WEBHOOK_RETRY_SCHEDULE", item));
+    }
+    if (c.webhook_retry_schedule_ms.empty()) bad("WEBHOOK_RETRY_SCHEDULE", "needs at least one delay");
+  }
+  r.integer("WEBHOOK_MAX_IN_FLIGHT", c.webhook_max_in_flight, 1, 100);
+}
+
 }  // namespace
 
 const std::vector<std::string>& known_setting_names() { return kSettingNames; }
@@ -357,6 +375,7 @@ Config parse_config(const RawSettings& given) {
   read_email(reader, config);
   read_referral(reader, config);
   read_links(reader, config);
+  read_webhooks(reader, config);
   return config;
 }
 

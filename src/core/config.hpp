@@ -85,6 +85,18 @@ struct Config {
   std::int64_t attribution_window_ms = 30LL * 24 * 3600 * 1000;
   std::int64_t click_flush_interval_ms = 1000;
   std::int64_t click_retention_ms = 400LL * 24 * 3600 * 1000;
+
+  // Webhooks (src/webhook/).
+  std::int64_t webhook_timeout_ms = 10000;
+  std::int64_t webhook_disable_after_ms = 5LL * 24 * 3600 * 1000;
+  bool webhook_allow_http = false;
+  bool webhook_allow_private = false;
+  // Delay before retry n (1-based) after a failed attempt; one more failure
+  // after the last entry marks the delivery failed. About 3 days in all.
+  std::vector<std::int64_t> webhook_retry_schedule_ms = {
+      5000, 5LL * 60 * 1000, 30LL * 60 * 1000, 2LL * 3600 * 1000,
+      5LL * 3600 * 1000, 10LL * 3600 * 1000, 10LL * 3600 * 1000};
+  int webhook_max_in_flight = 4;  // per endpoint, per instance
 };
 
 // Name -> raw value, from lowest to highest precedence: .env file,

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace db {
 
@@ -13,6 +14,16 @@ long long affected_rows(soci::session& sql, const std::string& query, Bindings&&
   soci::statement statement = ((sql.prepare << query), ..., std::forward<Bindings>(bindings));
   statement.execute(true);
   return statement.get_affected_rows();
+}
+
+// Runs a query and converts each row, e.g.
+//   select_all<Item>(sql, "SELECT ... WHERE a = :a", item_from, soci::use(a));
+template <class T, class Convert, class... Bindings>
+std::vector<T> select_all(soci::session& sql, const std::string& query, Convert convert, Bindings&&... bindings) {
+  soci::rowset<soci::row> rows = ((sql.prepare << query), ..., std::forward<Bindings>(bindings));
+  std::vector<T> out;
+  for (const auto& row : rows) out.push_back(convert(row));
+  return out;
 }
 
 }  // namespace db

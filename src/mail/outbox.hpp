@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "core/secret_box.hpp"
+
 namespace mail {
 
 struct Email {
@@ -24,7 +26,7 @@ class Outbox {
   Email open(const std::string& recipient, const std::string& payload) const;
 
  private:
-  std::string key_;  // crypto_secretbox key
+  core::SecretBox box_;
 };
 
 }  // namespace mail

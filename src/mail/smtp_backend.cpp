@@ -6,6 +6,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "core/curl_global.hpp"
 #include "core/clock.hpp"
 #include "mail/mail_backend.hpp"
 #include "mail/mime.hpp"
@@ -24,16 +25,6 @@ std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void*
   std::memcpy(buffer, upload.remaining.data(), n);
   upload.remaining.remove_prefix(n);
   return n;
-}
-
-// curl_global_init is not thread-safe: run it once, before any handle exists.
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      throw std::runtime_error("libcurl failed to initialise");
-    }
-  });
 }
 
 std::string server_url(const core::Config& config) {
@@ -58,7 +49,7 @@ class SmtpBackend final : public Backend {
         password_(config.email_host_password),
         require_tls_(config.email_use_tls),
         timeout_ms_(config.email_timeout_ms) {
-    init_curl_once();
+    core::init_curl_once();
   }
 
   void send(const Email& email) override {

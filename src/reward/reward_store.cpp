@@ -41,15 +41,6 @@ Reward reward_from(const soci::row& row) {
           optional_time(row, 9),   optional_time(row, 10)};
 }
 
-template <class T, class Convert, class... Bindings>
-std::vector<T> select_all(soci::session& sql, const std::string& query, Convert convert,
-                          Bindings&&... bindings) {
-  soci::rowset<soci::row> rows = ((sql.prepare << query), ..., std::forward<Bindings>(bindings));
-  std::vector<T> out;
-  for (const auto& row : rows) out.push_back(convert(row));
-  return out;
-}
-
 }  // namespace
 
 void lock_configs(soci::session& sql) {
@@ -76,12 +67,12 @@ void insert_config(soci::session& sql, const Config& config, const std::string& 
 }
 
 std::vector<Config> list_configs(soci::session& sql) {
-  return select_all<Config>(sql, std::string(kConfigColumns) + "ORDER BY created_at DESC, id DESC",
+  return db::select_all<Config>(sql, std::string(kConfigColumns) + "ORDER BY created_at DESC, id DESC",
                             config_from);
 }
 
 std::optional<Config> find_config(soci::session& sql, const std::string& id) {
-  auto found = select_all<Config>(sql, std::string(kConfigColumns) + "WHERE id = :id", config_from, use(id));
+  auto found = db::select_all<Config>(sql, std::string(kConfigColumns) + "WHERE id = :id", config_from, use(id));
   if (found.empty()) return std::nullopt;
   return found.front();
 }
@@ -92,7 +83,7 @@ void deactivate_config(soci::session& sql, const std::string& id, long long now)
 }
 
 std::vector<Config> active_configs(soci::session& sql, const std::string& reward_type) {
-  return select_all<Config>(sql,
+  return db::select_all<Config>(sql,
                             std::string(kConfigColumns) +
                                 "WHERE reward_type = :type AND is_active = 1 ORDER BY beneficiary",
                             config_from, use(reward_type));
@@ -111,14 +102,14 @@ bool insert_reward(soci::session& sql, const Reward& reward, const std::string& 
 }
 
 std::optional<Reward> find_reward(soci::session& sql, const std::string& reward_id) {
-  auto found = select_all<Reward>(sql, std::string(kRewardColumns) + "WHERE id = :id", reward_from,
+  auto found = db::select_all<Reward>(sql, std::string(kRewardColumns) + "WHERE id = :id", reward_from,
                                   use(reward_id));
   if (found.empty()) return std::nullopt;
   return found.front();
 }
 
 std::vector<Reward> rewards_of_referral(soci::session& sql, const std::string& referral_id) {
-  return select_all<Reward>(sql, std::string(kRewardColumns) + "WHERE referral_id = :id ORDER BY created_at, id",
+  return db::select_all<Reward>(sql, std::string(kRewardColumns) + "WHERE referral_id = :id ORDER BY created_at, id",
                             reward_from, use(referral_id));
 }
 

@@ -82,3 +82,19 @@ TEST(Config, MetricsTokenMustNotBeShort) {
             "a-long-enough-token-1");
   EXPECT_EQ(core::parse_config({}).metrics_token, "");
 }
+
+TEST(Config, WebhookSettings) {
+  const auto defaults = core::parse_config({});
+  EXPECT_EQ(defaults.webhook_timeout_ms, 10000);
+  EXPECT_EQ(defaults.webhook_disable_after_ms, 5LL * 24 * 3600 * 1000);
+  EXPECT_FALSE(defaults.webhook_allow_http);
+  EXPECT_FALSE(defaults.webhook_allow_private);
+  EXPECT_EQ(defaults.webhook_retry_schedule_ms.size(), 7U);
+  const auto set = core::parse_config({{"WEBHOOK_RETRY_SCHEDULE", "100ms, 2s,1m"}, {"WEBHOOK_ALLOW_HTTP", "true"}});
+  EXPECT_EQ(set.webhook_retry_schedule_ms, (std::vector<std::int64_t>{100, 2000, 60000}));
+  EXPECT_TRUE(set.webhook_allow_http);
+  EXPECT_TRUE(refusal({{"WEBHOOK_RETRY_SCHEDULE", ""}}).starts_with("WEBHOOK_RETRY_SCHEDULE: "));
+  EXPECT_TRUE(refusal({{"WEBHOOK_RETRY_SCHEDULE", "5s,soon"}}).starts_with("WEBHOOK_RETRY_SCHEDULE: "));
+  EXPECT_TRUE(refusal({{"WEBHOOK_TIMEOUT", "10ms"}}).starts_with("WEBHOOK_TIMEOUT: "));
+  EXPECT_TRUE(refusal({{"WEBHOOK_MAX_IN_FLIGHT", "0"}}).starts_with("WEBHOOK_MAX_IN_FLIGHT: "));
+}

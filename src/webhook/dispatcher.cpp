@@ -1,0 +1,274 @@
+#include "webhook/dispatcher.hpp"
+
+#include "core/api_error.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "webhook/signer.hpp"
+#include "webhook/webhook_payload.hpp"
+
+namespace webhook {
+
+namespace {
+
+// New events and due retries are looked for this often when nothing wakes
+// the thread sooner: well under the 2 s delivery lag the queue is held to.
+constexpr std::int64_t kPollMs = 200;
+// Events fanned out per round; the next round takes the rest at once.
+constexpr int kFanOutBatch = 500;
+// Time per attempt on top of WEBHOOK_TIMEOUT (signing, recording) in the lease.
+constexpr std::int64_t kLeaseMarginMs = 5 * core::kMsPerSecond;
+constexpr std::size_t kMaxErrorLength = 300;
+
+bool is_success(int status_code) {
+  return status_code >= 200 && status_code < 300;
+}
+
+std::string failure_text(int status_code, const std::string& error) {
+  if (status_code > 0) return "HTTP " + std::to_string(status_code);
+  return error.substr(0, kMaxErrorLength);
+}
+
+}  // namespace
+
+std::int64_t retry_delay_ms(const std::vector<std::int64_t>& schedule, int attempt) {
+  const auto index = static_cast<std::size_t>(std::max(1, attempt) - 1);
+  const auto delay = schedule.at(std::min(index, schedule.size() - 1));
+  constexpr std::int64_t kSteps = 1000;  // jitter in steps of 0.04 %
+  const auto step = static_cast<std::int64_t>(core::random_below(2 * kSteps + 1)) - kSteps;
+  return delay + delay / 5 * step / kSteps;
+}
+
+// What one write transaction hands back: the attempts to start.
+struct Dispatcher::Round {
+  std::vector<std::pair<store::Claimed, store::Endpoint>> claims;
+  std::vector<Result> results;
+};
+
+Dispatcher::Dispatcher(const core::Config& config, db::Database& database,
+                       const WebhookService& service, EventFeed feed)
+    : database_(database),
+      service_(service),
+      feed_(std::move(feed)),
+      retry_schedule_ms_(config.webhook_retry_schedule_ms),
+      disable_after_ms_(config.webhook_disable_after_ms),
+      // One attempt's time: a crashed instance's deliveries come back seconds later.
+      lease_ms_(config.webhook_timeout_ms + kLeaseMarginMs),
+      max_in_flight_(config.webhook_max_in_flight),
+      client_(config.webhook_timeout_ms, config.webhook_allow_http),
+      metrics_(DeliveryMetrics::registered(database)) {}
+
+Dispatcher::~Dispatcher() {
+  stop();
+  metrics_->detach();
+}
+
+void Dispatcher::start() {
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Dispatcher::wake() {
+  woken_ = true;
+  client_.wake();
+}
+
+void Dispatcher::stop() {
+  stopping_ = true;
+  client_.wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Dispatcher::run() {
+  std::int64_t next_poll_ms = 0;
+  while (!stopping_) {
+    auto outcomes = wait_for_outcomes(next_poll_ms);
+    const auto now = core::now_ms();
+    const bool poll = woken_.exchange(false) || now >= next_poll_ms;
+    if (outcomes.empty() && !poll) continue;
+    if (poll) next_poll_ms = now + kPollMs;
+    try {
+      round(outcomes);
+    } catch (const std::exception& error) {
+      // Typically the database is unreachable. Unrecorded outcomes are not
+      // lost: their rows come due again when the lease runs out.
+      core::log::event("error", {{"msg", "webhook dispatcher error"}, {"detail", error.what()}});
+    }
+  }
+  release_in_flight();
+}
+
+std::vector<Dispatcher::Outcome> Dispatcher::wait_for_outcomes(std::int64_t next_poll_ms) {
+  std::vector<Outcome> outcomes = std::move(refused_);
+  refused_.clear();
+  const auto wait =
+      outcomes.empty() ? std::clamp<std::int64_t>(next_poll_ms - core::now_ms(), 0, kPollMs) : 0;
+  for (auto& completion : client_.perform(std::chrono::milliseconds(wait))) {
+    auto it = in_flight_.find(completion.tag);
+    if (it == in_flight_.end()) continue;
+    --in_flight_per_endpoint_[it->second.endpoint_id];
+    outcomes.push_back(
+        {std::move(it->second), completion.status_code, std::move(completion.error)});
+    in_flight_.erase(it);
+  }
+  return outcomes;
+}
+
+void Dispatcher::round(const std::vector<Outcome>& outcomes) {
+  if (outcomes.empty() && !has_work()) return;  // idle: no write transaction
+  const auto done = database_.write([&](soci::session& sql) { return write_round(sql, outcomes); });
+  for (const auto result : done.results) count(result);
+  for (const auto& [claimed, endpoint] : done.claims) launch(claimed, endpoint);
+}
+
+bool Dispatcher::has_work() {
+  return database_.read([this](soci::session& sql) {
+    if (feed_.may_have_events && feed_.may_have_events(sql)) return true;
+    return store::any_due(sql, core::now_ms());
+  });
+}
+
+// Runs inside the transaction (possibly more than once on a retried
+// PostgreSQL transaction): it changes nothing outside `sql` but its result.
+Dispatcher::Round Dispatcher::write_round(soci::session& sql,
+                                          const std::vector<Outcome>& outcomes) {
+  Round done;
+  const auto now = core::now_ms();
+  for (const auto& outcome : outcomes) done.results.push_back(record(sql, outcome, now));
+  const auto endpoints =
+      store::enabled_endpoints(sql);  // after the outcomes: a 410 just disabled one
+  fan_out(sql, endpoints, now);
+  for (const auto& endpoint : endpoints) {
+    const auto busy = in_flight_per_endpoint_.find(endpoint.id);
+    const int free = max_in_flight_ - (busy == in_flight_per_endpoint_.end() ? 0 : busy->second);
+    if (free <= 0) continue;
+    for (auto& claimed : store::claim_due(sql, endpoint.id, now, lease_ms_, free)) {
+      done.claims.emplace_back(std::move(claimed), endpoint);
+    }
+  }
+  return done;
+}
+
+void Dispatcher::fan_out(soci::session& sql, const std::vector<store::Endpoint>& endpoints,
+                         std::int64_t now_ms) {
+  if (!feed_.read_next) return;
+  const auto events = feed_.read_next(sql, kFanOutBatch);
+  for (const auto& event : events) {
+    std::string payload;
+    for (const auto& endpoint : endpoints) {
+      if (!subscribes(endpoint.events, event.type)) continue;
+      if (payload.empty())
+        payload = payload_json(event.id, event.type, event.created_at_ms, event.data_json);
+      store::insert_delivery(sql, {endpoint.id, event.id, event.type, payload, now_ms});
+    }
+  }
+  if (!events.empty()) feed_.advance(sql, events.back().seq);
+}
+
+Dispatcher::Result Dispatcher::record(soci::session& sql, const Outcome& outcome,
+                                      std::int64_t now_ms) {
+  const auto& claimed = outcome.claimed;
+  if (is_success(outcome.status_code)) {
+    if (!store::mark_delivered(sql, claimed, outcome.status_code, now_ms)) return Result::lost;
+    store::note_success(sql, claimed.endpoint_id);
+    return Result::delivered;
+  }
+  if (outcome.status_code == 410) {
+    // The receiver says the endpoint is gone for good: stop at once.
+    if (!store::mark_failed(sql, claimed, 410, "HTTP 410")) return Result::lost;
+    store::disable_endpoint(sql, claimed.endpoint_id,
+                            "the endpoint answered 410 Gone at " + core::format_timestamp(now_ms));
+    return Result::failed;
+  }
+  return record_failure(sql, outcome, now_ms);
+}
+
+Dispatcher::Result Dispatcher::record_failure(soci::session& sql, const Outcome& outcome,
+                                              std::int64_t now_ms) {
+  const auto& claimed = outcome.claimed;
+  const auto error = failure_text(outcome.status_code, outcome.error);
+  const int attempt = claimed.attempts + 1;
+  const bool last = attempt > static_cast<int>(retry_schedule_ms_.size());
+  const bool recorded =
+      last ? store::mark_failed(sql, claimed, outcome.status_code, error)
+           : store::schedule_retry(sql, claimed, outcome.status_code, error,
+                                   now_ms + retry_delay_ms(retry_schedule_ms_, attempt));
+  if (!recorded) return Result::lost;
+  const auto failing_since = store::note_failure(sql, claimed.endpoint_id, now_ms);
+  if (now_ms - failing_since >= disable_after_ms_) {
+    store::disable_endpoint(sql, claimed.endpoint_id,
+                            "every attempt failed since " + core::format_timestamp(failing_since) +
+                                " (WEBHOOK_DISABLE_AFTER); last: " + error);
+  }
+  return last ? Result::failed : Result::retried;
+}
+
+void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& endpoint) {
+  const auto now = core::now_ms();
+  const auto secrets = service_.signing_secrets(endpoint, now);
+  if (secrets.empty()) {
+    refused_.push_back(
+        {claimed, 0, "the signing secret cannot be opened (the server secret changed); rotate it"});
+    return;
+  }
+  OutgoingRequest request;
+  request.url = endpoint.url;
+  try {
+    request.target = service_.check(endpoint.url);  // again at delivery time: DNS may have changed
+  } catch (const core::ApiError& refusal) {
+    refused_.push_back({claimed, 0, std::string("url refused: ") + refusal.what()});
+    return;
+  }
+  const auto timestamp = now / core::kMsPerSecond;
+  request.tag = next_tag_++;
+  request.body = claimed.payload;
+  request.headers = {"Content-Type: application/json",
+                     "User-Agent: referrald-webhooks/" REFERRALD_VERSION,
+                     "webhook-id: " + claimed.event_id,
+                     "webhook-timestamp: " + std::to_string(timestamp),
+                     "webhook-signature: " +
+                         signature_header(secrets, claimed.event_id, timestamp, claimed.payload),
+                     "Expect:"};  // no 100-continue round trip
+  client_.start(request);
+  in_flight_.emplace(request.tag, claimed);
+  ++in_flight_per_endpoint_[claimed.endpoint_id];
+}
+
+void Dispatcher::count(Result result) {
+  switch (result) {
+    case Result::delivered:
+      metrics_->count_delivered();
+      break;
+    case Result::retried:
+      metrics_->count_retried();
+      break;
+    case Result::failed:
+      metrics_->count_failed();
+      break;
+    case Result::lost:
+      break;
+  }
+}
+
+// Shutdown: the attempts in flight are abandoned; giving their leases back
+// lets the next instance (or this one restarted) send them at once.
+void Dispatcher::release_in_flight() {
+  client_.abandon_all();
+  std::vector<store::Claimed> unfinished;
+  for (auto& [tag, claimed] : in_flight_) unfinished.push_back(std::move(claimed));
+  for (auto& outcome : refused_) unfinished.push_back(std::move(outcome.claimed));
+  in_flight_.clear();
+  in_flight_per_endpoint_.clear();
+  refused_.clear();
+  if (unfinished.empty()) return;
+  try {
+    database_.write([&](soci::session& sql) {
+      for (const auto& claimed : unfinished) store::release(sql, claimed);
+    });
+  } catch (const std::exception& error) {
+    core::log::event("error", {{"msg", "webhook leases not released"}, {"detail", error.what()}});
+  }
+}
+
+}  // namespace webhook

@@ -1,0 +1,284 @@
+#include "webhook/webhook_store.hpp"
+
+#include <soci/soci.h>
+
+#include <limits>
+
+#include "core/random.hpp"
+#include "db/statements.hpp"
+
+namespace webhook::store {
+
+using soci::into;
+using soci::use;
+
+namespace {
+
+constexpr const char* kEndpointColumns =
+    "SELECT id, url, events, description, enabled, disabled_reason, secret_sealed, "
+    "previous_secret_sealed,"
+    " previous_secret_until, failing_since, created_at FROM webhook_endpoints ";
+
+constexpr const char* kDeliveryColumns =
+    "SELECT id, event_id, event_type, status, attempts, last_status_code, last_error, "
+    "next_attempt_at,"
+    " delivered_at, created_at FROM webhook_deliveries ";
+
+template <class T>
+std::optional<T> optional_column(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) != soci::i_ok) return std::nullopt;
+  return row.get<T>(column);
+}
+
+Endpoint endpoint_from(const soci::row& row) {
+  return {row.get<std::string>(0), row.get<std::string>(1),
+          row.get<std::string>(2), row.get<std::string>(3),
+          row.get<int>(4) != 0,    optional_column<std::string>(row, 5),
+          row.get<std::string>(6), optional_column<std::string>(row, 7),
+          row.get<long long>(8),   row.get<long long>(9),
+          row.get<long long>(10)};
+}
+
+Delivery delivery_from(const soci::row& row) {
+  const auto delivered_at = optional_column<long long>(row, 8);
+  return {row.get<std::string>(0),
+          row.get<std::string>(1),
+          row.get<std::string>(2),
+          row.get<std::string>(3),
+          row.get<int>(4),
+          optional_column<int>(row, 5),
+          optional_column<std::string>(row, 6),
+          row.get<long long>(7),
+          delivered_at ? std::optional<std::int64_t>(*delivered_at) : std::nullopt,
+          row.get<long long>(9)};
+}
+
+// A NULL for "no HTTP answer" (status 0).
+soci::indicator code_indicator(int status_code) {
+  return status_code > 0 ? soci::i_ok : soci::i_null;
+}
+
+// Runs a fenced UPDATE of a claimed row; `uses` bind the placeholders of
+// `set_clause`, in order.
+template <class... Uses>
+bool update_claimed(soci::session& sql, const std::string& set_clause, const Claimed& claimed,
+                    Uses&&... uses) {
+  long long lease = claimed.lease_until;
+  return db::affected_rows(sql,
+                           "UPDATE webhook_deliveries SET " + set_clause +
+                               " WHERE id = :id AND status = 'pending' AND leased_until = :lease",
+                           std::forward<Uses>(uses)..., use(claimed.id), use(lease)) > 0;
+}
+
+// The due rows of one endpoint, oldest due first. PostgreSQL: instances
+// claim at once, and SKIP LOCKED lets each take rows the others have not
+// locked. SQLite: the transaction already holds the one write lock (BEGIN
+// IMMEDIATE). Rows are read one by one and then leased by id: UPDATE ...
+// RETURNING read into SOCI vectors handed back rows that did not match what
+// it had updated (leased rows no attempt was made for, on SQLite; empty
+// rows on PostgreSQL), so this avoids it.
+constexpr const char* kDue =
+    "SELECT id, event_id, payload, attempts FROM webhook_deliveries"
+    " WHERE endpoint_id = :endpoint AND status = 'pending' AND next_attempt_at <= :now AND "
+    "leased_until < :now2"
+    " ORDER BY next_attempt_at LIMIT :limit";
+
+}  // namespace
+
+void insert_endpoint(soci::session& sql, const Endpoint& e) {
+  const int enabled = e.enabled ? 1 : 0;
+  long long created_at = e.created_at;
+  sql << "INSERT INTO webhook_endpoints (id, url, events, description, enabled, secret_sealed, "
+         "created_at)"
+         " VALUES (:id, :url, :events, :description, :enabled, :secret, :created_at)",
+      use(e.id), use(e.url), use(e.events), use(e.description), use(enabled), use(e.secret_sealed),
+      use(created_at);
+}
+
+std::optional<Endpoint> find_endpoint(soci::session& sql, const std::string& id) {
+  auto found = db::select_all<Endpoint>(sql, std::string(kEndpointColumns) + "WHERE id = :id",
+                                    endpoint_from, use(id));
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<Endpoint> list_endpoints(soci::session& sql) {
+  return db::select_all<Endpoint>(sql, std::string(kEndpointColumns) + "ORDER BY created_at, id",
+                              endpoint_from);
+}
+
+std::vector<Endpoint> enabled_endpoints(soci::session& sql) {
+  return db::select_all<Endpoint>(
+      sql, std::string(kEndpointColumns) + "WHERE enabled = 1 ORDER BY created_at, id",
+      endpoint_from);
+}
+
+void update_endpoint(soci::session& sql, const Endpoint& e) {
+  const int enabled = e.enabled ? 1 : 0;
+  const std::string reason = e.disabled_reason.value_or("");
+  auto reason_indicator = e.disabled_reason ? soci::i_ok : soci::i_null;
+  long long failing_since = e.failing_since;
+  sql << "UPDATE webhook_endpoints SET url = :url, events = :events, description = :description,"
+         " enabled = :enabled, disabled_reason = :reason, failing_since = :failing_since WHERE id "
+         "= :id",
+      use(e.url), use(e.events), use(e.description), use(enabled), use(reason, reason_indicator),
+      use(failing_since), use(e.id);
+}
+
+void update_secrets(soci::session& sql, const Endpoint& e) {
+  const std::string previous = e.previous_secret_sealed.value_or("");
+  auto previous_indicator = e.previous_secret_sealed ? soci::i_ok : soci::i_null;
+  long long previous_until = e.previous_secret_until;
+  sql << "UPDATE webhook_endpoints SET secret_sealed = :secret, previous_secret_sealed = :previous,"
+         " previous_secret_until = :until WHERE id = :id",
+      use(e.secret_sealed), use(previous, previous_indicator), use(previous_until), use(e.id);
+}
+
+bool delete_endpoint(soci::session& sql, const std::string& id) {
+  // Deliveries first: SQLite enforces the ON DELETE CASCADE only with
+  // foreign_keys on, and the rows are the endpoint's alone.
+  sql << "DELETE FROM webhook_deliveries WHERE endpoint_id = :id", use(id);
+  return db::affected_rows(sql, "DELETE FROM webhook_endpoints WHERE id = :id", use(id)) > 0;
+}
+
+void disable_endpoint(soci::session& sql, const std::string& id, const std::string& reason) {
+  sql << "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = :reason WHERE id = :id",
+      use(reason), use(id);
+}
+
+std::int64_t note_failure(soci::session& sql, const std::string& endpoint_id, std::int64_t now_ms) {
+  long long now = now_ms;
+  sql << "UPDATE webhook_endpoints SET failing_since = :now WHERE id = :id AND failing_since = 0",
+      use(now), use(endpoint_id);
+  long long since = now;
+  sql << "SELECT failing_since FROM webhook_endpoints WHERE id = :id", use(endpoint_id),
+      into(since);
+  return since;
+}
+
+void note_success(soci::session& sql, const std::string& endpoint_id) {
+  sql << "UPDATE webhook_endpoints SET failing_since = 0 WHERE id = :id AND failing_since <> 0",
+      use(endpoint_id);
+}
+
+void insert_delivery(soci::session& sql, const NewDelivery& d) {
+  const auto id = core::new_id();
+  long long now = d.now_ms;
+  sql << "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, "
+         "attempts,"
+         " next_attempt_at, leased_until, created_at)"
+         " VALUES (:id, :endpoint, :event, :type, :payload, 'pending', 0, :next, 0, :created)"
+         " ON CONFLICT (endpoint_id, event_id) DO NOTHING",
+      use(id), use(d.endpoint_id), use(d.event_id), use(d.event_type), use(d.payload), use(now),
+      use(now);
+}
+
+std::vector<Delivery> list_deliveries(soci::session& sql, const DeliveryFilter& filter) {
+  const int any_status = filter.status ? 0 : 1;
+  const std::string status = filter.status.value_or("");
+  long long after_time =
+      filter.after ? filter.after->created_at : std::numeric_limits<long long>::max();
+  const std::string after_id = filter.after ? filter.after->id : "";
+  return db::select_all<Delivery>(
+      sql,
+      std::string(kDeliveryColumns) +
+          "WHERE endpoint_id = :endpoint AND (1 = :any OR status = :status)"
+          " AND (created_at < :after_time OR (created_at = :after_time2 AND id < :after_id))"
+          " ORDER BY created_at DESC, id DESC LIMIT :limit",
+      delivery_from, use(filter.endpoint_id), use(any_status), use(status), use(after_time),
+      use(after_time), use(after_id), use(filter.limit));
+}
+
+bool retry_now(soci::session& sql, const std::string& endpoint_id, const std::string& delivery_id,
+               std::int64_t now_ms) {
+  long long now = now_ms;
+  return db::affected_rows(
+             sql,
+             "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :now"
+             " WHERE id = :id AND endpoint_id = :endpoint",
+             use(now), use(delivery_id), use(endpoint_id)) > 0;
+}
+
+std::vector<Claimed> claim_due(soci::session& sql, const std::string& endpoint_id,
+                               std::int64_t now_ms, std::int64_t lease_ms, int limit) {
+  long long now = now_ms;
+  long long until = now_ms + lease_ms;
+  const bool postgresql = sql.get_backend_name() == "postgresql";
+  std::vector<Claimed> claimed;
+  {
+    Claimed row{"", endpoint_id, "", "", 0, until};
+    soci::statement due =
+        (sql.prepare << std::string(kDue) + (postgresql ? " FOR UPDATE SKIP LOCKED" : ""),
+         use(endpoint_id), use(now), use(now), use(limit), into(row.id), into(row.event_id),
+         into(row.payload), into(row.attempts));
+    due.execute();
+    while (due.fetch()) claimed.push_back(row);
+  }
+  for (const auto& row : claimed) {
+    sql << "UPDATE webhook_deliveries SET leased_until = :until WHERE id = :id", use(until),
+        use(row.id);
+  }
+  return claimed;
+}
+
+bool mark_delivered(soci::session& sql, const Claimed& claimed, int status_code,
+                    std::int64_t now_ms) {
+  long long now = now_ms;
+  return update_claimed(sql,
+                        "status = 'delivered', attempts = attempts + 1, last_status_code = :code,"
+                        " last_error = NULL, delivered_at = :now, leased_until = 0",
+                        claimed, use(status_code), use(now));
+}
+
+bool schedule_retry(soci::session& sql, const Claimed& claimed, int status_code,
+                    const std::string& error, std::int64_t next_attempt_at_ms) {
+  long long next = next_attempt_at_ms;
+  auto indicator = code_indicator(status_code);
+  return update_claimed(sql,
+                        "attempts = attempts + 1, last_status_code = :code, last_error = :error,"
+                        " next_attempt_at = :next, leased_until = 0",
+                        claimed, use(status_code, indicator), use(error), use(next));
+}
+
+bool mark_failed(soci::session& sql, const Claimed& claimed, int status_code,
+                 const std::string& error) {
+  auto indicator = code_indicator(status_code);
+  return update_claimed(sql,
+                        "status = 'failed', attempts = attempts + 1, last_status_code = :code,"
+                        " last_error = :error, leased_until = 0",
+                        claimed, use(status_code, indicator), use(error));
+}
+
+bool release(soci::session& sql, const Claimed& claimed) {
+  return update_claimed(sql, "leased_until = 0", claimed);
+}
+
+bool any_due(soci::session& sql, std::int64_t now_ms) {
+  long long now = now_ms;
+  int found = 0;
+  sql << "SELECT COUNT(*) FROM (SELECT 1 FROM webhook_deliveries d JOIN webhook_endpoints e ON "
+         "e.id = d.endpoint_id"
+         " WHERE d.status = 'pending' AND d.next_attempt_at <= :now AND d.leased_until < :now2 AND "
+         "e.enabled = 1"
+         " LIMIT 1) AS due",
+      use(now), use(now), into(found);
+  return found > 0;
+}
+
+PendingStats pending_stats(soci::session& sql, std::int64_t now_ms) {
+  long long now = now_ms;
+  PendingStats stats;
+  sql << "SELECT CAST(COUNT(*) AS BIGINT) FROM webhook_deliveries WHERE status = 'pending'",
+      into(stats.depth);
+  long long oldest = 0;
+  soci::indicator oldest_indicator = soci::i_null;
+  // Enabled endpoints only: a disabled endpoint's rows wait on purpose.
+  sql << "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id "
+         "= d.endpoint_id"
+         " WHERE e.enabled = 1 AND d.status = 'pending' AND d.next_attempt_at <= :now",
+      use(now), into(oldest, oldest_indicator);
+  if (oldest_indicator == soci::i_ok) stats.oldest_due_at = oldest;
+  return stats;
+}
+
+}  // namespace webhook::store
