@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "db/counter_store.hpp"
 #include "db/statements.hpp"
 
 namespace referral::store {
@@ -150,6 +151,7 @@ long long code_uses_since(soci::session& sql, const std::string& code_id, long l
 }
 
 void add_to_stats(soci::session& sql, const std::string& referrer_id, const StatsDelta& delta) {
+  count_referrals(sql, referrer_id, delta);
   sql << "INSERT INTO referrer_stats (user_id, total, successful, pending, rejected) "
          "VALUES (:user_id, :total, :successful, :pending, :rejected) "
          "ON CONFLICT (user_id) DO UPDATE SET total = referrer_stats.total + excluded.total, "
@@ -157,6 +159,23 @@ void add_to_stats(soci::session& sql, const std::string& referrer_id, const Stat
          "pending = referrer_stats.pending + excluded.pending, "
          "rejected = referrer_stats.rejected + excluded.rejected",
       use(referrer_id), use(delta.total), use(delta.successful), use(delta.pending), use(delta.rejected);
+}
+
+namespace {
+// Referrals per status (db/counter_store.hpp).
+struct ReferralCounters {
+  static constexpr const char* table = "referral_counters";
+};
+}  // namespace
+
+void count_referrals(soci::session& sql, const std::string& shard_key, const StatsDelta& delta) {
+  db::counters::add<ReferralCounters>(sql, "PENDING", shard_key, delta.pending);
+  db::counters::add<ReferralCounters>(sql, "SUCCESS", shard_key, delta.successful);
+  db::counters::add<ReferralCounters>(sql, "REJECTED", shard_key, delta.rejected);
+}
+
+std::map<std::string, long long> referral_counts(soci::session& sql) {
+  return db::counters::read<ReferralCounters>(sql);
 }
 
 std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,

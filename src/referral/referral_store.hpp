@@ -1,6 +1,7 @@
 #pragma once
 #include <soci/session.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,7 +75,14 @@ struct StatsDelta {
   long long pending = 0;
   long long rejected = 0;
 };
+// Adds to the referrer's referrer_stats row and to the referral counters
+// (referral_counts): every change of a referral's status goes through here.
 void add_to_stats(soci::session& sql, const std::string& referrer_id, const StatsDelta& delta);
+// The referral counters alone, for a writer that recounts referrer_stats
+// itself (the import); `shard_key` is any id of the change.
+void count_referrals(soci::session& sql, const std::string& shard_key, const StatsDelta& delta);
+// Referrals per status, from the counters.
+std::map<std::string, long long> referral_counts(soci::session& sql);
 
 struct FlaggedReferral {
   Referral referral;
