@@ -24,8 +24,11 @@ std::optional<Code> find_code_of_user(soci::session& sql, const std::string& use
 std::optional<Code> find_code(soci::session& sql, const std::string& normalized_code);
 // False when the user already has a code or the code is taken (as a code or an alias).
 bool insert_code(soci::session& sql, const Code& code);
-// Counts one use unless the cap (0 = none) is reached; false when exhausted.
-bool take_code_use(soci::session& sql, const std::string& code_id, long long cap);
+// Takes one use of the code unless `cap` (0: none) is reached: nothing when
+// refused, else how many referrals used the code since `since` before this
+// one (the burst rule's count, read in the same statement).
+std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id, long long cap,
+                                       long long since);
 
 // Another text of a user's code (referral_code_aliases): applying it is
 // applying the code.
@@ -67,7 +70,6 @@ void insert_referral(soci::session& sql, const Referral& referral);
 void lock_referral(soci::session& sql, const std::string& referral_id, long long now);
 void set_referral_status(soci::session& sql, const std::string& referral_id, const std::string& status);
 
-long long code_uses_since(soci::session& sql, const std::string& code_id, long long since);
 
 struct StatsDelta {
   long long total = 0;
