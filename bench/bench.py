@@ -71,6 +71,13 @@ def chain_seeded_rewards(url: str, run_cli) -> None:
 PASSWORD = "bench password 1"
 LUA = REPO / "bench" / "lua" / "requests.lua"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Apply spreads over this many referrers' codes (the burst rule counts per
+# code: with one code every apply after the tenth in an hour is flagged).
+APPLY_CODES = 50
+# The fraud rules, each with the setting that turns it off (--apply-rules).
+RULES_OFF = {"same-ip": {"REFERRAL_FLAG_SAME_IP": "false"}, "burst": {"REFERRAL_MAX_USES_PER_HOUR": "0"},
+             "cycles": {"REFERRAL_BLOCK_CYCLES": "false"}, "aliases": {"REFERRAL_BLOCK_ALIASES": "false"},
+             "window": {"REFERRAL_APPLY_WINDOW_DAYS": "0"}}
 
 
 def b64(data: bytes) -> str:
@@ -141,6 +148,10 @@ class Seeder:
         sessions = [(str(uuid.uuid4()), uid) for uid in ids + [admin_id]]
         self.insert(conn, "sessions", ["id", "user_id", "created_at", "expires_at", "last_seen_at", "ip", "user_agent"],
                     [(sid, uid, now, now + 30 * 86400000, now, "10.0.0.1", "bench") for sid, uid in sessions])
+        # The addresses a login through the API records: the same-IP rule
+        # looks the referrer's up on every apply (wrk comes from 127.0.0.1,
+        # so it finds none and flags nothing).
+        self.insert(conn, "login_ips", ["user_id", "ip", "last_login_at"], [(uid, "10.0.0.1", now) for uid in ids])
         token = {uid: mint(uid, sid, now // 1000) for sid, uid in sessions}
         code_ids = [str(uuid.uuid4()) for _ in range(referrers)]
         self.insert(conn, "referral_codes", ["id", "user_id", "code", "uses", "created_at"],
@@ -150,10 +161,12 @@ class Seeder:
                                              "auto_credit", "is_active", "created_at"],
                     [(str(uuid.uuid4()), "SIGNUP", 100, "POINTS", "REFERRER", 0, 1, now),
                      (str(uuid.uuid4()), "FIRST_ORDER", 500, "CASH", "REFERRER", 0, 1, now)])
+        self.recount(conn)
         conn.commit()
         conn.close()
         chain_seeded_rewards(self.url, self.run_cli)
         self.event_users = ids[referrers:users]  # referred: a first event makes a FIRST_ORDER reward
+        self.apply_codes = [f"BENCH-{r:08d}" for r in range(min(referrers, APPLY_CODES))]
         self.tokens = {
             "referrers": [token[uid] for uid in ids[:referrers]],
             "users": [token[uid] for uid in ids[:users]],
@@ -161,6 +174,22 @@ class Seeder:
             "admin": [token[admin_id]],
         }
         self.busy_referrer = ids[0]
+
+    @staticmethod
+    def recount(conn) -> None:
+        """The counters the server keeps with its rows (migrations/0018),
+        for rows written here with plain SQL."""
+        cursor = conn.cursor()
+        cursor.execute("SELECT COUNT(*) FROM schema_migrations WHERE version = 18")
+        if cursor.fetchone()[0] == 0:
+            return  # a binary from before the counters (a "before" run)
+        for table in ("user_counters", "referral_counters"):
+            cursor.execute(f"DELETE FROM {table}")
+        cursor.execute("INSERT INTO user_counters (name, shard, value) SELECT 'users', 0, COUNT(*) FROM users")
+        cursor.execute("INSERT INTO user_counters (name, shard, value) "
+                       "SELECT 'verified', 0, COUNT(*) FROM users WHERE is_verified = 1")
+        cursor.execute("INSERT INTO referral_counters (name, shard, value) "
+                       "SELECT status, 0, COUNT(*) FROM referrals GROUP BY status")
 
     def seed_referrals(self, conn, ids: list[str], code_ids: list[str], referrers: int, now: int,
                        pending_from: int) -> None:
@@ -245,7 +274,13 @@ class ScaleSeeder(Seeder):
         sessions = [(str(uuid.uuid4()), uid) for uid in busiest + fresh + [admin_id]]
         self.insert(conn, "sessions", ["id", "user_id", "created_at", "expires_at", "last_seen_at", "ip", "user_agent"],
                     [(sid, uid, now, now + 30 * 86400000, now, "10.0.0.1", "bench") for sid, uid in sessions])
+        self.insert(conn, "login_ips", ["user_id", "ip", "last_login_at"], [(uid, "10.0.0.1", now) for uid in busiest])
+        self.recount(conn)
         conn.commit()
+        cursor = conn.cursor()
+        cursor.execute(f"SELECT code FROM referral_codes WHERE user_id IN ({','.join(['%s'] * APPLY_CODES)})"
+                       .replace("%s", "?" if self.url.startswith("sqlite://") else "%s"), busiest[:APPLY_CODES])
+        self.apply_codes = sorted(row[0] for row in cursor.fetchall())
         conn.close()
         token = {uid: mint(uid, sid, now // 1000) for sid, uid in sessions}
         self.tokens = {"referrers": [token[uid] for uid in busiest], "users": [token[uid] for uid in busiest],
@@ -343,14 +378,30 @@ def scenarios(seeder: Seeder, duration: int = 10) -> list[dict]:
          "tokens": tokens["referrers"][:1]},
         {"name": "reward-history", "path": "/api/rewards/history?limit=50", "tokens": tokens["referrers"]},
         *event_scenarios(seeder, duration),
-        {"name": "apply", "method": "POST", "path": "/api/referral/apply", "tokens": tokens["fresh"], "unique": True,
-         "body": json.dumps({"referral_code": seeder.apply_code})},
+        # Fresh referees (each applies once) spread over APPLY_CODES codes, at
+        # -c32 and -c64; tokens are taken from the fresh pool per run.
+        {"name": "apply", "method": "POST", "path": "/api/referral/apply", "fresh": True, "connections": 32},
+        {"name": "apply-c64", "method": "POST", "path": "/api/referral/apply", "fresh": True, "connections": 64},
         {"name": "login", "method": "POST", "path": "/api/auth/login", "connections": 16, "body": login_body},
         # Each request credits another PENDING reward (one ledger entry each).
         {"name": "credit", "method": "POST", "path": "/api/admin/rewards/-/credit", "unique": True,
          "tokens": [f"{tokens['admin'][0]}\t\t/api/admin/rewards/{reward_id}/credit"
                     for reward_id in seeder.credit_targets]},
     ]
+
+
+def take_raw_fresh(seeder: Seeder, count: int) -> list[str]:
+    """`count` fresh referees' tokens that no run used yet."""
+    taken, seeder.tokens["fresh"] = seeder.tokens["fresh"][:count], seeder.tokens["fresh"][count:]
+    return taken
+
+
+def take_fresh(seeder: Seeder, count: int) -> list[str]:
+    """`count` unused fresh referees' tokens, each with its own apply body
+    ("token<TAB>body", bench/lua/requests.lua), the codes taken in turn."""
+    codes = seeder.apply_codes
+    return [f"{token}\t{json.dumps({'referral_code': codes[n % len(codes)]})}"
+            for n, token in enumerate(take_raw_fresh(seeder, count))]
 
 
 def click_counts(base: str) -> dict:
@@ -363,8 +414,9 @@ def click_counts(base: str) -> dict:
 
 
 def start_server(binary: str, url: str, workdir: pathlib.Path, extra: dict) -> subprocess.Popen:
+    # Every fraud rule keeps its default (on), as a deployment has them:
+    # apply is measured with same-IP, burst, cycles, aliases and the window.
     env = harness.server_env({"DATABASE_URL": url, "JWT_SECRET": SECRET, "PORT": "0", "RATE_LIMIT_PER_IP": "0",
-                              "REFERRAL_FLAG_SAME_IP": "false", "REFERRAL_MAX_USES_PER_HOUR": "0",
                               "LOGIN_MAX_FAILURES": "1000000", "HASH_QUEUE_LIMIT": "100000",
                               "API_KEY_RATE_LIMIT": "0", **extra},
                              defaults=False)
@@ -399,6 +451,33 @@ def storm(base: str, seeder: Seeder, duration: int, threads: int, tokens_dir: pa
     return results
 
 
+def measured(base: str, pid: int, scenario: dict, args, workdir: pathlib.Path) -> dict:
+    cpu_before = process_cpu_seconds(pid)
+    result = wrk(base, scenario, args.duration, args.connections, args.threads, workdir)
+    cpu = process_cpu_seconds(pid) - cpu_before
+    result["cpu_us"] = cpu * 1e6 / result["requests"] if result["requests"] else float("nan")
+    return result
+
+
+def rule_costs(args, seeder: Seeder, url: str, workdir: pathlib.Path, server: subprocess.Popen,
+               fresh: int) -> list[tuple[str, dict]]:
+    """Apply at -c32 with each fraud rule off in turn (a server per rule)."""
+    server.terminate()
+    server.wait(30)
+    rows = []
+    for rule, setting in RULES_OFF.items():
+        server = start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync, **setting})
+        try:
+            scenario = {"name": f"apply-no-{rule}", "method": "POST", "path": "/api/referral/apply",
+                        "connections": 32, "tokens": take_fresh(seeder, fresh), "unique": True, "body": "{}"}
+            rows.append((rule, measured(f"http://127.0.0.1:{server.port}", server.pid, scenario, args, workdir)))
+            print(f"  apply without {rule}: {rows[-1][1]['rps']:.0f} req/s", flush=True)
+        finally:
+            server.terminate()
+            server.wait(30)
+    return rows
+
+
 def scratch_database(stack: contextlib.ExitStack, backend: str, name: str) -> tuple[pathlib.Path, str]:
     """A temporary work directory and an empty database (a throwaway
     PostgreSQL cluster, or an SQLite file in the directory), both removed
@@ -428,6 +507,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--scenarios", default="")
     parser.add_argument("--sync", default="FULL", help="SQLITE_SYNCHRONOUS")
+    parser.add_argument("--apply-rules", action="store_true",
+                        help="after the scenarios, apply at -c32 with each fraud rule off in turn")
     parser.add_argument("--scale", action="store_true",
                         help="seed with referrald-seed (1M referrals, 100k referrers) instead of --users")
     args = parser.parse_args()
@@ -435,10 +516,11 @@ def main() -> None:
     wanted = set(filter(None, args.scenarios.split(",")))
     with contextlib.ExitStack() as stack:
         workdir, url = scratch_database(stack, args.backend, "bench")
-        fresh = max(args.duration * 6000, 20000)
+        fresh = max(args.duration * 6000, 20000)  # per apply run
+        apply_runs = 2 + (len(RULES_OFF) if args.apply_rules else 0)
         seeder = (ScaleSeeder if args.scale else Seeder)(url, args.binary, workdir)
         started = time.monotonic()
-        seeder.seed(args.users, args.referrers, fresh, fresh)
+        seeder.seed(args.users, args.referrers, fresh * apply_runs, fresh)
         seeder.seed_link_clicks()
         seeder.make_api_key()
         print(f"seeded in {time.monotonic() - started:.1f}s ({args.backend}, "
@@ -451,12 +533,11 @@ def main() -> None:
         for scenario in scenarios(seeder, args.duration):
             if wanted and scenario["name"] not in wanted and scenario["name"] != "healthz":
                 continue
-            cpu_before = process_cpu_seconds(server.pid)
-            result = wrk(base, scenario, args.duration, args.connections, args.threads, workdir)
-            cpu = process_cpu_seconds(server.pid) - cpu_before
+            if scenario.get("fresh"):
+                scenario = {**scenario, "tokens": take_fresh(seeder, fresh), "unique": True, "body": "{}"}
+            result = measured(base, server.pid, scenario, args, workdir)
             if scenario["name"] == "healthz":
                 healthz_rps = result["rps"]
-            result["cpu_us"] = cpu * 1e6 / result["requests"] if result["requests"] else float("nan")
             rows.append((scenario["name"], result))
             print(f"  {scenario['name']}: {result['rps']:.0f} req/s", flush=True)
         clicks = click_counts(base)
@@ -465,6 +546,7 @@ def main() -> None:
         if server.poll() is not None:
             print((workdir / "server.log").read_text(errors="replace")[-3000:])
             raise SystemExit(f"referrald died during the run (exit {server.returncode})")
+        rule_rows = rule_costs(args, seeder, url, workdir, server, fresh) if args.apply_rules else []
     print(f"\n{args.backend}, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
           f"SQLITE_SYNCHRONOUS={args.sync}\n")
     print("| route | req/s | p50 ms | p99 ms | × /healthz | CPU µs/req | non-2xx |")
@@ -475,6 +557,12 @@ def main() -> None:
     print(f"\nshare-link clicks: flushed {clicks.get('clicks_flushed_total', 0):.0f}, "
           f"dropped {clicks.get('clicks_dropped_total', 0):.0f}, "
           f"still buffered {clicks.get('clicks_buffered', 0):.0f}")
+    if rule_rows:
+        print("\nWhat each fraud rule costs: apply (-c32) with that rule off, the others on:\n")
+        print("| rule off | req/s | p99 ms | CPU µs/req | non-2xx |")
+        print("|---|---:|---:|---:|---:|")
+        for name, r in rule_rows:
+            print(f"| {name} | {r['rps']:.0f} | {r['p99']:.2f} | {r['cpu_us']:.0f} | {r['non2xx']} |")
     if storm_results:
         print("\nDuring a login storm (wrk -c32 on /api/auth/login):\n")
         print("| route | req/s | p50 ms | p99 ms |")

@@ -100,12 +100,12 @@ def run(scenario: dict, parties: dict, pg, database: str, base: str, args, workd
 
 
 def spread_apply(seeder: bench.Seeder) -> dict:
-    """bench.py's apply uses one code (one hot row); here referee n applies
-    code n modulo the referrers, as real traffic would, through the wrk
-    script's per-token bodies."""
+    """bench.py's apply spreads over bench.APPLY_CODES codes; here referee n
+    applies code n modulo all the referrers, through the wrk script's
+    per-token bodies."""
     referrers = len(seeder.tokens["referrers"])
     apply = next(scenario for scenario in bench.scenarios(seeder) if scenario["name"] == "apply")
-    return {**apply, "name": "apply-spread",
+    return {**apply, "name": "apply-spread", "fresh": False, "unique": True, "body": "{}",
             "suffix": lambda n: "\t" + json.dumps({"referral_code": f"BENCH-{n % referrers:08d}"})}
 
 
@@ -126,7 +126,6 @@ def compare_instances(args, pg, url: str, workdir: pathlib.Path) -> list:
     seeder = bench.Seeder(url, args.binary, workdir)
     seeder.seed(args.users, args.referrers,
                 APPLIES_PER_SECOND * args.duration * len(counts) * len(set(wanted) & APPLIES))
-    fresh = iter(seeder.tokens["fresh"])
     rows = []
     for count in counts:
         servers = start_instances(count, args.binary, url, workdir)
@@ -138,9 +137,12 @@ def compare_instances(args, pg, url: str, workdir: pathlib.Path) -> list:
         for scenario in [*bench.scenarios(seeder), spread_apply(seeder)]:  # seeded: tokens exist
             if scenario["name"] not in wanted:
                 continue
-            if scenario.get("unique"):  # each fresh referee applies once, in one run only
-                scenario["tokens"] = [token + scenario.get("suffix", lambda n: "")(n) for n, token in
-                                      zip(range(APPLIES_PER_SECOND * args.duration), fresh)]
+            if scenario.get("fresh"):  # each fresh referee applies once, in one run only
+                scenario = {**scenario, "tokens": bench.take_fresh(seeder, APPLIES_PER_SECOND * args.duration),
+                            "unique": True, "body": "{}"}
+            elif scenario.get("unique"):
+                raw = bench.take_raw_fresh(seeder, APPLIES_PER_SECOND * args.duration)
+                scenario["tokens"] = [token + scenario["suffix"](n) for n, token in enumerate(raw)]
             result = run(scenario, parties, pg, database, base, args, workdir)
             if scenario.get("unique") and result["requests"] >= len(scenario["tokens"]):
                 print(f"  {scenario['name']} ran out of fresh referees: raise APPLIES_PER_SECOND")
@@ -174,7 +176,8 @@ def route_statements(pg, url: str, workdir: pathlib.Path, per_route: int = 20) -
 
     pool = bench.harness.ServerPool(bench.harness.Databases("postgresql", pg, workdir), workdir)
     try:
-        server = pool.start(env=lf.env(), database_url=url)
+        # Every fraud rule on, as deployed (the tests turn same-IP off).
+        server = pool.start(env=lf.env(REFERRAL_FLAG_SAME_IP="true"), database_url=url)
         database = url.rsplit("/", 1)[1]
 
         def measure(name: str, call, count: int = per_route) -> None:

@@ -5,11 +5,13 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "auth/auth_store.hpp"
 #include "auth/password.hpp"
 #include "bulk_insert.hpp"
 #include "indexes.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "referral/referral_store.hpp"
 
 namespace seed {
 
@@ -251,6 +253,19 @@ void Seeder::write_stats(const Plan& plan, Counts& counts) {
   }
   stats.flush();
   counts.stats = stats.written();
+  count_rows(plan, counts);
+}
+
+// The counters the server keeps with its rows (admin stats read them): every
+// seeded user is verified, and the plan knows each referral's status.
+void Seeder::count_rows(const Plan& plan, const Counts& counts) {
+  const auto sum = [](const std::vector<long long>& values) {
+    long long total = 0;
+    for (const auto value : values) total += value;
+    return total;
+  };
+  auth::store::count_users(sql_, "seed", counts.users, counts.users);
+  referral::store::count_referrals(sql_, "seed", {0, sum(plan.successful), sum(plan.pending), sum(plan.rejected)});
 }
 
 }  // namespace seed

@@ -48,6 +48,7 @@ class Seeder {
   void write_referrals(const Plan& plan, Counts& counts);
   void add_referral(ReferralTables& tables, std::size_t i, std::uint32_t who, std::uint8_t outcome);
   void write_stats(const Plan& plan, Counts& counts);
+  void count_rows(const Plan& plan, const Counts& counts);
   void commit_and_begin();
 
   soci::session& sql_;

@@ -2,8 +2,11 @@
 
 #include <soci/soci.h>
 
+#include "auth/auth_store.hpp"
 #include "db/checked_sum.hpp"
+#include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
+#include "referral/referral_store.hpp"
 
 namespace analytics::store {
 
@@ -110,20 +113,19 @@ std::vector<Row> all_rows(soci::statement& statement, const Row& row) {
   return out;
 }
 
+// Both from counters kept in the transactions that change the rows
+// (migrations/0018_counters.sql): counting a million users took 0.6 s.
 void add_user_totals(soci::session& sql, Totals& totals) {
-  sql << "SELECT COUNT(*), CAST(COALESCE(SUM(is_verified), 0) AS BIGINT) FROM users", into(totals.users),
-      into(totals.verified_users);
+  const auto counts = auth::store::user_counts(sql);
+  totals.users = counts.users;
+  totals.verified_users = counts.verified;
 }
 
-// The per-referrer counters sum to the per-status totals (they move in the
-// same transactions as the referrals), and the table has one row per
-// referrer instead of one per referral.
 void add_referral_totals(soci::session& sql, Totals& totals) {
-  long long pending = 0, successful = 0, rejected = 0;
-  sql << "SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT), CAST(COALESCE(SUM(successful), 0) AS BIGINT), "
-         "CAST(COALESCE(SUM(rejected), 0) AS BIGINT) FROM referrer_stats",
-      into(pending), into(successful), into(rejected);
-  totals.referrals = {{"PENDING", pending}, {"SUCCESS", successful}, {"REJECTED", rejected}};
+  const auto counts = referral::store::referral_counts(sql);
+  for (const char* status : {"PENDING", "SUCCESS", "REJECTED"}) {
+    totals.referrals[status] = db::counters::value_of(counts, status);
+  }
 }
 
 void add_reward_totals(soci::session& sql, Totals& totals) {

@@ -299,8 +299,7 @@ AdminCreation AuthService::create_admin(const std::string& raw_email, const std:
   check_name(name);
   check_password_rules(password, email, "password");
   auto admin = new_user(SignupRequest{name, email, password, std::nullopt, {}}, email);
-  admin.is_admin = true;
-  admin.is_verified = true;
+  admin.is_admin = true;  // verified by mark_verified below, which counts it
   return database_.write([&](soci::session& sql) {
     const auto existing = store::find_user_by_email(sql, email);
     if (existing && existing->is_verified) {

@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
 #include "db/statements.hpp"
 
@@ -117,6 +118,23 @@ struct SessionLookup {
   }
 };
 
+// The same-IP rule asks this on every apply (prepared once per session).
+struct LoggedInFrom {
+  explicit LoggedInFrom(soci::session& sql)
+      : statement((sql.prepare << "SELECT 1 FROM login_ips WHERE user_id = :user_id AND ip = :ip "
+                                  "AND last_login_at >= :since",
+                   use(user_id), use(ip), use(since), into(found))) {}
+  std::string user_id, ip;
+  long long since = 0;
+  int found = 0;
+  soci::statement statement;
+};
+
+// Counts of users and verified users (db/counter_store.hpp).
+struct UserCounters {
+  static constexpr const char* table = "user_counters";
+};
+
 }  // namespace
 
 std::optional<User> find_user_by_email(soci::session& sql, const std::string& email) {
@@ -143,14 +161,35 @@ void insert_user(soci::session& sql, const User& user) {
       use(user.id), use(user.name), use(user.email), use(user.canonical_email),
       use(user.password_hash), use(verified), use(admin), use(user.created_at),
       use(referral_code, referral_indicator), use(signup_id, signup_indicator), use(superseded);
+  count_users(sql, user.id, 1, verified);
 }
 
 void delete_user(soci::session& sql, const std::string& id) {
-  sql << "DELETE FROM users WHERE id = :id", use(id);
+  // RETURNING: the row as deleted, so a concurrent verify cannot make the
+  // 'verified' count miss a step.
+  int verified = 0;
+  soci::statement statement =
+      (sql.prepare << "DELETE FROM users WHERE id = :id RETURNING is_verified", use(id), into(verified));
+  statement.execute(true);
+  if (!statement.got_data()) return;
+  count_users(sql, id, -1, verified == 1 ? -1 : 0);
 }
 
 void mark_verified(soci::session& sql, const std::string& id, long long now) {
-  sql << "UPDATE users SET is_verified = 1, verified_at = :now WHERE id = :id", use(now), use(id);
+  if (db::affected_rows(sql, "UPDATE users SET is_verified = 1, verified_at = :now WHERE id = :id AND is_verified = 0",
+                        use(now), use(id)) > 0) {
+    count_users(sql, id, 0, 1);
+  }
+}
+
+void count_users(soci::session& sql, const std::string& user_id, long long users, long long verified) {
+  db::counters::add<UserCounters>(sql, "users", user_id, users);
+  db::counters::add<UserCounters>(sql, "verified", user_id, verified);
+}
+
+UserCounts user_counts(soci::session& sql) {
+  const auto values = db::counters::read<UserCounters>(sql);
+  return {db::counters::value_of(values, "users"), db::counters::value_of(values, "verified")};
 }
 
 void set_password_hash(soci::session& sql, const std::string& id, const std::string& hash) {
@@ -252,11 +291,11 @@ void record_login_ip(soci::session& sql, const std::string& user_id, const std::
 
 bool logged_in_from_since(soci::session& sql, const std::string& user_id, const std::string& ip,
                           long long since) {
-  int found = 0;
-  sql << "SELECT 1 FROM login_ips WHERE user_id = :user_id AND ip = :ip AND last_login_at >= "
-         ":since",
-      use(user_id), use(ip), use(since), into(found);
-  return sql.got_data();
+  auto& query = db::cached<LoggedInFrom>(sql);
+  query.user_id = user_id;
+  query.ip = ip;
+  query.since = since;
+  return db::fetch_single_row(query.statement);
 }
 
 void put_otp(soci::session& sql, const std::string& user_id, const std::string& purpose,

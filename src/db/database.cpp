@@ -197,6 +197,46 @@ void Database::write_grouped(const std::function<void(soci::session&)>& work) {
   }
 }
 
+namespace {
+// The write transaction this thread is inside, if any (Database::Joinable).
+thread_local const Database* open_database = nullptr;
+thread_local soci::session* open_session = nullptr;
+thread_local int savepoint_depth = 0;
+}  // namespace
+
+Database::Joinable::Joinable(const Database& database, soci::session& session)
+    : previous_database_(open_database), previous_session_(open_session) {
+  open_database = &database;
+  open_session = &session;
+}
+
+Database::Joinable::~Joinable() {
+  open_database = previous_database_;
+  open_session = previous_session_;
+}
+
+soci::session* Database::open_transaction() const { return open_database == this ? open_session : nullptr; }
+
+Database::Savepoint::Savepoint(soci::session& sql)
+    : sql_(sql), name_("nested" + std::to_string(savepoint_depth + 1)) {
+  sql_ << "SAVEPOINT " + name_;
+  ++savepoint_depth;
+}
+
+Database::Savepoint::~Savepoint() { --savepoint_depth; }
+
+void Database::Savepoint::release() const { sql_ << "RELEASE SAVEPOINT " + name_; }
+
+void Database::Savepoint::roll_back() const noexcept {
+  try {
+    sql_ << "ROLLBACK TO SAVEPOINT " + name_;
+    sql_ << "RELEASE SAVEPOINT " + name_;
+  } catch (...) {
+    // The connection is gone: the whole transaction fails with the error
+    // that is propagating already.
+  }
+}
+
 void Database::begin(soci::session& session) { session << "BEGIN"; }
 
 void Database::commit(soci::session& session) { session << "COMMIT"; }

@@ -48,9 +48,13 @@ class Database {
   Engine engine() const { return engine_; }
   PoolStats stats() const;
 
-  // Runs `work(session)` outside a transaction (autocommit reads).
+  // Runs `work(session)` outside a transaction (autocommit reads). Inside
+  // this database's write transaction on this thread it reads through that
+  // transaction instead: it sees the writes made so far (SQLite's other
+  // connections would not), and on the writer thread it needs no lease.
   template <class Work>
   auto read(Work&& work) {
+    if (auto* open = open_transaction()) return work(*open);
     Lease lease(*this);
     try {
       return work(lease.session());
@@ -63,16 +67,27 @@ class Database {
   // Runs `work(session)` in one transaction and commits. PostgreSQL: retries
   // the whole transaction on serialization failures and deadlocks. SQLite:
   // the one writer thread runs it inside a group commit (see GroupCommitter).
+  // Called inside a write transaction of this database on the same thread,
+  // it joins that transaction under a savepoint (an error rolls back only
+  // its own part, then propagates): so a decorator such as the
+  // Idempotency-Key one can commit its own row with the handler's effect.
   template <class Work>
   auto write(Work&& work) {
     using Result = std::invoke_result_t<Work&, soci::session&>;
+    if (auto* open = open_transaction()) return nested_write(*open, work);
     if (engine_ == Engine::sqlite) {
       if constexpr (std::is_void_v<Result>) {
-        write_grouped([&](soci::session& sql) { work(sql); });
+        write_grouped([&](soci::session& sql) {
+          const Joinable joinable(*this, sql);
+          work(sql);
+        });
         return;
       } else {
         std::optional<Result> result;
-        write_grouped([&](soci::session& sql) { result.emplace(work(sql)); });
+        write_grouped([&](soci::session& sql) {
+          const Joinable joinable(*this, sql);
+          result.emplace(work(sql));
+        });
         return std::move(*result);
       }
     }
@@ -80,6 +95,7 @@ class Database {
       Lease lease(*this);
       try {
         begin(lease.session());
+        const Joinable joinable(*this, lease.session());
         if constexpr (std::is_void_v<decltype(work(lease.session()))>) {
           work(lease.session());
           commit(lease.session());
@@ -105,6 +121,57 @@ class Database {
 
  private:
   static constexpr int kMaxAttempts = 8;
+
+  // Marks `session` as this thread's open write transaction of `database`
+  // for as long as it lives (see write and read).
+  class Joinable {
+   public:
+    Joinable(const Database& database, soci::session& session);
+    ~Joinable();
+    Joinable(const Joinable&) = delete;
+    Joinable& operator=(const Joinable&) = delete;
+
+   private:
+    const Database* previous_database_;
+    soci::session* previous_session_;
+  };
+
+  soci::session* open_transaction() const;
+
+  template <class Work>
+  auto nested_write(soci::session& sql, Work& work) {
+    const Savepoint savepoint(sql);
+    try {
+      if constexpr (std::is_void_v<decltype(work(sql))>) {
+        work(sql);
+        savepoint.release();
+      } else {
+        auto result = work(sql);
+        savepoint.release();
+        return result;
+      }
+    } catch (const std::exception&) {
+      const auto safe = current_without_bound_values(sql);
+      savepoint.roll_back();
+      std::rethrow_exception(safe);
+    }
+  }
+
+  // A named savepoint per nesting depth, so a write nested twice unwinds
+  // to its own.
+  class Savepoint {
+   public:
+    explicit Savepoint(soci::session& sql);
+    ~Savepoint();
+    Savepoint(const Savepoint&) = delete;
+    Savepoint& operator=(const Savepoint&) = delete;
+    void release() const;
+    void roll_back() const noexcept;
+
+   private:
+    soci::session& sql_;
+    std::string name_;
+  };
 
   struct Slot {
     std::unique_ptr<soci::session> session;

@@ -28,6 +28,16 @@ Query& cached(soci::session& sql) {
 // commits and its next write would fail with SQLITE_BUSY_SNAPSHOT.
 inline void finish_row(soci::statement& statement) { statement.fetch(); }
 
+// Runs a cached query for at most one row: true when the row is there (its
+// values are in the statement's `into` variables; the statement is already
+// past it, which leaves them as they are).
+inline bool fetch_single_row(soci::statement& statement) {
+  statement.execute(true);
+  if (!statement.got_data()) return false;
+  finish_row(statement);
+  return true;
+}
+
 // Drops the statements of a session about to be closed.
 void forget_cached(soci::session& sql);
 

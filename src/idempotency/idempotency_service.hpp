@@ -1,29 +1,43 @@
 #pragma once
+#include <functional>
 #include <string>
 
 #include "db/database.hpp"
 
 namespace idempotency {
 
-enum class Start { run, replay, mismatch, in_progress };
+enum class Start { run, replay, mismatch };
 
-struct Begin {
-  Start start = Start::run;
-  int status = 0;    // for replay
-  std::string body;  // for replay
+// A request's answer as the key keeps it.
+struct Answer {
+  int status = 0;
+  std::string body;
 };
 
-// Idempotency-Key (docs/API.md): the first request with a key runs; a retry with
-// the same request gets the stored answer; the same key with another
-// request is refused; a retry while the first runs is told so.
+struct Outcome {
+  Start start = Start::run;
+  Answer answer;  // the stored one, for replay
+};
+
+// Idempotency-Key (docs/API.md): the first request with a key runs; a retry
+// with the same request gets the stored answer; the same key with another
+// request is refused.
+//
+// The key is recorded in the transaction of the request's effect, so a
+// crash leaves the effect with its key or neither (a separate claim
+// transaction left keys "running" for minutes after a kill -9 whose request
+// never took effect). A concurrent duplicate waits on the key's row until
+// the first commits (PostgreSQL: the unique index; SQLite: one writer),
+// then replays its answer.
 class IdempotencyService {
  public:
   explicit IdempotencyService(db::Database& database) : database_(database) {}
 
-  Begin begin(const std::string& scope, const std::string& key, const std::string& fingerprint);
-  void finish(const std::string& scope, const std::string& key, int status, const std::string& body);
-  // The first attempt failed without an answer worth keeping (5xx): a retry runs again.
-  void forget(const std::string& scope, const std::string& key);
+  // Runs `work` once per (scope, key) inside one write transaction with the
+  // key's row; its writes through this Database join that transaction.
+  // `work` throws to roll everything back (the key included).
+  Outcome once(const std::string& scope, const std::string& key, const std::string& fingerprint,
+               const std::function<Answer()>& work);
 
  private:
   db::Database& database_;

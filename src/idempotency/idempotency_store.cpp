@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include "db/statement_cache.hpp"
 #include "db/statements.hpp"
 
 namespace idempotency::store {
@@ -9,13 +10,50 @@ namespace idempotency::store {
 using soci::into;
 using soci::use;
 
+namespace {
+
+// Prepared once per session: every keyed write runs both (db::cached).
+struct ClaimQuery {
+  explicit ClaimQuery(soci::session& sql)
+      : statement(
+            (sql.prepare
+                 << "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, state, "
+                    "created_at, expires_at) VALUES (:scope, :key, :fingerprint, 'running', :now, "
+                    ":expires_at) ON CONFLICT (scope, idem_key) DO UPDATE SET "
+                    "fingerprint = excluded.fingerprint, state = 'running', response_status = 0, "
+                    "response_body = '', created_at = excluded.created_at, "
+                    "expires_at = excluded.expires_at "
+                    "WHERE idempotency_keys.expires_at < :stale OR idempotency_keys.state = "
+                    "'running'",
+             use(scope), use(key), use(fingerprint), use(now), use(expires_at), use(now))) {}
+  std::string scope, key, fingerprint;
+  long long now = 0, expires_at = 0;
+  soci::statement statement;
+};
+
+struct FinishQuery {
+  explicit FinishQuery(soci::session& sql)
+      : statement((
+            sql.prepare << "UPDATE idempotency_keys SET state = 'done', response_status = :status, "
+                           "response_body = :body WHERE scope = :scope AND idem_key = :key",
+            use(status), use(body), use(scope), use(key))) {}
+  int status = 0;
+  std::string body, scope, key;
+  soci::statement statement;
+};
+
+}  // namespace
+
 bool claim(soci::session& sql, const std::string& scope, const std::string& key,
            const std::string& fingerprint, long long now, long long expires_at) {
-  return db::affected_rows(sql,
-                           "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, state, created_at, "
-                           "expires_at) VALUES (:scope, :key, :fingerprint, 'running', :now, :expires_at) "
-                           "ON CONFLICT (scope, idem_key) DO NOTHING",
-                           use(scope), use(key), use(fingerprint), use(now), use(expires_at)) > 0;
+  auto& query = db::cached<ClaimQuery>(sql);
+  query.scope = scope;
+  query.key = key;
+  query.fingerprint = fingerprint;
+  query.now = now;
+  query.expires_at = expires_at;
+  query.statement.execute(true);
+  return query.statement.get_affected_rows() > 0;
 }
 
 std::optional<Entry> find(soci::session& sql, const std::string& scope, const std::string& key) {
@@ -28,23 +66,14 @@ std::optional<Entry> find(soci::session& sql, const std::string& scope, const st
   return entry;
 }
 
-void restart(soci::session& sql, const std::string& scope, const std::string& key,
-             const std::string& fingerprint, long long now, long long expires_at) {
-  sql << "UPDATE idempotency_keys SET fingerprint = :fingerprint, state = 'running', response_status = 0, "
-         "response_body = '', created_at = :now, expires_at = :expires_at "
-         "WHERE scope = :scope AND idem_key = :key",
-      use(fingerprint), use(now), use(expires_at), use(scope), use(key);
-}
-
 void finish(soci::session& sql, const std::string& scope, const std::string& key, int status,
             const std::string& body) {
-  sql << "UPDATE idempotency_keys SET state = 'done', response_status = :status, response_body = :body "
-         "WHERE scope = :scope AND idem_key = :key",
-      use(status), use(body), use(scope), use(key);
-}
-
-void forget(soci::session& sql, const std::string& scope, const std::string& key) {
-  sql << "DELETE FROM idempotency_keys WHERE scope = :scope AND idem_key = :key", use(scope), use(key);
+  auto& query = db::cached<FinishQuery>(sql);
+  query.status = status;
+  query.body = body;
+  query.scope = scope;
+  query.key = key;
+  query.statement.execute(true);
 }
 
 long long purge_expired(soci::session& sql, long long now) {

@@ -26,6 +26,19 @@ http::Response run_and_capture(const http::Handler& handler, http::Request& requ
   }
 }
 
+// Thrown out of the key's transaction to roll it back when the answer is a
+// 5xx: that answer is not kept, and a retry runs again.
+struct NotKept {};
+
+http::Response replay_of(const Answer& answer) {
+  http::Response replay;
+  replay.status = answer.status;
+  replay.body = answer.body;
+  replay.set_header("Content-Type", "application/json; charset=utf-8");
+  replay.set_header("Idempotency-Replayed", "true");
+  return replay;
+}
+
 }  // namespace
 
 http::Handler idempotent(IdempotencyService& service, http::Handler handler) {
@@ -37,35 +50,28 @@ http::Handler idempotent(IdempotencyService& service, http::Handler handler) {
     }
     // The key is stored as text: PostgreSQL refuses bytes that are not UTF-8
     // (a 500 found by request_fuzz on PostgreSQL).
-    if (!core::is_valid_utf8(key)) throw core::validation_error("'Idempotency-Key' must be UTF-8 text.");
-    const auto& scope = request.user().user_id;
-    const auto begun = service.begin(scope, key, fingerprint_of(request));
-    switch (begun.start) {
+    if (!core::is_valid_utf8(key))
+      throw core::validation_error("'Idempotency-Key' must be UTF-8 text.");
+    http::Response response;
+    Outcome outcome;
+    try {
+      outcome = service.once(request.user().user_id, key, fingerprint_of(request), [&] {
+        response = run_and_capture(handler, request);
+        if (response.status >= 500) throw NotKept{};
+        return Answer{response.status, response.body};
+      });
+    } catch (const NotKept&) {
+      return response;
+    }
+    switch (outcome.start) {
       case Start::mismatch:
         throw core::ApiError(422, "idempotency_key_mismatch",
                              "This Idempotency-Key was used with a different request.");
-      case Start::in_progress:
-        throw core::ApiError(409, "idempotency_in_progress",
-                             "A request with this Idempotency-Key is still running.");
-      case Start::replay: {
-        http::Response replay;
-        replay.status = begun.status;
-        replay.body = begun.body;
-        replay.set_header("Content-Type", "application/json; charset=utf-8");
-        replay.set_header("Idempotency-Replayed", "true");
-        return replay;
-      }
-      case Start::run: break;
+      case Start::replay:
+        return replay_of(outcome.answer);
+      case Start::run:
+        break;
     }
-    http::Response response;
-    try {
-      response = run_and_capture(handler, request);
-    } catch (...) {
-      service.forget(scope, key);
-      throw;
-    }
-    if (response.status >= 500) service.forget(scope, key);
-    else service.finish(scope, key, response.status, response.body);
     return response;
   };
 }

@@ -128,6 +128,9 @@ class Plan {
       }
     }
     store::insert_users(sql_, accounts);
+    long long verified = 0;
+    for (const auto& account : accounts) verified += account.is_verified ? 1 : 0;
+    auth::store::count_users(sql_, "import", static_cast<long long>(accounts.size()), verified);
   }
 
   void note_odd_account(const UserRecord& user) {
@@ -450,11 +453,22 @@ class Plan {
     for (auto& referral : new_referrals_) referral.status = referral_status(statuses[referral.id]);
   }
 
+  void count_new_referrals() {
+    referral::store::StatsDelta delta;
+    for (const auto& referral : new_referrals_) {
+      ++(referral.status == "SUCCESS"   ? delta.successful
+         : referral.status == "PENDING" ? delta.pending
+                                        : delta.rejected);
+    }
+    referral::store::count_referrals(sql_, "import", delta);
+  }
+
   void write_referrals_and_rewards() {
     settle_new_referrals();
     store::insert_codes(sql_, new_codes_);
     store::insert_code_aliases(sql_, new_aliases_);
     store::insert_referrals(sql_, new_referrals_);
+    count_new_referrals();
     store::insert_rewards(sql_, new_rewards_);
     // Earlier referrals that gained rewards move (and count) as the server would move them.
     for (const auto& reward : new_rewards_) {

@@ -55,14 +55,9 @@ struct Sender::Stats {
     http::append_metric(out, "email_send_errors_total", "counter",
                         "Failed delivery attempts, retried or not.", static_cast<double>(errors));
     try {
-      const auto counts =
-          database->read([](soci::session& sql) { return store::count_by_status(sql); });
-      const auto count = [&](const char* status) {
-        const auto it = counts.find(status);
-        return it == counts.end() ? 0LL : it->second;
-      };
+      const auto depth = database->read([](soci::session& sql) { return store::depth(sql); });
       http::append_metric(out, "outbox_depth", "gauge", "Emails queued or being sent.",
-                          static_cast<double>(count("queued") + count("sending")));
+                          static_cast<double>(depth));
     } catch (const std::exception&) {
       // The database is down: /readyz says so; the depth is simply absent.
     }

@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include "db/counter_store.hpp"
+
 namespace mail::store {
 
 namespace {
@@ -48,6 +50,18 @@ bool update_claimed(soci::session& sql, const std::string& set_clause, const Cla
   return statement.get_affected_rows() > 0;
 }
 
+// Emails queued or being sent (db/counter_store.hpp): the outbox_depth
+// gauge, without counting the outbox per scrape.
+struct OutboxCounters {
+  static constexpr const char* table = "outbox_counters";
+};
+
+// A claimed message left the depth (sent or given up on) when `left`.
+bool leaves_depth(soci::session& sql, const Claimed& message, bool left) {
+  if (left) db::counters::add<OutboxCounters>(sql, "depth", message.id, -1);
+  return left;
+}
+
 }  // namespace
 
 void insert(soci::session& sql, const NewMessage& message) {
@@ -57,6 +71,7 @@ void insert(soci::session& sql, const NewMessage& message) {
          " VALUES (:id, :recipient, :payload, 'queued', 0, :next, 0, :created)",
       soci::use(message.id), soci::use(message.recipient), soci::use(message.payload),
       soci::use(now), soci::use(now);
+  db::counters::add<OutboxCounters>(sql, "depth", message.id, 1);
 }
 
 std::vector<Claimed> claim_due(soci::session& sql, std::int64_t now_ms, std::int64_t lease_ms,
@@ -86,8 +101,9 @@ std::vector<Claimed> claim_due(soci::session& sql, std::int64_t now_ms, std::int
 
 bool mark_sent(soci::session& sql, const Claimed& message, std::int64_t now_ms) {
   long long now = now_ms;
-  return update_claimed(sql, "status = 'sent', sent_at = :now, claimed_until = 0", message,
-                        soci::use(now));
+  return leaves_depth(sql, message,
+                      update_claimed(sql, "status = 'sent', sent_at = :now, claimed_until = 0",
+                                     message, soci::use(now)));
 }
 
 bool schedule_retry(soci::session& sql, const Claimed& message, std::int64_t next_attempt_at_ms,
@@ -100,22 +116,15 @@ bool schedule_retry(soci::session& sql, const Claimed& message, std::int64_t nex
 }
 
 bool mark_failed(soci::session& sql, const Claimed& message, const std::string& error) {
-  return update_claimed(
-      sql, "status = 'failed', attempts = attempts + 1, claimed_until = 0, last_error = :error",
-      message, soci::use(error));
+  return leaves_depth(
+      sql, message,
+      update_claimed(
+          sql, "status = 'failed', attempts = attempts + 1, claimed_until = 0, last_error = :error",
+          message, soci::use(error)));
 }
 
-std::map<std::string, long long> count_by_status(soci::session& sql) {
-  std::map<std::string, long long> counts;
-  std::string status;
-  long long count = 0;
-  // Row by row: a vector `into` would silently stop at its size.
-  soci::statement statement =
-      (sql.prepare << "SELECT status, CAST(COUNT(*) AS BIGINT) FROM outbox GROUP BY status",
-       soci::into(status), soci::into(count));
-  statement.execute();
-  while (statement.fetch()) counts[status] = count;
-  return counts;
+long long depth(soci::session& sql) {
+  return db::counters::value_of(db::counters::read<OutboxCounters>(sql), "depth");
 }
 
 long long purge_sent(soci::session& sql, std::int64_t cutoff_ms, int limit) {

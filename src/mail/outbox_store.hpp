@@ -43,8 +43,9 @@ bool schedule_retry(soci::session& sql, const Claimed& message, std::int64_t nex
                     const std::string& error);
 bool mark_failed(soci::session& sql, const Claimed& message, const std::string& error);
 
-// Rows per status ("queued", "sending", "sent", "failed"); absent = none.
-std::map<std::string, long long> count_by_status(soci::session& sql);
+// Emails queued or being sent, from the counter that insert, mark_sent and
+// mark_failed keep.
+long long depth(soci::session& sql);
 
 // Deletes up to `limit` rows sent before `cutoff_ms`; returns how many. Call
 // again while it returns `limit`: small batches keep write locks short.

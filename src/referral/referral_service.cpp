@@ -1,6 +1,7 @@
 #include "referral/referral_service.hpp"
 
 #include <boost/json.hpp>
+#include <limits>
 
 #include "auth/auth_store.hpp"
 #include "core/api_error.hpp"
@@ -89,11 +90,15 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
                    "Referral codes can be applied only within " + std::to_string(window) + " days of signup.");
   }
   rewards_.require_signup_config(sql);
-  if (!store::take_code_use(sql, code->id, config_.referral_max_uses_per_code)) {
+  // The burst rule's count comes with the use; with the rule off nothing is counted.
+  const auto burst_since = config_.referral_max_uses_per_hour > 0 ? now - core::kMsPerHour
+                                                                  : std::numeric_limits<long long>::max();
+  const auto recent_uses = store::take_code_use(sql, code->id, config_.referral_max_uses_per_code, burst_since);
+  if (!recent_uses) {
     throw ApiError(409, "code_exhausted", "This referral code has been used the maximum number of times.");
   }
   store::Referral referral{core::new_id(), referee_id, referee->name, referrer->id, code->id, "PENDING",
-                           flags_for(sql, *code, ip, now), ip, now};
+                           flags_for(sql, *code, ip, now, *recent_uses), ip, now};
   store::insert_referral(sql, referral);
   publish_created(sql, {referral, referrer->email, referee->email}, now);
   store::add_to_stats(sql, referrer->id, {1, 0, 1, 0});
@@ -128,7 +133,7 @@ void ReferralService::refuse_cycle(soci::session& sql, const std::string& refere
 }
 
 std::string ReferralService::flags_for(soci::session& sql, const store::Code& code, const std::string& ip,
-                                       long long now) const {
+                                       long long now, long long recent_uses) const {
   boost::json::array flags;
   if (config_.referral_flag_same_ip && !ip.empty() &&
       auth::store::logged_in_from_since(sql, code.user_id, ip, now - kSameIpLookbackMs)) {
@@ -138,10 +143,9 @@ std::string ReferralService::flags_for(soci::session& sql, const store::Code& co
   }
   const auto per_hour = config_.referral_max_uses_per_hour;
   if (per_hour > 0) {
-    const auto recent = store::code_uses_since(sql, code.id, now - core::kMsPerHour);
-    if (recent >= per_hour) {
+    if (recent_uses >= per_hour) {
       flags.push_back({{"rule", "burst"},
-                       {"detail", "The code was used " + std::to_string(recent + 1) + " times within an hour (limit " +
+                       {"detail", "The code was used " + std::to_string(recent_uses + 1) + " times within an hour (limit " +
                                       std::to_string(per_hour) + ")."}});
     }
   }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "db/counter_store.hpp"
+#include "db/statement_cache.hpp"
 #include "db/statements.hpp"
 
 namespace referral::store {
@@ -43,13 +45,128 @@ Referral referral_from(const soci::row& row) {
   return referral;
 }
 
-std::optional<Referral> find_referral_where(soci::session& sql, const char* condition,
-                                            const std::string& value) {
-  soci::row row;
-  sql << kReferralColumns + condition, use(value), into(row);
-  if (!sql.got_data()) return std::nullopt;
-  return referral_from(row);
-}
+// The write paths (apply, credit, revoke, events) read and write these rows
+// several times per request: prepared once per session (db::cached), they
+// skip SQLite's parse and plan and PostgreSQL's extra prepare round trip
+// that a one-shot statement costs on every call (docs/PERFORMANCE.md).
+
+// A prepared single-row referral lookup by one text key.
+struct ReferralLookup {
+  ReferralLookup(soci::session& sql, const char* condition)
+      : statement((sql.prepare << kReferralColumns + condition, use(key), into(row.id), into(row.referee_id),
+                   into(row.referee_name), into(row.referrer_id), into(row.code_id), into(row.status),
+                   into(flags, flags_indicator), into(row.ip), into(row.created_at))) {}
+
+  std::optional<Referral> run(const std::string& value) {
+    key = value;
+    flags_indicator = soci::i_null;
+    if (!db::fetch_single_row(statement)) return std::nullopt;
+    Referral out = row;
+    out.flags = flags_indicator == soci::i_ok ? flags : "";
+    return out;
+  }
+
+  std::string key;
+  Referral row;
+  std::string flags;
+  soci::indicator flags_indicator = soci::i_null;
+  soci::statement statement;
+};
+
+struct ReferralById : ReferralLookup {
+  explicit ReferralById(soci::session& sql) : ReferralLookup(sql, "WHERE r.id = :value") {}
+};
+
+struct ReferralOfReferee : ReferralLookup {
+  explicit ReferralOfReferee(soci::session& sql) : ReferralLookup(sql, "WHERE r.referee_id = :value") {}
+};
+
+struct CodeByText {
+  explicit CodeByText(soci::session& sql)
+      : statement((sql.prepare << "SELECT id, user_id, code, uses, created_at FROM referral_codes WHERE code = :code",
+                   use(key), into(row.id), into(row.user_id), into(row.code), into(row.uses),
+                   into(row.created_at))) {}
+  std::string key;
+  Code row;
+  soci::statement statement;
+};
+
+// The code's use, taken when under the cap; `recent` is how many referrals
+// used the code since `since` before this one (the burst rule), read in the
+// same statement.
+struct TakeCodeUse {
+  explicit TakeCodeUse(soci::session& sql)
+      : statement((sql.prepare << "UPDATE referral_codes SET uses = uses + 1 WHERE id = :id AND (:cap = 0 OR uses < :cap2) "
+                                  "RETURNING (SELECT COUNT(*) FROM referrals WHERE code_id = :code_id AND "
+                                  "created_at >= :since)",
+                   use(code_id), use(cap), use(cap), use(code_id), use(since), into(recent))) {}
+  std::string code_id;
+  long long cap = 0;
+  long long since = 0;
+  long long recent = 0;
+  soci::statement statement;
+};
+
+struct InsertReferral {
+  explicit InsertReferral(soci::session& sql)
+      : statement((sql.prepare << "INSERT INTO referrals (id, referee_id, referee_name, referrer_id, code_id, status, "
+                                  "flags, is_flagged, ip, created_at, updated_at) VALUES (:id, :referee_id, "
+                                  ":referee_name, :referrer_id, :code_id, :status, :flags, :flagged, :ip, "
+                                  ":created_at, :updated_at)",
+                   use(row.id), use(row.referee_id), use(row.referee_name), use(row.referrer_id),
+                   use(row.code_id), use(row.status), use(row.flags, flags_indicator), use(flagged), use(row.ip),
+                   use(row.created_at), use(row.created_at))) {}
+  Referral row;
+  soci::indicator flags_indicator = soci::i_null;
+  int flagged = 0;
+  soci::statement statement;
+};
+
+struct LockReferral {
+  explicit LockReferral(soci::session& sql)
+      : statement((sql.prepare << "UPDATE referrals SET updated_at = :now WHERE id = :id", use(now), use(id))) {}
+  long long now = 0;
+  std::string id;
+  soci::statement statement;
+};
+
+struct SetReferralStatus {
+  explicit SetReferralStatus(soci::session& sql)
+      : statement((sql.prepare << "UPDATE referrals SET status = :status WHERE id = :id", use(status), use(id))) {}
+  std::string status, id;
+  soci::statement statement;
+};
+
+struct AddToStats {
+  explicit AddToStats(soci::session& sql)
+      : statement((sql.prepare << "INSERT INTO referrer_stats (user_id, total, successful, pending, rejected) "
+                                  "VALUES (:user_id, :total, :successful, :pending, :rejected) "
+                                  "ON CONFLICT (user_id) DO UPDATE SET total = referrer_stats.total + excluded.total, "
+                                  "successful = referrer_stats.successful + excluded.successful, "
+                                  "pending = referrer_stats.pending + excluded.pending, "
+                                  "rejected = referrer_stats.rejected + excluded.rejected",
+                   use(user_id), use(delta.total), use(delta.successful), use(delta.pending), use(delta.rejected))) {}
+  std::string user_id;
+  StatsDelta delta;
+  soci::statement statement;
+};
+
+struct ReferrerChain {
+  // UNION (not UNION ALL) drops users already reached, so the walk ends even
+  // on a graph that already holds a cycle (imported data, or the rule was off).
+  explicit ReferrerChain(soci::session& sql)
+      : statement((sql.prepare << "WITH RECURSIVE chain (id) AS (SELECT CAST(:start_id AS TEXT) UNION "
+                                  "SELECT r.referrer_id FROM referrals r JOIN chain c ON r.referee_id = c.id) "
+                                  "SELECT MAX(CASE WHEN id = :user_id THEN 1 ELSE 0 END), "
+                                  "MAX(CASE WHEN NOT EXISTS (SELECT 1 FROM referrals r WHERE r.referee_id = chain.id) "
+                                  "THEN id END) FROM chain",
+                   use(start_id), use(user_id), into(contains), into(root, root_indicator))) {}
+  std::string start_id, user_id;
+  int contains = 0;
+  std::string root;
+  soci::indicator root_indicator = soci::i_null;
+  soci::statement statement;
+};
 
 }  // namespace
 
@@ -58,7 +175,9 @@ std::optional<Code> find_code_of_user(soci::session& sql, const std::string& use
 }
 
 std::optional<Code> find_code(soci::session& sql, const std::string& normalized_code) {
-  if (auto code = find_code_where(sql, "code = :value", normalized_code)) return code;
+  auto& query = db::cached<CodeByText>(sql);
+  query.key = normalized_code;
+  if (db::fetch_single_row(query.statement)) return query.row;
   return find_code_where(
       sql, "id = (SELECT code_id FROM referral_code_aliases WHERE code = :value)", normalized_code);
 }
@@ -74,36 +193,33 @@ bool insert_code(soci::session& sql, const Code& code) {
              use(code.code)) > 0;
 }
 
-bool take_code_use(soci::session& sql, const std::string& code_id, long long cap) {
-  return db::affected_rows(sql,
-                           "UPDATE referral_codes SET uses = uses + 1 "
-                           "WHERE id = :id AND (:cap = 0 OR uses < :cap2)",
-                           use(code_id), use(cap), use(cap)) > 0;
+std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id, long long cap,
+                                       long long since) {
+  auto& query = db::cached<TakeCodeUse>(sql);
+  query.code_id = code_id;
+  query.cap = cap;
+  query.since = since;
+  if (!db::fetch_single_row(query.statement)) return std::nullopt;
+  return query.recent;
 }
 
 std::optional<Referral> find_referral(soci::session& sql, const std::string& referral_id) {
-  return find_referral_where(sql, "WHERE r.id = :value", referral_id);
+  return db::cached<ReferralById>(sql).run(referral_id);
 }
 
 std::optional<Referral> find_referral_of_referee(soci::session& sql, const std::string& referee_id) {
-  return find_referral_where(sql, "WHERE r.referee_id = :value", referee_id);
+  return db::cached<ReferralOfReferee>(sql).run(referee_id);
 }
 
 Chain referrer_chain(soci::session& sql, const std::string& start_id, const std::string& user_id) {
-  // UNION (not UNION ALL) drops users already reached, so the walk ends even
-  // on a graph that already holds a cycle (imported data, or the rule was off).
+  auto& query = db::cached<ReferrerChain>(sql);
+  query.start_id = start_id;
+  query.user_id = user_id;
+  query.root_indicator = soci::i_null;
+  db::fetch_single_row(query.statement);  // an aggregate: always one row
   Chain chain;
-  int contains = 0;
-  std::string root;
-  soci::indicator root_indicator = soci::i_null;
-  sql << "WITH RECURSIVE chain (id) AS (SELECT CAST(:start_id AS TEXT) UNION "
-         "SELECT r.referrer_id FROM referrals r JOIN chain c ON r.referee_id = c.id) "
-         "SELECT MAX(CASE WHEN id = :user_id THEN 1 ELSE 0 END), "
-         "MAX(CASE WHEN NOT EXISTS (SELECT 1 FROM referrals r WHERE r.referee_id = chain.id) "
-         "THEN id END) FROM chain",
-      use(start_id), use(user_id), into(contains), into(root, root_indicator);
-  chain.contains = contains == 1;
-  if (root_indicator == soci::i_ok) chain.root = root;
+  chain.contains = query.contains == 1;
+  if (query.root_indicator == soci::i_ok) chain.root = query.root;
   return chain;
 }
 
@@ -122,41 +238,50 @@ bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
 }
 
 void insert_referral(soci::session& sql, const Referral& referral) {
-  const int flagged = referral.flags.empty() ? 0 : 1;
-  soci::indicator flags_indicator = referral.flags.empty() ? soci::i_null : soci::i_ok;
-  std::string flags = referral.flags;
-  sql << "INSERT INTO referrals (id, referee_id, referee_name, referrer_id, code_id, status, flags, is_flagged, "
-         "ip, created_at, updated_at) VALUES (:id, :referee_id, :referee_name, :referrer_id, :code_id, :status, "
-         ":flags, :flagged, :ip, :created_at, :updated_at)",
-      use(referral.id), use(referral.referee_id), use(referral.referee_name), use(referral.referrer_id),
-      use(referral.code_id),
-      use(referral.status), use(flags, flags_indicator), use(flagged), use(referral.ip),
-      use(referral.created_at), use(referral.created_at);
+  auto& query = db::cached<InsertReferral>(sql);
+  query.row = referral;
+  query.flagged = referral.flags.empty() ? 0 : 1;
+  query.flags_indicator = referral.flags.empty() ? soci::i_null : soci::i_ok;
+  query.statement.execute(true);
 }
 
 void lock_referral(soci::session& sql, const std::string& referral_id, long long now) {
-  sql << "UPDATE referrals SET updated_at = :now WHERE id = :id", use(now), use(referral_id);
+  auto& query = db::cached<LockReferral>(sql);
+  query.now = now;
+  query.id = referral_id;
+  query.statement.execute(true);
 }
 
 void set_referral_status(soci::session& sql, const std::string& referral_id, const std::string& status) {
-  sql << "UPDATE referrals SET status = :status WHERE id = :id", use(status), use(referral_id);
-}
-
-long long code_uses_since(soci::session& sql, const std::string& code_id, long long since) {
-  long long count = 0;
-  sql << "SELECT COUNT(*) FROM referrals WHERE code_id = :code_id AND created_at >= :since",
-      use(code_id), use(since), into(count);
-  return count;
+  auto& query = db::cached<SetReferralStatus>(sql);
+  query.status = status;
+  query.id = referral_id;
+  query.statement.execute(true);
 }
 
 void add_to_stats(soci::session& sql, const std::string& referrer_id, const StatsDelta& delta) {
-  sql << "INSERT INTO referrer_stats (user_id, total, successful, pending, rejected) "
-         "VALUES (:user_id, :total, :successful, :pending, :rejected) "
-         "ON CONFLICT (user_id) DO UPDATE SET total = referrer_stats.total + excluded.total, "
-         "successful = referrer_stats.successful + excluded.successful, "
-         "pending = referrer_stats.pending + excluded.pending, "
-         "rejected = referrer_stats.rejected + excluded.rejected",
-      use(referrer_id), use(delta.total), use(delta.successful), use(delta.pending), use(delta.rejected);
+  count_referrals(sql, referrer_id, delta);
+  auto& query = db::cached<AddToStats>(sql);
+  query.user_id = referrer_id;
+  query.delta = delta;
+  query.statement.execute(true);
+}
+
+namespace {
+// Referrals per status (db/counter_store.hpp).
+struct ReferralCounters {
+  static constexpr const char* table = "referral_counters";
+};
+}  // namespace
+
+void count_referrals(soci::session& sql, const std::string& shard_key, const StatsDelta& delta) {
+  db::counters::add<ReferralCounters>(sql, "PENDING", shard_key, delta.pending);
+  db::counters::add<ReferralCounters>(sql, "SUCCESS", shard_key, delta.successful);
+  db::counters::add<ReferralCounters>(sql, "REJECTED", shard_key, delta.rejected);
+}
+
+std::map<std::string, long long> referral_counts(soci::session& sql) {
+  return db::counters::read<ReferralCounters>(sql);
 }
 
 namespace {

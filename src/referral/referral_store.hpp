@@ -1,6 +1,7 @@
 #pragma once
 #include <soci/session.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,8 +24,11 @@ std::optional<Code> find_code_of_user(soci::session& sql, const std::string& use
 std::optional<Code> find_code(soci::session& sql, const std::string& normalized_code);
 // False when the user already has a code or the code is taken (as a code or an alias).
 bool insert_code(soci::session& sql, const Code& code);
-// Counts one use unless the cap (0 = none) is reached; false when exhausted.
-bool take_code_use(soci::session& sql, const std::string& code_id, long long cap);
+// Takes one use of the code unless `cap` (0: none) is reached: nothing when
+// refused, else how many referrals used the code since `since` before this
+// one (the burst rule's count, read in the same statement).
+std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id, long long cap,
+                                       long long since);
 
 // Another text of a user's code (referral_code_aliases): applying it is
 // applying the code.
@@ -66,7 +70,6 @@ void insert_referral(soci::session& sql, const Referral& referral);
 void lock_referral(soci::session& sql, const std::string& referral_id, long long now);
 void set_referral_status(soci::session& sql, const std::string& referral_id, const std::string& status);
 
-long long code_uses_since(soci::session& sql, const std::string& code_id, long long since);
 
 struct StatsDelta {
   long long total = 0;
@@ -74,7 +77,14 @@ struct StatsDelta {
   long long pending = 0;
   long long rejected = 0;
 };
+// Adds to the referrer's referrer_stats row and to the referral counters
+// (referral_counts): every change of a referral's status goes through here.
 void add_to_stats(soci::session& sql, const std::string& referrer_id, const StatsDelta& delta);
+// The referral counters alone, for a writer that recounts referrer_stats
+// itself (the import); `shard_key` is any id of the change.
+void count_referrals(soci::session& sql, const std::string& shard_key, const StatsDelta& delta);
+// Referrals per status, from the counters.
+std::map<std::string, long long> referral_counts(soci::session& sql);
 
 struct FlaggedReferral {
   Referral referral;

@@ -164,10 +164,32 @@ def ledger_chain_verifies(server) -> None:
     assert server.query("SELECT seq, hash FROM ledger_head") == [(seq, detail)], "ledger_head is not the last entry"
 
 
+# Each counter table (migrations/0018_counters.sql) against the COUNT(*) it
+# stands for: name -> SQL of that count.
+COUNTED = {
+    "user_counters": {"users": "SELECT COUNT(*) FROM users",
+                      "verified": "SELECT COUNT(*) FROM users WHERE is_verified = 1"},
+    "referral_counters": {status: f"SELECT COUNT(*) FROM referrals WHERE status = '{status}'"
+                          for status in ("PENDING", "SUCCESS", "REJECTED")},
+    "outbox_counters": {"depth": "SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending')"},
+}
+
+
+def counters_match_rows(server) -> None:
+    """Every counter (the sum of its shards) equals the rows it counts. One
+    statement per counter, so both come from one snapshot while the server
+    runs (its mail sender moves outbox rows at any moment)."""
+    for table, counts in COUNTED.items():
+        for name, sql in counts.items():
+            kept, actual = server.query(f"SELECT (SELECT COALESCE(CAST(SUM(value) AS BIGINT), 0) FROM {table} "
+                                        f"WHERE name = '{name}'), ({sql})")[0]
+            assert kept == actual, f"{table} '{name}' is {kept} but {actual} rows count"
+
+
 ALL = (stats_match_referrals, code_uses_match_referrals, one_referral_per_referee, one_code_per_user,
        alias_texts_are_not_codes, no_duplicate_rewards, history_explains_every_status, referral_status_follows_rewards,
        one_active_config_per_kind, flagged_means_flags, referee_name_is_the_users, no_referral_cycles,
-       ledger_chain_verifies)
+       ledger_chain_verifies, counters_match_rows)
 
 
 def check_all(server, skip: tuple = ()) -> None:

@@ -78,6 +78,11 @@ def new_referrer(server) -> lf.User:
     return referrer
 
 
+# What the server adds to user_counters with the users rows it writes.
+COUNT_USERS = ("INSERT INTO user_counters (name, shard, value) VALUES (%s, 0, %s) ON CONFLICT (name, shard) "
+               "DO UPDATE SET value = user_counters.value + excluded.value")
+
+
 def insert_referrals(server, referrer_id: str, items: list[tuple[int, str]]) -> list[str]:
     """One referee user and referral per (created_at, status), with the counters
     and code uses the server would have written; returns the referral ids."""
@@ -91,13 +96,17 @@ def insert_referrals(server, referrer_id: str, items: list[tuple[int, str]]) -> 
         referrals.append((referral_id, referee_id, name, referrer_id, code_id, status, created_at, created_at))
         counts[status] += 1
     # Rows locked in the order the server's apply locks them (code, then
-    # counters), so this never deadlocks with a concurrent apply.
+    # counters: referral_counters before referrer_stats), so this never
+    # deadlocks with a concurrent apply.
     execute_many(server, [
         ("UPDATE referral_codes SET uses = uses + %s WHERE id = %s", [(len(items), code_id)]),
         ("INSERT INTO users (id, name, email, canonical_email, password_hash, is_verified, is_admin, created_at, "
          "verified_at) VALUES (%s, %s, %s, %s, %s, 1, 0, %s, %s)", users),
         ("INSERT INTO referrals (id, referee_id, referee_name, referrer_id, code_id, status, is_flagged, ip, "
          "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, 0, '', %s, %s)", referrals),
+        (COUNT_USERS, [("users", len(items)), ("verified", len(items))]),
+        ("INSERT INTO referral_counters (name, shard, value) VALUES (%s, 0, %s) ON CONFLICT (name, shard) "
+         "DO UPDATE SET value = referral_counters.value + excluded.value", sorted(counts.items())),
         ("INSERT INTO referrer_stats (user_id, total, successful, pending, rejected) VALUES (%s, %s, %s, %s, %s) "
          "ON CONFLICT (user_id) DO UPDATE SET total = referrer_stats.total + excluded.total, "
          "successful = referrer_stats.successful + excluded.successful, "
@@ -492,6 +501,7 @@ def referrer_without_login(server) -> str:
          "VALUES (%s, %s, %s, %s, '!no-login', 1, 0, %s)", [(user_id, f"Top {user_id[:8]}", email, email, now_ms())]),
         ("INSERT INTO referral_codes (id, user_id, code, uses, created_at) VALUES (%s, %s, %s, 0, %s)",
          [(code_id, user_id, code, now_ms())]),
+        (COUNT_USERS, [("users", 1), ("verified", 1)]),
     ])
     return user_id
 

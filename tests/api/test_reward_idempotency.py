@@ -171,5 +171,71 @@ def test_a_key_deleted_between_claim_and_read_is_claimed_again(make_server, post
     assert sum(answers, Counter()) == Counter({(404, "user_not_found"): 1200}), answers
 
 
+def stall_inserts_of(server, referee_id: str) -> None:
+    """From now on an INSERT of `referee_id`'s referral stalls inside the
+    server's transaction (for longer than the test waits): SQLite runs a
+    huge join in a trigger, PostgreSQL sleeps in one."""
+    with contextlib.closing(server.db()) as conn:
+        cursor = conn.cursor()
+        if server.database_url.startswith("sqlite://"):
+            cursor.execute("CREATE TABLE stall_rows (n INTEGER)")
+            cursor.execute("INSERT INTO stall_rows WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+                           "WHERE n < 2000) SELECT n FROM c")
+            cursor.execute(f"CREATE TRIGGER stall BEFORE INSERT ON referrals WHEN NEW.referee_id = '{referee_id}' "
+                           "BEGIN SELECT COUNT(*) FROM stall_rows a, stall_rows b, stall_rows c; END")
+        else:
+            cursor.execute("CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS "
+                           "$$ BEGIN PERFORM pg_sleep(120); RETURN NEW; END $$")
+            cursor.execute(f"CREATE TRIGGER stall BEFORE INSERT ON referrals FOR EACH ROW "
+                           f"WHEN (NEW.referee_id = '{referee_id}') EXECUTE FUNCTION stall()")
+
+
+def unstall(server) -> None:
+    """Drops the stall, and on PostgreSQL ends the dead server's backends
+    (a backend sleeping in the trigger does not notice its client is gone)."""
+    with contextlib.closing(server.db()) as conn:
+        cursor = conn.cursor()
+        if server.database_url.startswith("sqlite://"):
+            cursor.execute("DROP TRIGGER stall")
+            cursor.execute("DROP TABLE stall_rows")
+        else:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            cursor.execute("DROP TRIGGER stall ON referrals")
+            cursor.execute("DROP FUNCTION stall()")
+
+
+def test_a_keyed_apply_cut_off_by_kill_9_runs_once_when_retried(make_server):
+    # Issue 17: the key was claimed in a transaction of its own before the
+    # work, so a kill -9 during the work left it "running" and the retry got
+    # 409 idempotency_in_progress for five minutes although nothing had been
+    # applied. Now the key commits with the effect or not at all.
+    server = make_server(env=lf.env())
+    boss = lf.admin(server)
+    lf.config(server, boss, "SIGNUP", 100)
+    referrer, referee = lf.user(server), lf.user(server)
+    code, k = lf.code_of(server, referrer), key()
+    stall_inserts_of(server, referee.id)
+    answers: list = []
+    attempt = threading.Thread(target=lambda: answers.append(lf.apply(server, referee, code, **k)), daemon=True)
+    attempt.start()
+    attempt.join(timeout=1.5)
+    assert attempt.is_alive() and not answers, answers and answers[0].text
+    server.kill()
+    attempt.join(timeout=30)
+    unstall(server)
+
+    server = make_server(env=lf.env(), database_url=server.database_url)
+    retry = lf.apply(server, referee, code, **k)
+    assert retry.status_code == 200, retry.text
+    assert "Idempotency-Replayed" not in retry.headers
+    assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (referee.id,)) == [(1,)]
+    assert server.query("SELECT uses FROM referral_codes WHERE code = %s", (code,)) == [(1,)]
+    assert server.query("SELECT state, response_status FROM idempotency_keys WHERE scope = %s AND idem_key = %s",
+                        (referee.id, k["Idempotency-Key"])) == [("done", 200)]
+    assert_replay_of(lf.apply(server, referee, code, **k), retry)
+    invariants.check_all(server)
+
+
 def test_invariants_hold(server):
     invariants.check_all(server)

@@ -187,7 +187,7 @@ TEST_F(MailSender, StopFinishesTheMessageInHandAndLeavesTheRestQueued) {
   sender->stop();
   EXPECT_EQ(box_->calls, 1);
   const auto counts =
-      db().read([](soci::session& sql) { return mail::store::count_by_status(sql); });
+      mail_test::count_by_status(db());
   EXPECT_EQ(counts, (std::map<std::string, long long>{{"queued", 2}, {"sent", 1}}));
 }
 

@@ -162,9 +162,11 @@ TEST_P(MailStore, CountsByStatus) {
   change([&](auto& sql) { return mail::store::mark_sent(sql, claimed[0], kNow); });
   change([&](auto& sql) { return mail::store::mark_failed(sql, claimed[1], "x"); });
   const auto counts =
-      db().read([](soci::session& sql) { return mail::store::count_by_status(sql); });
+      mail_test::count_by_status(db());
   EXPECT_EQ(counts, (std::map<std::string, long long>{
                         {"queued", 1}, {"sending", 1}, {"sent", 1}, {"failed", 1}}));
+  // The depth counter follows: queued + sending, without counting rows.
+  EXPECT_EQ(db().read([](soci::session& sql) { return mail::store::depth(sql); }), 2);
 }
 
 TEST_P(MailStore, PurgesOldSentMessagesInBatches) {
@@ -181,7 +183,7 @@ TEST_P(MailStore, PurgesOldSentMessagesInBatches) {
   EXPECT_EQ(purge(kNow + 1500, 10), 1);
   EXPECT_EQ(purge(kNow + 1500, 10), 0);
   const auto counts =
-      db().read([](soci::session& sql) { return mail::store::count_by_status(sql); });
+      mail_test::count_by_status(db());
   EXPECT_EQ(counts, (std::map<std::string, long long>{{"sending", 1}, {"sent", 1}}));
 }
 

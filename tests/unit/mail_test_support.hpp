@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <soci/soci.h>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,7 @@ namespace mail_test {
 // PostgreSQL database is shared by the tests of one run).
 class TempDatabase {
  public:
-  explicit TempDatabase(bool postgres = false, std::vector<std::string> tables = {"outbox"})
+  explicit TempDatabase(bool postgres = false, std::vector<std::string> tables = {"outbox", "outbox_counters"})
       : path_(std::filesystem::temp_directory_path() /
               ("referrald-mail-" + core::new_id() + ".db")),
         database_({postgres ? std::string(std::getenv("REFERRALD_TEST_POSTGRES_URL"))
@@ -42,6 +44,21 @@ class TempDatabase {
   std::filesystem::path path_;
   db::Database database_;
 };
+
+// Outbox rows per status ("queued", "sending", "sent", "failed"), counted.
+inline std::map<std::string, long long> count_by_status(db::Database& database) {
+  return database.read([](soci::session& sql) {
+    std::map<std::string, long long> counts;
+    std::string status;
+    long long count = 0;
+    soci::statement statement =
+        (sql.prepare << "SELECT status, CAST(COUNT(*) AS BIGINT) FROM outbox GROUP BY status",
+         soci::into(status), soci::into(count));
+    statement.execute();
+    while (statement.fetch()) counts[status] = count;
+    return counts;
+  });
+}
 
 inline bool postgres_available() {
   return std::getenv("REFERRALD_TEST_POSTGRES_URL") != nullptr;
