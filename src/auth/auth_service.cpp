@@ -315,7 +315,10 @@ AdminCreation AuthService::create_admin(const std::string& raw_email, const std:
     }
     store::insert_user(sql, admin);
     store::mark_verified(sql, admin.id, admin.created_at);
-    publish_verified(sql, admin, admin.created_at);
+    // A copy: `admin` is inserted unverified again if the transaction is retried.
+    auto verified = admin;
+    verified.is_verified = true;
+    publish_verified(sql, verified, admin.created_at);
     return existing ? AdminCreation::replaced_unverified : AdminCreation::created;
   });
 }
