@@ -177,7 +177,7 @@ class Seeder:
 
     @staticmethod
     def recount(conn) -> None:
-        """The counters the server keeps with its rows (migrations/0018),
+        """The counters the server keeps with its rows (migrations/0018_counters.sql),
         for rows written here with plain SQL."""
         cursor = conn.cursor()
         cursor.execute("SELECT COUNT(*) FROM schema_migrations WHERE version = 18")
