@@ -99,8 +99,9 @@ void insert_click_rows(soci::session& sql, const std::vector<ClickRow>& clicks,
   boost::json::array rows;
   for (std::size_t i = 0; i < clicks.size(); ++i) {
     const auto& click = clicks[i];
-    rows.push_back(boost::json::array{click.id, click.code_id, click.at, click.visitor_hash,
-                                      click.agent_family, click.referrer_host, unique[i]});
+    rows.push_back(boost::json::array{click.id_text(), *click.code_id, click.at,
+                                      click.visitor_text(), click.agent_family, click.referrer_host,
+                                      unique[i]});
   }
   const auto json = boost::json::serialize(rows);
   sql << "INSERT INTO link_clicks (id, code_id, at, visitor_hash, agent_family, referrer_host, "
@@ -119,9 +120,11 @@ std::vector<bool> insert_clicks(soci::session& sql, const std::vector<ClickRow>&
       first_of;  // claim -> click
   for (std::size_t i = 0; i < clicks.size(); ++i) {
     if (known_repeat[i]) continue;
-    const auto day = clicks[i].at - clicks[i].at % core::kMsPerDay;
-    if (first_of.try_emplace({clicks[i].code_id, day, clicks[i].visitor_hash}, i).second) {
-      claims.push_back({clicks[i].code_id, day, clicks[i].visitor_hash});
+    const auto& click = clicks[i];
+    const auto day = click.at - click.at % core::kMsPerDay;
+    const std::string visitor(click.visitor_text());
+    if (first_of.try_emplace({*click.code_id, day, visitor}, i).second) {
+      claims.push_back({*click.code_id, day, visitor});
     }
   }
   std::vector<int> unique(clicks.size(), 0);

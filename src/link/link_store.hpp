@@ -1,24 +1,39 @@
 #pragma once
 #include <soci/session.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/random.hpp"
 
 // SQL of share links: raw clicks, first-visit claims, click counters per
 // (code, quarter hour), attributed signups. Funnel reads walk one index
 // range each; none scans the clicks.
 namespace links::store {
 
+// base64url of a 32-byte keyed hash.
+using VisitorHash = std::array<char, 43>;
+
+// Made on an io thread, written and destroyed by the flusher: no member needs
+// a heap block of its own (the code id is shared with the code cache, the
+// referrer host is short enough for the string's inline buffer or absent), so
+// the io threads do not feed a stream of blocks for another thread to free.
 struct ClickRow {
-  std::string id;
-  std::string code_id;
+  core::UuidText id{};
+  std::shared_ptr<const std::string> code_id;
   long long at = 0;
-  std::string visitor_hash;
-  std::string agent_family;
+  VisitorHash visitor_hash{};
+  const char* agent_family = "other";  // a static name
   std::string referrer_host;
+
+  std::string_view id_text() const { return {id.data(), id.size()}; }
+  std::string_view visitor_text() const { return {visitor_hash.data(), visitor_hash.size()}; }
 };
 
 // Writes one flush: for each click, claims (code, day, visitor) — the first
