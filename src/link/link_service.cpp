@@ -49,6 +49,8 @@ class DayTally {
 
   long long from() const { return starts_.front(); }
   long long to() const { return starts_.back(); }
+  const std::vector<long long>& starts() const { return starts_; }
+  FunnelCounts& day(std::size_t index) { return days_.at(index); }
 
   // The day an instant falls in; every store read is bounded by from()..to().
   FunnelCounts& day_of(long long at) {
@@ -91,12 +93,12 @@ DayTally tally_for(const FunnelQuery& query) {
 // quarter hours and local days start on a quarter hour, so a bucket lies in
 // exactly one local day.
 void add_clicks_and_signups(soci::session& sql, const std::string& code_id, DayTally& tally) {
-  store::click_buckets(sql, code_id, tally.from(), tally.to(),
-                       [&](long long at, long long clicks, long long unique) {
-                         auto& day = tally.day_of(at);
-                         day.clicks += clicks;
-                         day.unique_visitors += unique;
-                       });
+  store::click_days(sql, code_id, tally.starts(),
+                    [&](std::size_t index, long long clicks, long long unique) {
+                      auto& day = tally.day(index);
+                      day.clicks += clicks;
+                      day.unique_visitors += unique;
+                    });
   store::attributed_signups(sql, code_id, tally.from(), tally.to(),
                             [&](long long at, bool verified) {
                               auto& day = tally.day_of(at);

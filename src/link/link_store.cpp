@@ -189,13 +189,41 @@ void insert_attribution(soci::session& sql, const std::string& user_id, const st
       use(user_id), use(code_id), use(click, click_indicator), use(source), use(at);
 }
 
-void click_buckets(soci::session& sql, const std::string& code_id, std::int64_t from_ms,
-                   std::int64_t to_ms, const BucketVisitor& visit) {
-  std::vector<long long> bucket_at, clicks, unique_visitors;
-  bucket_at.resize(kBatch);
-  clicks.resize(kBatch);
-  unique_visitors.resize(kBatch);
-  long long from = from_ms, to = to_ms;
+namespace {
+
+// Sums days [first, ...) that all last `length` ms and start at `base`:
+// the database groups by (bucket_at - base) / length.
+void sum_days(soci::session& sql, const std::string& code_id, long long base, long long end,
+              long long length, std::size_t first, const DayVisitor& visit) {
+  std::vector<long long> day(kBatch), clicks(kBatch), unique_visitors(kBatch);
+  const std::string sums =
+      "SELECT (bucket_at - :base) / :length, CAST(SUM(clicks) AS BIGINT), "
+      "CAST(SUM(unique_visitors) AS BIGINT) FROM ";
+  soci::statement statement =
+      code_id.empty()
+          ? (sql.prepare << sums +
+                                "link_counters_all WHERE bucket_at >= :from_ms AND "
+                                "bucket_at < :to_ms GROUP BY 1",
+             use(base), use(length), use(base), use(end), into(day), into(clicks),
+             into(unique_visitors))
+          : (sql.prepare << sums +
+                                "link_counters WHERE code_id = :code_id AND bucket_at >= "
+                                ":from_ms AND bucket_at < :to_ms GROUP BY 1",
+             use(base), use(length), use(code_id), use(base), use(end), into(day), into(clicks),
+             into(unique_visitors));
+  statement.execute();
+  while (statement.fetch()) {
+    for (std::size_t i = 0; i < day.size(); ++i)
+      visit(first + static_cast<std::size_t>(day[i]), clicks[i], unique_visitors[i]);
+  }
+}
+
+// Every bucket of [day_starts.front(), day_starts.back()), visited as the
+// day it falls in (buckets start on quarter hours, as days do).
+void read_buckets(soci::session& sql, const std::string& code_id,
+                  const std::vector<long long>& day_starts, const DayVisitor& visit) {
+  std::vector<long long> bucket_at(kBatch), clicks(kBatch), unique_visitors(kBatch);
+  long long from = day_starts.front(), to = day_starts.back();
   soci::statement statement =
       code_id.empty()
           ? (sql.prepare << "SELECT bucket_at, clicks, unique_visitors FROM link_counters_all "
@@ -208,8 +236,34 @@ void click_buckets(soci::session& sql, const std::string& code_id, std::int64_t 
              into(unique_visitors));
   statement.execute();
   while (statement.fetch()) {
-    for (std::size_t i = 0; i < bucket_at.size(); ++i)
-      visit(bucket_at[i], clicks[i], unique_visitors[i]);
+    for (std::size_t i = 0; i < bucket_at.size(); ++i) {
+      const auto next = std::upper_bound(day_starts.begin(), day_starts.end(), bucket_at[i]);
+      visit(static_cast<std::size_t>(next - day_starts.begin() - 1), clicks[i], unique_visitors[i]);
+    }
+  }
+}
+
+}  // namespace
+
+// PostgreSQL sums the quarter hours of each day, so a 90-day funnel reads
+// 90 rows instead of 8,640: converting those rows from PostgreSQL's text
+// results (strtoll) led the funnel's profile. Days of one length (a run
+// between DST changes) are one grouped range read each. SQLite hands over
+// integers without conversion and would sort to group (its CPU per funnel
+// rose from 1.8 to 2.2 ms), so its buckets are summed here.
+void click_days(soci::session& sql, const std::string& code_id,
+                const std::vector<long long>& day_starts, const DayVisitor& visit) {
+  if (day_starts.size() < 2) return;
+  if (!is_postgres(sql)) {
+    return read_buckets(sql, code_id, day_starts, visit);
+  }
+  for (std::size_t first = 0; first + 1 < day_starts.size();) {
+    const auto length = day_starts[first + 1] - day_starts[first];
+    auto last = first + 1;
+    while (last + 1 < day_starts.size() && day_starts[last + 1] - day_starts[last] == length)
+      ++last;
+    sum_days(sql, code_id, day_starts[first], day_starts[last], length, first, visit);
+    first = last;
   }
 }
 

@@ -58,11 +58,12 @@ void insert_attribution(soci::session& sql, const std::string& user_id, const st
                         const std::optional<std::string>& click_id, const std::string& source,
                         long long at);
 
-// visit(bucket_at, clicks, unique_visitors) for the buckets in [from_ms, to_ms);
-// code_id empty: the all-codes counters.
-using BucketVisitor = std::function<void(std::int64_t, long long, long long)>;
-void click_buckets(soci::session& sql, const std::string& code_id, std::int64_t from_ms,
-                   std::int64_t to_ms, const BucketVisitor& visit);
+// visit(i, clicks, unique_visitors) with the counters summed over day i,
+// [day_starts[i], day_starts[i + 1]), for the days that had clicks; code_id
+// empty: the all-codes counters. Day starts fall on quarter hours.
+using DayVisitor = std::function<void(std::size_t, long long, long long)>;
+void click_days(soci::session& sql, const std::string& code_id,
+                const std::vector<long long>& day_starts, const DayVisitor& visit);
 
 // visit(created_at, verified) for attributed signups in [from_ms, to_ms);
 // code_id empty: every code's.
