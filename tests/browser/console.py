@@ -6,6 +6,7 @@ import json
 import pathlib
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -43,6 +44,15 @@ def submit(form) -> None:
 
 def form_titled(driver: WebDriver, title_id: str):
     return visible(driver, f"form[aria-labelledby={title_id}]")
+
+
+def log_in_by_keyboard(driver: WebDriver, url: str, email: str, password: str) -> None:
+    """Opens `url` and logs in with the keyboard only: the login form takes
+    focus, Tab moves on, Enter submits."""
+    driver.get(url)
+    form_titled(driver, "login-title")
+    wait(driver, lambda d: d.switch_to.active_element.get_attribute("name") == "email")
+    driver.switch_to.active_element.send_keys(email, Keys.TAB, password, Keys.ENTER)
 
 
 def problems(driver: WebDriver) -> list[dict]:
