@@ -67,8 +67,9 @@ def problems(driver: WebDriver) -> list[dict]:
             if entry["level"] in ("SEVERE", "WARNING") or "Content Security Policy" in entry["message"]]
 
 
-def screenshot(driver: WebDriver, folder: pathlib.Path, name: str) -> None:
-    """Full-page PNGs at 1280 and 360 CSS pixels wide."""
+def screenshot(driver: WebDriver, folder: pathlib.Path, name: str, css: str = "") -> None:
+    """PNGs at 1280 and 360 CSS pixels wide: the full page, or only the
+    element `css` (a console panel)."""
     for width in (1280, 360):
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 500})
@@ -76,7 +77,8 @@ def screenshot(driver: WebDriver, folder: pathlib.Path, name: str) -> None:
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": width, "height": min(int(height), 4000), "deviceScaleFactor": 1,
                                 "mobile": width < 500})
-        (folder / f"{name}-{width}.png").write_bytes(driver.get_screenshot_as_png())
+        png = driver.find_element(By.CSS_SELECTOR, css).screenshot_as_png if css else driver.get_screenshot_as_png()
+        (folder / f"{name}-{width}.png").write_bytes(png)
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 

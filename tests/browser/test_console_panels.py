@@ -65,7 +65,7 @@ def test_an_api_key_created_in_the_console_works_until_revoked(server, browser, 
     answer = v1_referrals(server, key, admin_id)
     assert answer.status_code == 200, answer.text
     assert answer.json() == []
-    c.screenshot(driver, artifacts, "admin-api-keys")
+    c.screenshot(driver, artifacts, "admin-api-keys", "#api-keys")
 
     row = f"//tr[@data-api-key='{key_id}']"
     c.button(driver, "Revoke", row).click()
@@ -125,7 +125,9 @@ def test_a_webhook_endpoint_is_run_from_the_console(server, browser, artifacts):
         retried = receiver.wait_for(lambda hits: len(hits) > 2, timeout=20)[2]
         assert retried.webhook_id == failed.webhook_id and retried.body == failed.body
         c.wait(driver, lambda d: delivery_status(server, endpoint_id, failed.webhook_id) == ("delivered", 2))
-        c.screenshot(driver, artifacts, "admin-webhooks")
+        c.button(driver, "Refresh", "//section[contains(@class,'deliveries')]").click()
+        c.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#webhooks .deliveries .badge.wait"))
+        c.screenshot(driver, artifacts, "admin-webhooks", "#webhooks")
 
         # Rotate: the new secret is shown once; both secrets sign for a while.
         c.button(driver, "Rotate secret", row).click()
@@ -164,7 +166,7 @@ def test_milestones_and_budget_use_in_the_console(server, browser, artifacts):
     milestone_id, threshold, value, active = server.query(
         "SELECT id, successful_referrals, reward_value, is_active FROM milestones WHERE reward_value = 2500")[0]
     assert (threshold, active) == (5, 1)
-    c.screenshot(driver, artifacts, "admin-milestones")
+    c.screenshot(driver, artifacts, "admin-milestones", "#milestones")
     c.button(driver, "Deactivate", f"//tr[@data-milestone='{milestone_id}']").click()
     c.text_in(driver, f"#milestones tr[data-milestone='{milestone_id}']", "inactive")
     assert server.query("SELECT is_active FROM milestones WHERE id = %s", (milestone_id,))[0][0] == 0
