@@ -92,9 +92,9 @@ def send_test(driver, server, receiver, row: str, seen: int):
 
 
 def test_a_webhook_endpoint_is_run_from_the_console(server, browser, artifacts):
-    from support.webhook_receiver import WebhookReceiver  # with the webhook routes
-
     driver, _, _ = admin_in_console(server, browser, "/api/admin/webhooks")
+    from support.webhook_receiver import WebhookReceiver  # comes with the webhook routes
+
     receiver = WebhookReceiver()
     url = receiver.start()
     try:
