@@ -1,15 +1,20 @@
 // The operator console (GET /admin/): admins only. Each panel is one module
-// exporting {id, title, render() -> Element}; parts of the API a server
-// does not have yet are simply not in this list.
+// exporting {id, title, render() -> Element, probe?}. A panel with a `probe`
+// (a list route) is shown only when the server has that route: parts of the
+// API a server does not have yet are hidden, not faked.
+import { optional } from './api.js';
 import { $, h, loading, replace, say } from './dom.js';
 import { currentUser, header, loginForm } from './session.js';
 import overview from './admin_overview.js';
 import flagged from './admin_flagged.js';
 import rewards from './admin_rewards.js';
 import configs from './admin_configs.js';
+import milestones from './admin_milestones.js';
+import apiKeys from './admin_apikeys.js';
+import webhooks from './admin_webhooks.js';
 import users from './admin_users.js';
 
-const PANELS = [overview, flagged, rewards, configs, users];
+const PANELS = [overview, flagged, rewards, configs, milestones, apiKeys, webhooks, users];
 const app = $('#app');
 const TITLE = 'Referral console';
 
@@ -29,24 +34,34 @@ function showRefusal(user) {
       h('p', {}, h('a', { href: '/', text: 'Go to your referral page' }))));
 }
 
-function showConsole(user) {
+// A probe answering 404 not_found means the route is missing; any other
+// failure is left for the panel itself to show.
+async function availablePanels() {
+  const present = await Promise.all(PANELS.map((panel) => (panel.probe
+    ? optional(panel.probe).then((answer) => answer !== null, () => true) : true)));
+  return PANELS.filter((_, i) => present[i]);
+}
+
+async function showConsole(user) {
+  replace(app, loading());
+  const panels = await availablePanels();
   const nav = h('nav', { 'aria-label': 'Sections' },
-    h('ul', {}, PANELS.map((panel) => h('li', {}, h('a', { href: `#${panel.id}`, text: panel.title })))));
+    h('ul', {}, panels.map((panel) => h('li', {}, h('a', { href: `#${panel.id}`, text: panel.title })))));
   replace(app, header(TITLE, user, () => showLogin('You are logged out.')), nav,
-    PANELS.map((panel) => h('section', { id: panel.id, class: 'card', 'aria-labelledby': `${panel.id}-title` },
+    panels.map((panel) => h('section', { id: panel.id, class: 'card', 'aria-labelledby': `${panel.id}-title` },
       h('h2', { id: `${panel.id}-title`, text: panel.title }), panel.render(user))));
 }
 
 function showFor(user) {
-  if (user.is_admin) showConsole(user);
-  else showRefusal(user);
+  if (user.is_admin) return showConsole(user);
+  return showRefusal(user);
 }
 
 async function start() {
   replace(app, loading());
   try {
     const user = await currentUser();
-    if (user) showFor(user);
+    if (user) await showFor(user);
     else showLogin();
   } catch (error) {
     const notice = h('p', {});

@@ -44,6 +44,8 @@ export async function api(method, path, body) {
 
 export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body);
+export const patch = (path, body) => api('PATCH', path, body);
+export const del = (path) => api('DELETE', path);
 
 // For parts of the API that a server may not have yet (share links, the
 // funnel): a route that does not exist (404 not_found) resolves to null, so

@@ -86,3 +86,15 @@ export function table(headings, rows) {
 }
 
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
+
+// Copies an input's value; false when the clipboard refused (it needs a
+// secure context and permission): the text is then selected to copy by hand.
+export async function copy(input) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch {
+    input.select();
+    return false;
+  }
+  return true;
+}

@@ -2,19 +2,7 @@
 // this page's address with ?ref=CODE (which pre-fills the code at signup).
 // The QR code is an SVG the server draws (GET /api/qr.svg).
 import { get, optional, post } from './api.js';
-import { busy, field, h, replace, say } from './dom.js';
-
-async function copy(input) {
-  try {
-    await navigator.clipboard.writeText(input.value);
-  } catch {
-    // The clipboard API needs a secure context and permission; selecting
-    // the text lets the user copy it by hand.
-    input.select();
-    return false;
-  }
-  return true;
-}
+import { busy, copy, field, h, replace, say } from './dom.js';
 
 function linkView(code, url) {
   const input = h('input', { readonly: true, value: url, class: 'link-field' });

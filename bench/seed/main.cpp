@@ -44,6 +44,8 @@ void analyze(db::Database& database) {
 void report(const seed::Counts& counts, const seed::Options& options, double seed_s, double analyze_s) {
   std::cout << "users " << counts.users << ", codes " << counts.codes << ", referrals " << counts.referrals
             << ", rewards " << counts.rewards << ", referrer_stats " << counts.stats << '\n'
+            << "clicks " << counts.clicks.clicks << " in " << counts.clicks.counter_rows << " counter rows, "
+            << counts.clicks.raw_rows << " raw click rows, " << counts.attributions << " attributed signups\n"
             << "seeded in " << seed_s << " s; statistics (ANALYZE) " << analyze_s << " s\n"
             << "log in as " << seed::kBenchEmail << " (" << options.bench_referrals << " referrals over "
             << options.bench_days << " days) or " << seed::kAdminEmail << " (admin), password '"
@@ -61,6 +63,10 @@ int main(int argc, char** argv) {
   cli.add_option("--users", options.users, "Referrers: verified users with a code (default 100000)");
   cli.add_option("--referrals", options.referrals, "Referrals; each adds its referee user (default 1000000)");
   cli.add_option("--bench-referrals", options.bench_referrals, "Referrals of bench@seed.test (default 1000)");
+  cli.add_option("--clicks", options.clicks.clicks, "Share-link clicks as counters (default 20000000)");
+  cli.add_option("--raw-clicks", options.clicks.raw_clicks, "Of those, raw click rows (default 1000000)");
+  cli.add_option("--bench-clicks", options.clicks.bench_clicks,
+                 "Clicks of bench@seed.test over its 90 days (default 100000)");
   cli.add_option("--seed", options.random_seed, "Random seed (default 42)");
   cli.add_option("--password", options.password, "Password of the referrers and the admin");
   cli.add_flag("--no-analyze", skip_analyze, "Do not refresh planner statistics afterwards");

@@ -24,7 +24,10 @@ constexpr long long kReferralsPerTransaction = 100'000;
 constexpr long long kPointsValue = 100;
 constexpr long long kCashValue = 500;  // cents
 constexpr long long kCashEvery = 5;    // every 5th referral also rewards its referee in CASH
-const std::vector<std::string> kLoadedTables = {"users", "referral_codes", "referrals", "rewards", "referrer_stats"};
+const std::vector<std::string> kLoadedTables = {"users",         "referral_codes",    "referrals",
+                                                "rewards",       "referrer_stats",    "link_attributions",
+                                                "link_counters", "link_counters_all", "link_totals",
+                                                "link_clicks"};
 constexpr std::string_view kCodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";  // as referral_code.cpp
 
 const char* referral_status(std::uint8_t outcome) {
@@ -98,6 +101,11 @@ Counts Seeder::run() {
   commit_and_begin();
   write_referrals(plan, counts);
   write_stats(plan, counts);
+  commit_and_begin();
+  auto click_options = options_.clicks;
+  click_options.bench_days = options_.bench_days;
+  click_options.history_days = options_.history_days;
+  counts.clicks = ClickSeeder(sql_, engine_, click_options, now_ms_, random_).run(code_ids_, plan.total);
   create_indexes(sql_, indexes);
   sql_ << "COMMIT";
   if (engine_ == db::Engine::sqlite) sql_ << "PRAGMA journal_mode = WAL";  // what the server uses
@@ -201,13 +209,15 @@ struct Seeder::ReferralTables {
                   "id, referee_id, referee_name, referrer_id, code_id, status, is_flagged, ip, created_at, updated_at"),
         rewards(sql, engine, "rewards",
                 "id, referral_id, user_id, beneficiary, reward_type, reward_value, reward_unit, status, "
-                "config_id, created_at, credited_at, revoked_at") {}
+                "config_id, created_at, credited_at, revoked_at"),
+        attributions(sql, engine, "link_attributions", "user_id, code_id, click_id, source, created_at") {}
   void flush() {
     users.flush();
     referrals.flush();
     rewards.flush();
+    attributions.flush();
   }
-  BulkInsert users, referrals, rewards;
+  BulkInsert users, referrals, rewards, attributions;
 };
 
 void Seeder::write_referrals(const Plan& plan, Counts& counts) {
@@ -221,6 +231,7 @@ void Seeder::write_referrals(const Plan& plan, Counts& counts) {
   counts.users += tables.users.written();
   counts.referrals += tables.referrals.written();
   counts.rewards += tables.rewards.written();
+  counts.attributions += tables.attributions.written();
 }
 
 // Referral i, its referee (signed up shortly before) and its SIGNUP rewards,
@@ -238,6 +249,7 @@ void Seeder::add_referral(ReferralTables& tables, std::size_t i, std::uint32_t w
       .text("!seed-no-login").number(1).number(0).number(joined).number(joined);
   tables.referrals.row().text(referral_id).text(referee_id).text(name).text(user_ids_[who]).text(code_ids_[who])
       .text(referral_status(outcome)).number(0).text("").number(created).number(settled);
+  tables.attributions.row().text(referee_id).text(code_ids_[who]).null().text("code").number(joined);
   const RewardRow reward{referral_id, outcome, created, settled};
   add_reward(tables.rewards, reward, user_ids_[who], "REFERRER", kPointsValue, "POINTS", points_config_id_);
   if (i % kCashEvery == 0) add_reward(tables.rewards, reward, referee_id, "REFEREE", kCashValue, "CASH", cash_config_id_);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "clicks.hpp"
 #include "db/database.hpp"
 
 namespace seed {
@@ -18,6 +19,7 @@ struct Options {
   int history_days = 365;             // everyone else's referrals spread over this
   std::uint64_t random_seed = 42;
   std::string password = "seed-password";
+  ClickOptions clicks;
 };
 
 struct Counts {
@@ -26,11 +28,15 @@ struct Counts {
   long long referrals = 0;
   long long rewards = 0;
   long long stats = 0;
+  long long attributions = 0;
+  ClickCounts clicks;
 };
 
 // Fills an empty, migrated database with a consistent data set: users,
 // codes (uses = referrals), referrals, their SIGNUP rewards (status matching
-// the referral's) and referrer_stats equal to the counts. Rows go in
+// the referral's) and referrer_stats equal to the counts; every referee's
+// signup attributed to its referrer's code, and the share-link clicks of
+// ClickSeeder. Rows go in
 // parent-first batches in large transactions.
 class Seeder {
  public:

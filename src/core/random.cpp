@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 
 #include "core/clock.hpp"
@@ -15,8 +16,9 @@ struct SodiumInit {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   }
 };
-void ensure_sodium() { static const SodiumInit init; }
 }  // namespace
+
+void ensure_sodium() { static const SodiumInit init; }
 
 std::string random_bytes(std::size_t count) {
   ensure_sodium();
@@ -32,35 +34,89 @@ std::uint32_t random_below(std::uint32_t upper_bound) {
 
 std::string random_token(std::size_t bytes) { return base64url_encode(random_bytes(bytes)); }
 
-std::string new_id() {
-  auto bytes = random_bytes(16);
+namespace {
+
+// bytes[0..5] = the time in ms, then the version and variant bits over `random`.
+void format_uuid7(const unsigned char (&random)[16], char* out) {
+  unsigned char bytes[16];
+  std::memcpy(bytes, random, sizeof bytes);
   auto ms = static_cast<std::uint64_t>(now_ms());
   for (int i = 5; i >= 0; --i) {
-    bytes[i] = static_cast<char>(ms & 0xff);
+    bytes[i] = static_cast<unsigned char>(ms & 0xff);
     ms >>= 8;
   }
-  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x70);  // version 7
-  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string out;
-  out.reserve(36);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x70);  // version 7
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    const auto byte = static_cast<unsigned char>(bytes[i]);
-    out.push_back(kHex[byte >> 4]);
-    out.push_back(kHex[byte & 0x0f]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
+    *out++ = kHex[bytes[i] >> 4];
+    *out++ = kHex[bytes[i] & 0x0f];
   }
+}
+
+// xoshiro256** (Blackman and Vigna): fast, 256 bits of state, passes BigCrush.
+class Xoshiro256 {
+ public:
+  Xoshiro256() {
+    ensure_sodium();
+    do {
+      randombytes_buf(state_, sizeof state_);
+    } while ((state_[0] | state_[1] | state_[2] | state_[3]) == 0);  // all-zero never leaves zero
+  }
+  std::uint64_t next() {
+    const auto result = rotl(state_[1] * 5, 7) * 9;
+    const auto t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = rotl(state_[3], 45);
+    return result;
+  }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t state_[4];
+};
+
+}  // namespace
+
+std::string new_id() {
+  unsigned char random[16];
+  ensure_sodium();
+  randombytes_buf(random, sizeof random);
+  std::string out(36, '\0');
+  format_uuid7(random, out.data());
+  return out;
+}
+
+UuidText new_unique_id() {
+  thread_local Xoshiro256 generator;
+  unsigned char random[16];
+  const std::uint64_t halves[2] = {generator.next(), generator.next()};
+  std::memcpy(random, halves, sizeof random);
+  UuidText out;
+  format_uuid7(random, out.data());
   return out;
 }
 
 std::string base64url_encode(std::string_view bytes) {
+  std::string out;
+  append_base64url(out, bytes);
+  return out;
+}
+
+void append_base64url(std::string& out, std::string_view bytes) {
   ensure_sodium();
   const auto variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-  std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), variant);
+  const auto start = out.size();
+  const auto encoded = sodium_base64_encoded_len(bytes.size(), variant);  // with its NUL
+  out.resize(start + encoded);
+  sodium_bin2base64(out.data() + start, encoded,
+                    reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), variant);
   out.resize(out.size() - 1);  // drop the terminating NUL sodium writes
-  return out;
 }
 
 bool base64url_decode(std::string_view text, std::string& out) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/hmac_key.hpp"
+
 // The `referral` cookie set by /r/{code}: which code and click brought the
 // visitor, until when. Signed with HMAC-SHA-256 under a key derived from
 // the server secret, so every instance sharing the secret accepts it and a
@@ -16,17 +18,24 @@ struct AttributionClaim {
   std::int64_t expires_at = 0;
 };
 
+// What sign() needs, borrowed: the redirect signs without copying them.
+struct ClaimToSign {
+  std::string_view code;
+  std::string_view click_id;
+  std::int64_t expires_at = 0;
+};
+
 class AttributionSigner {
  public:
   explicit AttributionSigner(std::string_view server_secret);
 
   // base64url(payload) "." base64url(mac): cookie-safe characters only.
-  std::string sign(const AttributionClaim& claim) const;
+  std::string sign(const ClaimToSign& claim) const;
   // nullopt for a token that is malformed, forged, or expired at `now_ms`.
   std::optional<AttributionClaim> verify(std::string_view token, std::int64_t now_ms) const;
 
  private:
-  std::string key_;
+  core::HmacKey key_;
 };
 
 }  // namespace links

@@ -12,8 +12,8 @@ namespace {
 constexpr std::size_t kMaxClaimsRemembered = 100000;
 
 std::string claim_key(const store::ClickRow& click) {
-  return click.code_id + '|' + std::to_string(click.at / core::kMsPerDay) + '|' +
-         click.visitor_hash;
+  return *click.code_id + '|' + std::to_string(click.at / core::kMsPerDay) + '|' +
+         std::string(click.visitor_text());
 }
 
 std::vector<store::CounterDelta> counter_deltas(const std::vector<store::ClickRow>& batch,
@@ -22,8 +22,8 @@ std::vector<store::CounterDelta> counter_deltas(const std::vector<store::ClickRo
       sums;  // sorted: see add_counters
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto bucket_at = batch[i].at - batch[i].at % kBucketMs;
-    auto& delta = sums[{batch[i].code_id, bucket_at}];
-    delta.code_id = batch[i].code_id;
+    auto& delta = sums[{*batch[i].code_id, bucket_at}];
+    delta.code_id = *batch[i].code_id;
     delta.bucket_at = bucket_at;
     ++delta.clicks;
     delta.unique_visitors += unique[i] ? 1 : 0;
@@ -83,14 +83,20 @@ void ClickStream::run() {
   }
 }
 
+// The two vectors trade places: record() appends into the one the last
+// flush emptied, which already has the capacity of a busy interval, so the
+// io threads do not regrow (and copy) the buffer after every flush.
 void ClickStream::flush() {
   std::lock_guard in_flight(flush_mutex_);
-  std::vector<store::ClickRow> batch;
+  auto batch = std::move(spare_);
+  batch.clear();
   {
     std::lock_guard lock(mutex_);
     batch.swap(pending_);
   }
   if (!batch.empty()) write(batch);
+  batch.clear();
+  spare_ = std::move(batch);
 }
 
 void ClickStream::write(std::vector<store::ClickRow>& batch) {

@@ -53,7 +53,8 @@ class ClickStream {
   std::shared_ptr<Counts> counts_ = std::make_shared<Counts>();
   std::mutex mutex_;
   std::vector<store::ClickRow> pending_;
-  std::mutex flush_mutex_;  // one batch in flight: flush() and the thread
+  std::mutex flush_mutex_;              // one batch in flight: flush() and the thread
+  std::vector<store::ClickRow> spare_;  // the emptied batch, under flush_mutex_
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;

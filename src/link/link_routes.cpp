@@ -17,9 +17,22 @@ namespace {
 
 constexpr const char* kCookieName = "referral";
 
+// "; Max-Age=...; Path=/; HttpOnly; SameSite=Lax[; Secure]", made once.
+std::string cookie_attributes_of(long long window_seconds, bool secure_cookie) {
+  return "; Max-Age=" + std::to_string(window_seconds) + "; Path=/; HttpOnly; SameSite=Lax" +
+         (secure_cookie ? "; Secure" : "");
+}
+
+std::string cookie_header(const std::string& token, const std::string& attributes) {
+  std::string header;
+  header.reserve(std::char_traits<char>::length(kCookieName) + 1 + token.size() +
+                 attributes.size());
+  header.append(kCookieName).append(1, '=').append(token).append(attributes);
+  return header;
+}
+
 // A shared link never shows an error page: unknown codes redirect too.
-Response redirect(LinkService& service, Request& request, long long window_seconds,
-                  bool secure_cookie) {
+Response redirect(LinkService& service, Request& request, const std::string& cookie_attributes) {
   const auto answer =
       service.visit(request.param("code"),
                     {request.client_ip, request.user_agent, std::string(request.header("Referer")),
@@ -30,10 +43,7 @@ Response redirect(LinkService& service, Request& request, long long window_secon
   response.set_header("Cache-Control", "no-store");
   response.set_header("Referrer-Policy", "strict-origin-when-cross-origin");
   if (answer.attribution_token) {
-    response.set_header("Set-Cookie", std::string(kCookieName) + "=" + *answer.attribution_token +
-                                          "; Max-Age=" + std::to_string(window_seconds) +
-                                          "; Path=/; HttpOnly; SameSite=Lax" +
-                                          (secure_cookie ? "; Secure" : ""));
+    response.set_header("Set-Cookie", cookie_header(*answer.attribution_token, cookie_attributes));
   }
   return response;
 }
@@ -109,7 +119,8 @@ void add_click_metrics(const ClickStream& clicks) {
 
 void add_routes(http::Router& router, LinkService& service, const ClickStream& clicks,
                 bool secure_cookie) {
-  const long long window_seconds = service.attribution_window_ms() / 1000;
+  const auto cookie_attributes =
+      cookie_attributes_of(service.attribution_window_ms() / 1000, secure_cookie);
   // A cached (or malformed) code is answered on the io thread; only a code
   // not seen yet needs the database lane.
   const auto lane = [&service](const Request& request) {
@@ -117,8 +128,8 @@ void add_routes(http::Router& router, LinkService& service, const ClickStream& c
   };
   for (const char* method : {"GET", "HEAD"}) {
     router.add(method, "/r/{code}", Access::anyone, lane,
-               [&service, window_seconds, secure_cookie](Request& request) {
-                 return redirect(service, request, window_seconds, secure_cookie);
+               [&service, cookie_attributes](Request& request) {
+                 return redirect(service, request, cookie_attributes);
                });
   }
   router.add("GET", "/api/referral/link", Access::user, Lane::write,

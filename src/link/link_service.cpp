@@ -1,6 +1,9 @@
 #include "link/link_service.hpp"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <tuple>
 
 #include "analytics/analytics_store.hpp"
 #include "analytics/local_days.hpp"
@@ -24,17 +27,18 @@ constexpr std::size_t kCodeCacheCapacity = 100000;
 constexpr std::size_t kMaxCodeBytes = 64;
 constexpr int kTopReferrers = 10;
 
-// `landing` with ref=CODE added to its query, before any fragment.
-std::string with_ref(const std::string& landing, const std::string& code) {
+// `landing` split around the code of `ref=CODE`, which goes at the end of
+// its query (keeping what it has), before any fragment.
+std::pair<std::string, std::string> split_landing(const std::string& landing) {
   const auto hash = landing.find('#');
   std::string base = landing.substr(0, hash);
-  const std::string fragment = hash == std::string::npos ? "" : landing.substr(hash);
+  std::string fragment = hash == std::string::npos ? "" : landing.substr(hash);
   if (base.find('?') == std::string::npos) {
     base += '?';
   } else if (!base.ends_with('?') && !base.ends_with('&')) {
     base += '&';
   }
-  return base + "ref=" + code + fragment;
+  return {base + "ref=", std::move(fragment)};
 }
 
 // Sums events into the local days of a funnel's range.
@@ -45,6 +49,8 @@ class DayTally {
 
   long long from() const { return starts_.front(); }
   long long to() const { return starts_.back(); }
+  const std::vector<long long>& starts() const { return starts_; }
+  FunnelCounts& day(std::size_t index) { return days_.at(index); }
 
   // The day an instant falls in; every store read is bounded by from()..to().
   FunnelCounts& day_of(long long at) {
@@ -87,12 +93,12 @@ DayTally tally_for(const FunnelQuery& query) {
 // quarter hours and local days start on a quarter hour, so a bucket lies in
 // exactly one local day.
 void add_clicks_and_signups(soci::session& sql, const std::string& code_id, DayTally& tally) {
-  store::click_buckets(sql, code_id, tally.from(), tally.to(),
-                       [&](long long at, long long clicks, long long unique) {
-                         auto& day = tally.day_of(at);
-                         day.clicks += clicks;
-                         day.unique_visitors += unique;
-                       });
+  store::click_days(sql, code_id, tally.starts(),
+                    [&](std::size_t index, long long clicks, long long unique) {
+                      auto& day = tally.day(index);
+                      day.clicks += clicks;
+                      day.unique_visitors += unique;
+                    });
   store::attributed_signups(sql, code_id, tally.from(), tally.to(),
                             [&](long long at, bool verified) {
                               auto& day = tally.day_of(at);
@@ -126,7 +132,10 @@ LinkService::LinkService(const core::Config& config, db::Database& database,
       referrals_(referrals),
       clicks_(clicks),
       signer_(server_secret),
-      visitor_secret_(core::hmac_sha256(server_secret, "referrald visitor key")) {}
+      visitor_secret_(core::hmac_sha256(server_secret, "referrald visitor key")),
+      day_key_(visitor_secret_) {
+  std::tie(landing_before_code_, landing_after_code_) = split_landing(config.referral_landing_url);
+}
 
 bool LinkService::answers_from_memory(std::string_view raw_code) const {
   const auto code = referral::normalize_code(std::string(raw_code));
@@ -135,15 +144,15 @@ bool LinkService::answers_from_memory(std::string_view raw_code) const {
   return cache_.contains(code);
 }
 
-std::optional<LinkService::CodeEntry> LinkService::find_code(const std::string& code) {
+LinkService::CodeRef LinkService::find_code(const std::string& code) {
   {
     std::shared_lock lock(cache_mutex_);
     if (const auto it = cache_.find(code); it != cache_.end()) return it->second;
   }
   const auto stored =
       database_.read([&](soci::session& sql) { return referral::store::find_code(sql, code); });
-  if (!stored) return std::nullopt;
-  CodeEntry entry{stored->id, stored->user_id};
+  if (!stored) return nullptr;
+  auto entry = std::make_shared<const CodeEntry>(CodeEntry{stored->id, stored->user_id});
   std::unique_lock lock(cache_mutex_);
   if (cache_.size() < kCodeCacheCapacity) cache_.emplace(code, entry);
   return entry;
@@ -153,18 +162,22 @@ std::optional<LinkService::CodeEntry> LinkService::find_code(const std::string& 
 // is recognised within a day (unique visitors) but not across days. The day
 // keys are derived from the server secret, so every instance agrees, and
 // only today's is held.
-std::string LinkService::visitor_hash(const std::string& client_ip, long long now_ms) {
+store::VisitorHash LinkService::visitor_hash(std::string_view client_ip, long long now_ms) {
   const long long day = now_ms / core::kMsPerDay;
-  std::string key;
-  {
-    std::lock_guard lock(day_key_mutex_);
-    if (day != day_key_day_) {
-      day_key_ = core::hmac_sha256(visitor_secret_, "day " + std::to_string(day));
-      day_key_day_ = day;
-    }
-    key = day_key_;
+  std::unique_lock lock(day_key_mutex_);
+  if (day != day_key_day_) {
+    day_key_ = core::HmacKey(core::hmac_sha256(visitor_secret_, "day " + std::to_string(day)));
+    day_key_day_ = day;
   }
-  return core::base64url_encode(core::hmac_sha256(key, client_ip));
+  const auto key = day_key_;
+  lock.unlock();
+  const auto mac = key.mac(client_ip);
+  store::VisitorHash out;
+  char encoded[sizeof out + 1];  // sodium writes a NUL after the text
+  sodium_bin2base64(encoded, sizeof encoded, mac.data(), mac.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  std::copy_n(encoded, out.size(), out.begin());
+  return out;
 }
 
 Redirect LinkService::visit(std::string_view raw_code, const Visitor& visitor) {
@@ -173,17 +186,20 @@ Redirect LinkService::visit(std::string_view raw_code, const Visitor& visitor) {
   const auto entry = find_code(code);
   if (!entry) return {config_.referral_landing_url, std::nullopt};
   const auto now = core::now_ms();
-  const auto click_id = core::new_id();
+  // Unique, not secret: the id only links a signup to its click, and the
+  // cookie carrying it is signed; a getrandom() call per click showed in perf.
+  const auto click_id = core::new_unique_id();
   const auto family = agent_family(visitor.user_agent);
   if (family != AgentFamily::bot) {
-    clicks_.record({click_id, entry->code_id, now, visitor_hash(visitor.client_ip, now),
-                    family_name(family), referrer_host(visitor.referer)});
+    clicks_.record({click_id, std::shared_ptr<const std::string>(entry, &entry->code_id), now,
+                    visitor_hash(visitor.client_ip, now), family_name(family),
+                    referrer_host(visitor.referer)});
   }
-  Redirect redirect{with_ref(config_.referral_landing_url, code), std::nullopt};
+  Redirect redirect{landing_before_code_ + code + landing_after_code_, std::nullopt};
   // First touch wins: a visitor already carrying a valid cookie keeps it.
   if (!read_cookie(visitor.attribution_cookie)) {
-    redirect.attribution_token =
-        signer_.sign({code, click_id, now + config_.attribution_window_ms});
+    redirect.attribution_token = signer_.sign(
+        {code, {click_id.data(), click_id.size()}, now + config_.attribution_window_ms});
   }
   return redirect;
 }

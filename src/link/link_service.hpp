@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/hmac_key.hpp"
 #include "db/database.hpp"
 #include "link/attribution_token.hpp"
 #include "link/click_stream.hpp"
@@ -91,8 +93,10 @@ class LinkService {
     std::string code_id;
     std::string user_id;
   };
-  std::optional<CodeEntry> find_code(const std::string& code);
-  std::string visitor_hash(const std::string& client_ip, long long now_ms);
+  // Shared, so a click holds the code id without copying it.
+  using CodeRef = std::shared_ptr<const CodeEntry>;
+  CodeRef find_code(const std::string& code);
+  store::VisitorHash visitor_hash(std::string_view client_ip, long long now_ms);
 
   const core::Config& config_;
   db::Database& database_;
@@ -106,11 +110,16 @@ class LinkService {
   // whose owner is deleted may linger here until the cache is cleared
   // (its clicks are then refused by the foreign key and dropped).
   mutable std::shared_mutex cache_mutex_;
-  std::unordered_map<std::string, CodeEntry> cache_;
+  std::unordered_map<std::string, CodeRef> cache_;
+
+  // REFERRAL_LANDING_URL split where `ref=CODE` goes: before any fragment,
+  // after the query it already has.
+  std::string landing_before_code_;
+  std::string landing_after_code_;
 
   std::mutex day_key_mutex_;
   long long day_key_day_ = -1;
-  std::string day_key_;
+  core::HmacKey day_key_;
 };
 
 // "REF-ABCD2345" style: letters, digits, '-' (after normalizing), at most 64.

@@ -1,24 +1,39 @@
 #pragma once
 #include <soci/session.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/random.hpp"
 
 // SQL of share links: raw clicks, first-visit claims, click counters per
 // (code, quarter hour), attributed signups. Funnel reads walk one index
 // range each; none scans the clicks.
 namespace links::store {
 
+// base64url of a 32-byte keyed hash.
+using VisitorHash = std::array<char, 43>;
+
+// Made on an io thread, written and destroyed by the flusher: no member needs
+// a heap block of its own (the code id is shared with the code cache, the
+// referrer host is short enough for the string's inline buffer or absent), so
+// the io threads do not feed a stream of blocks for another thread to free.
 struct ClickRow {
-  std::string id;
-  std::string code_id;
+  core::UuidText id{};
+  std::shared_ptr<const std::string> code_id;
   long long at = 0;
-  std::string visitor_hash;
-  std::string agent_family;
+  VisitorHash visitor_hash{};
+  const char* agent_family = "other";  // a static name
   std::string referrer_host;
+
+  std::string_view id_text() const { return {id.data(), id.size()}; }
+  std::string_view visitor_text() const { return {visitor_hash.data(), visitor_hash.size()}; }
 };
 
 // Writes one flush: for each click, claims (code, day, visitor) — the first
@@ -43,11 +58,12 @@ void insert_attribution(soci::session& sql, const std::string& user_id, const st
                         const std::optional<std::string>& click_id, const std::string& source,
                         long long at);
 
-// visit(bucket_at, clicks, unique_visitors) for the buckets in [from_ms, to_ms);
-// code_id empty: the all-codes counters.
-using BucketVisitor = std::function<void(std::int64_t, long long, long long)>;
-void click_buckets(soci::session& sql, const std::string& code_id, std::int64_t from_ms,
-                   std::int64_t to_ms, const BucketVisitor& visit);
+// visit(i, clicks, unique_visitors) with the counters summed over day i,
+// [day_starts[i], day_starts[i + 1]), for the days that had clicks; code_id
+// empty: the all-codes counters. Day starts fall on quarter hours.
+using DayVisitor = std::function<void(std::size_t, long long, long long)>;
+void click_days(soci::session& sql, const std::string& code_id,
+                const std::vector<long long>& day_starts, const DayVisitor& visit);
 
 // visit(created_at, verified) for attributed signups in [from_ms, to_ms);
 // code_id empty: every code's.

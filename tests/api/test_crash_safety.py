@@ -5,12 +5,19 @@ database, every acknowledged signup's mail was delivered or still waits in
 the outbox, and every ledger invariant holds. SQLite runs synchronous=FULL
 (and group commit): a 2xx means the commit reached the disk.
 
+Share-link clicks are the one write answered before it commits (docs/API.md,
+"Share links"): a kill may lose the clicks of the last CLICK_FLUSH_INTERVAL,
+so every click answered more than two intervals before a kill must be there,
+and the click counters must equal the click rows (one transaction).
+
 REFERRALD_CRASH_KILLS sets the number of kills: 3 in `make test`, 20 or
 more in `make stress`.
 """
 
 from __future__ import annotations
 
+import base64
+import http.cookiejar
 import os
 import random
 import signal
@@ -29,6 +36,8 @@ KILLS = int(os.environ.get("REFERRALD_CRASH_KILLS", "3"))
 SEEDED_REFEREES = 6
 EVENT_WORKERS = 2
 NEWCOMER_WORKERS = 2
+CLICK_FLUSH_S = 0.25
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 
 
 class Acked:
@@ -41,6 +50,8 @@ class Acked:
         self.credited: set[str] = set()    # reward ids
         self.revoked: set[str] = set()     # reward ids
         self.events: set[str] = set()      # external ids
+        self.clicks: list[tuple[int, float, str]] = []  # (round, monotonic time of the 302, click id)
+        self.kills: list[float] = []       # monotonic time of each kill
         self.interrupted = 0               # requests cut off by a kill: not acknowledged
         self.refusals: Counter = Counter()  # (route, status) of every non-2xx answer
         self._lock = threading.Lock()
@@ -54,13 +65,14 @@ class Acked:
             self.refusals[(route, answer.status_code)] += 1
 
     def sizes(self) -> str:
-        kinds = ("signups", "verified", "referrals", "credited", "revoked", "events")
+        kinds = ("signups", "verified", "referrals", "credited", "revoked", "events", "clicks")
         return ", ".join(f"{len(getattr(self, kind))} {kind}" for kind in kinds)
 
 
 def start(make_server, sink_port: int, database_url: str):
     return make_server(env=lf.env(SQLITE_SYNCHRONOUS="FULL", EMAIL_BACKEND="smtp", EMAIL_HOST="127.0.0.1",
-                                  EMAIL_PORT=sink_port, EMAIL_RETRY_BASE="250ms"),
+                                  EMAIL_PORT=sink_port, EMAIL_RETRY_BASE="250ms",
+                                  CLICK_FLUSH_INTERVAL=f"{int(CLICK_FLUSH_S * 1000)}ms"),
                        database_url=database_url)
 
 
@@ -155,12 +167,37 @@ def orders(server, admin: lf.User, referees: list[lf.User], rng: random.Random):
     return until_killed(one)
 
 
+def click_id_of(answer: requests.Response) -> str:
+    """The click id inside the signed `referral` cookie: "a1|CODE|CLICK|EXPIRY"."""
+    token = answer.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    payload = token.split(".")[0]
+    return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().split("|")[2]
+
+
+def clicks(server, code: str, acked_kills_so_far: list[float]):
+    """Follows the share link as a browser that never keeps the cookie, so
+    every answer sets one naming its click. Each round has its own loops:
+    a click belongs to the round (and the kill) of the loop that made it."""
+    round_index = len(acked_kills_so_far)
+    session = requests.Session()
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    session.headers["User-Agent"] = BROWSER
+
+    def one(acked: Acked, _stop: threading.Event) -> None:
+        answer = session.get(server.url(f"/r/{code}"), allow_redirects=False, timeout=30)
+        if answer.status_code != 302:
+            return acked.refused("click", answer)
+        acked.clicks.append((round_index, time.monotonic(), click_id_of(answer)))
+    return until_killed(one)
+
+
 def run_round(loops, acked: Acked, server, rng: random.Random) -> None:
     stop = threading.Event()
     threads = [threading.Thread(target=loop, args=(acked, stop)) for loop in loops]
     for thread in threads:
         thread.start()
     time.sleep(rng.uniform(0.3, 0.9))
+    acked.kills.append(time.monotonic())
     server.kill()  # SIGKILL: no shutdown, no flush
     stop.set()
     for thread in threads:
@@ -184,6 +221,12 @@ def undelivered_mail(server, sink: SmtpSink, acked: Acked) -> set[str]:
     return acked.signups - delivered - waiting
 
 
+def settled_clicks(acked: Acked) -> set[str]:
+    """Clicks answered more than two flush intervals before their round's kill."""
+    return {click_id for round_index, at, click_id in acked.clicks
+            if at < acked.kills[round_index] - 2 * CLICK_FLUSH_S}
+
+
 def lost_writes(server, sink: SmtpSink, acked: Acked) -> dict[str, set[str]]:
     verified = ids(server, "SELECT email FROM users WHERE is_verified = 1")
     return {
@@ -194,7 +237,17 @@ def lost_writes(server, sink: SmtpSink, acked: Acked) -> dict[str, set[str]]:
         "revokes": acked.revoked - ids(server, "SELECT id FROM rewards WHERE status = 'REVOKED'"),
         "events": acked.events - ids(server, "SELECT external_id FROM events"),
         "mails": undelivered_mail(server, sink, acked),
+        "clicks": settled_clicks(acked) - ids(server, "SELECT id FROM link_clicks"),
     }
+
+
+def check_click_counters(server) -> None:
+    """The flusher writes click rows and counters in one transaction: a kill
+    between them would leave them apart."""
+    rows = server.query("SELECT COUNT(*) FROM link_clicks")[0][0]
+    counted = server.query("SELECT COALESCE(SUM(clicks), 0) FROM link_totals")[0][0]
+    bucketed = server.query("SELECT COALESCE(SUM(clicks), 0) FROM link_counters")[0][0]
+    assert int(rows) == int(counted) == int(bucketed), (rows, counted, bucketed)
 
 
 def test_acknowledged_writes_survive_kill_9(make_server):
@@ -209,7 +262,7 @@ def test_acknowledged_writes_survive_kill_9(make_server):
         server = start(make_server, sink.port, seeding.database_url)
         for _ in range(KILLS):
             loops = ([newcomers(server, sink, code)] * NEWCOMER_WORKERS + [ledger_moves(server, admin, rng)]
-                     + [orders(server, admin, referees, rng)] * EVENT_WORKERS)
+                     + [orders(server, admin, referees, rng)] * EVENT_WORKERS + [clicks(server, code, acked.kills)])
             run_round(loops, acked, server, rng)
             server = start(make_server, sink.port, server.database_url)
 
@@ -221,7 +274,9 @@ def test_acknowledged_writes_survive_kill_9(make_server):
         assert not server_errors, f"5xx answers under the load: {server_errors}"
         assert acked.interrupted, "no request was cut off by a kill: the test proved nothing"
         assert acked.signups and acked.verified and acked.credited and acked.revoked and acked.events, acked.sizes()
+        assert settled_clicks(acked), f"no click settled before a kill: {len(acked.clicks)} clicks"
         invariants.check_all(server)  # the ledger chain among them
+        check_click_counters(server)
         done = flows.cli(server, "ledger", "verify")  # and the projections, as an operator would
         assert done.returncode == 0 and done.stdout.startswith("ok "), done
         # Tokens issued before the kills still work: the secret is in the database.

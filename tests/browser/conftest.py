@@ -32,17 +32,22 @@ def pytest_report_header(config):
     return f"referrald: {harness.binary()}  chromium: {CHROMIUM}"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> harness.Server:
+def serve(tmp_path_factory, **env):
+    """Generator body of a module-scoped server fixture, with `env` added."""
     scratch = tmp_path_factory.mktemp("server")
     pool = harness.ServerPool(harness.Databases("sqlite", None, scratch), scratch)
     # A fixed port, so PUBLIC_URL can name it: the server accepts a
     # cookie-authenticated change only from its own origin (docs/API.md).
     port = harness.free_port()
     try:
-        yield pool.start(env={"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}"})
+        yield pool.start(env={"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}", **env})
     finally:
         pool.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> harness.Server:
+    yield from serve(tmp_path_factory)
 
 
 @pytest.fixture

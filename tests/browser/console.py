@@ -6,6 +6,7 @@ import json
 import pathlib
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -45,6 +46,15 @@ def form_titled(driver: WebDriver, title_id: str):
     return visible(driver, f"form[aria-labelledby={title_id}]")
 
 
+def log_in_by_keyboard(driver: WebDriver, url: str, email: str, password: str) -> None:
+    """Opens `url` and logs in with the keyboard only: the login form takes
+    focus, Tab moves on, Enter submits."""
+    driver.get(url)
+    form_titled(driver, "login-title")
+    wait(driver, lambda d: d.switch_to.active_element.get_attribute("name") == "email")
+    driver.switch_to.active_element.send_keys(email, Keys.TAB, password, Keys.ENTER)
+
+
 def problems(driver: WebDriver) -> list[dict]:
     """Console entries that are JavaScript errors or policy violations.
 
@@ -57,8 +67,9 @@ def problems(driver: WebDriver) -> list[dict]:
             if entry["level"] in ("SEVERE", "WARNING") or "Content Security Policy" in entry["message"]]
 
 
-def screenshot(driver: WebDriver, folder: pathlib.Path, name: str) -> None:
-    """Full-page PNGs at 1280 and 360 CSS pixels wide."""
+def screenshot(driver: WebDriver, folder: pathlib.Path, name: str, css: str = "") -> None:
+    """PNGs at 1280 and 360 CSS pixels wide: the full page, or only the
+    element `css` (a console panel)."""
     for width in (1280, 360):
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 500})
@@ -66,7 +77,8 @@ def screenshot(driver: WebDriver, folder: pathlib.Path, name: str) -> None:
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": width, "height": min(int(height), 4000), "deviceScaleFactor": 1,
                                 "mobile": width < 500})
-        (folder / f"{name}-{width}.png").write_bytes(driver.get_screenshot_as_png())
+        png = driver.find_element(By.CSS_SELECTOR, css).screenshot_as_png if css else driver.get_screenshot_as_png()
+        (folder / f"{name}-{width}.png").write_bytes(png)
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 

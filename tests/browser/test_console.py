@@ -8,7 +8,6 @@ import json
 
 import requests
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 
 import console as c
 import flows
@@ -123,11 +122,7 @@ def test_an_operator_approves_a_flagged_referral_and_revokes_a_reward(server, br
     assert reward_statuses(server, referral_id) == ["PENDING", "PENDING"]
 
     driver = browser()
-    driver.get(server.url("/admin/"))
-    # Keyboard only: the login form takes focus, Tab moves on, Enter submits.
-    c.form_titled(driver, "login-title")
-    c.wait(driver, lambda d: d.switch_to.active_element.get_attribute("name") == "email")
-    driver.switch_to.active_element.send_keys(admin_email, Keys.TAB, PASSWORD, Keys.ENTER)
+    c.log_in_by_keyboard(driver, server.url("/admin/"), admin_email, PASSWORD)
     row = f"tr[data-referral='{referral_id}']"
     c.visible(driver, row)
     c.visible(driver, "#overview .numbers")
