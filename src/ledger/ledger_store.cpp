@@ -172,7 +172,8 @@ std::vector<Entry> entries_of_reward(soci::session& sql, const std::string& rewa
 bool holds_value(soci::session& sql, const std::string& user_id) {
   int found = 0;
   sql << "SELECT 1 FROM ledger_entries WHERE user_id = :id UNION ALL "
-         "SELECT 1 FROM referrals f JOIN rewards r ON r.referral_id = f.id WHERE f.referrer_id = :id LIMIT 1",
+         "SELECT 1 FROM referrals f JOIN rewards r ON r.referral_id = f.id WHERE f.referrer_id = "
+         ":id LIMIT 1",
       use(user_id, "id"), into(found);
   return sql.got_data();
 }
@@ -210,12 +211,15 @@ std::optional<Mismatch> first_reward_mismatch(soci::session& sql) {
          " MIN(user_id) AS user_lo, MAX(user_id) AS user_hi, MIN(amount) AS amount_lo,"
          " MAX(amount) AS amount_hi, MIN(unit) AS unit_lo, MAX(unit) AS unit_hi"
          " FROM ledger_entries GROUP BY reward_id) g ON g.reward_id = r.id "
-         "WHERE g.reward_id IS NULL OR g.created_n <> 1 OR g.created_seq <> g.first_seq OR g.credited_n > 1"
+         "WHERE g.reward_id IS NULL OR g.created_n <> 1 OR g.created_seq <> g.first_seq OR "
+         "g.credited_n > 1"
          " OR g.revoked_n > 1 OR g.credited_seq > g.revoked_seq"
-         " OR r.status <> CASE WHEN g.revoked_n > 0 THEN 'REVOKED' WHEN g.credited_n > 0 THEN 'CREDITED'"
+         " OR r.status <> CASE WHEN g.revoked_n > 0 THEN 'REVOKED' WHEN g.credited_n > 0 THEN "
+         "'CREDITED'"
          " ELSE 'PENDING' END"
          " OR g.user_lo <> g.user_hi OR g.user_lo <> r.user_id OR g.amount_lo <> g.amount_hi"
-         " OR g.amount_lo <> r.reward_value OR g.unit_lo <> g.unit_hi OR g.unit_lo <> r.reward_unit "
+         " OR g.amount_lo <> r.reward_value OR g.unit_lo <> g.unit_hi OR g.unit_lo <> "
+         "r.reward_unit "
          "ORDER BY 1 LIMIT 1",
       into(found.seq), into(reward_id), into(status);
   if (!sql.got_data()) return std::nullopt;
@@ -236,7 +240,8 @@ std::optional<std::string> first_stats_mismatch(soci::session& sql) {
          " -SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END),"
          " -SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END)"
          " FROM referrals GROUP BY referrer_id) AS both_sides "
-         "GROUP BY user_id HAVING SUM(total) <> 0 OR SUM(successful) <> 0 OR SUM(pending) <> 0 OR SUM(rejected) <> 0 "
+         "GROUP BY user_id HAVING SUM(total) <> 0 OR SUM(successful) <> 0 OR SUM(pending) <> 0 OR "
+         "SUM(rejected) <> 0 "
          "LIMIT 1",
       into(user_id);
   if (!sql.got_data()) return std::nullopt;
