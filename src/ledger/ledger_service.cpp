@@ -32,8 +32,9 @@ store::Head append_after(soci::session& sql, store::Head head, const std::vector
   return head;
 }
 
-// The first entry after `after` (up to `last`) whose place in the chain or
-// whose hash is wrong; `prev_hash` is the hash of entry `after`.
+// Walks from seq 1 to `last` (the head read at the start): the first entry
+// missing, linked to the wrong previous hash, or whose hash is not its own;
+// then `last` must name the final entry's hash.
 std::optional<Verdict> walk_chain(db::Database& database, const store::Head& last) {
   long long after = 0;
   std::string prev_hash = kGenesisHash;
@@ -42,8 +43,8 @@ std::optional<Verdict> walk_chain(db::Database& database, const store::Head& las
         [&](soci::session& sql) { return store::entries_after(sql, after, kWalkBatch); });
     if (batch.empty()) return Verdict{false, after + 1, {}, "the entries end before the head"};
     for (const auto& entry : batch) {
-      if (entry.seq > last.seq) return std::nullopt;
       if (entry.seq != after + 1) return Verdict{false, after + 1, {}, "entry missing"};
+      if (entry.seq > last.seq) break;  // appended after the walk began
       if (entry.prev_hash != prev_hash)
         return Verdict{false, entry.seq, {}, "prev_hash is not the previous hash"};
       if (entry_hash(entry) != entry.hash)
@@ -78,10 +79,9 @@ std::optional<long long> day_start(const char* field, const std::optional<std::s
 
 std::optional<Verdict> check_projections(db::Database& database, const store::Head& head) {
   return database.read([&](soci::session& sql) -> std::optional<Verdict> {
-    auto mismatch = store::first_reward_mismatch(sql);
-    const auto copy = store::first_copy_mismatch(sql);
-    if (copy && (!mismatch || copy->seq < mismatch->seq)) mismatch = copy;
-    if (mismatch) return Verdict{false, mismatch->seq, {}, mismatch->problem};
+    if (const auto mismatch = store::first_reward_mismatch(sql)) {
+      return Verdict{false, mismatch->seq, {}, mismatch->problem};
+    }
     if (const auto stats = store::first_stats_mismatch(sql))
       return Verdict{false, head.seq, {}, *stats};
     return std::nullopt;

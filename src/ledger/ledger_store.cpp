@@ -172,7 +172,8 @@ std::vector<Entry> entries_of_reward(soci::session& sql, const std::string& rewa
 bool holds_value(soci::session& sql, const std::string& user_id) {
   int found = 0;
   sql << "SELECT 1 FROM ledger_entries WHERE user_id = :id UNION ALL "
-         "SELECT 1 FROM referrals f JOIN rewards r ON r.referral_id = f.id WHERE f.referrer_id = :id LIMIT 1",
+         "SELECT 1 FROM referrals f JOIN rewards r ON r.referral_id = f.id WHERE f.referrer_id = "
+         ":id LIMIT 1",
       use(user_id, "id"), into(found);
   return sql.got_data();
 }
@@ -194,8 +195,9 @@ std::vector<ExportRow> export_page(soci::session& sql, const ExportQuery& query)
 }
 
 std::optional<Mismatch> first_reward_mismatch(soci::session& sql) {
-  // One pass over the (reward_id, seq, kind) index: per reward, how many
-  // entries of each kind and where, against the reward's status.
+  // One grouped pass over the entries: per reward, how many of each kind and
+  // where, and whether all carry the reward's beneficiary, amount and unit.
+  // (A separate join of every entry to its reward cost as much again.)
   Mismatch found;
   std::string reward_id, status;
   sql << "SELECT COALESCE(g.last_seq, 0), r.id, r.status FROM rewards r LEFT JOIN ("
@@ -205,31 +207,23 @@ std::optional<Mismatch> first_reward_mismatch(soci::session& sql) {
          " SUM(CASE WHEN kind = 'credited' THEN 1 ELSE 0 END) AS credited_n,"
          " MIN(CASE WHEN kind = 'credited' THEN seq END) AS credited_seq,"
          " SUM(CASE WHEN kind = 'revoked' THEN 1 ELSE 0 END) AS revoked_n,"
-         " MIN(CASE WHEN kind = 'revoked' THEN seq END) AS revoked_seq"
+         " MIN(CASE WHEN kind = 'revoked' THEN seq END) AS revoked_seq,"
+         " MIN(user_id) AS user_lo, MAX(user_id) AS user_hi, MIN(amount) AS amount_lo,"
+         " MAX(amount) AS amount_hi, MIN(unit) AS unit_lo, MAX(unit) AS unit_hi"
          " FROM ledger_entries GROUP BY reward_id) g ON g.reward_id = r.id "
          "WHERE g.reward_id IS NULL OR g.created_n <> 1 OR g.created_seq <> g.first_seq OR "
          "g.credited_n > 1"
          " OR g.revoked_n > 1 OR g.credited_seq > g.revoked_seq"
          " OR r.status <> CASE WHEN g.revoked_n > 0 THEN 'REVOKED' WHEN g.credited_n > 0 THEN "
          "'CREDITED'"
-         " ELSE 'PENDING' END "
+         " ELSE 'PENDING' END"
+         " OR g.user_lo <> g.user_hi OR g.user_lo <> r.user_id OR g.amount_lo <> g.amount_hi"
+         " OR g.amount_lo <> r.reward_value OR g.unit_lo <> g.unit_hi OR g.unit_lo <> "
+         "r.reward_unit "
          "ORDER BY 1 LIMIT 1",
       into(found.seq), into(reward_id), into(status);
   if (!sql.got_data()) return std::nullopt;
-  found.problem = "reward " + reward_id + " is " + status + ", which its entries do not explain";
-  return found;
-}
-
-std::optional<Mismatch> first_copy_mismatch(soci::session& sql) {
-  Mismatch found;
-  std::string reward_id;
-  sql << "SELECT l.seq, l.reward_id FROM ledger_entries l JOIN rewards r ON r.id = l.reward_id "
-         "WHERE l.user_id <> r.user_id OR l.amount <> r.reward_value OR l.unit <> r.reward_unit "
-         "ORDER BY l.seq LIMIT 1",
-      into(found.seq), into(reward_id);
-  if (!sql.got_data()) return std::nullopt;
-  found.problem =
-      "the beneficiary, amount or unit of reward " + reward_id + " differ from its entry";
+  found.problem = "reward " + reward_id + " (" + status + ") differs from what its entries say";
   return found;
 }
 
@@ -246,7 +240,8 @@ std::optional<std::string> first_stats_mismatch(soci::session& sql) {
          " -SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END),"
          " -SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END)"
          " FROM referrals GROUP BY referrer_id) AS both_sides "
-         "GROUP BY user_id HAVING SUM(total) <> 0 OR SUM(successful) <> 0 OR SUM(pending) <> 0 OR SUM(rejected) <> 0 "
+         "GROUP BY user_id HAVING SUM(total) <> 0 OR SUM(successful) <> 0 OR SUM(pending) <> 0 OR "
+         "SUM(rejected) <> 0 "
          "LIMIT 1",
       into(user_id);
   if (!sql.got_data()) return std::nullopt;

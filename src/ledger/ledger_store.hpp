@@ -63,10 +63,9 @@ struct Mismatch {
   std::string problem;
 };
 // Rewards whose entries are not one of created [credited] [revoked] in that
-// order, or whose status is not what the entries say.
+// order, whose status is not what the entries say, or whose beneficiary,
+// amount or unit differ from an entry's.
 std::optional<Mismatch> first_reward_mismatch(soci::session& sql);
-// Entries whose beneficiary, amount or unit differ from their reward's.
-std::optional<Mismatch> first_copy_mismatch(soci::session& sql);
 // Referrers whose counters differ from their referrals' statuses.
 std::optional<std::string> first_stats_mismatch(soci::session& sql);
 

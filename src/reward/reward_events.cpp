@@ -6,7 +6,8 @@
 
 namespace reward {
 
-void publish_reward_event(soci::session& sql, std::string_view type, const store::Reward& reward, long long now) {
+void publish_reward_event(soci::session& sql, std::string_view type, const store::Reward& reward,
+                          long long now) {
   core::JsonWriter data;
   write_reward(data, reward, true);
   events::publish(sql, {std::string(type), reward.id, data.take()}, now);
