@@ -485,14 +485,22 @@ def rule_costs(args, seeder: Seeder, url: str, workdir: pathlib.Path, server: su
     return rows
 
 
-def scratch_database(stack: contextlib.ExitStack, backend: str, name: str) -> tuple[pathlib.Path, str]:
+def scratch_database(stack: contextlib.ExitStack, backend: str, name: str,
+                     durable: bool = False) -> tuple[pathlib.Path, str]:
     """A temporary work directory and an empty database (a throwaway
     PostgreSQL cluster, or an SQLite file in the directory), both removed
-    when `stack` closes."""
+    when `stack` closes. The test cluster runs without fsync; `durable`
+    turns fsync, synchronous_commit and full_page_writes back on."""
     workdir = pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"referrald-{name}-")))
     if backend == "postgresql":
         cluster = harness.PostgresCluster()
         stack.callback(cluster.destroy)
+        if durable:
+            with contextlib.closing(cluster.connect()) as conn, conn.cursor() as cursor:
+                conn.autocommit = True
+                for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                    cursor.execute(f"ALTER SYSTEM SET {setting} = on")
+                cursor.execute("SELECT pg_reload_conf()")
         return workdir, cluster.create_database()
     return workdir, f"sqlite://{workdir / (name + '.db')}"
 
@@ -514,6 +522,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--scenarios", default="")
     parser.add_argument("--sync", default="FULL", help="SQLITE_SYNCHRONOUS")
+    parser.add_argument("--pg-durable", action="store_true",
+                        help="PostgreSQL with fsync, synchronous_commit and full_page_writes on (the test cluster's are off)")
     parser.add_argument("--apply-rules", action="store_true",
                         help="after the scenarios, apply at -c32 with each fraud rule off in turn")
     parser.add_argument("--scale", action="store_true",
@@ -522,7 +532,7 @@ def main() -> None:
     args.binary = str(pathlib.Path(args.binary).resolve())
     wanted = set(filter(None, args.scenarios.split(",")))
     with contextlib.ExitStack() as stack:
-        workdir, url = scratch_database(stack, args.backend, "bench")
+        workdir, url = scratch_database(stack, args.backend, "bench", args.pg_durable)
         fresh = max(args.duration * 6000, 20000)  # per apply run
         apply_runs = 2 + (len(RULES_OFF) if args.apply_rules else 0)
         seeder = (ScaleSeeder if args.scale else Seeder)(url, args.binary, workdir)
@@ -555,7 +565,7 @@ def main() -> None:
             raise SystemExit(f"referrald died during the run (exit {server.returncode})")
         rule_rows = rule_costs(args, seeder, url, workdir, server, fresh) if args.apply_rules else []
     print(f"\n{args.backend}, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-          f"SQLITE_SYNCHRONOUS={args.sync}\n")
+          f"SQLITE_SYNCHRONOUS={args.sync}, PostgreSQL fsync {'on' if args.pg_durable else 'off'}\n")
     print("| route | req/s | p50 ms | p99 ms | × /healthz | CPU µs/req | non-2xx |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in rows:
