@@ -14,6 +14,8 @@ namespace {
 // New events and due retries are looked for this often when nothing wakes
 // the thread sooner: well under the 2 s delivery lag the queue is held to.
 constexpr std::int64_t kPollMs = 200;
+// How long finished attempts wait to be recorded together.
+constexpr std::int64_t kGatherMs = 10;
 // Events fanned out per round; the next round takes the rest at once.
 constexpr int kFanOutBatch = 500;
 // Time per attempt on top of WEBHOOK_TIMEOUT (signing, recording) in the lease.
@@ -83,7 +85,9 @@ void Dispatcher::stop() {
 void Dispatcher::run() {
   std::int64_t next_poll_ms = 0;
   while (!stopping_) {
-    auto outcomes = wait_for_outcomes(next_poll_ms);
+    auto outcomes =
+        wait_for_outcomes(std::clamp<std::int64_t>(next_poll_ms - core::now_ms(), 0, kPollMs));
+    if (!outcomes.empty()) gather_more(outcomes);
     const auto now = core::now_ms();
     const bool poll = woken_.exchange(false) || now >= next_poll_ms;
     if (outcomes.empty() && !poll) continue;
@@ -99,11 +103,10 @@ void Dispatcher::run() {
   release_in_flight();
 }
 
-std::vector<Dispatcher::Outcome> Dispatcher::wait_for_outcomes(std::int64_t next_poll_ms) {
+std::vector<Dispatcher::Outcome> Dispatcher::wait_for_outcomes(std::int64_t wait_ms) {
   std::vector<Outcome> outcomes = std::move(refused_);
   refused_.clear();
-  const auto wait =
-      outcomes.empty() ? std::clamp<std::int64_t>(next_poll_ms - core::now_ms(), 0, kPollMs) : 0;
+  const auto wait = outcomes.empty() ? wait_ms : 0;
   for (auto& completion : client_.perform(std::chrono::milliseconds(wait))) {
     auto it = in_flight_.find(completion.tag);
     if (it == in_flight_.end()) continue;
@@ -113,6 +116,17 @@ std::vector<Dispatcher::Outcome> Dispatcher::wait_for_outcomes(std::int64_t next
     in_flight_.erase(it);
   }
   return outcomes;
+}
+
+// Answers arrive one transfer at a time; recording those of a short window
+// together makes one write per window instead of one per answer (the writes
+// share SQLite's single writer with the API's).
+void Dispatcher::gather_more(std::vector<Outcome>& outcomes) {
+  const auto until = core::now_ms() + kGatherMs;
+  for (auto left = kGatherMs; left > 0 && client_.in_flight() > 0 && !stopping_;
+       left = until - core::now_ms()) {
+    for (auto& outcome : wait_for_outcomes(left)) outcomes.push_back(std::move(outcome));
+  }
 }
 
 void Dispatcher::round(const std::vector<Outcome>& outcomes) {

@@ -56,7 +56,8 @@ class Dispatcher {
   struct Round;
 
   void run();
-  std::vector<Outcome> wait_for_outcomes(std::int64_t next_poll_ms);
+  std::vector<Outcome> wait_for_outcomes(std::int64_t wait_ms);
+  void gather_more(std::vector<Outcome>& outcomes);
   void round(const std::vector<Outcome>& outcomes);
   bool has_work();
   Round write_round(soci::session& sql, const std::vector<Outcome>& outcomes);
