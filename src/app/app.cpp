@@ -19,6 +19,7 @@
 #include "mail/mail_backend.hpp"
 #include "ops/ops_routes.hpp"
 #include "referral/referral_routes.hpp"
+#include "reward/milestone_routes.hpp"
 #include "reward/reward_routes.hpp"
 #include "webapp/webapp_routes.hpp"
 #include "events/event_log.hpp"
@@ -50,8 +51,8 @@ int write_threads(const core::Config& config) {
 }
 
 db::Options database_options(const core::Config& config) {
-  // Background workers (mail sender, sweeper, webhook dispatcher) lease sessions too.
-  constexpr int kBackgroundSessions = 3;
+  // Background workers (mail sender, sweeper, webhook dispatcher, hold timer) lease sessions too.
+  constexpr int kBackgroundSessions = 4;
   return {config.database_url, database_threads(config) + write_threads(config) + kBackgroundSessions,
           config.db_busy_timeout_ms,
           config.sqlite_synchronous};
@@ -162,8 +163,10 @@ void App::build(bool with_database) {
                                               [this] { mail_sender_->wake(); });
   user_admin_ = std::make_unique<auth::UserAdminService>(*database_);
   idempotency_ = std::make_unique<idempotency::IdempotencyService>(*database_);
-  rewards_ = std::make_unique<reward::RewardService>(*database_);
   ledger_ = std::make_unique<ledger::LedgerService>(*database_);
+  rewards_ = std::make_unique<reward::RewardService>(*database_, reward::RewardOptions{config_.reward_hold_day_ms});
+  milestones_ = std::make_unique<reward::MilestoneService>(*database_);
+  hold_timer_ = std::make_unique<reward::HoldTimer>(*rewards_, config_.reward_timer_interval_ms);
   referrals_ = std::make_unique<referral::ReferralService>(config_, *database_, *rewards_);
   // Analytics tolerate replica lag; everything that reads its own writes
   // (auth, apply, the ledger) stays on the primary.
@@ -222,6 +225,7 @@ void App::build_routes() {
   referral::add_routes(router_, *referrals_, *idempotency_);
   reward::add_routes(router_, *rewards_, *idempotency_);
   ledger::add_routes(router_, *ledger_);
+  reward::add_milestone_routes(router_, *milestones_);
   analytics::add_routes(router_, *analytics_);
   auth::add_user_admin_routes(router_, *user_admin_);
   webapp::add_routes(router_, web_assets_);

@@ -16,6 +16,8 @@
 #include "link/click_stream.hpp"
 #include "link/link_service.hpp"
 #include "referral/referral_service.hpp"
+#include "reward/hold_timer.hpp"
+#include "reward/milestone_service.hpp"
 #include "reward/reward_service.hpp"
 #include "mail/mail_sender.hpp"
 #include "mail/outbox.hpp"
@@ -73,6 +75,8 @@ class App {
   std::unique_ptr<idempotency::IdempotencyService> idempotency_;
   std::unique_ptr<reward::RewardService> rewards_;
   std::unique_ptr<ledger::LedgerService> ledger_;
+  std::unique_ptr<reward::MilestoneService> milestones_;
+  std::unique_ptr<reward::HoldTimer> hold_timer_;
   std::unique_ptr<referral::ReferralService> referrals_;
   std::unique_ptr<analytics::AnalyticsService> analytics_;
   std::unique_ptr<links::ClickStream> clicks_;

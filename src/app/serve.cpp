@@ -38,12 +38,14 @@ int App::serve() {
   sweeper_->start();
   clicks_->start();
   webhook_dispatcher_->start();
+  hold_timer_->start();
   http::serve(server_options(), router_, [this](int port) {
     core::log::event("info", {{"msg", "listening"}, {"host", config_.host}, {"port", port},
                               {"database", database_->engine() == db::Engine::sqlite ? "sqlite" : "postgresql"}});
     core::log::flush();
   });
   webhook_dispatcher_->stop();
+  hold_timer_->stop();
   clicks_->stop();  // writes the clicks still buffered (SIGTERM)
   sweeper_->stop();
   mail_sender_->stop();

@@ -17,27 +17,6 @@ constexpr long long kKeepLoginIpsMs = 30 * core::kMsPerDay;
 constexpr int kPurgeBatch = 500;
 }  // namespace
 
-void Sweeper::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      sweep_once();
-      lock.lock();
-      wake_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; });
-    }
-  });
-}
-
-void Sweeper::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
 void Sweeper::sweep_once() {
   try {
     const auto now = core::now_ms();

@@ -1,8 +1,5 @@
 #pragma once
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
+#include "core/periodic_thread.hpp"
 #include "db/database.hpp"
 
 namespace app {
@@ -14,8 +11,10 @@ class Sweeper {
   Sweeper(db::Database& database, long long interval_ms, long long click_retention_ms)
       : database_(database), interval_ms_(interval_ms), click_retention_ms_(click_retention_ms) {}
   ~Sweeper() { stop(); }
-  void start();
-  void stop();
+  void start() {
+    thread_.start(std::chrono::milliseconds(interval_ms_), [this] { sweep_once(); });
+  }
+  void stop() { thread_.stop(); }
   void sweep_once();
 
  private:
@@ -26,10 +25,7 @@ class Sweeper {
   db::Database& database_;
   long long interval_ms_;
   long long click_retention_ms_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  core::PeriodicThread thread_;
 };
 
 }  // namespace app

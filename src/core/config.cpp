@@ -32,7 +32,7 @@ const std::vector<std::string> kSettingNames = {
     "READ_TIMEOUT", "IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT", "SWEEP_INTERVAL", "MONGO_URI",
     "REFERRAL_LANDING_URL", "ATTRIBUTION_WINDOW", "CLICK_FLUSH_INTERVAL", "CLICK_RETENTION",
     "WEBHOOK_TIMEOUT", "WEBHOOK_DISABLE_AFTER", "WEBHOOK_ALLOW_HTTP", "WEBHOOK_ALLOW_PRIVATE",
-    "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_MAX_IN_FLIGHT"};
+    "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_MAX_IN_FLIGHT", "REWARD_TIMER_INTERVAL", "REWARD_HOLD_DAY"};
 
 [[noreturn]] void bad(const std::string& name, const std::string& why) {
   throw ConfigError(name + ": " + why);
@@ -315,6 +315,13 @@ void read_webhooks(const Reader& r, Config& c) {
   r.integer("WEBHOOK_MAX_IN_FLIGHT", c.webhook_max_in_flight, 1, 100);
 }
 
+void read_rewards(const Reader& r, Config& c) {
+  r.duration("REWARD_TIMER_INTERVAL", c.reward_timer_interval_ms);
+  if (c.reward_timer_interval_ms < 10) bad("REWARD_TIMER_INTERVAL", "must be at least 10ms");
+  r.duration("REWARD_HOLD_DAY", c.reward_hold_day_ms);
+  if (c.reward_hold_day_ms < 1) bad("REWARD_HOLD_DAY", "must be at least 1ms");
+}
+
 }  // namespace
 
 const std::vector<std::string>& known_setting_names() { return kSettingNames; }
@@ -376,6 +383,7 @@ Config parse_config(const RawSettings& given) {
   read_referral(reader, config);
   read_links(reader, config);
   read_webhooks(reader, config);
+  read_rewards(reader, config);
   return config;
 }
 

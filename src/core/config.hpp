@@ -97,6 +97,11 @@ struct Config {
       5000, 5LL * 60 * 1000, 30LL * 60 * 1000, 2LL * 3600 * 1000,
       5LL * 3600 * 1000, 10LL * 3600 * 1000, 10LL * 3600 * 1000};
   int webhook_max_in_flight = 16;  // per endpoint, per instance
+
+  // Reward rules (src/reward/): how often the hold timer looks for due
+  // rewards, and the length of a hold day (shorter only in tests).
+  std::int64_t reward_timer_interval_ms = 10000;
+  std::int64_t reward_hold_day_ms = 24LL * 3600 * 1000;
 };
 
 // Name -> raw value, from lowest to highest precedence: .env file,

@@ -17,6 +17,13 @@ void publish(soci::session& sql, std::string_view type, const store::FlaggedRefe
       now_ms);
 }
 
+void publish_current(soci::session& sql, std::string_view type, const std::string& referral_id,
+                     std::int64_t now_ms) {
+  const auto item = store::find_with_emails(sql, referral_id);
+  if (!item) throw std::logic_error("referral " + referral_id + " changed but is not found");
+  publish(sql, type, *item, now_ms);
+}
+
 }  // namespace
 
 void publish_created(soci::session& sql, const store::FlaggedReferral& item, std::int64_t now_ms) {
@@ -24,11 +31,13 @@ void publish_created(soci::session& sql, const store::FlaggedReferral& item, std
   if (!item.referral.flags.empty()) publish(sql, events::kReferralFlagged, item, now_ms);
 }
 
+void publish_flagged(soci::session& sql, const std::string& referral_id, std::int64_t now_ms) {
+  publish_current(sql, events::kReferralFlagged, referral_id, now_ms);
+}
+
 void publish_status_changed(soci::session& sql, const std::string& referral_id,
                             std::int64_t now_ms) {
-  const auto item = store::find_with_emails(sql, referral_id);
-  if (!item) throw std::logic_error("referral " + referral_id + " changed status but is not found");
-  publish(sql, events::kReferralStatusChanged, *item, now_ms);
+  publish_current(sql, events::kReferralStatusChanged, referral_id, now_ms);
 }
 
 }  // namespace referral

@@ -259,6 +259,10 @@ void set_referral_status(soci::session& sql, const std::string& referral_id, con
   query.statement.execute(true);
 }
 
+void set_referral_flags(soci::session& sql, const std::string& referral_id, const std::string& flags) {
+  sql << "UPDATE referrals SET flags = :flags, is_flagged = 1 WHERE id = :id", use(flags), use(referral_id);
+}
+
 void add_to_stats(soci::session& sql, const std::string& referrer_id, const StatsDelta& delta) {
   count_referrals(sql, referrer_id, delta);
   auto& query = db::cached<AddToStats>(sql);
@@ -304,6 +308,12 @@ std::optional<FlaggedReferral> find_with_emails(soci::session& sql,
   sql << kWithEmails + "WHERE r.id = :id", use(referral_id), into(row);
   if (!sql.got_data()) return std::nullopt;
   return with_emails_from(row);
+}
+
+long long successful_referrals(soci::session& sql, const std::string& referrer_id) {
+  long long successful = 0;
+  sql << "SELECT successful FROM referrer_stats WHERE user_id = :user_id", use(referrer_id), into(successful);
+  return sql.got_data() ? successful : 0;
 }
 
 std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,

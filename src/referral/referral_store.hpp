@@ -69,6 +69,8 @@ void insert_referral(soci::session& sql, const Referral& referral);
 // Takes the row lock that serialises status changes of one referral.
 void lock_referral(soci::session& sql, const std::string& referral_id, long long now);
 void set_referral_status(soci::session& sql, const std::string& referral_id, const std::string& status);
+// Replaces the flags (a JSON array, never empty here) and marks the referral flagged.
+void set_referral_flags(soci::session& sql, const std::string& referral_id, const std::string& flags);
 
 
 struct StatsDelta {
@@ -85,6 +87,7 @@ void add_to_stats(soci::session& sql, const std::string& referrer_id, const Stat
 void count_referrals(soci::session& sql, const std::string& shard_key, const StatsDelta& delta);
 // Referrals per status, from the counters.
 std::map<std::string, long long> referral_counts(soci::session& sql);
+long long successful_referrals(soci::session& sql, const std::string& referrer_id);
 
 struct FlaggedReferral {
   Referral referral;

@@ -15,20 +15,46 @@ void write_reward(core::JsonWriter& out, const store::Reward& reward, bool with_
       .field("status", reward.status)
       .key("created_at").timestamp(reward.created_at)
       .key("credited_at").timestamp(reward.credited_at)
-      .key("revoked_at").timestamp(reward.revoked_at);
+      .key("revoked_at").timestamp(reward.revoked_at)
+      .key("available_at").timestamp(reward.available_at);
   if (with_user) out.field("user_id", reward.user_id);
   out.end_object();
 }
 
+namespace {
+
+boost::json::value number_or_null(const std::optional<long long>& number) {
+  if (!number) return nullptr;
+  return *number;
+}
+
+}  // namespace
+
 boost::json::object config_json(const store::Config& config) {
+  const bool fixed = !config.percent_of_amount;
   return {{"id", config.id},
           {"reward_type", config.reward_type},
-          {"reward_value", config.reward_value},
+          {"reward_value", fixed ? boost::json::value(config.reward_value) : nullptr},
+          {"percent_of_amount", number_or_null(config.percent_of_amount)},
+          {"max_value", number_or_null(config.max_value)},
           {"reward_unit", config.reward_unit},
           {"beneficiary", config.beneficiary},
           {"auto_credit", config.auto_credit},
+          {"hold_days", config.hold_days},
+          {"max_rewards_per_referrer", number_or_null(config.max_rewards_per_referrer)},
+          {"budget", number_or_null(config.budget)},
+          {"budget_used", config.budget ? boost::json::value(config.budget_used) : nullptr},
           {"is_active", config.is_active},
           {"created_at", core::format_timestamp(config.created_at)}};
+}
+
+boost::json::object milestone_json(const store::Milestone& milestone) {
+  return {{"id", milestone.id},
+          {"successful_referrals", milestone.successful_referrals},
+          {"reward_value", milestone.reward_value},
+          {"reward_unit", milestone.reward_unit},
+          {"is_active", milestone.is_active},
+          {"created_at", core::format_timestamp(milestone.created_at)}};
 }
 
 }  // namespace reward

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/api_error.hpp"
 #include "core/json_body.hpp"
 #include "http/pagination.hpp"
 #include "idempotency/idempotent_route.hpp"
@@ -37,11 +38,20 @@ Response reward_page(RewardService& service, Request& request, store::RewardFilt
 
 Response create_config(RewardService& service, Request& request) {
   const auto body = core::parse_json_object(request.body);
+  // reward_value may be absent (a percent config); the service checks that
+  // exactly one of it and percent_of_amount is given.
+  const auto reward_value = core::optional_non_negative_integer(body, "reward_value");
+  if (reward_value == 0) throw core::validation_error("'reward_value' must be a positive whole number.");
   ConfigRequest config_request{core::required_string(body, "reward_type"),
-                               core::required_positive_integer(body, "reward_value"),
+                               reward_value.value_or(0),
                                core::required_string(body, "reward_unit"),
                                core::optional_string(body, "beneficiary").value_or("REFERRER"),
-                               core::optional_bool(body, "auto_credit").value_or(false)};
+                               core::optional_bool(body, "auto_credit").value_or(false),
+                               core::optional_non_negative_integer(body, "percent_of_amount"),
+                               core::optional_non_negative_integer(body, "max_value"),
+                               core::optional_non_negative_integer(body, "hold_days").value_or(0),
+                               core::optional_non_negative_integer(body, "max_rewards_per_referrer"),
+                               core::optional_non_negative_integer(body, "budget")};
   auto answer = config_json(service.create_config(config_request, request.user().user_id));
   answer["message"] = "Reward config created";
   return Response::json(201, answer);

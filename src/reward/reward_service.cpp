@@ -1,5 +1,6 @@
 #include "reward/reward_service.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <stdexcept>
 
@@ -12,8 +13,11 @@
 #include "events/event_log.hpp"
 #include "ledger/ledger_service.hpp"
 #include "referral/referral_events.hpp"
+#include "referral/referral_flags.hpp"
+#include "reward/milestone_service.hpp"
 #include "reward/reward_events.hpp"
 #include "reward/reward_json.hpp"
+#include "reward/reward_rules.hpp"
 
 namespace reward {
 
@@ -24,20 +28,10 @@ namespace {
 constexpr const char* kPending = "PENDING";
 constexpr const char* kCredited = "CREDITED";
 constexpr const char* kRevoked = "REVOKED";
-// A bound far above any real reward (10^10 in cents is 100 million) that
-// keeps a config's value, and sums of many of them, far from 2^63 (issue 12).
-constexpr long long kMaxRewardValue = 1'000'000'000'000;
+constexpr const char* kPurchase = "PURCHASE";
 constexpr std::size_t kMaxReasonLength = 500;
-
-void require_one_of(const std::string& field, const std::string& value,
-                    std::initializer_list<const char*> allowed) {
-  std::string names;
-  for (const char* name : allowed) {
-    if (value == name) return;
-    names += names.empty() ? name : std::string(", ") + name;
-  }
-  throw core::validation_error("'" + field + "' must be one of " + names + ".");
-}
+constexpr long long kMaxHoldDays = 365;
+constexpr long long kMaxRewardsPerReferrer = 1'000'000'000;
 
 referral::store::StatsDelta bucket(const std::string& status, long long amount) {
   referral::store::StatsDelta delta;
@@ -47,17 +41,22 @@ referral::store::StatsDelta bucket(const std::string& status, long long amount) 
   return delta;
 }
 
+// A MILESTONE reward hangs on the referral that reached the milestone but
+// rewards the referrer's whole record, so it does not move that referral.
 std::string status_from(const std::vector<store::Reward>& rewards, const std::string& current) {
-  if (rewards.empty()) return current;
+  bool any = false;
   bool all_revoked = true;
   for (const auto& reward : rewards) {
+    if (reward.reward_type == "MILESTONE") continue;
     if (reward.status == kCredited) return "SUCCESS";
+    any = true;
     all_revoked = all_revoked && reward.status == kRevoked;
   }
+  if (!any) return current;
   return all_revoked ? "REJECTED" : "PENDING";
 }
 
-store::Reward new_reward(const referral::store::Referral& referral, const store::Config& config,
+store::Reward new_reward(const referral::store::Referral& referral, const store::Config& config, long long value,
                          long long now) {
   store::Reward reward;
   reward.id = core::new_id();
@@ -65,7 +64,7 @@ store::Reward new_reward(const referral::store::Referral& referral, const store:
   reward.user_id = config.beneficiary == "REFEREE" ? referral.referee_id : referral.referrer_id;
   reward.beneficiary = config.beneficiary;
   reward.reward_type = config.reward_type;
-  reward.reward_value = config.reward_value;
+  reward.reward_value = value;
   reward.reward_unit = config.reward_unit;
   reward.status = kPending;
   reward.created_at = now;
@@ -86,6 +85,36 @@ ledger::NewEntry entry_for(const store::Reward& reward, const char* kind, const 
                            const std::string& reason, long long now) {
   return {kind,         reward.id, reward.user_id, reward.reward_value, reward.reward_unit,
           actor_id.empty() ? ledger::kSystemActor : actor_id, reason, now};
+}
+
+// What a change of a referral's rewards adds to the transaction's ledger
+// entries and events: the rewards of the milestones its referrer reached
+// when the referral became SUCCESS (award_milestones).
+void add_milestone_rewards(soci::session& sql, const std::string& referral_id, long long now,
+                           std::vector<ledger::NewEntry>& entries,
+                           std::vector<std::pair<std::string_view, store::Reward>>& published) {
+  if (!settle_referral(sql, referral_id)) return;
+  for (auto& award : award_milestones(sql, referral_id, now)) {
+    entries.push_back(entry_for(award.reward, ledger::kCreated, "", award.reason, now));
+    published.emplace_back(events::kRewardCreated, std::move(award.reward));
+  }
+}
+
+// Moves `reward` (as read under its referral's lock) to `to`: the status,
+// only from the status read (nothing when another move came first), the
+// referral's status and counters, the ledger entries of the move and of the
+// milestone rewards it made, and their events.
+std::optional<store::Reward> move_reward(soci::session& sql, const store::Reward& reward, const std::string& to,
+                                         const std::string& actor_id, const std::string& reason, long long now) {
+  if (!store::move_status(sql, reward.id, reward.status, to, now)) return std::nullopt;
+  std::vector<ledger::NewEntry> entries{entry_for(reward, kind_of_move_to(to), actor_id, reason, now)};
+  auto moved = *store::find_reward(sql, reward.id);
+  std::vector<std::pair<std::string_view, store::Reward>> published{
+      {to == kCredited ? events::kRewardCredited : events::kRewardRevoked, moved}};
+  add_milestone_rewards(sql, reward.referral_id, now, entries, published);
+  ledger::append(sql, entries);
+  for (const auto& [type, changed] : published) publish_reward_event(sql, type, changed, now);
+  return moved;
 }
 
 // A reward's history is its ledger entries, each the move from the status
@@ -117,11 +146,11 @@ std::string stored_event_result(soci::session& sql, const std::string& type,
 
 }  // namespace
 
-void settle_referral(soci::session& sql, const std::string& referral_id) {
+bool settle_referral(soci::session& sql, const std::string& referral_id) {
   const auto referral = referral::store::find_referral(sql, referral_id);
-  if (!referral) return;
+  if (!referral) return false;
   const auto status = status_from(store::rewards_of_referral(sql, referral_id), referral->status);
-  if (status == referral->status) return;
+  if (status == referral->status) return false;
   referral::store::set_referral_status(sql, referral_id, status);
   referral::publish_status_changed(sql, referral_id, core::now_ms());
   auto delta = bucket(status, 1);
@@ -130,18 +159,53 @@ void settle_referral(soci::session& sql, const std::string& referral_id) {
   delta.pending += removed.pending;
   delta.rejected += removed.rejected;
   referral::store::add_to_stats(sql, referral->referrer_id, delta);
+  return status == "SUCCESS";
 }
 
-store::Config RewardService::create_config(const ConfigRequest& request, const std::string& admin_id) {
-  require_one_of("reward_type", request.reward_type, {"SIGNUP", "FIRST_ORDER"});
+namespace {
+
+// The value part of a config: a fixed reward_value, or percent_of_amount
+// (of an event's amount, so not for SIGNUP) with an optional max_value.
+void validate_value(const ConfigRequest& request) {
+  if (request.percent_of_amount && request.reward_value > 0) {
+    throw core::validation_error("Give either 'reward_value' or 'percent_of_amount', not both.");
+  }
+  if (!request.percent_of_amount) {
+    if (request.reward_value <= 0) throw core::validation_error("'reward_value' or 'percent_of_amount' is required.");
+    if (request.max_value) throw core::validation_error("'max_value' goes only with 'percent_of_amount'.");
+    require_range("reward_value", request.reward_value, 1, kMaxRewardValue);
+    return;
+  }
+  if (request.reward_type == "SIGNUP") {
+    throw core::validation_error("'percent_of_amount' needs an event amount: FIRST_ORDER and PURCHASE configs only.");
+  }
+  require_range("percent_of_amount", *request.percent_of_amount, 1, 100);
+  if (request.max_value) require_range("max_value", *request.max_value, 1, kMaxRewardValue);
+}
+
+void validate_config(const ConfigRequest& request) {
+  require_one_of("reward_type", request.reward_type, {"SIGNUP", "FIRST_ORDER", kPurchase});
   require_one_of("reward_unit", request.reward_unit, {"POINTS", "CASH"});
   require_one_of("beneficiary", request.beneficiary, {"REFERRER", "REFEREE"});
-  if (request.reward_value > kMaxRewardValue) {
-    throw core::validation_error("'reward_value' must be at most " +
-                                 std::to_string(kMaxRewardValue) + ".");
+  validate_value(request);
+  require_range("hold_days", request.hold_days, 0, kMaxHoldDays);
+  if (request.max_rewards_per_referrer) {
+    require_range("max_rewards_per_referrer", *request.max_rewards_per_referrer, 1, kMaxRewardsPerReferrer);
   }
+  if (request.budget) require_range("budget", *request.budget, 1, kMaxRewardValue);
+}
+
+}  // namespace
+
+store::Config RewardService::create_config(const ConfigRequest& request, const std::string& admin_id) {
+  validate_config(request);
   store::Config config{core::new_id(), request.reward_type, request.reward_value, request.reward_unit,
                        request.beneficiary, request.auto_credit, true, 0};
+  config.percent_of_amount = request.percent_of_amount;
+  config.max_value = request.max_value;
+  config.hold_days = request.hold_days;
+  config.max_rewards_per_referrer = request.max_rewards_per_referrer;
+  config.budget = request.budget;
   database_.write([&](soci::session& sql) {
     store::lock_configs(sql);
     // Stamped under the lock, so the config that supersedes is the newer one.
@@ -171,8 +235,32 @@ void RewardService::require_signup_config(soci::session& sql) {
   }
 }
 
+bool RewardService::within_limits(soci::session& sql, const store::Config& config, const store::Reward& reward) {
+  const auto& cap = config.max_rewards_per_referrer;
+  if (cap && !store::take_config_place(sql, config.id, reward.user_id, *cap)) {
+    referral::add_flag(sql, reward.referral_id, "cap_reached",
+                       "The " + reward.beneficiary + " has " + std::to_string(*cap) + " " + config.reward_type +
+                           " rewards of config " + config.id + " already (max_rewards_per_referrer).",
+                       reward.created_at);
+    return false;
+  }
+  if (config.budget && !store::reserve_budget(sql, config.id, reward.reward_value)) {
+    // No reward after all, and the transaction goes on to commit: give back
+    // the cap place taken above.
+    if (cap) store::return_config_place(sql, config.id, reward.user_id);
+    referral::add_flag(sql, reward.referral_id, "budget_exhausted",
+                       "A " + config.reward_type + " reward of " + std::to_string(reward.reward_value) + " " +
+                           reward.reward_unit + " did not fit in what is left of the budget of config " + config.id +
+                           ".",
+                       reward.created_at);
+    return false;
+  }
+  return true;
+}
+
 std::vector<store::Reward> RewardService::grant(soci::session& sql, const referral::store::Referral& referral,
-                                                const std::string& reward_type, const std::string& actor_id) {
+                                                const std::string& reward_type, const std::string& actor_id,
+                                                const Conversion& conversion) {
   const auto now = core::now_ms();
   // settle_referral reads the referral's status to move its counters; without
   // the lock a concurrent credit could settle the same referral from the same
@@ -183,16 +271,31 @@ std::vector<store::Reward> RewardService::grant(soci::session& sql, const referr
   // back to SUCCESS). Read under the lock, so a concurrent revoke counts.
   const auto current = referral::store::find_referral(sql, referral.id);
   if (!current || current->status == "REJECTED") return {};
-  const bool flagged = !referral.flags.empty();
+  // Only the fraud rules hold rewards for review; cap_reached and
+  // budget_exhausted inform (docs/API.md, Reward rules).
+  const bool held_for_review = referral::has_fraud_flag(current->flags);
+  const bool per_event = reward_type == kPurchase;
   std::vector<store::Reward> granted;
   std::vector<ledger::NewEntry> entries;
   std::vector<std::pair<std::string_view, store::Reward>> published;
   for (const auto& config : store::active_configs(sql, reward_type)) {
-    auto reward = new_reward(referral, config, now);
-    if (!store::insert_reward(sql, reward, config.id)) continue;  // granted before
+    const auto value = reward_value_for(config, conversion.amount);
+    if (!value) continue;
+    auto reward = new_reward(referral, config, *value, now);
+    // Under the referral's lock, so no concurrent grant can add it meanwhile.
+    if (!per_event && store::has_reward(sql, referral.id, reward.user_id, reward_type)) continue;
+    if (!within_limits(sql, config, reward)) continue;
+    store::RewardOrigin origin{config.id, per_event ? conversion.event_id : std::nullopt, std::nullopt, std::nullopt};
+    if (config.hold_days > 0) {
+      reward.available_at = now + config.hold_days * options_.hold_day_ms;
+      if (config.auto_credit && !held_for_review) origin.auto_credit_at = reward.available_at;
+    }
+    if (!store::insert_reward(sql, reward, origin)) {
+      throw std::logic_error("reward " + reward_type + " for referral " + referral.id + " exists despite the lock");
+    }
     entries.push_back(entry_for(reward, ledger::kCreated, actor_id, reward_type + " reward created", now));
     published.emplace_back(events::kRewardCreated, reward);
-    if (config.auto_credit && !flagged) {
+    if (config.auto_credit && !held_for_review && !reward.available_at) {
       store::move_status(sql, reward.id, kPending, kCredited, now);
       entries.push_back(entry_for(reward, ledger::kCredited, "", "auto credit", now));
       reward.status = kCredited;
@@ -201,7 +304,7 @@ std::vector<store::Reward> RewardService::grant(soci::session& sql, const referr
     }
     granted.push_back(std::move(reward));
   }
-  settle_referral(sql, referral.id);
+  add_milestone_rewards(sql, referral.id, now, entries, published);
   ledger::append(sql, entries);
   for (const auto& [type, reward] : published) publish_reward_event(sql, type, reward, now);
   return granted;
@@ -221,13 +324,34 @@ store::Reward RewardService::move(const std::string& reward_id, const std::strin
     if (to == kRevoked && reward.status == kRevoked) {
       throw ApiError(409, "reward_already_revoked", "The reward is already revoked.");
     }
-    store::move_status(sql, reward_id, reward.status, to, now);
-    settle_referral(sql, reward.referral_id);
-    ledger::append(sql, {entry_for(reward, kind_of_move_to(to), actor_id, reason, now)});
-    auto moved = *store::find_reward(sql, reward_id);
-    publish_reward_event(sql, to == kCredited ? events::kRewardCredited : events::kRewardRevoked, moved, now);
-    return moved;
+    if (to == kCredited && reward.available_at && now < *reward.available_at) {
+      throw ApiError(409, "reward_on_hold",
+                     "The reward is on hold until " + core::format_timestamp(*reward.available_at) + ".");
+    }
+    if (to == kRevoked) store::release_budget(sql, reward_id);
+    return *move_reward(sql, reward, to, actor_id, reason, now);
   });
+}
+
+int RewardService::credit_due(long long now, int limit) {
+  const auto due = database_.read([&](soci::session& sql) { return store::due_rewards(sql, now, limit); });
+  int credited = 0;
+  for (const auto& reward_id : due) {
+    // One transaction per reward, so a failure leaves the others credited.
+    // The status move is conditional on PENDING under the referral's lock:
+    // a reward revoked meanwhile, or credited by another instance's timer,
+    // is left alone, so each is credited once.
+    credited += database_.write([&](soci::session& sql) {
+      const auto seen = store::find_reward(sql, reward_id);
+      if (!seen) return 0;
+      referral::store::lock_referral(sql, seen->referral_id, now);
+      const auto fresh = *store::find_reward(sql, reward_id);
+      const auto at = store::auto_credit_at(sql, reward_id);
+      if (fresh.status != kPending || !at || *at > now) return 0;
+      return move_reward(sql, fresh, kCredited, "", "hold ended: auto credit", now) ? 1 : 0;
+    });
+  }
+  return credited;
 }
 
 store::Reward RewardService::credit(const std::string& reward_id, const std::string& actor_id) {
@@ -272,10 +396,14 @@ boost::json::object RewardService::balance(const std::string& user_id) {
 }
 
 EventOutcome RewardService::record_event(const EventRequest& request, const std::string& actor_id) {
-  require_one_of("type", request.type, {"FIRST_ORDER"});
+  require_one_of("type", request.type, {"FIRST_ORDER", kPurchase});
   if (request.external_id.empty() || request.external_id.size() > 255) {
     throw core::validation_error("'external_id' must be 1 to 255 characters long.");
   }
+  // The routes check the shapes (docs/API.md, Events); the bound keeps
+  // amount x percent far from 2^63.
+  if (request.amount) require_range("amount", *request.amount, 0, kMaxRewardValue);
+  if (request.currency && !request.amount) throw core::validation_error("'currency' goes only with 'amount'.");
   if (!request.user_id && !request.email) throw core::validation_error("'user_id' or 'email' is required.");
   return database_.write([&](soci::session& sql) -> EventOutcome {
     // Stored emails are normalised (docs/API.md, Input rules), so the admin's
@@ -285,7 +413,8 @@ EventOutcome RewardService::record_event(const EventRequest& request, const std:
                           : auth::store::find_user_by_email(sql, auth::normalize_email(*request.email).value_or(""));
     if (!user) throw ApiError(404, "user_not_found", "No such user.");
     const auto event_id = core::new_id();
-    if (!store::claim_event(sql, event_id, request.type, request.external_id, user->id, core::now_ms())) {
+    if (!store::claim_event(sql, {event_id, request.type, request.external_id, user->id, request.amount,
+                                  request.currency, core::now_ms()})) {
       return {false, stored_event_result(sql, request.type, request.external_id)};
     }
     const auto referral = referral::store::find_referral_of_referee(sql, user->id);
@@ -295,11 +424,17 @@ EventOutcome RewardService::record_event(const EventRequest& request, const std:
         .field("type", request.type)
         .field("external_id", request.external_id)
         .field("user_id", user->id)
-        .key("referral_id");
+        .key("amount");
+    request.amount ? out.value(*request.amount) : out.null();
+    out.key("currency");
+    request.currency ? out.value(*request.currency) : out.null();
+    out.key("referral_id");
     referral ? out.value(referral->id) : out.null();
     out.key("rewards").begin_array();
     if (referral) {
-      for (const auto& reward : grant(sql, *referral, request.type, actor_id)) write_reward(out, reward);
+      for (const auto& reward : grant(sql, *referral, request.type, actor_id, {event_id, request.amount})) {
+        write_reward(out, reward);
+      }
     }
     const auto result = out.end_array().end_object().take();
     store::store_event_result(sql, event_id, result);

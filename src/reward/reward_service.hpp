@@ -12,10 +12,16 @@ namespace reward {
 
 struct ConfigRequest {
   std::string reward_type;
-  long long reward_value = 0;
+  long long reward_value = 0;  // 0: none given (then percent_of_amount is)
   std::string reward_unit;
   std::string beneficiary = "REFERRER";
   bool auto_credit = false;
+  // Reward rules (docs/API.md, Reward rules), all optional.
+  std::optional<long long> percent_of_amount;
+  std::optional<long long> max_value;
+  long long hold_days = 0;
+  std::optional<long long> max_rewards_per_referrer;
+  std::optional<long long> budget;
 };
 
 struct EventRequest {
@@ -30,6 +36,18 @@ struct EventRequest {
   std::optional<long long> occurred_at;  // epoch ms
 };
 
+// The conversion a grant answers: PURCHASE rewards are one per
+// (event, beneficiary); percent configs need the amount.
+struct Conversion {
+  std::optional<std::string> event_id;
+  std::optional<long long> amount;
+};
+
+struct RewardOptions {
+  // The length of one hold day (REWARD_HOLD_DAY): a day, shorter only in tests.
+  long long hold_day_ms = 24LL * 3600 * 1000;
+};
+
 struct EventOutcome {
   bool first_time = true;  // false: a repeat, answered with the stored result
   std::string result;      // JSON body
@@ -40,7 +58,8 @@ struct EventOutcome {
 // the same transaction.
 class RewardService {
  public:
-  explicit RewardService(db::Database& database) : database_(database) {}
+  explicit RewardService(db::Database& database, RewardOptions options = {})
+      : database_(database), options_(options) {}
 
   store::Config create_config(const ConfigRequest& request, const std::string& admin_id);
   std::vector<store::Config> configs();
@@ -49,7 +68,8 @@ class RewardService {
   // Inside the caller's transaction: the rewards of every active config of
   // `reward_type` for `referral`; auto-credited unless the referral is flagged.
   std::vector<store::Reward> grant(soci::session& sql, const referral::store::Referral& referral,
-                                   const std::string& reward_type, const std::string& actor_id);
+                                   const std::string& reward_type, const std::string& actor_id,
+                                   const Conversion& conversion = {});
   // Fails with 409 reward_config_missing when no SIGNUP config is active.
   void require_signup_config(soci::session& sql);
 
@@ -59,16 +79,24 @@ class RewardService {
   std::vector<store::Reward> list(const store::RewardFilter& filter);
   boost::json::object balance(const std::string& user_id);
   EventOutcome record_event(const EventRequest& request, const std::string& actor_id);
+  // The hold timer: credits (actor `system`) up to `limit` pending rewards
+  // whose automatic credit is due at `now`; returns how many it credited.
+  int credit_due(long long now, int limit);
 
  private:
   store::Reward move(const std::string& reward_id, const std::string& to, const std::string& actor_id,
                      const std::string& reason);
+  // Whether `reward` fits the config's cap and budget; takes its place and
+  // its value when it does, flags the referral when it does not.
+  bool within_limits(soci::session& sql, const store::Config& config, const store::Reward& reward);
 
   db::Database& database_;
+  RewardOptions options_;
 };
 
 // Recomputes a referral's status from its rewards (SUCCESS once any is
-// credited, REJECTED once all are revoked) and moves its referrer's counters.
-void settle_referral(soci::session& sql, const std::string& referral_id);
+// credited, REJECTED once all are revoked; MILESTONE rewards aside) and moves
+// its referrer's counters. True when the referral has just become SUCCESS.
+bool settle_referral(soci::session& sql, const std::string& referral_id);
 
 }  // namespace reward

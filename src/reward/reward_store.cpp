@@ -16,30 +16,49 @@ using soci::use;
 namespace {
 
 constexpr const char* kConfigColumns =
-    "SELECT id, reward_type, reward_value, reward_unit, beneficiary, auto_credit, is_active, created_at "
+    "SELECT id, reward_type, reward_value, reward_unit, beneficiary, auto_credit, is_active, created_at, "
+    "percent_of_amount, max_value, hold_days, max_rewards_per_referrer, budget, budget_used "
     "FROM reward_configs ";
 
 constexpr const char* kRewardColumns =
     "SELECT id, referral_id, user_id, beneficiary, reward_type, reward_value, reward_unit, status, "
-    "created_at, credited_at, revoked_at FROM rewards ";
+    "created_at, credited_at, revoked_at, available_at FROM rewards ";
 
-Config config_from(const soci::row& row) {
-  return {row.get<std::string>(0), row.get<std::string>(1), row.get<long long>(2),
-          row.get<std::string>(3), row.get<std::string>(4), row.get<int>(5) != 0,
-          row.get<int>(6) != 0,    row.get<long long>(7)};
+// A nullable BIGINT column (an INTEGER one on PostgreSQL reads as int).
+std::optional<long long> optional_number(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) != soci::i_ok) return std::nullopt;
+  if (row.get_properties(column).get_data_type() == soci::dt_integer) return row.get<int>(column);
+  return row.get<long long>(column);
 }
 
-std::optional<long long> optional_time(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) != soci::i_ok) return std::nullopt;
-  return row.get<long long>(column);
+Config config_from(const soci::row& row) {
+  Config config{row.get<std::string>(0), row.get<std::string>(1), row.get<long long>(2),
+                row.get<std::string>(3), row.get<std::string>(4), row.get<int>(5) != 0,
+                row.get<int>(6) != 0,    row.get<long long>(7)};
+  config.percent_of_amount = optional_number(row, 8);
+  config.max_value = optional_number(row, 9);
+  config.hold_days = optional_number(row, 10).value_or(0);
+  config.max_rewards_per_referrer = optional_number(row, 11);
+  config.budget = optional_number(row, 12);
+  config.budget_used = row.get<long long>(13);
+  return config;
 }
 
 Reward reward_from(const soci::row& row) {
   return {row.get<std::string>(0), row.get<std::string>(1), row.get<std::string>(2),
           row.get<std::string>(3), row.get<std::string>(4), row.get<long long>(5),
           row.get<std::string>(6), row.get<std::string>(7), row.get<long long>(8),
-          optional_time(row, 9),   optional_time(row, 10)};
+          optional_number(row, 9), optional_number(row, 10), optional_number(row, 11)};
 }
+
+// A value bound as NULL when absent.
+template <class T>
+struct Nullable {
+  explicit Nullable(const std::optional<T>& value)
+      : value(value.value_or(T{})), indicator(value ? soci::i_ok : soci::i_null) {}
+  T value;
+  soci::indicator indicator;
+};
 
 }  // namespace
 
@@ -59,11 +78,16 @@ void deactivate_active_config(soci::session& sql, const std::string& reward_type
 
 void insert_config(soci::session& sql, const Config& config, const std::string& created_by) {
   const int auto_credit = config.auto_credit ? 1 : 0;
+  Nullable percent(config.percent_of_amount), max_value(config.max_value),
+      cap(config.max_rewards_per_referrer), budget(config.budget);
   sql << "INSERT INTO reward_configs (id, reward_type, reward_value, reward_unit, beneficiary, "
-         "auto_credit, is_active, created_by, created_at) VALUES (:id, :type, :value, :unit, "
-         ":beneficiary, :auto_credit, 1, :created_by, :created_at)",
+         "auto_credit, is_active, created_by, created_at, percent_of_amount, max_value, hold_days, "
+         "max_rewards_per_referrer, budget) VALUES (:id, :type, :value, :unit, :beneficiary, :auto_credit, 1, "
+         ":created_by, :created_at, :percent, :max_value, :hold_days, :cap, :budget)",
       use(config.id), use(config.reward_type), use(config.reward_value), use(config.reward_unit),
-      use(config.beneficiary), use(auto_credit), use(created_by), use(config.created_at);
+      use(config.beneficiary), use(auto_credit), use(created_by), use(config.created_at),
+      use(percent.value, percent.indicator), use(max_value.value, max_value.indicator), use(config.hold_days),
+      use(cap.value, cap.indicator), use(budget.value, budget.indicator);
 }
 
 std::vector<Config> list_configs(soci::session& sql) {
@@ -89,16 +113,62 @@ std::vector<Config> active_configs(soci::session& sql, const std::string& reward
                             config_from, use(reward_type));
 }
 
-bool insert_reward(soci::session& sql, const Reward& reward, const std::string& config_id) {
+bool take_config_place(soci::session& sql, const std::string& config_id, const std::string& user_id,
+                       long long cap) {
+  // PostgreSQL: a second upsert of the same row waits for the first to
+  // commit, then evaluates the WHERE against the committed count.
+  return db::affected_rows(sql,
+                           "INSERT INTO reward_config_counts (config_id, user_id, rewards) VALUES (:config_id, "
+                           ":user_id, 1) ON CONFLICT (config_id, user_id) DO UPDATE SET rewards = "
+                           "reward_config_counts.rewards + 1 WHERE reward_config_counts.rewards < :cap",
+                           use(config_id), use(user_id), use(cap)) > 0;
+}
+
+void return_config_place(soci::session& sql, const std::string& config_id, const std::string& user_id) {
+  sql << "UPDATE reward_config_counts SET rewards = rewards - 1 WHERE config_id = :config_id AND user_id = :user_id",
+      use(config_id), use(user_id);
+}
+
+bool reserve_budget(soci::session& sql, const std::string& config_id, long long value) {
+  // Conditional on the current row: on PostgreSQL a concurrent reservation
+  // waits for the row lock and re-checks the condition on the committed
+  // value (READ COMMITTED), so the sum never passes the budget.
+  return db::affected_rows(sql,
+                           "UPDATE reward_configs SET budget_used = budget_used + :value "
+                           "WHERE id = :id AND budget IS NOT NULL AND budget_used <= budget - :value2",
+                           use(value), use(config_id), use(value)) > 0;
+}
+
+void release_budget(soci::session& sql, const std::string& reward_id) {
+  sql << "UPDATE reward_configs SET budget_used = budget_used - "
+         "(SELECT reward_value FROM rewards WHERE id = :reward_id) "
+         "WHERE id = (SELECT config_id FROM rewards WHERE id = :reward_id2) AND budget IS NOT NULL",
+      use(reward_id), use(reward_id);
+}
+
+bool insert_reward(soci::session& sql, const Reward& reward, const RewardOrigin& origin) {
+  Nullable config_id(origin.config_id), event_id(origin.event_id), milestone_id(origin.milestone_id);
+  Nullable available_at(reward.available_at), auto_credit_at(origin.auto_credit_at);
+  // No conflict target: the unique keys are partial, one per kind of reward.
   return db::affected_rows(
              sql,
              "INSERT INTO rewards (id, referral_id, user_id, beneficiary, reward_type, reward_value, "
-             "reward_unit, status, config_id, created_at) VALUES (:id, :referral_id, :user_id, "
-             ":beneficiary, :type, :value, :unit, :status, :config_id, :created_at) "
-             "ON CONFLICT (referral_id, user_id, reward_type) DO NOTHING",
+             "reward_unit, status, config_id, created_at, available_at, auto_credit_at, event_id, milestone_id) "
+             "VALUES (:id, :referral_id, :user_id, :beneficiary, :type, :value, :unit, :status, :config_id, "
+             ":created_at, :available_at, :auto_credit_at, :event_id, :milestone_id) ON CONFLICT DO NOTHING",
              use(reward.id), use(reward.referral_id), use(reward.user_id), use(reward.beneficiary),
-             use(reward.reward_type), use(reward.reward_value), use(reward.reward_unit),
-             use(reward.status), use(config_id), use(reward.created_at)) > 0;
+             use(reward.reward_type), use(reward.reward_value), use(reward.reward_unit), use(reward.status),
+             use(config_id.value, config_id.indicator), use(reward.created_at),
+             use(available_at.value, available_at.indicator), use(auto_credit_at.value, auto_credit_at.indicator),
+             use(event_id.value, event_id.indicator), use(milestone_id.value, milestone_id.indicator)) > 0;
+}
+
+bool has_reward(soci::session& sql, const std::string& referral_id, const std::string& user_id,
+                const std::string& reward_type) {
+  int found = 0;
+  sql << "SELECT 1 FROM rewards WHERE referral_id = :referral_id AND user_id = :user_id AND reward_type = :type",
+      use(referral_id), use(user_id), use(reward_type), into(found);
+  return sql.got_data();
 }
 
 std::optional<Reward> find_reward(soci::session& sql, const std::string& reward_id) {
@@ -122,6 +192,22 @@ bool move_status(soci::session& sql, const std::string& reward_id, const std::st
                            use(to), use(now), use(reward_id), use(from)) > 0;
 }
 
+std::vector<std::string> due_rewards(soci::session& sql, long long now, int limit) {
+  return db::select_all<std::string>(sql,
+                                 "SELECT id FROM rewards WHERE status = 'PENDING' AND auto_credit_at IS NOT NULL "
+                                 "AND auto_credit_at <= :now ORDER BY auto_credit_at LIMIT :limit",
+                                 [](const soci::row& row) { return row.get<std::string>(0); }, use(now),
+                                 use(limit));
+}
+
+std::optional<long long> auto_credit_at(soci::session& sql, const std::string& reward_id) {
+  long long at = 0;
+  soci::indicator indicator = soci::i_null;
+  sql << "SELECT auto_credit_at FROM rewards WHERE id = :id", use(reward_id), into(at, indicator);
+  if (!sql.got_data() || indicator != soci::i_ok) return std::nullopt;
+  return at;
+}
+
 // A user's reward history is the hot list: one statement prepared per pooled
 // session, typed fetches. The index (user_id, created_at, id) drives it; the
 // status test is a filter on those rows, and the first page's cursor is a
@@ -135,7 +221,8 @@ struct UserRewardsPage {
                    use(user_id), use(any_status), use(status), use(after_time), use(after_id), use(limit),
                    into(row.id), into(row.referral_id), into(row.user_id), into(row.beneficiary),
                    into(row.reward_type), into(row.reward_value), into(row.reward_unit), into(row.status),
-                   into(row.created_at), into(credited_at, credited), into(revoked_at, revoked))) {}
+                   into(row.created_at), into(credited_at, credited), into(revoked_at, revoked),
+                   into(available_at, available))) {}
 
   std::vector<Reward> run(const RewardFilter& filter) {
     user_id = *filter.user_id;
@@ -150,6 +237,7 @@ struct UserRewardsPage {
       out.push_back(row);
       out.back().credited_at = credited == soci::i_ok ? std::optional(credited_at) : std::nullopt;
       out.back().revoked_at = revoked == soci::i_ok ? std::optional(revoked_at) : std::nullopt;
+      out.back().available_at = available == soci::i_ok ? std::optional(available_at) : std::nullopt;
     }
     return out;
   }
@@ -163,8 +251,10 @@ struct UserRewardsPage {
   Reward row;
   long long credited_at = 0;
   long long revoked_at = 0;
+  long long available_at = 0;
   soci::indicator credited = soci::i_null;
   soci::indicator revoked = soci::i_null;
+  soci::indicator available = soci::i_null;
   soci::statement statement;
 };
 
@@ -200,13 +290,16 @@ std::map<std::string, std::map<std::string, long long>> balance(soci::session& s
   return out;
 }
 
-bool claim_event(soci::session& sql, const std::string& id, const std::string& type,
-                 const std::string& external_id, const std::string& user_id, long long now) {
+bool claim_event(soci::session& sql, const NewEvent& event) {
+  Nullable amount(event.amount);
+  Nullable currency(event.currency);
   return db::affected_rows(sql,
-                           "INSERT INTO events (id, type, external_id, user_id, result, created_at) "
-                           "VALUES (:id, :type, :external_id, :user_id, '', :now) "
+                           "INSERT INTO events (id, type, external_id, user_id, result, created_at, amount, currency) "
+                           "VALUES (:id, :type, :external_id, :user_id, '', :now, :amount, :currency) "
                            "ON CONFLICT (type, external_id) DO NOTHING",
-                           use(id), use(type), use(external_id), use(user_id), use(now)) > 0;
+                           use(event.id), use(event.type), use(event.external_id), use(event.user_id),
+                           use(event.created_at), use(amount.value, amount.indicator),
+                           use(currency.value, currency.indicator)) > 0;
 }
 
 std::optional<StoredEvent> find_event(soci::session& sql, const std::string& type,

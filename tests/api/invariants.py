@@ -60,9 +60,42 @@ def alias_texts_are_not_codes(server) -> None:
 
 
 def no_duplicate_rewards(server) -> None:
+    """SIGNUP and FIRST_ORDER: one per (referral, user, type); PURCHASE: one per
+    (event, beneficiary); MILESTONE: one per (milestone, user)."""
     twice = server.query("SELECT referral_id, user_id, reward_type, COUNT(*) FROM rewards "
+                         "WHERE reward_type IN ('SIGNUP', 'FIRST_ORDER') "
                          "GROUP BY referral_id, user_id, reward_type HAVING COUNT(*) > 1")
     assert not twice, f"duplicate rewards: {twice}"
+    twice = server.query("SELECT event_id, beneficiary, COUNT(*) FROM rewards WHERE reward_type = 'PURCHASE' "
+                         "GROUP BY event_id, beneficiary HAVING COUNT(*) > 1")
+    assert not twice, f"duplicate PURCHASE rewards: {twice}"
+    twice = server.query("SELECT milestone_id, user_id, COUNT(*) FROM rewards WHERE reward_type = 'MILESTONE' "
+                         "GROUP BY milestone_id, user_id HAVING COUNT(*) > 1")
+    assert not twice, f"duplicate MILESTONE rewards: {twice}"
+
+
+def budgets_hold(server) -> None:
+    """A config's budget_used is the value of its rewards not revoked, never above its budget."""
+    wrong = server.query(
+        "SELECT c.id, c.budget, c.budget_used, (SELECT COALESCE(SUM(r.reward_value), 0) FROM rewards r "
+        "WHERE r.config_id = c.id AND r.status <> 'REVOKED') AS live FROM reward_configs c "
+        "WHERE c.budget IS NOT NULL")
+    for config_id, budget, used, live in wrong:
+        assert used == live and used <= budget, f"config {config_id}: budget {budget}, used {used}, live {live}"
+
+
+def caps_hold(server) -> None:
+    """No beneficiary has more rewards of a config than its cap, and the counter counts them."""
+    over = server.query(
+        "SELECT c.id, r.user_id, COUNT(*) FROM reward_configs c JOIN rewards r ON r.config_id = c.id "
+        "WHERE c.max_rewards_per_referrer IS NOT NULL GROUP BY c.id, r.user_id, c.max_rewards_per_referrer "
+        "HAVING COUNT(*) > c.max_rewards_per_referrer")
+    assert not over, f"rewards beyond the cap: {over}"
+    off = server.query(
+        "SELECT n.config_id, n.user_id, n.rewards, (SELECT COUNT(*) FROM rewards r WHERE r.config_id = n.config_id "
+        "AND r.user_id = n.user_id) FROM reward_config_counts n")
+    wrong = [row for row in off if row[2] != row[3]]
+    assert not wrong, f"cap counters that disagree with the rewards: {wrong}"
 
 
 def history_explains_every_status(server) -> None:
@@ -107,10 +140,14 @@ def expected_referral_status(reward_statuses: list[str], current: str) -> str:
 def referral_status_follows_rewards(server) -> None:
     """SUCCESS once any reward is credited, REJECTED once all are revoked."""
     rewards = defaultdict(list)
-    for referral_id, status in server.query("SELECT referral_id, status FROM rewards"):
+    # A MILESTONE reward rewards the referrer's record, not the referral it hangs on.
+    for referral_id, status in server.query("SELECT referral_id, status FROM rewards "
+                                            "WHERE reward_type <> 'MILESTONE'"):
         rewards[referral_id].append(status)
-    for referral_id, status in server.query("SELECT id, status FROM referrals"):
-        assert rewards[referral_id], f"referral {referral_id} has no reward"
+    for referral_id, status, flags in server.query("SELECT id, status, flags FROM referrals"):
+        # Only a cap or a budget stops a referral's SIGNUP reward (docs/API.md, Reward rules).
+        limited = flags and ("cap_reached" in flags or "budget_exhausted" in flags)
+        assert rewards[referral_id] or limited, f"referral {referral_id} has no reward"
         expected = expected_referral_status(rewards[referral_id], status)
         assert status == expected, (
             f"referral {referral_id} is {status} with rewards {rewards[referral_id]}; expected {expected}")
@@ -189,7 +226,7 @@ def counters_match_rows(server) -> None:
 ALL = (stats_match_referrals, code_uses_match_referrals, one_referral_per_referee, one_code_per_user,
        alias_texts_are_not_codes, no_duplicate_rewards, history_explains_every_status, referral_status_follows_rewards,
        one_active_config_per_kind, flagged_means_flags, referee_name_is_the_users, no_referral_cycles,
-       ledger_chain_verifies, counters_match_rows)
+       ledger_chain_verifies, counters_match_rows, budgets_hold, caps_hold)
 
 
 def check_all(server, skip: tuple = ()) -> None:

@@ -236,7 +236,7 @@ def test_v1_reads_a_users_rewards_and_referrals_page_by_page(server, boss):
     rewards = [item for page in pages for item in page]
     assert {r["referral_id"] for r in rewards} == set(referrals)
     assert set(rewards[0]) == {"reward_id", "referral_id", "reward_type", "reward_value", "reward_unit",
-                               "beneficiary", "status", "created_at", "credited_at", "revoked_at"}
+                               "beneficiary", "status", "created_at", "credited_at", "revoked_at", "available_at"}
     pages = lf.all_pages(server, f"/api/v1/users/{referrer.id}/referrals", with_key(key), limit=2)
     assert [len(page) for page in pages] == [2, 1]
     listed_referrals = [item for page in pages for item in page]

@@ -33,7 +33,11 @@ def test_create_answers_201_with_the_config(server, boss):
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert set(body) == {"message", "id", "reward_type", "reward_value", "reward_unit", "beneficiary",
-                         "auto_credit", "is_active", "created_at"}
+                         "auto_credit", "is_active", "created_at", "percent_of_amount", "max_value", "hold_days",
+                         "max_rewards_per_referrer", "budget", "budget_used"}
+    # The reward rules are off unless asked for (docs/API.md, Reward rules).
+    assert (body["percent_of_amount"], body["max_value"], body["hold_days"], body["max_rewards_per_referrer"],
+            body["budget"], body["budget_used"]) == (None, None, 0, None, None, None)
     assert body["message"] == "Reward config created"
     assert (body["reward_type"], body["reward_value"], body["reward_unit"], body["beneficiary"],
             body["auto_credit"], body["is_active"]) == ("SIGNUP", 250, "CASH", "REFEREE", True, True)

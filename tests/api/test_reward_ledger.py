@@ -10,7 +10,7 @@ import ledger_flows as lf
 
 INT64_MAX = 2**63 - 1
 REWARD_FIELDS = {"reward_id", "referral_id", "reward_type", "reward_value", "reward_unit", "beneficiary", "status",
-                 "created_at", "credited_at", "revoked_at"}
+                 "created_at", "credited_at", "revoked_at", "available_at"}
 
 
 @pytest.fixture(scope="module")

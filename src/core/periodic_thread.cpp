@@ -1,0 +1,26 @@
+#include "core/periodic_thread.hpp"
+
+namespace core {
+
+void PeriodicThread::start(std::chrono::milliseconds interval, std::function<void()> pass) {
+  thread_ = std::thread([this, interval, pass = std::move(pass)] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      pass();
+      lock.lock();
+      wake_.wait_for(lock, interval, [this] { return stopping_; });
+    }
+  });
+}
+
+void PeriodicThread::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace core
