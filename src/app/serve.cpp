@@ -38,6 +38,7 @@ int App::serve() {
   sweeper_->start();
   clicks_->start();
   webhook_dispatcher_->start();
+  if (session_listener_) session_listener_->start();
   http::serve(server_options(), router_, [this](int port) {
     core::log::event("info", {{"msg", "listening"}, {"host", config_.host}, {"port", port},
                               {"database", database_->engine() == db::Engine::sqlite ? "sqlite" : "postgresql"}});
@@ -45,6 +46,7 @@ int App::serve() {
   });
   webhook_dispatcher_->stop();
   clicks_->stop();  // writes the clicks still buffered (SIGTERM)
+  if (session_listener_) session_listener_->stop();
   sweeper_->stop();
   mail_sender_->stop();
   core::log::info("stopped");

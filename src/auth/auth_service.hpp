@@ -7,6 +7,7 @@
 
 #include "auth/auth_store.hpp"
 #include "auth/password.hpp"
+#include "auth/session_cache.hpp"
 #include "core/api_error.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
@@ -93,6 +94,9 @@ class AuthService {
 
   void set_referral_hooks(ReferralHooks hooks) { referral_hooks_ = std::move(hooks); }
   void set_attribution_hooks(AttributionHooks hooks) { attribution_hooks_ = std::move(hooks); }
+  // Live sessions kept in memory (PostgreSQL with its invalidation feed);
+  // without one every request reads its session row.
+  void set_session_cache(SessionCache* cache) { session_cache_ = cache; }
 
   // Answers the attempt's signup_id.
   std::string signup(const SignupRequest& request);
@@ -147,6 +151,8 @@ class AuthService {
   void claim_login_or_throw(soci::session& sql, const std::string& email) const;
   void spend_refusal_time(const std::optional<store::User>& user);
   std::optional<int> bcrypt_decoy_cost();
+  // The session and its user, from the cache when it can answer.
+  std::optional<store::SessionCheck> session_of(const std::string& session_id, long long now);
   LoginResult open_session(const store::User& user, const std::string& ip,
                            const std::string& user_agent,
                            const std::optional<std::string>& upgraded_hash);
@@ -158,6 +164,7 @@ class AuthService {
   std::function<void()> mail_queued_;
   ReferralHooks referral_hooks_;
   AttributionHooks attribution_hooks_;
+  SessionCache* session_cache_ = nullptr;
   HashParams hash_params_;
   // The highest cost of the bcrypt hashes still stored, re-read at most once
   // a minute (login refusals spend a bcrypt check at it).
