@@ -112,9 +112,10 @@ void NotificationListener::stop() {
 void NotificationListener::run() {
   int failures = 0;
   while (!stopping_) {
-    const bool was_fresh = serve_connection();
+    const auto outcome = serve_connection();
     feed_.lost();
-    failures = was_fresh ? 0 : failures + 1;
+    if (outcome == Outcome::misdirected) return;
+    failures = outcome == Outcome::worked ? 0 : failures + 1;
     if (!wait_before_retry(failures)) return;
   }
   feed_.lost();
@@ -128,15 +129,15 @@ bool NotificationListener::wait_before_retry(int failures) {
   return !wake_.wait_for(lock, milliseconds(delay), [this] { return stopping_.load(); });
 }
 
-bool NotificationListener::serve_connection() {
+NotificationListener::Outcome NotificationListener::serve_connection() {
   Connection connection(conninfo(options_.url, options_.application_name));
   if (PQstatus(connection.conn) != CONNECTION_OK) {
     report("warn", "notification listener cannot connect", connection.error());
-    return false;
+    return Outcome::failed;
   }
   if (!connection.run("LISTEN " + options_.channel + "; LISTEN " + ping_channel_)) {
     report("warn", "notification listener cannot LISTEN", connection.error());
-    return false;
+    return Outcome::failed;
   }
   const int own_pid = PQbackendPID(connection.conn);
   bool ever_fresh = false;
@@ -148,7 +149,7 @@ bool NotificationListener::serve_connection() {
     if (ping.outstanding && now - ping.sent > milliseconds(kReconnectAfterMs)) {
       report("warn", "notification listener: ping not answered; reconnecting",
              std::to_string(kReconnectAfterMs) + " ms");
-      return ever_fresh;
+      return ever_fresh ? Outcome::worked : Outcome::failed;
     }
     if (!connection.receive(milliseconds(kPingIntervalMs))) break;
     while (PGnotify* notice = PQnotifies(connection.conn)) {
@@ -159,9 +160,11 @@ bool NotificationListener::serve_connection() {
       if (channel != ping_channel_) {
         feed_.message(payload);
       } else if (sender != own_pid) {
-        report("error", "notification listener does not reach PostgreSQL directly (a pooler?)",
+        report("error",
+               "notification listener does not reach PostgreSQL directly (a pooler?): it stops, "
+               "and sessions are read from the database on every request",
                "set DATABASE_LISTEN_URL to the PostgreSQL server itself");
-        return false;
+        return Outcome::misdirected;
       } else {
         ever_fresh = true;
         ping.outstanding = false;
@@ -171,7 +174,7 @@ bool NotificationListener::serve_connection() {
     }
   }
   if (!stopping_) report("warn", "notification listener lost its connection", connection.error());
-  return ever_fresh;
+  return ever_fresh ? Outcome::worked : Outcome::failed;
 }
 
 }  // namespace db

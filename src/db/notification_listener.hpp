@@ -22,8 +22,9 @@ namespace db {
 // The connection must reach PostgreSQL itself: through PgBouncer in
 // transaction mode a LISTEN sits on whichever server connection ran it. The
 // listener checks that its ping came from its own backend; PgBouncer answers
-// with another process id than the one it announced, and the feed is never
-// declared fresh (docs/OPERATIONS.md, "Behind PgBouncer").
+// with another process id than the one it announced; the listener then logs
+// an error and stops, and the feed is never fresh (docs/OPERATIONS.md,
+// "Behind PgBouncer").
 class NotificationListener {
  public:
   struct Feed {
@@ -51,9 +52,12 @@ class NotificationListener {
 
  private:
   struct Connection;
+  // How one connection's life ended: `worked` (it was fresh at least once:
+  // reconnect at once), `failed` (back off), `misdirected` (a pooler answers,
+  // not PostgreSQL: a setting to fix, so the listener gives up).
+  enum class Outcome { worked, failed, misdirected };
   void run();
-  // One connection's life; true when it was ever fresh (the backoff restarts).
-  bool serve_connection();
+  Outcome serve_connection();
   bool wait_before_retry(int failures);
 
   Options options_;
