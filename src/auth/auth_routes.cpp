@@ -110,11 +110,18 @@ void add_session_routes(http::Router& router, AuthService& service, const core::
                response.set_header("Set-Cookie", cookie(result.token, config.session_ttl_ms / 1000));
                return response;
              }));
-  // Its job is authentication itself: one read gives the session and the user.
+  // Its job is authentication itself: one read gives the session and the
+  // user, or none while sessions are kept in memory (then on the io thread).
+  const auto lane = [&service](const Request&) {
+    return service.sessions_in_memory() ? Lane::io : Lane::db;
+  };
   router.add(
-      "POST", "/api/auth/verify-session", Access::anyone, Lane::db, [&service](Request& request) {
-        const auto session = service.authenticate(credential_of(request).token);
-        return Response::json(200, object{{"valid", true}, {"user", user_json(session.user)}});
+      "POST", "/api/auth/verify-session", Access::anyone, lane, [&service](Request& request) {
+        const auto token = credential_of(request).token;
+        auto session = request.on_io_thread ? service.authenticate_from_memory(token)
+                                            : service.authenticate(token);
+        if (!session) return Response::needs_database();
+        return Response::json(200, object{{"valid", true}, {"user", user_json(session->user)}});
       });
   router.add("POST", "/api/auth/logout", Access::user, Lane::write, [&service](Request& request) {
     service.logout(identity_of(request));

@@ -219,26 +219,55 @@ LoginResult AuthService::open_session(const store::User& user, const std::string
   return {user, sign_token(claims, secrets_.jwt_secret)};
 }
 
-Authenticated AuthService::authenticate(const std::string& token) {
+TokenClaims AuthService::claims_of(const std::string& token, long long now) const {
   if (token.empty()) throw unauthorized("missing_token", "Authentication required.");
   TokenClaims claims;
-  const auto now = core::now_ms();
   switch (verify_token(token, secrets_.jwt_secret, now / 1000, claims)) {
     case TokenError::invalid: throw unauthorized("invalid_token", "The token is not valid.");
     case TokenError::expired: throw unauthorized("token_expired", "The token has expired.");
     case TokenError::none: break;
   }
-  const auto check = session_of(claims.sid, now);
+  return claims;
+}
+
+namespace {
+
+Authenticated accepted(const TokenClaims& claims, const std::optional<store::SessionCheck>& check,
+                       long long now) {
   if (!check || check->user.id != claims.sub || check->expires_at <= now) {
     throw unauthorized("session_invalid", "The session has ended; log in again.");
   }
+  return {{claims.sub, claims.sid, check->user.is_admin}, check->user};
+}
+
+}  // namespace
+
+Authenticated AuthService::authenticate(const std::string& token) {
+  const auto now = core::now_ms();
+  const auto claims = claims_of(token, now);
+  const auto check = session_of(claims.sid, now);
+  auto result = accepted(claims, check, now);
   if (now - check->last_seen_at >= kLastSeenGranularityMs) {
     database_.write([&](soci::session& sql) {
       store::touch_session(sql, claims.sid, now, now - kLastSeenGranularityMs);
     });
     if (session_cache_) session_cache_->touched(claims.sid, now);
   }
-  return {{claims.sub, claims.sid, check->user.is_admin}, check->user};
+  return result;
+}
+
+bool AuthService::sessions_in_memory() const {
+  return session_cache_ && session_cache_->fresh_at(core::now_ms());
+}
+
+std::optional<Authenticated> AuthService::authenticate_from_memory(const std::string& token) {
+  const auto now = core::now_ms();
+  const auto claims = claims_of(token, now);
+  if (!session_cache_) return std::nullopt;
+  const auto check = session_cache_->find(claims.sid, now);
+  // Not cached, or last_seen_at is due for its write: the database's turn.
+  if (!check || now - check->last_seen_at >= kLastSeenGranularityMs) return std::nullopt;
+  return accepted(claims, check, now);
 }
 
 std::optional<store::SessionCheck> AuthService::session_of(const std::string& session_id,

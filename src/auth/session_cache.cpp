@@ -16,11 +16,11 @@ std::optional<store::SessionCheck> SessionCache::find(const std::string& session
       return found->second.check;
     }
   }
-  counts_->misses.fetch_add(1, std::memory_order_relaxed);
   return std::nullopt;
 }
 
 SessionCache::Ticket SessionCache::ticket() {
+  counts_->misses.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock(mutex_);
   return {generation_};
 }

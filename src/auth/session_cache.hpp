@@ -35,14 +35,18 @@ class SessionCache {
     // Until when (ms since the epoch) the feed is trusted; 0 while lost.
     std::atomic<long long> fresh_until{0};
   };
-  // Taken before a database read; a later invalidation makes it stale, so a
-  // row read before a revocation is never stored after it.
+  // Taken before a database read (counted as a miss); a later invalidation
+  // makes it stale, so a row read before a revocation is never stored after it.
   struct Ticket {
     long long generation = -1;
   };
 
   explicit SessionCache(Limits limits);
 
+  // The feed proves itself caught up at `now`: entries may be trusted.
+  bool fresh_at(long long now) const {
+    return now < counts_->fresh_until.load(std::memory_order_acquire);
+  }
   // The entry, when the feed is fresh and the entry unexpired at `now`.
   std::optional<store::SessionCheck> find(const std::string& session_id, long long now);
   Ticket ticket();
@@ -68,9 +72,6 @@ class SessionCache {
     store::SessionCheck check;
     long long valid_until = 0;  // min(stored + ttl, session expiry)
   };
-  bool fresh_at(long long now) const {
-    return now < counts_->fresh_until.load(std::memory_order_acquire);
-  }
   void drop_all_locked();
   void make_room_locked(long long now);
 
