@@ -528,6 +528,8 @@ def main() -> None:
                         help="after the scenarios, apply at -c32 with each fraud rule off in turn")
     parser.add_argument("--scale", action="store_true",
                         help="seed with referrald-seed (1M referrals, 100k referrers) instead of --users")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="one more server setting, e.g. SESSION_CACHE_SIZE=0 (repeatable)")
     args = parser.parse_args()
     args.binary = str(pathlib.Path(args.binary).resolve())
     wanted = set(filter(None, args.scenarios.split(",")))
@@ -542,7 +544,8 @@ def main() -> None:
         seeder.make_api_key()
         print(f"seeded in {time.monotonic() - started:.1f}s ({args.backend}, "
               f"{'referrald-seed scale set' if args.scale else f'{args.users} users'})", flush=True)
-        server = start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync})
+        settings = dict(setting.split("=", 1) for setting in args.server_env)
+        server = start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync, **settings})
         stack.callback(lambda: (server.terminate(), server.wait(30)))
         base = f"http://127.0.0.1:{server.port}"
         rows = []

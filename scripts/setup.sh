@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config
   libsoci-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev
   libspdlog-dev libcli11-dev libcrypt-dev libidn2-dev libqrencode-dev libhowardhinnant-date-dev tzdata)
 test_pkgs=(libgtest-dev postgresql python3 python3-pytest python3-requests
-  python3-psycopg2 clang libclang-rt-14-dev nginx chromium chromium-driver python3-selenium)
+  python3-psycopg2 clang libclang-rt-14-dev nginx pgbouncer chromium chromium-driver python3-selenium)
 bench_pkgs=(wrk)
 
 group=${1:-build}

@@ -1,5 +1,7 @@
 #include "app/app.hpp"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <thread>
 
@@ -55,7 +57,9 @@ db::Options database_options(const core::Config& config) {
   constexpr int kBackgroundSessions = 4;
   return {config.database_url, database_threads(config) + write_threads(config) + kBackgroundSessions,
           config.db_busy_timeout_ms,
-          config.sqlite_synchronous};
+          config.sqlite_synchronous,
+          false,
+          config.database_prepared_statements};
 }
 
 // Waits for the database at startup: containers often start before it.
@@ -174,6 +178,7 @@ void App::build(bool with_database) {
   connect_signup_codes();
   build_links();
   build_webhooks();
+  if (with_database) build_session_cache();
   sweeper_ = std::make_unique<Sweeper>(*database_, config_.sweep_interval_ms, config_.click_retention_ms);
   build_routes();
 }
@@ -216,6 +221,31 @@ void App::build_webhooks() {
                                                         webhook::system_resolver);
   webhook_dispatcher_ = std::make_unique<webhook::Dispatcher>(config_, *database_, *webhooks_, webhook_feed());
   webhooks_->set_wake([this] { webhook_dispatcher_->wake(); });
+}
+
+// PostgreSQL: live sessions in memory, invalidated through LISTEN/NOTIFY by
+// migration 0017's triggers. SQLite reads the row on every request: another
+// process on the same file could end a session without this one hearing.
+void App::build_session_cache() {
+  if (database_->engine() != db::Engine::postgresql || config_.session_cache_size == 0 ||
+      config_.database_listen_url == "off") {
+    return;
+  }
+  session_cache_ = std::make_unique<auth::SessionCache>(auth::SessionCache::Limits{
+      static_cast<std::size_t>(config_.session_cache_size), config_.session_cache_ttl_ms});
+  auto& cache = *session_cache_;
+  db::NotificationListener::Options options{
+      config_.database_listen_url.empty() ? config_.database_url : config_.database_listen_url,
+      auth::kSessionChannel, "referrald-listener-" + std::to_string(::getpid())};
+  db::NotificationListener::Feed feed{
+      [&cache](const std::string& message) { cache.invalidate(message); },
+      [&cache](long long now, long long fresh_until) { cache.confirm_fresh(now, fresh_until); },
+      [&cache] { cache.lost(); }};
+  session_listener_ =
+      std::make_unique<db::NotificationListener>(std::move(options), std::move(feed));
+  auth_->set_session_cache(session_cache_.get());
+  user_admin_->set_session_cache(session_cache_.get());
+  auth::add_session_cache_metrics(cache);
 }
 
 void App::build_routes() {

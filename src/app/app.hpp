@@ -9,18 +9,19 @@
 #include "core/config.hpp"
 #include "core/rate_limiter.hpp"
 #include "db/database.hpp"
+#include "db/notification_listener.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "idempotency/idempotency_service.hpp"
 #include "ledger/ledger_service.hpp"
 #include "link/click_stream.hpp"
 #include "link/link_service.hpp"
+#include "mail/mail_sender.hpp"
+#include "mail/outbox.hpp"
 #include "referral/referral_service.hpp"
 #include "reward/hold_timer.hpp"
 #include "reward/milestone_service.hpp"
 #include "reward/reward_service.hpp"
-#include "mail/mail_sender.hpp"
-#include "mail/outbox.hpp"
 #include "webapp/webapp_assets.hpp"
 #include "webhook/dispatcher.hpp"
 #include "webhook/webhook_service.hpp"
@@ -60,6 +61,7 @@ class App {
   void connect_signup_codes();
   void build_links();
   void build_webhooks();
+  void build_session_cache();
 
   core::Config config_;
   std::unique_ptr<db::Database> database_;
@@ -84,6 +86,8 @@ class App {
   std::unique_ptr<Sweeper> sweeper_;
   std::unique_ptr<webhook::WebhookService> webhooks_;
   std::unique_ptr<webhook::Dispatcher> webhook_dispatcher_;
+  std::unique_ptr<auth::SessionCache> session_cache_;           // PostgreSQL only
+  std::unique_ptr<db::NotificationListener> session_listener_;  // feeds it; stopped first
   webapp::WebAssets web_assets_;
   http::Router router_;
 };

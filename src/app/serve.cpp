@@ -39,6 +39,7 @@ int App::serve() {
   clicks_->start();
   webhook_dispatcher_->start();
   hold_timer_->start();
+  if (session_listener_) session_listener_->start();
   http::serve(server_options(), router_, [this](int port) {
     core::log::event("info", {{"msg", "listening"}, {"host", config_.host}, {"port", port},
                               {"database", database_->engine() == db::Engine::sqlite ? "sqlite" : "postgresql"}});
@@ -47,6 +48,7 @@ int App::serve() {
   webhook_dispatcher_->stop();
   hold_timer_->stop();
   clicks_->stop();  // writes the clicks still buffered (SIGTERM)
+  if (session_listener_) session_listener_->stop();
   sweeper_->stop();
   mail_sender_->stop();
   core::log::info("stopped");

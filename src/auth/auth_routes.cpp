@@ -6,6 +6,7 @@
 #include "core/clock.hpp"
 #include "core/json_body.hpp"
 #include "http/csrf.hpp"
+#include "http/metrics.hpp"
 
 namespace auth {
 
@@ -109,11 +110,18 @@ void add_session_routes(http::Router& router, AuthService& service, const core::
                response.set_header("Set-Cookie", cookie(result.token, config.session_ttl_ms / 1000));
                return response;
              }));
-  // Its job is authentication itself: one read gives the session and the user.
+  // Its job is authentication itself: one read gives the session and the
+  // user, or none while sessions are kept in memory (then on the io thread).
+  const auto lane = [&service](const Request&) {
+    return service.sessions_in_memory() ? Lane::io : Lane::db;
+  };
   router.add(
-      "POST", "/api/auth/verify-session", Access::anyone, Lane::db, [&service](Request& request) {
-        const auto session = service.authenticate(credential_of(request).token);
-        return Response::json(200, object{{"valid", true}, {"user", user_json(session.user)}});
+      "POST", "/api/auth/verify-session", Access::anyone, lane, [&service](Request& request) {
+        const auto token = credential_of(request).token;
+        auto session = request.on_io_thread ? service.authenticate_from_memory(token)
+                                            : service.authenticate(token);
+        if (!session) return Response::needs_database();
+        return Response::json(200, object{{"valid", true}, {"user", user_json(session->user)}});
       });
   router.add("POST", "/api/auth/logout", Access::user, Lane::write, [&service](Request& request) {
     service.logout(identity_of(request));
@@ -186,6 +194,27 @@ void add_routes(http::Router& router, AuthService& service, const core::Config& 
           "A request authenticated by the cookie must come from this site (Origin or Referer).");
     }
     return http::Principal{identity.user_id, identity.session_id, identity.is_admin, {}};
+  });
+}
+
+void add_session_cache_metrics(const SessionCache& cache) {
+  http::metrics().add_collector([counts = cache.shared_counts()](std::string& out) {
+    const auto count = [&out](const char* name, const char* help,
+                              const std::atomic<long long>& value) {
+      http::append_metric(out, name, "counter", help, static_cast<double>(value.load()));
+    };
+    count("session_cache_hits_total", "Authenticated requests answered from the session cache.",
+          counts->hits);
+    count("session_cache_misses_total", "Authenticated requests that read their session row.",
+          counts->misses);
+    count("session_cache_invalidations_total", "Session and user changes heard from the database.",
+          counts->invalidations);
+    count("session_cache_drops_total",
+          "Times the whole cache was dropped: its invalidation feed was lost or late.",
+          counts->drops);
+    http::append_metric(out, "session_cache_fresh", "gauge",
+                        "1 while the invalidation feed is proven caught up (the cache is used).",
+                        core::now_ms() < counts->fresh_until.load() ? 1 : 0);
   });
 }
 

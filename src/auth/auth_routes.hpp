@@ -12,4 +12,7 @@ namespace auth {
 void add_routes(http::Router& router, AuthService& service, const core::Config& config,
                 core::RateLimiter& ip_limiter);
 
+// session_cache_* on /metrics: hits, misses, invalidations, drops, fresh.
+void add_session_cache_metrics(const SessionCache& cache);
+
 }  // namespace auth

@@ -219,35 +219,81 @@ LoginResult AuthService::open_session(const store::User& user, const std::string
   return {user, sign_token(claims, secrets_.jwt_secret)};
 }
 
-Authenticated AuthService::authenticate(const std::string& token) {
+TokenClaims AuthService::claims_of(const std::string& token, long long now) const {
   if (token.empty()) throw unauthorized("missing_token", "Authentication required.");
   TokenClaims claims;
-  const auto now = core::now_ms();
   switch (verify_token(token, secrets_.jwt_secret, now / 1000, claims)) {
     case TokenError::invalid: throw unauthorized("invalid_token", "The token is not valid.");
     case TokenError::expired: throw unauthorized("token_expired", "The token has expired.");
     case TokenError::none: break;
   }
-  const auto check = database_.read([&](soci::session& sql) { return store::check_session(sql, claims.sid); });
+  return claims;
+}
+
+namespace {
+
+Authenticated accepted(const TokenClaims& claims, const std::optional<store::SessionCheck>& check,
+                       long long now) {
   if (!check || check->user.id != claims.sub || check->expires_at <= now) {
     throw unauthorized("session_invalid", "The session has ended; log in again.");
   }
+  return {{claims.sub, claims.sid, check->user.is_admin}, check->user};
+}
+
+}  // namespace
+
+Authenticated AuthService::authenticate(const std::string& token) {
+  const auto now = core::now_ms();
+  const auto claims = claims_of(token, now);
+  const auto check = session_of(claims.sid, now);
+  auto result = accepted(claims, check, now);
   if (now - check->last_seen_at >= kLastSeenGranularityMs) {
     database_.write([&](soci::session& sql) {
       store::touch_session(sql, claims.sid, now, now - kLastSeenGranularityMs);
     });
+    if (session_cache_) session_cache_->touched(claims.sid, now);
   }
-  return {{claims.sub, claims.sid, check->user.is_admin}, check->user};
+  return result;
+}
+
+bool AuthService::sessions_in_memory() const {
+  return session_cache_ && session_cache_->fresh_at(core::now_ms());
+}
+
+std::optional<Authenticated> AuthService::authenticate_from_memory(const std::string& token) {
+  const auto now = core::now_ms();
+  const auto claims = claims_of(token, now);
+  if (!session_cache_) return std::nullopt;
+  const auto check = session_cache_->find(claims.sid, now);
+  // Not cached, or last_seen_at is due for its write: the database's turn.
+  if (!check || now - check->last_seen_at >= kLastSeenGranularityMs) return std::nullopt;
+  return accepted(claims, check, now);
+}
+
+std::optional<store::SessionCheck> AuthService::session_of(const std::string& session_id,
+                                                           long long now) {
+  const auto read_row = [&] {
+    return database_.read(
+        [&](soci::session& sql) { return store::check_session(sql, session_id); });
+  };
+  if (!session_cache_) return read_row();
+  if (auto cached = session_cache_->find(session_id, now)) return cached;
+  const auto ticket = session_cache_->ticket();
+  auto check = read_row();
+  if (check) session_cache_->store(ticket, session_id, *check, now);
+  return check;
 }
 
 void AuthService::logout(const Identity& identity) {
   database_.write([&](soci::session& sql) {
     store::delete_session(sql, identity.session_id, identity.user_id);
   });
+  if (session_cache_) session_cache_->forget_session(identity.session_id);
 }
 
 void AuthService::logout_everywhere(const std::string& user_id) {
   database_.write([&](soci::session& sql) { store::delete_sessions_of(sql, user_id); });
+  if (session_cache_) session_cache_->forget_user(user_id);
 }
 
 std::vector<store::Session> AuthService::sessions(const std::string& user_id) {
@@ -261,6 +307,7 @@ void AuthService::revoke_session(const std::string& user_id, const std::string& 
     return store::delete_session(sql, session_id, user_id);
   });
   if (!deleted) throw ApiError(404, "session_not_found", "No such session.");
+  if (session_cache_) session_cache_->forget_session(session_id);
 }
 
 void AuthService::forgot_password(const std::string& raw_email) {
@@ -279,6 +326,7 @@ void AuthService::reset_password(const std::string& raw_email, const std::string
   const auto email = email_or_throw(raw_email);
   check_password_rules(new_password, email, "new_password");
   const auto hash = hash_password(new_password, hash_params_);
+  std::optional<std::string> reset_user;
   const auto check = database_.write([&](soci::session& sql) {
     const auto user = store::find_user_by_email(sql, email);
     const auto result = try_code(sql, email, user, "password_reset", trim(otp));
@@ -287,9 +335,11 @@ void AuthService::reset_password(const std::string& raw_email, const std::string
       store::set_password_hash(sql, user->id, hash);
       store::clear_login_failures(sql, email);
       store::delete_sessions_of(sql, user->id);
+      reset_user = user->id;
     }
     return result;
   });
+  if (reset_user && session_cache_) session_cache_->forget_user(*reset_user);
   throw_for(check);
 }
 

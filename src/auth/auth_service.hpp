@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "auth/auth_store.hpp"
+#include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "auth/session_cache.hpp"
 #include "core/api_error.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
@@ -93,6 +95,9 @@ class AuthService {
 
   void set_referral_hooks(ReferralHooks hooks) { referral_hooks_ = std::move(hooks); }
   void set_attribution_hooks(AttributionHooks hooks) { attribution_hooks_ = std::move(hooks); }
+  // Live sessions kept in memory (PostgreSQL with its invalidation feed);
+  // without one every request reads its session row.
+  void set_session_cache(SessionCache* cache) { session_cache_ = cache; }
 
   // Answers the attempt's signup_id.
   std::string signup(const SignupRequest& request);
@@ -101,8 +106,14 @@ class AuthService {
   void resend_code(const std::string& email);
   LoginResult login(const std::string& email, const std::string& password, const std::string& ip,
                     const std::string& user_agent);
-  // Signature, expiry, then the session row (and its user) in one read.
+  // Signature, expiry, then the session and its user: from the session cache,
+  // or their row in one read.
   Authenticated authenticate(const std::string& token);
+  // For the io lane, which must not wait: the same answer when the session
+  // cache can give it without the database, else nullopt. Token errors throw.
+  std::optional<Authenticated> authenticate_from_memory(const std::string& token);
+  // The session cache is in use now (PostgreSQL, its feed fresh).
+  bool sessions_in_memory() const;
   void logout(const Identity& identity);
   void logout_everywhere(const std::string& user_id);
   std::vector<store::Session> sessions(const std::string& user_id);
@@ -147,6 +158,9 @@ class AuthService {
   void claim_login_or_throw(soci::session& sql, const std::string& email) const;
   void spend_refusal_time(const std::optional<store::User>& user);
   std::optional<int> bcrypt_decoy_cost();
+  TokenClaims claims_of(const std::string& token, long long now) const;
+  // The session and its user, from the cache when it can answer.
+  std::optional<store::SessionCheck> session_of(const std::string& session_id, long long now);
   LoginResult open_session(const store::User& user, const std::string& ip,
                            const std::string& user_agent,
                            const std::optional<std::string>& upgraded_hash);
@@ -158,6 +172,7 @@ class AuthService {
   std::function<void()> mail_queued_;
   ReferralHooks referral_hooks_;
   AttributionHooks attribution_hooks_;
+  SessionCache* session_cache_ = nullptr;
   HashParams hash_params_;
   // The highest cost of the bcrypt hashes still stored, re-read at most once
   // a minute (login refusals spend a bcrypt check at it).

@@ -44,7 +44,7 @@ store::User UserAdminService::set_admin(const std::string& acting_user_id,
   if (!is_admin && acting_user_id == user_id) {
     throw core::ApiError(409, "self_demotion", "Admins cannot take their own admin rights away.");
   }
-  return database_.write([&](soci::session& sql) {
+  auto changed = database_.write([&](soci::session& sql) {
     auto user = store::find_user_by_id(sql, user_id);
     if (!user) throw core::ApiError(404, "user_not_found", "No such user.");
     if (is_admin) refuse_unverified_admin(*user);
@@ -52,6 +52,8 @@ store::User UserAdminService::set_admin(const std::string& acting_user_id,
     user->is_admin = is_admin;
     return *user;
   });
+  if (session_cache_) session_cache_->forget_user(changed.id);
+  return changed;
 }
 
 }  // namespace auth

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "auth/auth_store.hpp"
+#include "auth/session_cache.hpp"
 #include "core/cursor.hpp"
 #include "db/database.hpp"
 
@@ -20,6 +21,8 @@ void refuse_unverified_admin(const store::User& user);
 class UserAdminService {
  public:
   explicit UserAdminService(db::Database& database) : database_(database) {}
+  // Told of each change right after it commits (AuthService::set_session_cache).
+  void set_session_cache(SessionCache* cache) { session_cache_ = cache; }
 
   std::vector<store::User> search(const std::string& email_prefix,
                                   const std::optional<core::Cursor>& after, int limit);
@@ -31,6 +34,7 @@ class UserAdminService {
 
  private:
   db::Database& database_;
+  SessionCache* session_cache_ = nullptr;
 };
 
 }  // namespace auth

@@ -16,7 +16,8 @@ namespace {
 using core::trim;
 
 const std::vector<std::string> kSettingNames = {
-    "DATABASE_URL", "DATABASE_READ_URL", "HOST", "PORT", "PUBLIC_URL", "METRICS_TOKEN",
+    "DATABASE_URL", "DATABASE_READ_URL", "DATABASE_LISTEN_URL", "DATABASE_PREPARED_STATEMENTS",
+    "SESSION_CACHE_SIZE", "SESSION_CACHE_TTL", "HOST", "PORT", "PUBLIC_URL", "METRICS_TOKEN",
     "JWT_SECRET", "SESSION_TTL", "OTP_TTL",
     "OTP_RESEND_COOLDOWN", "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS",
     "EMAIL_USE_SSL", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_ALLOW_PLAINTEXT_AUTH",
@@ -216,6 +217,16 @@ void read_database(const Reader& r, Config& c) {
     }
   }
   r.integer("DB_POOL_SIZE", c.db_pool_size, 0, 1024);
+  r.boolean("DATABASE_PREPARED_STATEMENTS", c.database_prepared_statements);
+  if (const auto* v = r.find("DATABASE_LISTEN_URL"); v && !v->empty()) {
+    c.database_listen_url =
+        trim(*v) == "off" ? "off" : check_database_url("DATABASE_LISTEN_URL", *v);
+    if (c.database_listen_url.starts_with("sqlite://")) {
+      bad("DATABASE_LISTEN_URL", "expected postgresql://... or off");
+    }
+  }
+  r.integer("SESSION_CACHE_SIZE", c.session_cache_size, 0, 10000000);
+  r.duration("SESSION_CACHE_TTL", c.session_cache_ttl_ms);
   r.duration("DB_BUSY_TIMEOUT", c.db_busy_timeout_ms);
   r.duration("SWEEP_INTERVAL", c.sweep_interval_ms);
 }

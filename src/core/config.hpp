@@ -64,6 +64,13 @@ struct Config {
 
   std::string sqlite_synchronous = "FULL";
   int db_pool_size = 0;  // 0 = by engine: cores for SQLite, 4 x cores for PostgreSQL
+  // false: no named server-side statements (PgBouncer in transaction mode).
+  bool database_prepared_statements = true;
+  // The session cache's invalidation feed: empty = DATABASE_URL, "off" = none
+  // (no cache). Must reach PostgreSQL itself, not PgBouncer in transaction mode.
+  std::string database_listen_url;
+  int session_cache_size = 100000;  // 0 = sessions are read from the database every time
+  std::int64_t session_cache_ttl_ms = 60000;
   std::int64_t db_busy_timeout_ms = 5000;
   int io_threads = 0;    // 0 = one per core
   int hash_threads = 0;  // 0 = one per core

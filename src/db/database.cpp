@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "db/group_commit.hpp"
 #include "db/statement_cache.hpp"
+#include "db/unnamed_statements.hpp"
 
 namespace db {
 
@@ -115,7 +116,9 @@ Database::~Database() {
 
 std::unique_ptr<soci::session> Database::connect() const {
   if (engine_ == Engine::postgresql) {
-    return std::make_unique<soci::session>(soci::postgresql, postgres_connect_string(options_.url));
+    const soci::backend_factory& backend =
+        options_.prepared_statements ? soci::postgresql : postgresql_unnamed_statements();
+    return std::make_unique<soci::session>(backend, postgres_connect_string(options_.url));
   }
   const auto path = options_.url.substr(std::string("sqlite://").size());
   auto session = std::make_unique<soci::session>(

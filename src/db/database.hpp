@@ -28,6 +28,8 @@ struct Options {
   // A read replica (DATABASE_READ_URL): a schema older than the binary's
   // (replication lags behind a migration) is an outage of the replica, 503.
   bool replica = false;
+  // PostgreSQL: false sends every statement unnamed (db/unnamed_statements.hpp).
+  bool prepared_statements = true;
 };
 
 struct PoolStats {

@@ -87,6 +87,12 @@ Response Response::error(int status, std::string_view code, std::string_view mes
   return response;
 }
 
+Response Response::needs_database() {
+  Response response;
+  response.retry_on_database = true;
+  return response;
+}
+
 void Response::set_header(std::string name, std::string value) {
   for (auto& [key, existing] : headers) {
     if (iequals(key, name)) {

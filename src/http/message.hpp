@@ -35,6 +35,9 @@ struct Request {
   std::string route;  // the canonical pattern that matched (aliases share it)
   std::map<std::string, std::string> path_params;
   std::optional<Principal> principal;  // set for routes that require auth
+  // The handler runs on an io thread, which must never wait for the database:
+  // a handler that finds it needs to answers Response::needs_database().
+  bool on_io_thread = false;
 
   std::string_view header(std::string_view name) const;  // case-insensitive; "" when absent
   // Every line of a list header, comma-joined in order (RFC 9110 §5.3): a
@@ -62,10 +65,13 @@ struct Response {
   // connection (the status line has left already); the client sees a body
   // without its last chunk.
   std::function<bool(std::string& chunk)> stream;
+  // Not an answer: run the handler again on the db lane (Request::on_io_thread).
+  bool retry_on_database = false;
 
   static Response json(int status, const boost::json::value& body);
   static Response json_text(int status, std::string body);  // already JSON text
   static Response error(int status, std::string_view code, std::string_view message);
+  static Response needs_database();
   void set_header(std::string name, std::string value);
   std::string_view header(std::string_view name) const;
 };

@@ -329,8 +329,15 @@ class Server {
 
   asio::awaitable<Response> run_on_lane(const Route& route, Request& request) {
     switch (route.choose_lane ? route.choose_lane(request) : route.lane) {
-      case Lane::io:
-        co_return router_.run(route, request);
+      case Lane::io: {
+        // A lane chooser's guess can turn out wrong by the time the handler
+        // runs (e.g. a session revoked in between): it asks for the db lane.
+        request.on_io_thread = true;
+        auto response = router_.run(route, request);
+        request.on_io_thread = false;
+        if (!response.retry_on_database) co_return response;
+        co_return co_await run_on(db_pool_, [&] { return router_.run(route, request); });
+      }
       case Lane::db:
         co_return co_await run_on(db_pool_, [&] { return router_.run(route, request); });
       case Lane::write:

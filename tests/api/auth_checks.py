@@ -68,6 +68,22 @@ def verify_session(server, token: str | None = None, headers: dict | None = None
     return requests.post(server.url("/api/auth/verify-session"), headers=headers, timeout=30)
 
 
+# docs/API.md, Authentication: a session ended on another instance, or by
+# SQL, is refused by every instance within this long (PostgreSQL instances
+# hear of it through LISTEN/NOTIFY; docs/ARCHITECTURE.md, Sessions in memory).
+ENDED_WITHIN = 0.100
+
+
+def assert_session_ended(server, token: str) -> None:
+    """verify-session answers 401 session_invalid within ENDED_WITHIN."""
+    deadline = time.monotonic() + ENDED_WITHIN
+    answer = verify_session(server, token)
+    while answer.status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.005)
+        answer = verify_session(server, token)
+    assert_error(answer, 401, "session_invalid")
+
+
 def resend(server, email: str) -> requests.Response:
     return post(server, "/api/auth/resend-otp", {"email": email})
 

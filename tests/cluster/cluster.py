@@ -23,6 +23,7 @@ from typing import Callable
 import harness
 
 NGINX = os.environ.get("REFERRALD_NGINX", "/usr/sbin/nginx")
+PGBOUNCER = os.environ.get("REFERRALD_PGBOUNCER", "/usr/sbin/pgbouncer")
 
 
 class StreamingReplica(harness.PostgresCluster):
@@ -172,6 +173,78 @@ class Nginx:
 
     def stop(self) -> None:
         """SIGTERM is nginx's fast shutdown; the temp dir goes with it."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait(timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+# PgBouncer in transaction mode, as docs/OPERATIONS.md ("Behind PgBouncer")
+# runs it: a server connection belongs to a client for one transaction only.
+PGBOUNCER_INI = """\
+[databases]
+* = host=127.0.0.1 port={pg_port}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {root}/userlist.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+logfile = {root}/pgbouncer.log
+pidfile = {root}/pgbouncer.pid
+"""
+
+
+class PgBouncer:
+    """PgBouncer in the foreground in front of `primary`, on its own loopback
+    port. It refuses to run as root, so as root it runs as `postgres` (-u)."""
+
+    def __init__(self, primary: harness.PostgresCluster) -> None:
+        self.root = pathlib.Path(tempfile.mkdtemp(prefix="referrald-pgbouncer-"))
+        self.port = harness.free_port()
+        (self.root / "userlist.txt").write_text('"postgres" ""\n', encoding="utf-8")
+        conf = self.root / "pgbouncer.ini"
+        conf.write_text(PGBOUNCER_INI.format(pg_port=primary.port, port=self.port, root=self.root), encoding="utf-8")
+        command = [PGBOUNCER, str(conf)]
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            command[1:1] = ["-u", "postgres"]
+        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_listening()
+        except BaseException:
+            self.stop()
+            raise
+
+    def url(self, database_url: str) -> str:
+        """`database_url` (a database on the primary) reached through PgBouncer."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database_url.rsplit('/', 1)[1]}"
+
+    def _wait_listening(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"pgbouncer exited with {self.proc.returncode}:\n{self.log()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"pgbouncer did not listen on {self.port} within {timeout}s:\n{self.log()}")
+            time.sleep(0.02)
+
+    def log(self) -> str:
+        path = self.root / "pgbouncer.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:

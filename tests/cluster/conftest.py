@@ -2,10 +2,14 @@
 
   primary        the session's throwaway PostgreSQL 15 (tests/api/harness.py)
   replica        a streaming hot standby of it
+  bouncer        PgBouncer in transaction mode in front of the primary
   make_cluster   start(env=..., database_url=..., simultaneous=...) -> cluster.Front:
                  two referrald instances on one fresh primary database (their
                  analytics on the replica) behind one nginx; all stopped at test end.
                  Front.spawn() starts one more instance of the same cluster.
+                 Every test runs twice: the instances reach the primary directly,
+                 then through PgBouncer (DATABASE_PREPARED_STATEMENTS=false, the
+                 session listener on the primary itself: DATABASE_LISTEN_URL).
 """
 
 from __future__ import annotations
@@ -48,6 +52,15 @@ def replica(primary):
 
 
 @pytest.fixture(scope="session")
+def bouncer(primary):
+    pooler = cluster.PgBouncer(primary)
+    try:
+        yield pooler
+    finally:
+        pooler.stop()
+
+
+@pytest.fixture(scope="session")
 def databases(primary, tmp_path_factory) -> harness.Databases:
     return harness.Databases("postgresql", primary, tmp_path_factory.mktemp("databases"))
 
@@ -59,15 +72,24 @@ def instance_env(replica: cluster.StreamingReplica, database_url: str, overrides
     return lf.env(TRUSTED_PROXIES="127.0.0.1", DATABASE_READ_URL=replica.url(database), **overrides)
 
 
-@pytest.fixture
-def make_cluster(databases, replica, tmp_path):
+def pooled(bouncer: cluster.PgBouncer, database_url: str, settings: dict) -> tuple[str, dict]:
+    """The instances' DATABASE_URL and settings through PgBouncer (docs/OPERATIONS.md)."""
+    return bouncer.url(database_url), {**settings, "DATABASE_PREPARED_STATEMENTS": "false",
+                                       "DATABASE_LISTEN_URL": database_url}
+
+
+@pytest.fixture(params=["direct", "pgbouncer"])
+def make_cluster(request, databases, replica, tmp_path):
     pool = harness.ServerPool(databases, tmp_path)
     proxies: list[cluster.Nginx] = []
+    bouncer = request.getfixturevalue("bouncer") if request.param == "pgbouncer" else None
 
     def start(env: dict | None = None, database_url: str | None = None,
               simultaneous: bool = False) -> cluster.Front:
         url = database_url or databases.new_url()
         settings = instance_env(replica, url, env or {})
+        if bouncer:
+            url, settings = pooled(bouncer, url, settings)
         instances = [pool.start(env=settings, database_url=url, wait=not simultaneous)
                      for _ in range(INSTANCES)]
         if simultaneous:

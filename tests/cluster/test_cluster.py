@@ -8,10 +8,12 @@ database; the primary and the replica are shared by the session.
 from __future__ import annotations
 
 import collections
+import contextlib
 import re
 import threading
 import time
 
+import psycopg2
 import requests
 
 import flows
@@ -19,6 +21,7 @@ import harness
 import invariants
 import ledger_flows as lf
 import wire
+from auth_checks import assert_session_ended
 from support.smtp_sink import SmtpSink
 from test_races import storm
 
@@ -69,7 +72,7 @@ def test_logout_through_one_instance_ends_the_session_on_the_other(make_cluster)
         assert lf.post(server, "/api/auth/verify-session", headers).status_code == 200
     assert lf.post(second, "/api/auth/logout", headers).status_code == 200
     for server in (first, second, front):
-        lf.assert_error(lf.post(server, "/api/auth/verify-session", headers), 401, "session_invalid")
+        assert_session_ended(server, headers["Authorization"].removeprefix("Bearer "))
 
 
 def test_metrics_are_not_served_through_nginx(make_cluster):
@@ -236,3 +239,28 @@ def test_rolling_restart_fails_no_request(make_cluster):
     load.stop()
     assert load.sent and not load.failures, f"{len(load.failures)} of {load.sent} failed: {load.failures[:3]}"
     assert all(served(instance, "/api/auth/verify-session") for instance in front.instances)
+
+
+def test_a_session_listener_behind_pgbouncer_never_trusts_its_cache(databases, bouncer, tmp_path):
+    # DATABASE_LISTEN_URL left on PgBouncer (transaction mode): the LISTEN
+    # hears nothing, so the listener must never call its cache fresh, and a
+    # session ended without any notification is still refused.
+    pool = harness.ServerPool(databases, tmp_path)
+    try:
+        url = bouncer.url(databases.new_url())
+        server = pool.start(env=lf.env(DATABASE_PREPARED_STATEMENTS="false", DATABASE_LISTEN_URL=url),
+                            database_url=url)
+        who = lf.user(server)
+        for _ in range(20):
+            assert lf.post(server, "/api/auth/verify-session", who.headers).status_code == 200
+        assert metric(server, "session_cache_fresh") == 0
+        assert metric(server, "session_cache_hits_total") == 0
+        with contextlib.closing(psycopg2.connect(url)) as conn:
+            with conn.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")  # no trigger, no NOTIFY
+                cursor.execute("DELETE FROM sessions WHERE user_id = %s", (who.id,))
+            conn.commit()
+        lf.assert_error(lf.post(server, "/api/auth/verify-session", who.headers), 401, "session_invalid")
+    finally:
+        pool.close()
+

@@ -1,0 +1,103 @@
+#include "auth/session_cache.hpp"
+
+#include <algorithm>
+
+namespace auth {
+
+SessionCache::SessionCache(Limits limits) : limits_(limits) {}
+
+std::optional<store::SessionCheck> SessionCache::find(const std::string& session_id,
+                                                      long long now) {
+  if (fresh_at(now)) {
+    std::lock_guard lock(mutex_);
+    const auto found = entries_.find(session_id);
+    if (found != entries_.end() && now < found->second.valid_until) {
+      counts_->hits.fetch_add(1, std::memory_order_relaxed);
+      return found->second.check;
+    }
+  }
+  return std::nullopt;
+}
+
+SessionCache::Ticket SessionCache::ticket() {
+  counts_->misses.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  return {generation_};
+}
+
+void SessionCache::store(const Ticket& ticket, const std::string& session_id,
+                         store::SessionCheck check, long long now) {
+  if (limits_.max_entries == 0 || !fresh_at(now)) return;
+  // The password hash is not needed to authenticate and changes on its own
+  // (a login upgrading it): it is not kept.
+  check.user.password_hash.clear();
+  const long long valid_until = std::min(now + limits_.ttl_ms, check.expires_at);
+  std::lock_guard lock(mutex_);
+  if (ticket.generation != generation_) return;  // something changed during the read
+  make_room_locked(now);
+  entries_.insert_or_assign(session_id, Entry{std::move(check), valid_until});
+}
+
+void SessionCache::touched(const std::string& session_id, long long last_seen_at) {
+  std::lock_guard lock(mutex_);
+  const auto found = entries_.find(session_id);
+  if (found != entries_.end()) found->second.check.last_seen_at = last_seen_at;
+}
+
+void SessionCache::invalidate(const std::string& message) {
+  counts_->invalidations.fetch_add(1, std::memory_order_relaxed);
+  if (message.starts_with("s:")) {
+    forget_session(message.substr(2));
+  } else if (message.starts_with("u:")) {
+    forget_user(message.substr(2));
+  } else {
+    std::lock_guard lock(mutex_);
+    drop_all_locked();
+  }
+}
+
+void SessionCache::forget_session(const std::string& session_id) {
+  std::lock_guard lock(mutex_);
+  ++generation_;
+  entries_.erase(session_id);
+}
+
+// A scan: these changes (logout everywhere, password reset, promotion) are
+// rare next to lookups.
+void SessionCache::forget_user(const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  ++generation_;
+  std::erase_if(entries_, [&](const auto& entry) { return entry.second.check.user.id == user_id; });
+}
+
+void SessionCache::confirm_fresh(long long now, long long fresh_until) {
+  if (!fresh_at(now)) {
+    std::lock_guard lock(mutex_);
+    drop_all_locked();
+  }
+  counts_->fresh_until.store(fresh_until, std::memory_order_release);
+}
+
+void SessionCache::lost() {
+  counts_->fresh_until.store(0, std::memory_order_release);
+  std::lock_guard lock(mutex_);
+  drop_all_locked();
+}
+
+void SessionCache::drop_all_locked() {
+  ++generation_;
+  if (!entries_.empty()) counts_->drops.fetch_add(1, std::memory_order_relaxed);
+  entries_.clear();
+}
+
+// Expired entries go first; when live ones still fill it, an eighth of them
+// (in bucket order, so arbitrary ones) make room at once, so a full cache
+// scans once per many inserts. A dropped entry only costs one read.
+void SessionCache::make_room_locked(long long now) {
+  if (entries_.size() < limits_.max_entries) return;
+  std::erase_if(entries_, [now](const auto& entry) { return entry.second.valid_until <= now; });
+  const auto keep = limits_.max_entries - std::max<std::size_t>(1, limits_.max_entries / 8);
+  while (entries_.size() > keep) entries_.erase(entries_.begin());
+}
+
+}  // namespace auth

@@ -1,0 +1,139 @@
+#include "auth/session_cache.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "core/config.hpp"
+
+namespace {
+
+constexpr long long kNow = 1'000'000;
+
+auth::store::SessionCheck session_of(const std::string& user_id, long long expires_at) {
+  auth::store::SessionCheck check;
+  check.user.id = user_id;
+  check.user.password_hash = "$argon2id$...";
+  check.expires_at = expires_at;
+  return check;
+}
+
+// A cache whose feed is fresh until kNow + 100.
+std::unique_ptr<auth::SessionCache> fresh_cache(auth::SessionCache::Limits limits = {}) {
+  auto cache = std::make_unique<auth::SessionCache>(limits);
+  cache->confirm_fresh(kNow, kNow + 100);
+  return cache;
+}
+
+void put(auth::SessionCache& cache, const std::string& sid, const std::string& user_id,
+         long long expires_at = kNow + 1'000'000) {
+  cache.store(cache.ticket(), sid, session_of(user_id, expires_at), kNow);
+}
+
+}  // namespace
+
+TEST(SessionCache, AnswersWhatItStoredWithoutThePasswordHash) {
+  auto owned = fresh_cache();
+  auto& cache = *owned;
+  put(cache, "s1", "u1");
+  const auto found = cache.find("s1", kNow + 1);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->user.id, "u1");
+  EXPECT_TRUE(found->user.password_hash.empty());
+  EXPECT_FALSE(cache.find("s2", kNow + 1));
+}
+
+TEST(SessionCache, NothingIsTrustedBeforeTheFeedIsFreshOrAfterItsDeadline) {
+  auth::SessionCache cache({});
+  put(cache, "s1", "u1");
+  EXPECT_FALSE(cache.find("s1", kNow)) << "stored while the feed was never fresh";
+  cache.confirm_fresh(kNow, kNow + 100);
+  put(cache, "s1", "u1");
+  EXPECT_TRUE(cache.find("s1", kNow + 99));
+  EXPECT_FALSE(cache.find("s1", kNow + 100)) << "the feed's deadline passed";
+}
+
+TEST(SessionCache, AFeedThatLapsedStartsAgainEmpty) {
+  auto owned = fresh_cache();
+  auto& cache = *owned;
+  put(cache, "s1", "u1");
+  cache.confirm_fresh(kNow + 150, kNow + 250);  // the proof came after the deadline
+  EXPECT_FALSE(cache.find("s1", kNow + 160));
+}
+
+TEST(SessionCache, ALostFeedDropsEverything) {
+  auto owned = fresh_cache();
+  auto& cache = *owned;
+  put(cache, "s1", "u1");
+  cache.lost();
+  cache.confirm_fresh(kNow + 1, kNow + 100);
+  EXPECT_FALSE(cache.find("s1", kNow + 2));
+  EXPECT_EQ(cache.shared_counts()->drops.load(), 1);
+}
+
+TEST(SessionCache, ARowReadBeforeAnInvalidationIsNotStoredAfterIt) {
+  auto owned = fresh_cache();
+  auto& cache = *owned;
+  const auto ticket = cache.ticket();  // the read begins
+  cache.invalidate("s:s1");            // the logout commits and is heard
+  cache.store(ticket, "s1", session_of("u1", kNow + 1'000'000), kNow);  // the read ends
+  EXPECT_FALSE(cache.find("s1", kNow + 1));
+}
+
+TEST(SessionCache, InvalidationsBySessionByUserAndUnknownMessages) {
+  auto owned = fresh_cache();
+  auto& cache = *owned;
+  put(cache, "s1", "u1");
+  put(cache, "s2", "u1");
+  put(cache, "s3", "u2");
+  cache.invalidate("s:s1");
+  EXPECT_FALSE(cache.find("s1", kNow));
+  EXPECT_TRUE(cache.find("s2", kNow));
+  cache.invalidate("u:u1");
+  EXPECT_FALSE(cache.find("s2", kNow));
+  EXPECT_TRUE(cache.find("s3", kNow));
+  cache.invalidate("something new");
+  EXPECT_FALSE(cache.find("s3", kNow));
+}
+
+TEST(SessionCache, AnEntryNeverOutlivesItsTtlOrItsSession) {
+  auto owned = fresh_cache({100, 50});
+  auto& cache = *owned;
+  cache.confirm_fresh(kNow, kNow + 1'000);
+  put(cache, "short-ttl", "u1");
+  put(cache, "expiring", "u1", kNow + 20);
+  EXPECT_TRUE(cache.find("short-ttl", kNow + 49));
+  EXPECT_FALSE(cache.find("short-ttl", kNow + 50));
+  EXPECT_TRUE(cache.find("expiring", kNow + 19));
+  EXPECT_FALSE(cache.find("expiring", kNow + 20));
+}
+
+TEST(SessionCache, ItHoldsAtMostItsSize) {
+  auto owned = fresh_cache({8, 60'000});
+  auto& cache = *owned;
+  for (int i = 0; i < 100; ++i) put(cache, "s" + std::to_string(i), "u");
+  int held = 0;
+  for (int i = 0; i < 100; ++i) held += cache.find("s" + std::to_string(i), kNow) ? 1 : 0;
+  EXPECT_LE(held, 8);
+  EXPECT_TRUE(cache.find("s99", kNow)) << "the newest entry is kept";
+}
+
+TEST(SessionCache, SizeZeroKeepsNothing) {
+  auto owned = fresh_cache({0, 60'000});
+  auto& cache = *owned;
+  put(cache, "s1", "u1");
+  EXPECT_FALSE(cache.find("s1", kNow));
+}
+
+TEST(Config, SessionCacheAndPoolerSettings) {
+  const auto config = core::parse_config({{"DATABASE_PREPARED_STATEMENTS", "false"},
+                                          {"DATABASE_LISTEN_URL", "postgresql://pg:5432/app"},
+                                          {"SESSION_CACHE_SIZE", "10"},
+                                          {"SESSION_CACHE_TTL", "5s"}});
+  EXPECT_FALSE(config.database_prepared_statements);
+  EXPECT_EQ(config.database_listen_url, "postgresql://pg:5432/app");
+  EXPECT_EQ(config.session_cache_size, 10);
+  EXPECT_EQ(config.session_cache_ttl_ms, 5000);
+  EXPECT_EQ(core::parse_config({{"DATABASE_LISTEN_URL", "off"}}).database_listen_url, "off");
+  EXPECT_THROW(core::parse_config({{"DATABASE_LISTEN_URL", "sqlite://x.db"}}), core::ConfigError);
+}
