@@ -19,7 +19,7 @@ function createForm(onCreated, budget) {
   const notice = h('p', { hidden: true });
   const button = h('button', { type: 'submit', text: 'Create config' });
   const form = h('form', { class: 'filters' },
-    field('Type', select('reward_type', ['SIGNUP', 'FIRST_ORDER'])),
+    field('Type', select('reward_type', ['SIGNUP', 'FIRST_ORDER', 'PURCHASE'])),
     field('Value', h('input', { name: 'reward_value', type: 'number', min: 1, step: 1, required: true, value: 100 })),
     field('Unit', select('reward_unit', ['POINTS', 'CASH'])),
     field('Beneficiary', select('beneficiary', ['REFERRER', 'REFEREE'])),
