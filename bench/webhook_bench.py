@@ -71,7 +71,9 @@ def run(args, receivers: list[WebhookReceiver]) -> dict:
         base = f"http://127.0.0.1:{server.port}"
         for receiver in receivers:
             receiver.secrets.append(create_endpoint(base, seeder.tokens["admin"][0], receiver.url))
+        fresh = max(args.duration * 6000, 20000)
         apply = next(s for s in bench.scenarios(seeder) if s["name"] == "apply")
+        apply = {**apply, "tokens": bench.take_fresh(seeder, fresh), "unique": True, "body": "{}"}
         samples: list[float] = []
         stop = threading.Event()
         sampler = threading.Thread(target=sample_gauge, args=(base, stop, samples))
