@@ -196,7 +196,10 @@ def run_round(loops, acked: Acked, server, rng: random.Random) -> None:
     threads = [threading.Thread(target=loop, args=(acked, stop)) for loop in loops]
     for thread in threads:
         thread.start()
-    time.sleep(rng.uniform(0.3, 0.9))
+    # At least 0.8 s: the click check needs clicks answered more than two flush
+    # intervals (0.5 s) before the kill, and a sanitizer build on PostgreSQL
+    # took most of a shorter round to answer its first one.
+    time.sleep(rng.uniform(0.8, 1.4))
     acked.kills.append(time.monotonic())
     server.kill()  # SIGKILL: no shutdown, no flush
     stop.set()
