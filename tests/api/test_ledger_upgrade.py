@@ -11,28 +11,11 @@ import pytest
 
 import harness
 import invariants
+from old_schema import statements
 
 OLD_MIGRATIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0011")
 DAY = 86_400_000
 BASE = 1_780_000_000_000
-
-
-def statements(text: str, engine: str) -> list[str]:
-    """The runner's split (src/db/migrations.cpp): `-- dialect:` sections, `;` at a line's end."""
-    out, current, active = [], [], True
-    for line in text.splitlines():
-        if line.startswith("-- dialect:"):
-            active = "all" in line or engine in line
-            continue
-        if not active or line.startswith("--"):
-            continue
-        current.append(line)
-        if line.rstrip().endswith(";"):
-            statement = "\n".join(current).rstrip().rstrip(";")
-            if statement.strip():
-                out.append(statement)
-            current = []
-    return out
 
 
 def old_schema(url: str) -> None:

@@ -15,28 +15,11 @@ import flows
 import harness
 import invariants
 import ledger_flows as lf
+from old_schema import statements
 
 LEDGER_MIGRATION = 15
 RULES_MIGRATION = 16
 NOW = 1_700_000_000_000
-
-
-def statements(text: str, engine: str) -> list[str]:
-    """The statements of one migration file for `engine`, split as src/db/migrations.cpp splits them."""
-    out, current, active = [], [], True
-    for line in text.splitlines():
-        if line.startswith("-- dialect:"):
-            active = "all" in line or engine in line
-            continue
-        if not active or line.startswith("--"):
-            continue
-        current.append(line)
-        if line.rstrip().endswith(";"):
-            statement = "\n".join(current).rstrip().rstrip(";")
-            if statement.strip():
-                out.append(statement)
-            current = []
-    return out
 
 
 def migrate(database_url: str, below: int, start: int = 0) -> None:
