@@ -5,6 +5,7 @@
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/json_body.hpp"
+#include "core/json_time.hpp"
 #include "http/pagination.hpp"
 
 namespace apikey {
@@ -17,10 +18,6 @@ using http::Response;
 
 namespace {
 
-boost::json::value optional_time(const std::optional<long long>& epoch_ms) {
-  return epoch_ms ? boost::json::value(core::format_timestamp(*epoch_ms)) : nullptr;
-}
-
 // The key as the list shows it: never its text nor its hash.
 object key_json(const store::ApiKey& key) {
   boost::json::array scopes;
@@ -30,8 +27,8 @@ object key_json(const store::ApiKey& key) {
           {"scopes", std::move(scopes)},
           {"prefix", key.prefix},
           {"created_at", core::format_timestamp(key.created_at)},
-          {"last_used_at", optional_time(key.last_used_at)},
-          {"revoked_at", optional_time(key.revoked_at)}};
+          {"last_used_at", core::timestamp_json(key.last_used_at)},
+          {"revoked_at", core::timestamp_json(key.revoked_at)}};
 }
 
 std::vector<std::string> required_string_list(const boost::json::object& body,

@@ -5,6 +5,7 @@
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/json_body.hpp"
+#include "core/json_time.hpp"
 #include "http/pagination.hpp"
 
 namespace webhook {
@@ -27,10 +28,6 @@ http::Auth manage_access() {
 template <class T>
 value or_null(const std::optional<T>& maybe) {
   return maybe ? value(*maybe) : value(nullptr);
-}
-
-value time_or_null(const std::optional<std::int64_t>& at) {
-  return at ? value(core::format_timestamp(*at)) : value(nullptr);
 }
 
 array events_json(const std::string& events) {
@@ -65,7 +62,7 @@ object delivery_json(const store::Delivery& delivery) {
           {"last_error", or_null(delivery.last_error)},
           {"next_attempt_at",
            pending ? value(core::format_timestamp(delivery.next_attempt_at)) : value(nullptr)},
-          {"delivered_at", time_or_null(delivery.delivered_at)}};
+          {"delivered_at", core::timestamp_json(delivery.delivered_at)}};
 }
 
 std::optional<std::vector<std::string>> optional_events(const object& body) {
