@@ -29,7 +29,7 @@ def bearer(token: str) -> dict:
 
 
 def mails_to(server, email: str) -> list[dict]:
-    return [line for line in server.lines() if line.get("msg") == "email" and line.get("to") == email]
+    return [line for line in server.mails() if line.get("to") == email]
 
 
 def latest_code(server, email: str, seen: int = 0, timeout: float = 10.0) -> str:

@@ -11,6 +11,7 @@ same tests against a release and a sanitizer build, on SQLite and PostgreSQL:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import json
@@ -238,6 +239,12 @@ def query(database_url: str, sql: str, params: tuple = ()) -> list[tuple]:
 # The server process
 
 
+def mails_of(servers: list["Server"]) -> list[dict]:
+    """The console mails these servers logged, oldest first."""
+    sent = [line for server in servers for line in server.lines() if line.get("msg") == "email"]
+    return sorted(sent, key=lambda line: line.get("ts", ""))
+
+
 class ServerDied(AssertionError):
     pass
 
@@ -245,9 +252,15 @@ class ServerDied(AssertionError):
 class Server:
     """One referrald process; its stdout and stderr go to `log_path`."""
 
+    # Every server started on each database, so mail can be read from all of
+    # them: the outbox is shared, and either instance may send a message the
+    # other queued (a CI run lost a sign-up code that way).
+    _on_database: dict[str, list["Server"]] = collections.defaultdict(list)
+
     def __init__(self, workdir: pathlib.Path, database_url: str, env: dict, args: list[str]):
         self.workdir = workdir
         self.database_url = database_url
+        Server._on_database[database_url].append(self)
         self.env = env
         self.args = args
         self.log_path = workdir / "server.log"
@@ -294,6 +307,10 @@ class Server:
                 with contextlib.suppress(ValueError):
                     out.append(json.loads(raw))
         return out
+
+    def mails(self) -> list[dict]:
+        """The console mails of every instance on this database, oldest first."""
+        return mails_of(Server._on_database[self.database_url])
 
     def wait_for_line(self, predicate, timeout: float = 5.0) -> dict:
         deadline = time.monotonic() + timeout

@@ -40,8 +40,8 @@ class Pair:
     def url(self, path: str) -> str:
         return self.first.url(path)
 
-    def lines(self) -> list[dict]:
-        return self.first.lines() + self.second.lines()
+    def mails(self) -> list[dict]:
+        return self.first.mails()
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         return self.first.query(sql, params)

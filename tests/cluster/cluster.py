@@ -257,7 +257,7 @@ class PgBouncer:
 
 class Front:
     """The cluster seen as one server by tests/api's flows: HTTP goes through
-    nginx, SQL to the primary, and `lines()` merges the instances' logs
+    nginx, SQL to the primary, and `lines()` and `mails()` merge the instances' logs
     (whichever instance's mail sender claims an email logs it)."""
 
     def __init__(self, nginx: Nginx, instances: list[harness.Server],
@@ -276,6 +276,9 @@ class Front:
 
     def lines(self) -> list[dict]:
         return [line for server in self.instances for line in server.lines()]
+
+    def mails(self) -> list[dict]:
+        return harness.mails_of(self.instances)
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         return harness.query(self.database_url, sql, params)
