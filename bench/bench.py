@@ -36,31 +36,13 @@ import uuid
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "api"))
 import harness  # noqa: E402  (the test harness: PostgreSQL cluster, DB connections)
+from old_schema import STAGE_LEDGER  # noqa: E402
 
 SECRET = "benchmark-secret-that-is-long-enough-0123456789"
 
-# The seeded rewards enter the ledger as an upgrade's do (migration 0015):
-# staged as the moves that lead to their status, in time order, then hashed
-# by `referrald migrate`. Without a ledger (a binary from before it) nothing
-# is staged.
-STAGE_LEDGER = """
-INSERT INTO ledger_backfill (ord, kind, reward_id, user_id, amount, unit, actor, reason, at)
-SELECT ROW_NUMBER() OVER (ORDER BY at, created_at, id, rank), kind, id, user_id, reward_value, reward_unit,
-       'system', 'seeded', at
-FROM (
-  SELECT id, user_id, reward_value, reward_unit, created_at, 'created' AS kind, 0 AS rank, created_at AS at
-  FROM rewards
-  UNION ALL
-  SELECT id, user_id, reward_value, reward_unit, created_at, 'credited', 1, COALESCE(credited_at, created_at)
-  FROM rewards WHERE status = 'CREDITED' OR (status = 'REVOKED' AND credited_at IS NOT NULL)
-  UNION ALL
-  SELECT id, user_id, reward_value, reward_unit, created_at, 'revoked', 2, COALESCE(revoked_at, created_at)
-  FROM rewards WHERE status = 'REVOKED'
-) AS moves
-"""
-
 
 def chain_seeded_rewards(url: str, run_cli) -> None:
+    """Chains the seeded rewards; without a ledger (a binary from before it) nothing is staged."""
     with contextlib.closing(harness.connect_db(url)) as conn:
         cursor = conn.cursor()
         cursor.execute("SELECT COUNT(*) FROM schema_migrations WHERE version = 15")

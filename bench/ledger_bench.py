@@ -6,6 +6,11 @@ ledger verify` and the payout export (rows per second, the server's RSS
 growth while it streams).
 
     bench/ledger_bench.py [--backend sqlite|postgresql] [--referrals 1000000] [--users 100000]
+                          [--reuse DIR]
+
+Seeding and chaining 3M entries takes minutes of CPU; `--reuse DIR` (SQLite
+only) keeps the chained database in DIR and, when DIR already holds one,
+times only verify and the export, so those can be re-run on a quiet machine.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests" / "api"))
 
 import harness  # noqa: E402
-from bench import SECRET, STAGE_LEDGER, process_cpu_seconds, scratch_database, start_server  # noqa: E402
+from bench import SECRET, process_cpu_seconds, scratch_database, start_server  # noqa: E402
+from old_schema import STAGE_LEDGER  # noqa: E402
 
 def child_cpu_seconds() -> float:
     usage = os.times()
@@ -78,26 +84,45 @@ def export(base: str, token: str, pid: int) -> dict:
             "growth_kib": peak[0] - before}
 
 
+def reused_database(folder: pathlib.Path) -> tuple[pathlib.Path, str]:
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder, f"sqlite://{folder / 'ledger.db'}"
+
+
+def seed_and_chain(binary: pathlib.Path, url: str, env: dict, args: argparse.Namespace) -> tuple[float, float]:
+    """Seeds, stages the rewards as an upgrade does, and lets `migrate` chain
+    them: (wall seconds, CPU seconds) of the chaining."""
+    seed_s, _ = timed([str(binary.with_name("referrald-seed")), "--database-url", url, "--referrals",
+                       str(args.referrals), "--users", str(args.users)], env)
+    print(f"seeded in {seed_s:.1f} s", flush=True)
+    with contextlib.closing(harness.connect_db(url)) as conn:
+        conn.cursor().execute(STAGE_LEDGER)
+    before_chain = child_cpu_seconds()
+    chain_s, _ = timed([str(binary), "migrate"], env)
+    return chain_s, child_cpu_seconds() - before_chain
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=str(REPO / "build" / "release" / "referrald"))
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--referrals", type=int, default=1000000)
     parser.add_argument("--users", type=int, default=100000)
+    parser.add_argument("--reuse", type=pathlib.Path, help="keep (or reuse) the chained SQLite database here")
     args = parser.parse_args()
+    if args.reuse and args.backend != "sqlite":
+        parser.error("--reuse keeps an SQLite file; PostgreSQL runs in a throwaway cluster")
     binary = pathlib.Path(args.binary).resolve()
     with contextlib.ExitStack() as stack:
-        workdir, url = scratch_database(stack, args.backend, "ledger")
+        workdir, url = reused_database(args.reuse) if args.reuse else scratch_database(stack, args.backend, "ledger")
         env = harness.server_env({"DATABASE_URL": url, "JWT_SECRET": SECRET})
-        seed_s, _ = timed([str(binary.with_name("referrald-seed")), "--database-url", url, "--referrals",
-                           str(args.referrals), "--users", str(args.users)], env)
-        print(f"seeded in {seed_s:.1f} s", flush=True)
-        with contextlib.closing(harness.connect_db(url)) as conn:
-            conn.cursor().execute(STAGE_LEDGER)
-        before_chain = child_cpu_seconds()
-        chain_s, _ = timed([str(binary), "migrate"], env)
+        chain_s = chain_used = 0.0
+        if not (args.reuse and (args.reuse / "chained").exists()):
+            chain_s, chain_used = seed_and_chain(binary, url, env, args)
+            if args.reuse:
+                (args.reuse / "chained").touch()
         after_chain = child_cpu_seconds()
-        chain_used = after_chain - before_chain
         entries = harness.query(url, "SELECT seq FROM ledger_head")[0][0]
         rewards = harness.query(url, "SELECT COUNT(*) FROM rewards")[0][0]
         print(f"{entries} entries chained by migrate in {chain_s:.1f} s", flush=True)
@@ -115,8 +140,9 @@ def main() -> None:
     rows, export_s, export_cpu = csv_run["rows"], csv_run["seconds"], csv_run["cpu"]
     print("| step | wall time | CPU time | rate (wall) | note |")
     print("|---|---:|---:|---:|---|")
-    print(f"| chain the seeded rewards (`migrate`) | {chain_s:.1f} s | {chain_used:.1f} s | "
-          f"{entries / chain_s:,.0f} entries/s | |")
+    if chain_s:
+        print(f"| chain the seeded rewards (`migrate`) | {chain_s:.1f} s | {chain_used:.1f} s | "
+              f"{entries / chain_s:,.0f} entries/s | |")
     print(f"| `ledger verify` | {verify_s:.1f} s | {verify_cpu:.1f} s | {entries / verify_s:,.0f} entries/s | "
           f"exit {verdict.returncode} |")
     print(f"| export.csv | {export_s:.1f} s | {export_cpu:.1f} s (server) | {rows / export_s:,.0f} rows/s | "

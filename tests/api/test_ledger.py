@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -20,6 +21,7 @@ import flows
 import harness
 import invariants
 import ledger_flows as lf
+from old_schema import STAGE_LEDGER
 from test_races import storm
 
 SCRIPT = harness.REPO / "scripts" / "ledger_verify.py"
@@ -171,11 +173,11 @@ def test_update_and_delete_of_entries_are_refused_by_the_database(server, boss):
     assert_chain_ok(server, boss)
 
 
-def drop_entry_triggers(server) -> None:
-    if server.database_url.startswith("sqlite://"):
-        server.query("DROP TRIGGER ledger_entries_no_update")
+def drop_entry_triggers(database_url: str) -> None:
+    if database_url.startswith("sqlite://"):
+        harness.query(database_url, "DROP TRIGGER ledger_entries_no_update")
     else:
-        server.query("DROP TRIGGER ledger_entries_no_change ON ledger_entries")
+        harness.query(database_url, "DROP TRIGGER ledger_entries_no_change ON ledger_entries")
 
 
 def test_a_changed_entry_is_found_by_verify_and_the_script(make_server):
@@ -185,7 +187,7 @@ def test_a_changed_entry_is_found_by_verify_and_the_script(make_server):
     for _ in range(3):
         lf.refer(server, lf.user(server))
     assert_chain_ok(server, boss)
-    drop_entry_triggers(server)
+    drop_entry_triggers(server.database_url)
     server.query("UPDATE ledger_entries SET reason = 'edited' WHERE seq = 2")
     done = verify_cli(server)
     assert done.returncode == 1 and done.stdout.startswith("broken 2:"), done
@@ -205,6 +207,29 @@ def test_a_changed_entry_is_found_by_verify_and_the_script(make_server):
     assert done.returncode == 1 and done.stdout.startswith("broken 2:"), done
     verdict = script_verdict(stream(server, boss).text)
     assert verdict.returncode == 1 and verdict.stdout.startswith("broken 2:"), verdict
+
+
+def test_verify_names_an_edit_on_a_later_page(databases):
+    """verify reads the chain 10,000 entries a page, the next page on a
+    second thread while it hashes this one: an edit past the first page, in
+    a seeded and chained set of about 18,000 entries, is named too."""
+    url = databases.new_url()
+    seed = pathlib.Path(harness.binary()).with_name("referrald-seed")
+    seeded = subprocess.run([str(seed), "--database-url", url, "--users", "100", "--referrals", "9000",
+                             "--bench-referrals", "0", "--clicks", "0", "--raw-clicks", "0", "--bench-clicks", "0",
+                             "--no-analyze"], env=harness.server_env(), capture_output=True, text=True, timeout=300)
+    assert seeded.returncode == 0, seeded.stderr
+    harness.query(url, STAGE_LEDGER)
+    database = {"DATABASE_URL": url}
+    assert harness.run_cli(["migrate"], database, timeout=300).returncode == 0
+    last = harness.query(url, "SELECT seq, hash FROM ledger_head")[0]
+    assert last[0] > 15000, last
+    done = harness.run_cli(["ledger", "verify"], database, timeout=300)
+    assert (done.returncode, done.stdout) == (0, f"ok {last[0]} {last[1]}\n"), done
+    drop_entry_triggers(url)
+    harness.query(url, "UPDATE ledger_entries SET amount = amount + 1 WHERE seq = 12345")
+    done = harness.run_cli(["ledger", "verify"], database, timeout=300)
+    assert done.returncode == 1 and done.stdout.startswith("broken 12345:"), done
 
 
 def test_a_projection_that_disagrees_is_found_by_verify(make_server):
