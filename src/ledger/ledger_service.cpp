@@ -59,8 +59,9 @@ std::optional<Verdict> check_page(const std::vector<Entry>& page, const store::H
 
 // Walks from seq 1 to `last` (the head read at the start), then `last` must
 // name the final entry's hash. The next page is read on a second thread
-// while this one hashes: reading and hashing cost about the same CPU, so
-// verify takes both cores instead of one.
+// while this one is hashed and compared, so the two overlap. Reading costs
+// the most: over 2.97M entries SHA-256 was 9% of verify's CPU and SQLite's
+// page reads most of the rest (perf record, docs/PERFORMANCE.md).
 std::optional<Verdict> walk_chain(db::Database& database, const store::Head& last) {
   long long after = 0;
   std::string prev_hash = kGenesisHash;
