@@ -30,6 +30,12 @@ void DeliveryMetrics::render(std::string& out) {
     out += std::string("webhook_deliveries_total{result=\"") + result + "\"} " +
            std::to_string(count) + "\n";
   }
+  http::append_metric(out, "webhook_dispatcher_rounds_total", "counter",
+                      "Write transactions of this instance's webhook dispatcher.",
+                      static_cast<double>(rounds_.load()));
+  http::append_metric(out, "webhook_dispatcher_round_seconds_total", "counter",
+                      "Time in those transactions, waiting for the writer included.",
+                      static_cast<double>(round_us_.load()) / 1e6);
   try {
     const auto now = core::now_ms();
     const auto stats =

@@ -17,9 +17,14 @@ class DeliveryMetrics {
  public:
   static std::shared_ptr<DeliveryMetrics> registered(db::Database& database);
 
-  void count_delivered() { ++delivered_; }
+  void count_delivered(std::uint64_t count) { delivered_ += count; }
   void count_retried() { ++retried_; }
   void count_failed() { ++failed_; }
+  // One write round of the dispatcher and its time (queueing for the writer included).
+  void count_round(std::int64_t elapsed_us) {
+    ++rounds_;
+    round_us_ += static_cast<std::uint64_t>(elapsed_us);
+  }
   void detach();
   void render(std::string& out);
 
@@ -29,6 +34,8 @@ class DeliveryMetrics {
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> retried_{0};
   std::atomic<std::uint64_t> failed_{0};
+  std::atomic<std::uint64_t> rounds_{0};
+  std::atomic<std::uint64_t> round_us_{0};
   std::mutex mutex_;
   db::Database* database_;
 };

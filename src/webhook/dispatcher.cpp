@@ -1,5 +1,8 @@
 #include "webhook/dispatcher.hpp"
 
+#include <chrono>
+#include <set>
+
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -41,10 +44,12 @@ std::int64_t retry_delay_ms(const std::vector<std::int64_t>& schedule, int attem
   return delay + delay / 5 * step / kSteps;
 }
 
-// What one write transaction hands back: the attempts to start.
+// What one write transaction hands back: the attempts to start, and what
+// became of the answers it recorded.
 struct Dispatcher::Round {
   std::vector<std::pair<store::Claimed, store::Endpoint>> claims;
   std::vector<Result> results;
+  long long delivered = 0;
 };
 
 Dispatcher::Dispatcher(const core::Config& config, db::Database& database,
@@ -131,9 +136,14 @@ void Dispatcher::gather_more(std::vector<Outcome>& outcomes) {
 
 void Dispatcher::round(const std::vector<Outcome>& outcomes) {
   if (outcomes.empty() && !has_work()) return;  // idle: no write transaction
+  const auto started = std::chrono::steady_clock::now();
   const auto done = database_.write([&](soci::session& sql) { return write_round(sql, outcomes); });
+  metrics_->count_round(std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count());
+  metrics_->count_delivered(static_cast<std::uint64_t>(done.delivered));
   for (const auto result : done.results) count(result);
-  for (const auto& [claimed, endpoint] : done.claims) launch(claimed, endpoint);
+  launch_all(done.claims);
 }
 
 bool Dispatcher::has_work() {
@@ -149,45 +159,88 @@ Dispatcher::Round Dispatcher::write_round(soci::session& sql,
                                           const std::vector<Outcome>& outcomes) {
   Round done;
   const auto now = core::now_ms();
-  for (const auto& outcome : outcomes) done.results.push_back(record(sql, outcome, now));
+  done.delivered = record_answers(sql, outcomes, now);
+  for (const auto& outcome : outcomes) {
+    if (!is_success(outcome.status_code)) done.results.push_back(record(sql, outcome, now));
+  }
   const auto endpoints =
       store::enabled_endpoints(sql);  // after the outcomes: a 410 just disabled one
-  fan_out(sql, endpoints, now);
+  std::map<std::string, int> free_slots;
   for (const auto& endpoint : endpoints) {
     const auto busy = in_flight_per_endpoint_.find(endpoint.id);
-    const int free = max_in_flight_ - (busy == in_flight_per_endpoint_.end() ? 0 : busy->second);
+    int& free = free_slots[endpoint.id];
+    free = max_in_flight_ - (busy == in_flight_per_endpoint_.end() ? 0 : busy->second);
     if (free <= 0) continue;
+    // Rows already due go first, so fresh events cannot starve a backlog.
     for (auto& claimed : store::claim_due(sql, endpoint.id, now, lease_ms_, free)) {
       done.claims.emplace_back(std::move(claimed), endpoint);
+      --free;
     }
   }
+  fan_out(sql, endpoints, now, free_slots, done);
   return done;
 }
 
+// Every 2xx answer in one statement, and each answering endpoint's run of
+// failures ended once (not once per answer).
+long long Dispatcher::record_answers(soci::session& sql, const std::vector<Outcome>& outcomes,
+                                     std::int64_t now_ms) {
+  std::vector<store::Answered> answers;
+  std::set<std::string> answering;
+  for (const auto& outcome : outcomes) {
+    if (!is_success(outcome.status_code)) continue;
+    const auto& claimed = outcome.claimed;
+    answers.push_back({claimed.id, claimed.lease_until, outcome.status_code});
+    answering.insert(claimed.endpoint_id);
+  }
+  const auto delivered = store::mark_delivered(sql, answers, now_ms);
+  for (const auto& endpoint_id : answering) store::note_success(sql, endpoint_id);
+  return delivered;
+}
+
+// New events become delivery rows. Those an endpoint has free slots for are
+// inserted already leased and start this round: no claim (a SELECT and an
+// UPDATE per row) in the next one.
 void Dispatcher::fan_out(soci::session& sql, const std::vector<store::Endpoint>& endpoints,
-                         std::int64_t now_ms) {
+                         std::int64_t now_ms, std::map<std::string, int>& free_slots, Round& done) {
   if (!feed_.read_next) return;
   const auto events = feed_.read_next(sql, kFanOutBatch);
+  if (events.empty()) return;
+  std::vector<store::NewDelivery> rows;
+  std::vector<const store::Endpoint*> row_endpoints;
   for (const auto& event : events) {
     std::string payload;
     for (const auto& endpoint : endpoints) {
       if (!subscribes(endpoint.events, event.type)) continue;
       if (payload.empty())
         payload = payload_json(event.id, event.type, event.created_at_ms, event.data_json);
-      store::insert_delivery(sql, {endpoint.id, event.id, event.type, payload, now_ms});
+      const bool start_now = free_slots[endpoint.id]-- > 0;
+      rows.push_back({endpoint.id, event.id, event.type, payload, now_ms,
+                      start_now ? now_ms + lease_ms_ : 0, ""});
+      row_endpoints.push_back(&endpoint);
     }
   }
-  if (!events.empty()) feed_.advance(sql, events.back().seq);
+  const auto inserted = store::insert_deliveries(sql, rows);
+  feed_.advance(sql, events.back().seq);
+  const bool replayed = inserted < static_cast<long long>(rows.size());
+  for (std::size_t n = 0; n < rows.size(); ++n) {
+    auto& row = rows[n];
+    if (row.leased_until == 0) continue;
+    store::Claimed claimed{row.id, row.endpoint_id, row.event_id, std::move(row.payload),
+                           0,      row.leased_until};
+    // A replayed event already had its row (which one is unknown): give
+    // the leases back and let the claims of later rounds sort it out.
+    if (replayed) {
+      store::release(sql, claimed);
+      continue;
+    }
+    done.claims.emplace_back(std::move(claimed), *row_endpoints[n]);
+  }
 }
 
 Dispatcher::Result Dispatcher::record(soci::session& sql, const Outcome& outcome,
                                       std::int64_t now_ms) {
   const auto& claimed = outcome.claimed;
-  if (is_success(outcome.status_code)) {
-    if (!store::mark_delivered(sql, claimed, outcome.status_code, now_ms)) return Result::lost;
-    store::note_success(sql, claimed.endpoint_id);
-    return Result::delivered;
-  }
   if (outcome.status_code == 410) {
     // The receiver says the endpoint is gone for good: stop at once.
     if (!store::mark_failed(sql, claimed, 410, "HTTP 410")) return Result::lost;
@@ -218,31 +271,59 @@ Dispatcher::Result Dispatcher::record_failure(soci::session& sql, const Outcome&
   return last ? Result::failed : Result::retried;
 }
 
-void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& endpoint) {
+// What every attempt to one endpoint in a round shares: its URL checked
+// once (a DNS lookup per attempt would hold up every endpoint's round) and
+// its secrets opened once.
+struct Dispatcher::Signing {
+  std::vector<std::string> secrets;
+  Target target;
+  std::string refusal;  // non-empty: no attempt can start
+};
+
+Dispatcher::Signing Dispatcher::signing_for(const store::Endpoint& endpoint, std::int64_t now_ms) {
+  Signing signing;
+  signing.secrets = service_.signing_secrets(endpoint, now_ms);
+  if (signing.secrets.empty()) {
+    signing.refusal = "the signing secret cannot be opened (the server secret changed); rotate it";
+    return signing;
+  }
+  try {
+    signing.target = service_.check(endpoint.url);  // again at delivery time: DNS may have changed
+  } catch (const core::ApiError& refusal) {
+    signing.refusal = std::string("url refused: ") + refusal.what();
+  }
+  return signing;
+}
+
+void Dispatcher::launch_all(const std::vector<std::pair<store::Claimed, store::Endpoint>>& claims) {
   const auto now = core::now_ms();
-  const auto secrets = service_.signing_secrets(endpoint, now);
-  if (secrets.empty()) {
-    refused_.push_back(
-        {claimed, 0, "the signing secret cannot be opened (the server secret changed); rotate it"});
+  std::map<std::string, Signing> by_endpoint;
+  for (const auto& [claimed, endpoint] : claims) {
+    auto found = by_endpoint.find(endpoint.id);
+    if (found == by_endpoint.end())
+      found = by_endpoint.emplace(endpoint.id, signing_for(endpoint, now)).first;
+    launch(claimed, endpoint, found->second, now);
+  }
+}
+
+void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& endpoint,
+                        const Signing& signing, std::int64_t now_ms) {
+  if (!signing.refusal.empty()) {
+    refused_.push_back({claimed, 0, signing.refusal});
     return;
   }
   OutgoingRequest request;
   request.url = endpoint.url;
-  try {
-    request.target = service_.check(endpoint.url);  // again at delivery time: DNS may have changed
-  } catch (const core::ApiError& refusal) {
-    refused_.push_back({claimed, 0, std::string("url refused: ") + refusal.what()});
-    return;
-  }
-  const auto timestamp = now / core::kMsPerSecond;
+  request.target = signing.target;
+  const auto timestamp = now_ms / core::kMsPerSecond;
   request.tag = next_tag_++;
   request.body = claimed.payload;
   request.headers = {"Content-Type: application/json",
                      "User-Agent: referrald-webhooks/" REFERRALD_VERSION,
                      "webhook-id: " + claimed.event_id,
                      "webhook-timestamp: " + std::to_string(timestamp),
-                     "webhook-signature: " +
-                         signature_header(secrets, claimed.event_id, timestamp, claimed.payload),
+                     "webhook-signature: " + signature_header(signing.secrets, claimed.event_id,
+                                                              timestamp, claimed.payload),
                      "Expect:"};  // no 100-continue round trip
   client_.start(request);
   in_flight_.emplace(request.tag, claimed);
@@ -251,9 +332,6 @@ void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& en
 
 void Dispatcher::count(Result result) {
   switch (result) {
-    case Result::delivered:
-      metrics_->count_delivered();
-      break;
     case Result::retried:
       metrics_->count_retried();
       break;

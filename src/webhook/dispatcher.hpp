@@ -23,13 +23,13 @@ namespace webhook {
 std::int64_t retry_delay_ms(const std::vector<std::int64_t>& schedule, int attempt);
 
 // The delivery thread. Each round, in one write transaction: records the
-// outcomes of finished attempts, fans new domain events out to the enabled
-// endpoints that subscribe to them (advancing the feed's cursor), and leases
-// due deliveries for every endpoint with a free slot (WEBHOOK_MAX_IN_FLIGHT
-// per endpoint, so a hanging endpoint holds only its own slots). Then it
-// signs and starts those attempts on the HttpClient and waits for the next
-// one to finish. Any number of instances may run one on the same database:
-// leases make each attempt one instance's.
+// outcomes of finished attempts, leases due deliveries for every endpoint
+// with a free slot (WEBHOOK_MAX_IN_FLIGHT per endpoint, so a hanging
+// endpoint holds only its own slots), and fans new domain events out to the
+// enabled endpoints that subscribe to them (advancing the feed's cursor),
+// leasing the new rows that still find a free slot. Then it signs and starts
+// those attempts on the HttpClient and waits for the next one to finish. Any number of instances
+// may run one on the same database: leases make each attempt one instance's.
 class Dispatcher {
  public:
   // `database` and `service` must outlive the Dispatcher. `feed` may be
@@ -52,8 +52,9 @@ class Dispatcher {
     int status_code = 0;
     std::string error;
   };
-  enum class Result { delivered, retried, failed, lost };
+  enum class Result { retried, failed, lost };  // of an answer other than 2xx
   struct Round;
+  struct Signing;
 
   void run();
   std::vector<Outcome> wait_for_outcomes(std::int64_t wait_ms);
@@ -61,11 +62,16 @@ class Dispatcher {
   void round(const std::vector<Outcome>& outcomes);
   bool has_work();
   Round write_round(soci::session& sql, const std::vector<Outcome>& outcomes);
+  long long record_answers(soci::session& sql, const std::vector<Outcome>& outcomes,
+                           std::int64_t now_ms);
   Result record(soci::session& sql, const Outcome& outcome, std::int64_t now_ms);
   Result record_failure(soci::session& sql, const Outcome& outcome, std::int64_t now_ms);
   void fan_out(soci::session& sql, const std::vector<store::Endpoint>& endpoints,
-               std::int64_t now_ms);
-  void launch(const store::Claimed& claimed, const store::Endpoint& endpoint);
+               std::int64_t now_ms, std::map<std::string, int>& free_slots, Round& done);
+  Signing signing_for(const store::Endpoint& endpoint, std::int64_t now_ms);
+  void launch_all(const std::vector<std::pair<store::Claimed, store::Endpoint>>& claims);
+  void launch(const store::Claimed& claimed, const store::Endpoint& endpoint,
+              const Signing& signing, std::int64_t now_ms);
   void count(Result result);
   void release_in_flight();
 

@@ -135,9 +135,9 @@ void WebhookService::send_test(const std::string& id) {
     const auto now = core::now_ms();
     const auto event_id = "evt_" + core::new_id();
     const std::string type(kTestEventType);
-    store::insert_delivery(sql,
-                           {endpoint.id, event_id, type,
-                            payload_json(event_id, type, now, test_event_data(endpoint.id)), now});
+    store::insert_delivery(
+        sql, {endpoint.id, event_id, type,
+              payload_json(event_id, type, now, test_event_data(endpoint.id)), now, 0, ""});
   });
   wake_();
 }

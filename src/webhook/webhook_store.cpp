@@ -161,16 +161,37 @@ void note_success(soci::session& sql, const std::string& endpoint_id) {
       use(endpoint_id);
 }
 
-void insert_delivery(soci::session& sql, const NewDelivery& d) {
-  const auto id = core::new_id();
-  long long now = d.now_ms;
-  sql << "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, "
-         "attempts,"
-         " next_attempt_at, leased_until, created_at)"
-         " VALUES (:id, :endpoint, :event, :type, :payload, 'pending', 0, :next, 0, :created)"
-         " ON CONFLICT (endpoint_id, event_id) DO NOTHING",
-      use(id), use(d.endpoint_id), use(d.event_id), use(d.event_type), use(d.payload), use(now),
-      use(now);
+void insert_delivery(soci::session& sql, const NewDelivery& delivery) {
+  std::vector<NewDelivery> rows{delivery};
+  insert_deliveries(sql, rows);
+}
+
+// Bulk statements (vectors bound with `use`) are prepared once and stepped
+// per row: the fan-out and the answers of a round are hundreds of rows, and
+// preparing each one-shot statement anew was a visible part of the writer's
+// time (perf: sqlite3Parser).
+long long insert_deliveries(soci::session& sql, std::vector<NewDelivery>& rows) {
+  if (rows.empty()) return 0;
+  std::vector<std::string> ids, endpoints, events, types, payloads;
+  std::vector<long long> nows, leases;
+  for (auto& row : rows) {
+    row.id = core::new_id();
+    ids.push_back(row.id);
+    endpoints.push_back(row.endpoint_id);
+    events.push_back(row.event_id);
+    types.push_back(row.event_type);
+    payloads.push_back(row.payload);
+    nows.push_back(row.now_ms);
+    leases.push_back(row.leased_until);
+  }
+  return db::affected_rows(
+      sql,
+      "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status,"
+      " attempts, next_attempt_at, leased_until, created_at)"
+      " VALUES (:id, :endpoint, :event, :type, :payload, 'pending', 0, :next, :lease, :created)"
+      " ON CONFLICT (endpoint_id, event_id) DO NOTHING",
+      use(ids), use(endpoints), use(events), use(types), use(payloads), use(nows), use(leases),
+      use(nows));
 }
 
 std::vector<Delivery> list_deliveries(soci::session& sql, const DeliveryFilter& filter) {
@@ -214,20 +235,33 @@ std::vector<Claimed> claim_due(soci::session& sql, const std::string& endpoint_i
     due.execute();
     while (due.fetch()) claimed.push_back(row);
   }
-  for (const auto& row : claimed) {
-    sql << "UPDATE webhook_deliveries SET leased_until = :until WHERE id = :id", use(until),
-        use(row.id);
-  }
+  if (claimed.empty()) return claimed;
+  std::vector<std::string> ids;
+  for (const auto& row : claimed) ids.push_back(row.id);
+  const std::vector<long long> untils(ids.size(), until);
+  sql << "UPDATE webhook_deliveries SET leased_until = :until WHERE id = :id", use(untils),
+      use(ids);
   return claimed;
 }
 
-bool mark_delivered(soci::session& sql, const Claimed& claimed, int status_code,
-                    std::int64_t now_ms) {
-  long long now = now_ms;
-  return update_claimed(sql,
-                        "status = 'delivered', attempts = attempts + 1, last_status_code = :code,"
-                        " last_error = NULL, delivered_at = :now, leased_until = 0",
-                        claimed, use(status_code), use(now));
+long long mark_delivered(soci::session& sql, const std::vector<Answered>& answers,
+                         std::int64_t now_ms) {
+  if (answers.empty()) return 0;
+  std::vector<std::string> ids;
+  std::vector<long long> leases;
+  std::vector<int> codes;
+  for (const auto& answer : answers) {
+    ids.push_back(answer.id);
+    leases.push_back(answer.lease_until);
+    codes.push_back(answer.status_code);
+  }
+  const std::vector<long long> nows(ids.size(), now_ms);
+  return db::affected_rows(
+      sql,
+      "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,"
+      " last_status_code = :code, last_error = NULL, delivered_at = :now, leased_until = 0"
+      " WHERE id = :id AND status = 'pending' AND leased_until = :lease",
+      use(codes), use(nows), use(ids), use(leases));
 }
 
 bool schedule_retry(soci::session& sql, const Claimed& claimed, int status_code,

@@ -47,6 +47,15 @@ struct NewDelivery {
   std::string event_type;
   std::string payload;
   std::int64_t now_ms = 0;
+  std::int64_t leased_until = 0;  // > 0: inserted already leased for its first attempt
+  std::string id;                 // set by insert_deliveries
+};
+
+// A 2xx answer to a claimed attempt.
+struct Answered {
+  std::string id;
+  std::int64_t lease_until = 0;
+  int status_code = 0;
 };
 
 // A pending row leased for one attempt; `lease_until` is the fence.
@@ -81,6 +90,9 @@ void note_success(soci::session& sql, const std::string& endpoint_id);
 
 // No-op when the endpoint already has a delivery of this event (a replay).
 void insert_delivery(soci::session& sql, const NewDelivery& delivery);
+// The same for many rows, one statement prepared once; assigns each row's
+// id. Returns how many were inserted (fewer when some were replays).
+long long insert_deliveries(soci::session& sql, std::vector<NewDelivery>& rows);
 std::vector<Delivery> list_deliveries(soci::session& sql, const DeliveryFilter& filter);
 // Makes the delivery due now; false when the endpoint has no such delivery.
 bool retry_now(soci::session& sql, const std::string& endpoint_id, const std::string& delivery_id,
@@ -89,9 +101,11 @@ bool retry_now(soci::session& sql, const std::string& endpoint_id, const std::st
 // Leases up to `limit` due rows of one endpoint until now + lease.
 std::vector<Claimed> claim_due(soci::session& sql, const std::string& endpoint_id,
                                std::int64_t now_ms, std::int64_t lease_ms, int limit);
+// Records 2xx answers, one statement prepared once; returns how many rows
+// were still leased to their attempt (the others' leases were lost).
+long long mark_delivered(soci::session& sql, const std::vector<Answered>& answers,
+                         std::int64_t now_ms);
 // Each returns false when the lease was lost (the row is no longer ours).
-bool mark_delivered(soci::session& sql, const Claimed& claimed, int status_code,
-                    std::int64_t now_ms);
 bool schedule_retry(soci::session& sql, const Claimed& claimed, int status_code,
                     const std::string& error, std::int64_t next_attempt_at_ms);
 bool mark_failed(soci::session& sql, const Claimed& claimed, int status_code,

@@ -5,44 +5,24 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import pathlib
 import re
-import subprocess
 
 import pytest
 import requests
 
 import auth_checks
 import flows
-import harness
 import ledger_flows as lf
+from support.unit_tests import run_engine_suite
 
 EVENT_ID = re.compile(r"evt_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def unit_tests_binary() -> pathlib.Path:
-    # The unit tests are built next to the server binary (build/<kind>/tests/).
-    return pathlib.Path(harness.binary()).parent / "tests" / "unit_tests"
 
 
 def test_event_log_store_tests_pass_on_this_engine(backend, databases):
     """The store-level tests of tests/unit/events_log_test.cpp, among them two
     transactions committing out of seq order, need a PostgreSQL to show the
     PostgreSQL half: run them here against a fresh database of this engine."""
-    binary = unit_tests_binary()
-    if not binary.exists():
-        pytest.skip(f"{binary} not built")
-    env = dict(os.environ)
-    engine = "SQLite"
-    if backend == "postgresql":
-        env["REFERRALD_TEST_POSTGRES_URL"] = databases.new_url()
-        engine = "PostgreSQL"
-    result = subprocess.run([str(binary), f"--gtest_filter=Engines/EventLog.*/{engine}"], env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "[  PASSED  ]" in result.stdout
-    assert "FAILED" not in result.stdout
+    run_engine_suite("EventLog", backend, databases)
 
 
 def insert_event(server, aggregate_id: str) -> int:

@@ -5,12 +5,14 @@ addresses; the guard's own tests run with those flags off."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 import requests
 
 import flows
+from support.unit_tests import run_engine_suite
 from support.webhook_receiver import WebhookReceiver
 
 LOOPBACK = {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOW_PRIVATE": "true",
@@ -251,6 +253,10 @@ def test_metrics_show_deliveries_and_queue(make_server, receiver):
         requests.get(server.url("/metrics"), timeout=30).text))
     assert "webhook_queue_depth 0" in text
     assert "webhook_oldest_pending_seconds 0" in text
+    # The dispatcher's write rounds: at least the one that leased the test and the one that recorded its answer.
+    rounds = float(re.search(r"^webhook_dispatcher_rounds_total (\S+)$", text, re.M).group(1))
+    seconds = float(re.search(r"^webhook_dispatcher_round_seconds_total (\S+)$", text, re.M).group(1))
+    assert rounds >= 2 and 0 < seconds < rounds * 5
 
 
 def test_kill_9_with_deliveries_pending_loses_none(make_server, receiver):
@@ -316,6 +322,29 @@ def test_domain_events_fan_out_to_subscribed_enabled_endpoints(make_server, rece
     # The consumer's cursor moved in the fan-out's transaction: no event is fanned out twice.
     (last_seq,) = server.query("SELECT last_seq FROM event_cursors WHERE consumer = 'webhooks'")[0]
     assert last_seq == server.query("SELECT MAX(seq) FROM domain_events")[0][0]
+
+
+def test_new_events_start_at_once_within_each_endpoints_in_flight_bound(make_server, receiver):
+    """The fan-out leases new rows into free slots as it inserts them: the
+    fast endpoint gets every event without waiting for the hanging one, and
+    the hanging one never has more than WEBHOOK_MAX_IN_FLIGHT attempts."""
+    server = make_server(env={**LOOPBACK, "WEBHOOK_TIMEOUT": "3s", "WEBHOOK_MAX_IN_FLIGHT": "2"})
+    _, admin = flows.new_admin(server)
+    hanging = WebhookReceiver()
+    hanging.hang = 2.5
+    try:
+        slow = create(server, admin, hanging.start(), events=["referral.created"])
+        create(server, admin, receiver.url, events=["referral.created"])
+        for n in range(5):
+            insert_event(server, f"evt_bound-{n}", "referral.created", "{}")
+        receiver.wait_for(lambda hits: len(hits) == 5, timeout=2)
+        assert hanging.arrived == 2
+        in_flight = server.query("SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = %s"
+                                 " AND status = 'pending' AND leased_until > 0", (slow["id"],))[0][0]
+        assert in_flight == 2
+        hanging.wait_for(lambda hits: len(hits) == 5, timeout=10)
+    finally:
+        hanging.stop()
 
 
 def test_endpoint_failing_for_disable_after_is_disabled(make_server, receiver):
@@ -392,3 +421,10 @@ def test_a_committed_apply_is_sent_and_a_refused_one_is_not(make_server, receive
     assert hit.webhook_id == event_id
     time.sleep(0.5)
     assert len(receiver.hits) == 1
+
+
+def test_webhook_store_tests_pass_on_this_engine(backend, databases):
+    """tests/unit/webhook_store_test.cpp: the dispatcher's bulk statements
+    (rows inserted already leased, answers recorded only under their own
+    lease), against a fresh database of this engine."""
+    run_engine_suite("WebhookStore", backend, databases)

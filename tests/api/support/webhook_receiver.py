@@ -69,6 +69,7 @@ class WebhookReceiver:
         self.script: list[int] = []  # statuses to answer first, in order; then `status`
         self.status = 200
         self.hang = 0.0              # seconds to hold each request before answering
+        self.arrived = 0             # requests read so far, answered or still held
         self.hits: list[Hit] = []
         self._lock = threading.Condition()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -108,6 +109,7 @@ class WebhookReceiver:
 
     def _answer_for(self) -> tuple[int, float]:
         with self._lock:
+            self.arrived += 1
             status = self.script.pop(0) if self.script else self.status
             return status, self.hang
 
