@@ -54,6 +54,12 @@ def sample_gauge(base: str, stop: threading.Event, samples: list[float]) -> None
                     samples.append(float(found.group(1)))
 
 
+def metric(base: str, name: str) -> float:
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as answer:
+        found = re.search(rf"^{name} (\S+)$", answer.read().decode(), re.M)
+    return float(found.group(1)) if found else float("nan")
+
+
 def undelivered(url: str, fast_urls: list[str]) -> int:
     """Events the webhooks' cursor has not passed, plus the fast endpoints' pending rows."""
     marks = ", ".join(["%s"] * len(fast_urls))
@@ -112,13 +118,16 @@ def run(args, fast: int, hanging: bool) -> dict:
         sampler.join()
         drained = drain(url, fast_urls, args.drain)
         cpu = bench.process_cpu_seconds(server.pid) - cpu_before
+        rounds = metric(base, "webhook_dispatcher_rounds_total")
+        round_seconds = metric(base, "webhook_dispatcher_round_seconds_total")
         arrivals = sink.stop() if sink else []
         created = dict(bench.harness.query(url, "SELECT id, created_at FROM domain_events"))
         hits = [hit for receiver in arrivals for hit in receiver if hit.status == 200]
         lags = sorted(hit.at - created[hit.webhook_id] / 1000 for hit in hits if hit.webhook_id in created)
         return {"rps": result["rps"], "applies": result["requests"], "events": len(created), "fast": fast,
                 "in_run": sum(hit.at <= wrk_end for hit in hits), "delivered": len(hits), "drain": drained,
-                "lags": lags, "gauge_max": max(samples, default=float("nan")), "cpu": cpu}
+                "lags": lags, "gauge_max": max(samples, default=float("nan")), "cpu": cpu,
+                "rounds": rounds, "round_ms": round_seconds * 1000 / rounds if rounds else float("nan")}
 
 
 def main() -> None:
@@ -137,8 +146,9 @@ def main() -> None:
     print(f"\n{args.backend}, SQLITE_SYNCHRONOUS=FULL, wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
           f" {' '.join('='.join(pair) for pair in args.server_env)}\n")
     print("| run | apply/s | × none | events | owed to fast receivers | delivered in the run | drain s | lag p50 s |"
-          " lag p99 s | lag max s | oldest-pending gauge max s | server CPU µs/apply | CPU µs/delivery |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          " lag p99 s | lag max s | oldest-pending gauge max s | server CPU µs/apply | CPU µs/delivery |"
+          " dispatcher rounds | ms per round |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in rows:
         lags = r["lags"]
         extra = r["cpu"] - r["applies"] * cpu_per_apply
@@ -146,7 +156,7 @@ def main() -> None:
         print(f"| {name} | {r['rps']:,.0f} | {r['rps'] / baseline['rps']:.2f} | {r['events']:,} |"
               f" {r['events'] * r['fast']:,} | {r['in_run']:,} | {r['drain']:.1f} | {percentile(lags, 0.5):.3f} |"
               f" {percentile(lags, 0.99):.3f} | {(lags[-1] if lags else float('nan')):.3f} | {r['gauge_max']:.2f} |"
-              f" {r['cpu'] * 1e6 / max(1, r['applies']):.0f} | {per_delivery} |")
+              f" {r['cpu'] * 1e6 / max(1, r['applies']):.0f} | {per_delivery} | {r['rounds']:,.0f} | {r['round_ms']:.1f} |")
 
 
 if __name__ == "__main__":

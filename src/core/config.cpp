@@ -323,7 +323,7 @@ void read_webhooks(const Reader& r, Config& c) {
     }
     if (c.webhook_retry_schedule_ms.empty()) bad("WEBHOOK_RETRY_SCHEDULE", "needs at least one delay");
   }
-  r.integer("WEBHOOK_MAX_IN_FLIGHT", c.webhook_max_in_flight, 1, 100);
+  r.integer("WEBHOOK_MAX_IN_FLIGHT", c.webhook_max_in_flight, 1, 1000);
 }
 
 void read_rewards(const Reader& r, Config& c) {

@@ -103,7 +103,7 @@ struct Config {
   std::vector<std::int64_t> webhook_retry_schedule_ms = {
       5000, 5LL * 60 * 1000, 30LL * 60 * 1000, 2LL * 3600 * 1000,
       5LL * 3600 * 1000, 10LL * 3600 * 1000, 10LL * 3600 * 1000};
-  int webhook_max_in_flight = 16;  // per endpoint, per instance
+  int webhook_max_in_flight = 256;  // per endpoint, per instance
 
   // Reward rules (src/reward/): how often the hold timer looks for due
   // rewards, and the length of a hold day (shorter only in tests).

@@ -90,6 +90,7 @@ TEST(Config, WebhookSettings) {
   EXPECT_FALSE(defaults.webhook_allow_http);
   EXPECT_FALSE(defaults.webhook_allow_private);
   EXPECT_EQ(defaults.webhook_retry_schedule_ms.size(), 7U);
+  EXPECT_EQ(defaults.webhook_max_in_flight, 256);
   const auto set = core::parse_config({{"WEBHOOK_RETRY_SCHEDULE", "100ms, 2s,1m"}, {"WEBHOOK_ALLOW_HTTP", "true"}});
   EXPECT_EQ(set.webhook_retry_schedule_ms, (std::vector<std::int64_t>{100, 2000, 60000}));
   EXPECT_TRUE(set.webhook_allow_http);
@@ -97,4 +98,6 @@ TEST(Config, WebhookSettings) {
   EXPECT_TRUE(refusal({{"WEBHOOK_RETRY_SCHEDULE", "5s,soon"}}).starts_with("WEBHOOK_RETRY_SCHEDULE: "));
   EXPECT_TRUE(refusal({{"WEBHOOK_TIMEOUT", "10ms"}}).starts_with("WEBHOOK_TIMEOUT: "));
   EXPECT_TRUE(refusal({{"WEBHOOK_MAX_IN_FLIGHT", "0"}}).starts_with("WEBHOOK_MAX_IN_FLIGHT: "));
+  EXPECT_TRUE(refusal({{"WEBHOOK_MAX_IN_FLIGHT", "1001"}}).starts_with("WEBHOOK_MAX_IN_FLIGHT: "));
+  EXPECT_EQ(core::parse_config({{"WEBHOOK_MAX_IN_FLIGHT", "1000"}}).webhook_max_in_flight, 1000);
 }
