@@ -159,7 +159,7 @@ class Seeder:
 
     @staticmethod
     def recount(conn) -> None:
-        """The counters the server keeps with its rows (migrations/0018_counters.sql),
+        """The counters the server keeps with its rows (migrations 0018 and 0019),
         for rows written here with plain SQL."""
         cursor = conn.cursor()
         cursor.execute("SELECT COUNT(*) FROM schema_migrations WHERE version = 18")
@@ -172,6 +172,13 @@ class Seeder:
                        "SELECT 'verified', 0, COUNT(*) FROM users WHERE is_verified = 1")
         cursor.execute("INSERT INTO referral_counters (name, shard, value) "
                        "SELECT status, 0, COUNT(*) FROM referrals GROUP BY status")
+        cursor.execute("SELECT COUNT(*) FROM schema_migrations WHERE version = 19")
+        if cursor.fetchone()[0] == 0:
+            return  # a binary from before the reward counters
+        cursor.execute("DELETE FROM reward_counters")
+        cursor.execute("INSERT INTO reward_counters (unit, status, shard, rewards, value_high, value_low) "
+                       "SELECT reward_unit, status, 0, COUNT(*), CAST(SUM(reward_value / 4294967296) AS BIGINT), "
+                       "CAST(SUM(reward_value % 4294967296) AS BIGINT) FROM rewards GROUP BY reward_unit, status")
 
     def seed_referrals(self, conn, ids: list[str], code_ids: list[str], referrers: int, now: int,
                        pending_from: int) -> None:

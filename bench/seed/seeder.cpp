@@ -2,15 +2,18 @@
 
 #include <soci/soci.h>
 
+#include <map>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include "auth/auth_store.hpp"
 #include "auth/password.hpp"
 #include "bulk_insert.hpp"
-#include "indexes.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "indexes.hpp"
+#include "ledger/ledger_store.hpp"
 #include "referral/referral_store.hpp"
 
 namespace seed {
@@ -278,6 +281,22 @@ void Seeder::count_rows(const Plan& plan, const Counts& counts) {
   };
   auth::store::count_users(sql_, "seed", counts.users, counts.users);
   referral::store::count_referrals(sql_, "seed", {0, sum(plan.successful), sum(plan.pending), sum(plan.rejected)});
+  count_rewards(plan);
+}
+
+// The rewards add_referral writes: a POINTS one per referral, a CASH one
+// every kCashEvery, in the status of the referral's outcome.
+void Seeder::count_rewards(const Plan& plan) {
+  std::map<std::pair<std::string, std::string>, ledger::store::RewardCount>
+      counts;  // (unit, status)
+  for (std::size_t i = 0; i < plan.outcome.size(); ++i) {
+    const auto* status = reward_status(plan.outcome[i]);
+    counts[{"POINTS", status}].add(1, kPointsValue);
+    if (i % kCashEvery == 0) counts[{"CASH", status}].add(1, kCashValue);
+  }
+  for (const auto& [key, count] : counts) {
+    ledger::store::add_to_reward_counts(sql_, key.first, key.second, "seed", count);
+  }
 }
 
 }  // namespace seed

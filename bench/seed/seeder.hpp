@@ -55,6 +55,7 @@ class Seeder {
   void add_referral(ReferralTables& tables, std::size_t i, std::uint32_t who, std::uint8_t outcome);
   void write_stats(const Plan& plan, Counts& counts);
   void count_rows(const Plan& plan, const Counts& counts);
+  void count_rewards(const Plan& plan);
   void commit_and_begin();
 
   soci::session& sql_;

@@ -16,6 +16,10 @@ std::string split_sum(const std::string& column) {
          column + " % " + range + "), 0) AS BIGINT)";
 }
 
+SplitValue split_value(long long value) {
+  return {value / kLowRange, value % kLowRange};
+}
+
 long long join_split_sum(long long high, long long low) {
   long long scaled = 0;
   long long total = 0;

@@ -16,4 +16,13 @@ std::string split_sum(const std::string& column);
 // high * 2^32 + low, saturated to the range of long long.
 long long join_split_sum(long long high, long long low);
 
+// One value as split_sum splits it (value = high * 2^32 + low, both
+// truncated toward zero as in SQL): counters that keep a sum keep these two
+// partial sums, and join them like split_sum's.
+struct SplitValue {
+  long long high = 0;
+  long long low = 0;
+};
+SplitValue split_value(long long value);
+
 }  // namespace db

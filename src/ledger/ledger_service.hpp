@@ -26,6 +26,7 @@ struct NewEntry {
 // they commit or roll back with the change they record. Call it as the
 // transaction's last write: it holds the head's lock until the commit, and
 // any lock taken after it could wait on a transaction waiting for the head.
+// It also moves reward_counters by what the entries do (count_rewards).
 std::vector<Entry> append(soci::session& sql, const std::vector<NewEntry>& entries);
 
 // The export's query parameters as given (docs/API.md, "Payout export").

@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include "db/checked_sum.hpp"
+#include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
 
 namespace ledger::store {
@@ -132,7 +134,34 @@ struct ExportPage {
   soci::statement statement;
 };
 
+// Run once or twice per reward write, inside the ledger head's lock:
+// prepared once per session.
+struct RewardCountUpsert {
+  explicit RewardCountUpsert(soci::session& sql)
+      : statement((
+            sql.prepare << "INSERT INTO reward_counters (unit, status, shard, rewards, value_high, "
+                           "value_low) VALUES (:unit, :status, :shard, :rewards, :high, :low) "
+                           "ON CONFLICT (unit, status, shard) DO UPDATE SET "
+                           "rewards = reward_counters.rewards + excluded.rewards, "
+                           "value_high = reward_counters.value_high + excluded.value_high, "
+                           "value_low = reward_counters.value_low + excluded.value_low",
+            use(unit), use(status), use(shard), use(delta.rewards), use(delta.value_high),
+            use(delta.value_low))) {}
+  std::string unit;
+  std::string status;
+  int shard = 0;
+  RewardCount delta;
+  soci::statement statement;
+};
+
 }  // namespace
+
+void RewardCount::add(long long count, long long value) {
+  const auto split = db::split_value(value);
+  rewards += count;
+  value_high += count * split.high;
+  value_low += count * split.low;
+}
 
 Head lock_head(soci::session& sql) {
   auto& statements = db::cached<AppendStatements>(sql);
@@ -176,6 +205,37 @@ bool holds_value(soci::session& sql, const std::string& user_id) {
          ":id LIMIT 1",
       use(user_id, "id"), into(found);
   return sql.got_data();
+}
+
+bool was_credited(soci::session& sql, const std::string& reward_id) {
+  int found = 0;
+  sql << "SELECT 1 FROM ledger_entries WHERE reward_id = :id AND kind = 'credited' LIMIT 1",
+      use(reward_id), into(found);
+  return sql.got_data();
+}
+
+void add_to_reward_counts(soci::session& sql, const std::string& unit, const std::string& status,
+                          std::string_view shard_key, const RewardCount& delta) {
+  auto& upsert = db::cached<RewardCountUpsert>(sql);
+  upsert.unit = unit;
+  upsert.status = status;
+  upsert.shard = db::counters::shard_of(shard_key);
+  upsert.delta = delta;
+  upsert.statement.execute(true);
+}
+
+std::map<std::string, std::map<std::string, RewardTotal>> reward_totals(soci::session& sql) {
+  std::map<std::string, std::map<std::string, RewardTotal>> totals;
+  std::string unit, status;
+  long long rewards = 0, high = 0, low = 0;
+  soci::statement statement =
+      (sql.prepare
+           << "SELECT unit, status, CAST(SUM(rewards) AS BIGINT), CAST(SUM(value_high) AS BIGINT), "
+              "CAST(SUM(value_low) AS BIGINT) FROM reward_counters GROUP BY unit, status",
+       into(unit), into(status), into(rewards), into(high), into(low));
+  statement.execute();
+  while (statement.fetch()) totals[unit][status] = {rewards, db::join_split_sum(high, low)};
+  return totals;
 }
 
 std::vector<Entry> staged_rows(soci::session& sql, int limit) {
@@ -246,6 +306,26 @@ std::optional<std::string> first_stats_mismatch(soci::session& sql) {
       into(user_id);
   if (!sql.got_data()) return std::nullopt;
   return "referrer_stats of " + user_id + " differ from the statuses of its referrals";
+}
+
+std::optional<std::string> first_reward_count_mismatch(soci::session& sql) {
+  // As first_stats_mismatch: the counters minus the rows' partial sums
+  // (compared apart, so a sum past 2^63-1 is still checked exactly).
+  std::string unit, status;
+  sql << "WITH counted (unit, status, rewards, value_high, value_low) AS ("
+         " SELECT reward_unit, status, COUNT(*), " +
+             db::split_sum("reward_value") +
+             " FROM rewards GROUP BY reward_unit, status) "
+             "SELECT unit, status FROM ("
+             " SELECT unit, status, rewards, value_high, value_low FROM reward_counters"
+             " UNION ALL"
+             " SELECT unit, status, -rewards, -value_high, -value_low FROM counted) AS both_sides "
+             "GROUP BY unit, status HAVING SUM(rewards) <> 0 OR SUM(value_high) <> 0 OR "
+             "SUM(value_low) <> 0 "
+             "ORDER BY unit, status LIMIT 1",
+      into(unit), into(status);
+  if (!sql.got_data()) return std::nullopt;
+  return "reward_counters of " + status + " " + unit + " differ from the rewards";
 }
 
 }  // namespace ledger::store

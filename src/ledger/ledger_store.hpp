@@ -2,8 +2,10 @@
 #include <soci/session.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/ledger_entry.hpp"
@@ -32,6 +34,32 @@ std::vector<Entry> entries_of_reward(soci::session& sql, const std::string& rewa
 // The user is the beneficiary of an entry, or made a referral that carries
 // rewards: deleting the account would cascade into ledger history.
 bool holds_value(soci::session& sql, const std::string& user_id);
+
+// True when the reward has a `credited` entry: a revoke then moves it from
+// CREDITED, else from PENDING.
+bool was_credited(soci::session& sql, const std::string& reward_id);
+
+// A change of the rewards of one (unit, status) in reward_counters
+// (migration 0019): how many, and their value as db::split_value splits it.
+struct RewardCount {
+  long long rewards = 0;
+  long long value_high = 0;
+  long long value_low = 0;
+  // `rewards` more rewards (fewer when negative) of `value` each.
+  void add(long long rewards, long long value);
+  bool empty() const { return rewards == 0 && value_high == 0 && value_low == 0; }
+};
+// Adds `delta` to the shard of (unit, status) that `shard_key` picks
+// (db::counters::shard_of).
+void add_to_reward_counts(soci::session& sql, const std::string& unit, const std::string& status,
+                          std::string_view shard_key, const RewardCount& delta);
+
+struct RewardTotal {
+  long long rewards = 0;
+  long long value = 0;  // saturated, see db::join_split_sum
+};
+// unit -> status -> the counters' sums; a pair never counted is absent.
+std::map<std::string, std::map<std::string, RewardTotal>> reward_totals(soci::session& sql);
 
 // Rows staged by migration 0015, oldest first; `seq` holds their order.
 std::vector<Entry> staged_rows(soci::session& sql, int limit);
@@ -68,5 +96,7 @@ struct Mismatch {
 std::optional<Mismatch> first_reward_mismatch(soci::session& sql);
 // Referrers whose counters differ from their referrals' statuses.
 std::optional<std::string> first_stats_mismatch(soci::session& sql);
+// A (unit, status) whose reward_counters differ from its rewards.
+std::optional<std::string> first_reward_count_mismatch(soci::session& sql);
 
 }  // namespace ledger::store

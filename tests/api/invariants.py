@@ -221,6 +221,22 @@ def counters_match_rows(server) -> None:
             kept, actual = server.query(f"SELECT (SELECT COALESCE(CAST(SUM(value) AS BIGINT), 0) FROM {table} "
                                         f"WHERE name = '{name}'), ({sql})")[0]
             assert kept == actual, f"{table} '{name}' is {kept} but {actual} rows count"
+    reward_counters_match_rewards(server)
+
+
+def reward_counters_match_rewards(server) -> None:
+    """reward_counters (migration 0019) hold, per unit and status, the count of
+    the rewards and their value as two exact partial sums (of value / 2^32 and
+    value % 2^32): the counters minus a GROUP BY over rewards, in one
+    statement (one snapshot), must leave nothing."""
+    off = server.query(
+        "SELECT unit, status, SUM(rewards), SUM(value_high), SUM(value_low) FROM ("
+        " SELECT unit, status, rewards, value_high, value_low FROM reward_counters"
+        " UNION ALL SELECT reward_unit, status, -COUNT(*), -SUM(reward_value / 4294967296),"
+        " -SUM(reward_value - reward_value / 4294967296 * 4294967296) FROM rewards"  # % is psycopg's
+        " GROUP BY reward_unit, status) AS both_sides "
+        "GROUP BY unit, status HAVING SUM(rewards) <> 0 OR SUM(value_high) <> 0 OR SUM(value_low) <> 0")
+    assert not off, f"reward_counters minus the rewards (unit, status, count, high, low): {off}"
 
 
 ALL = (stats_match_referrals, code_uses_match_referrals, one_referral_per_referee, one_code_per_user,

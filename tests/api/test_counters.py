@@ -1,21 +1,27 @@
 """Counters kept with the rows they count (issue 17): admin stats and the
 outbox_depth gauge read them instead of counting rows per call, each domain
 changes its own counter table in the transaction that changes its rows,
-and migration 0018 starts them from the rows already there."""
+and migrations 0018 and 0019 start them from the rows already there.
+Rewards are counted per unit and status by the ledger's append."""
 
 from __future__ import annotations
 
 import re
 import time
 
+import pytest
 import requests
 
 import flows
 from auth_checks import UNLIMITED
 import invariants
 import ledger_flows as lf
+from test_races import storm
 
 COUNTER_TABLES = ("user_counters", "referral_counters", "outbox_counters")
+# A hold day lasts a second and the timer looks every 100 ms; one code takes
+# any number of referees per hour (no burst flag holds rewards for review).
+FLOW_ENV = {"REWARD_HOLD_DAY": "1s", "REWARD_TIMER_INTERVAL": "100ms", "REFERRAL_MAX_USES_PER_HOUR": "0"}
 
 
 def stats(server, boss) -> dict:
@@ -43,6 +49,100 @@ def some_rows(server) -> lf.User:
     return boss
 
 
+def rewards_by_rows(server) -> dict:
+    """The stats' rewards.by_unit, computed here from the reward rows."""
+    counted = {unit: {status: {"count": 0, "value": 0} for status in ("PENDING", "CREDITED", "REVOKED")}
+               for unit in ("POINTS", "CASH")}
+    for unit, status, value in server.query("SELECT reward_unit, status, reward_value FROM rewards"):
+        counted[unit][status]["count"] += 1
+        counted[unit][status]["value"] += value
+    return counted
+
+
+def assert_stats_match_rewards(server, boss) -> None:
+    invariants.counters_match_rows(server)
+    assert stats(server, boss)["rewards"]["by_unit"] == rewards_by_rows(server)
+    done = flows.cli(server, "ledger", "verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def wait_until_credited(server, reward_type: str, unit: str) -> None:
+    deadline = time.monotonic() + 20
+    while server.query("SELECT COUNT(*) FROM rewards WHERE reward_type = %s AND reward_unit = %s "
+                       "AND status = 'PENDING'", (reward_type, unit))[0][0]:
+        assert time.monotonic() < deadline, f"the hold timer left {reward_type} {unit} rewards pending"
+        time.sleep(0.05)
+
+
+def purchase(server, boss, referee) -> requests.Response:
+    return lf.post(server, "/api/admin/events", boss.headers,
+                   {"type": "PURCHASE", "external_id": flows.new_email("order"), "user_id": referee.id})
+
+
+def test_reward_stats_follow_every_way_a_reward_is_made_or_moved(make_server):
+    server = make_server(env={**lf.env(), **FLOW_ENV})
+    boss = lf.admin(server)
+    lf.config(server, boss, "SIGNUP", 100)  # credited and revoked by hand
+    lf.config(server, boss, "SIGNUP", 7, "CASH", beneficiary="REFEREE", auto_credit=True, hold_days=1)  # timer
+    lf.config(server, boss, "PURCHASE", 70, "CASH", budget=140)  # the third does not fit
+    lf.config(server, boss, "PURCHASE", 3, "POINTS", beneficiary="REFEREE", auto_credit=True)  # at once
+    assert lf.post(server, "/api/admin/milestones", boss.headers,
+                   {"successful_referrals": 2, "reward_value": 1000, "reward_unit": "POINTS"}).status_code == 201
+    referrer = lf.user(server)
+    made = [lf.refer(server, referrer) for _ in range(3)]
+    signup = [lf.reward_of(server, referral_id)["id"] for _, referral_id in made]
+    assert_stats_match_rewards(server, boss)
+    for reward_id in signup[:2]:  # the second success reaches the milestone
+        assert lf.credit(server, boss, reward_id).status_code == 200
+    assert lf.revoke(server, boss, signup[2]).status_code == 200  # from PENDING
+    assert lf.revoke(server, boss, signup[0]).status_code == 200  # from CREDITED
+    assert_stats_match_rewards(server, boss)
+    for _ in range(3):
+        assert purchase(server, boss, made[0][0]).status_code == 201
+    purchased = server.query("SELECT id FROM rewards WHERE reward_type = 'PURCHASE' AND reward_unit = 'CASH'")
+    assert len(purchased) == 2
+    assert lf.revoke(server, boss, purchased[0][0]).status_code == 200  # gives its budget back
+    wait_until_credited(server, "SIGNUP", "CASH")
+    assert stats(server, boss)["rewards"]["by_unit"] == {
+        "POINTS": {"PENDING": {"count": 1, "value": 1000},  # the milestone's
+                   "CREDITED": {"count": 4, "value": 109},  # a SIGNUP, three PURCHASE made credited
+                   "REVOKED": {"count": 2, "value": 200}},
+        "CASH": {"PENDING": {"count": 1, "value": 70},  # a PURCHASE
+                 "CREDITED": {"count": 3, "value": 21},  # the held SIGNUP ones, by the timer
+                 "REVOKED": {"count": 1, "value": 70}}}
+    assert_stats_match_rewards(server, boss)
+
+
+def test_racing_credits_revokes_and_applies_keep_the_reward_counters_exact(make_server):
+    server = make_server(env={**lf.env(), **FLOW_ENV})
+    boss = lf.admin(server)
+    lf.config(server, boss, "SIGNUP", 100)
+    lf.config(server, boss, "SIGNUP", 5, "CASH", beneficiary="REFEREE", auto_credit=True)
+    assert lf.post(server, "/api/admin/milestones", boss.headers,
+                   {"successful_referrals": 3, "reward_value": 50, "reward_unit": "CASH"}).status_code == 201
+    referrers = [lf.user(server) for _ in range(5)]
+    reward_ids = [lf.reward_of(server, lf.refer(server, referrers[n % 5])[1])["id"] for n in range(20)]
+    codes = [lf.code_of(server, referrer) for referrer in referrers]
+    referees = [lf.user(server) for _ in range(10)]
+    # 50 at once: each reward credited and revoked by two racing calls, and
+    # ten new referrals whose rewards are made (and credited) meanwhile.
+    calls = [lambda r=r: lf.credit(server, boss, r) for r in reward_ids]
+    calls += [lambda r=r: lf.revoke(server, boss, r) for r in reward_ids]
+    calls += [lambda n=n: lf.apply(server, referees[n], codes[n % 5]) for n in range(10)]
+    answers = storm(calls)
+    assert all(answer.status_code in (200, 409) for answer in answers), [a.text for a in answers]
+    assert_stats_match_rewards(server, boss)
+
+
+def test_reward_counters_refuse_unknown_units_statuses_and_shards(make_server):
+    server = make_server(env=lf.env())
+    for unit, status, shard in (("EUR", "PENDING", 0), ("POINTS", "PAID", 0), ("POINTS", "PENDING", 16)):
+        with pytest.raises(Exception) as refused:
+            server.query("INSERT INTO reward_counters (unit, status, shard, rewards, value_high, value_low) "
+                         "VALUES (%s, %s, %s, 1, 0, 1)", (unit, status, shard))
+        assert "CHECK" in str(refused.value).upper() or "check" in str(refused.value), refused.value
+
+
 def test_stats_come_from_the_counters(make_server):
     server = make_server(env=lf.env())
     boss = some_rows(server)
@@ -55,10 +155,13 @@ def test_stats_come_from_the_counters(make_server):
                  "ON CONFLICT (name, shard) DO UPDATE SET value = user_counters.value + 1000")
     server.query("INSERT INTO referral_counters (name, shard, value) VALUES ('PENDING', 15, 7) "
                  "ON CONFLICT (name, shard) DO UPDATE SET value = referral_counters.value + 7")
+    server.query("INSERT INTO reward_counters (unit, status, shard, rewards, value_high, value_low) "
+                 "VALUES ('CASH', 'REVOKED', 15, 2, 1, 5)")
     after = stats(server, boss)
     assert after["users"]["total"] == 1006
     assert after["referrals"]["by_status"]["PENDING"] == 8
     assert after["referrals"]["total"] == 10
+    assert after["rewards"]["by_unit"]["CASH"]["REVOKED"] == {"count": 2, "value": 2**32 + 5}
 
 
 def test_outbox_depth_comes_from_the_counter(make_server):
@@ -76,16 +179,18 @@ def test_outbox_depth_comes_from_the_counter(make_server):
     assert metric(server, "outbox_depth") == 40
 
 
-def test_migration_starts_the_counters_from_existing_rows(make_server):
-    # Rows written before 0018 existed: drop its tables and its record, so the
-    # next start runs it over rows the counters never saw.
+@pytest.mark.parametrize("version, tables", [(18, COUNTER_TABLES), (19, ("reward_counters",))])
+def test_migration_starts_the_counters_from_existing_rows(make_server, version, tables):
+    # Rows written before the migration: drop its tables and its record, so
+    # the next start runs it over rows the counters never saw.
     server = make_server(env=lf.env())
     boss = some_rows(server)
     expected = stats(server, boss)
+    assert expected["rewards"]["by_status"] == {"PENDING": 1, "CREDITED": 1, "REVOKED": 1}
     assert server.stop() == 0
-    for table in COUNTER_TABLES:
+    for table in tables:
         server.query(f"DROP TABLE {table}")
-    server.query("DELETE FROM schema_migrations WHERE version = 18")
+    server.query("DELETE FROM schema_migrations WHERE version = %s", (version,))
     server = make_server(env=lf.env(), database_url=server.database_url)
     invariants.counters_match_rows(server)
     assert stats(server, boss) == expected

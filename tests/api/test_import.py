@@ -151,6 +151,27 @@ def test_rewards_beneficiaries_and_their_imported_ledger_entries(imported):
     assert flows.cli(server, "ledger", "verify").returncode == 0
 
 
+def test_imported_rewards_are_counted_for_stats_exactly_then_saturated(make_server, tmp_path, hashes):
+    # Imported values may go up to 2^63-1 (docs/API.md, Reward configs): the
+    # two PENDING ones sum past it, the others fit. The import's ledger batch
+    # creates, credits and revokes, and the reward counters follow it.
+    values = {"65c100000000000000000001": 2**63 - 1, "65c100000000000000000002": 2**62,
+              "65c100000000000000000003": 2**62, "65c100000000000000000004": 5 * 10**18}
+    server = make_server(env=ENV)
+    documents = original.collections(hashes)
+    for document in documents["reward_ledger"]:
+        document["reward_value"] = original.Int(values[str(document["_id"])])
+    done = import_dir(server, original.write(tmp_path / "export", documents=documents))
+    assert done.returncode == 0, done.stdout + done.stderr
+    invariants.reward_counters_match_rewards(server)
+    answer = requests.get(server.url("/api/admin/stats"), headers=headers_for(server, "admin"), timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rewards"]["by_unit"]["POINTS"] == {
+        "PENDING": {"count": 2, "value": 2**63 - 1}, "CREDITED": {"count": 1, "value": 2**63 - 1},
+        "REVOKED": {"count": 1, "value": 5 * 10**18}}
+    assert flows.cli(server, "ledger", "verify").returncode == 0
+
+
 def test_only_the_oldest_of_two_active_configs_stays_active(imported):
     # The original paid with RewardConfig.objects(..., is_active=True).first().
     server, _, _ = imported
@@ -476,7 +497,7 @@ def test_moved_in_alias_applies_for_its_owner_and_pays_the_oldest_config(moved_i
     # (Not check_all: imported rewards start at their status with no credited_at, by design.)
     for check in (invariants.stats_match_referrals, invariants.code_uses_match_referrals,
                   invariants.one_code_per_user, invariants.alias_texts_are_not_codes,
-                  invariants.one_active_config_per_kind):
+                  invariants.one_active_config_per_kind, invariants.reward_counters_match_rewards):
         check(server)
 
 

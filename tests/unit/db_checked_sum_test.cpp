@@ -14,8 +14,9 @@ constexpr long long kLow = 1LL << 32;
 long long joined(std::initializer_list<long long> values) {
   long long high = 0, low = 0;
   for (const auto value : values) {
-    high += value / kLow;
-    low += value % kLow;
+    const auto split = db::split_value(value);
+    high += split.high;
+    low += split.low;
   }
   return db::join_split_sum(high, low);
 }
@@ -36,6 +37,14 @@ TEST(CheckedSum, SaturatesPastEitherEnd) {
   EXPECT_EQ(joined({1LL << 62, 1LL << 62, 1LL << 62}), kMax);
   EXPECT_EQ(joined({kMin, -1}), kMin);
   EXPECT_EQ(joined({kMin, kMin}), kMin);
+}
+
+TEST(CheckedSum, SplitsAValueAsSqlDoes) {
+  EXPECT_EQ(db::split_value(kLow + 5).high, 1);
+  EXPECT_EQ(db::split_value(kLow + 5).low, 5);
+  EXPECT_EQ(db::split_value(-kLow - 5).high, -1);  // toward zero, as SQL's / and %
+  EXPECT_EQ(db::split_value(-kLow - 5).low, -5);
+  EXPECT_EQ(db::split_value(kMax).high * kLow + db::split_value(kMax).low, kMax);
 }
 
 TEST(CheckedSum, NamesTheColumnInBothPartialSums) {

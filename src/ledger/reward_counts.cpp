@@ -1,0 +1,56 @@
+#include "ledger/reward_counts.hpp"
+
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "ledger/ledger_store.hpp"
+
+namespace ledger {
+
+namespace {
+
+// Statuses; the entry kinds (kCredited, kRevoked) are ledger_entry.hpp's.
+constexpr const char* kPending = "PENDING";
+constexpr const char* kCreditedStatus = "CREDITED";
+constexpr const char* kRevokedStatus = "REVOKED";
+
+// The status a revoke moves the reward from: what an earlier entry of this
+// batch left, else what the entries already in the ledger left.
+const char* status_before_revoke(soci::session& sql,
+                                 const std::unordered_map<std::string, const char*>& in_batch,
+                                 const std::string& reward_id) {
+  const auto seen = in_batch.find(reward_id);
+  if (seen != in_batch.end()) return seen->second;
+  return store::was_credited(sql, reward_id) ? kCreditedStatus : kPending;
+}
+
+}  // namespace
+
+void count_rewards(soci::session& sql, const std::vector<NewEntry>& entries) {
+  if (entries.empty()) return;
+  std::map<std::pair<std::string, std::string>, store::RewardCount> deltas;  // (unit, status)
+  std::unordered_map<std::string, const char*> status_in_batch;              // reward id -> status
+  for (const auto& entry : entries) {
+    const char* from = nullptr;  // none: the reward is new
+    const char* to = kPending;
+    if (entry.kind == kCredited) {
+      from = kPending;
+      to = kCreditedStatus;
+    } else if (entry.kind == kRevoked) {
+      from = status_before_revoke(sql, status_in_batch, entry.reward_id);
+      to = kRevokedStatus;
+    }
+    if (from) deltas[{entry.unit, from}].add(-1, entry.amount);
+    deltas[{entry.unit, to}].add(1, entry.amount);
+    status_in_batch[entry.reward_id] = to;
+  }
+  // A reward created and credited in one batch leaves PENDING as it was.
+  for (const auto& [key, delta] : deltas) {
+    if (!delta.empty())
+      store::add_to_reward_counts(sql, key.first, key.second, entries.front().reward_id, delta);
+  }
+}
+
+}  // namespace ledger
