@@ -31,11 +31,11 @@ TIMELINE = ("SELECT created_at, CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END F
             "WHERE referrer_id = %(user)s AND created_at >= %(from_ms)s AND created_at < %(to_ms)s")
 TOP = ("SELECT s.user_id, u.name, u.email, s.successful, s.total FROM referrer_stats s "
        "JOIN users u ON u.id = s.user_id ORDER BY s.successful DESC, s.total DESC, s.user_id LIMIT 10")
-STATS = [
-    "SELECT COUNT(*), CAST(COALESCE(SUM(is_verified), 0) AS BIGINT) FROM users",
-    "SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT), CAST(COALESCE(SUM(successful), 0) AS BIGINT), "
-    "CAST(COALESCE(SUM(rejected), 0) AS BIGINT) FROM referrer_stats",
-    "SELECT reward_unit, status, COUNT(*), CAST(SUM(reward_value) AS BIGINT) FROM rewards GROUP BY reward_unit, status",
+STATS = [  # counters (migrations 0018 and 0019): a few dozen rows each
+    "SELECT name, CAST(SUM(value) AS BIGINT) FROM user_counters GROUP BY name",
+    "SELECT name, CAST(SUM(value) AS BIGINT) FROM referral_counters GROUP BY name",
+    "SELECT unit, status, CAST(SUM(rewards) AS BIGINT), CAST(SUM(value_high) AS BIGINT), "
+    "CAST(SUM(value_low) AS BIGINT) FROM reward_counters GROUP BY unit, status",
 ]
 
 

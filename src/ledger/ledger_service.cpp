@@ -119,11 +119,13 @@ std::vector<Entry> append(soci::session& sql, const std::vector<NewEntry>& entri
   std::vector<Entry> written;
   if (entries.empty()) return written;
   written.reserve(entries.size());
-  store::set_head(sql, append_after(sql, store::lock_head(sql), entries, &written));
-  // Under the head's lock, which every counting transaction takes first: the
-  // counter rows never make one wait for another (docs/ARCHITECTURE.md,
-  // Counters).
+  // Before the head's lock, which appends hold one at a time until their
+  // commit: inside it the counter upserts would lengthen that queue. Taken
+  // first, a batch's counter rows (one shard, key order) wait only for
+  // another batch that drew the same shard, which waits for nothing held
+  // here (docs/ARCHITECTURE.md, Counters).
   count_rewards(sql, entries);
+  store::set_head(sql, append_after(sql, store::lock_head(sql), entries, &written));
   return written;
 }
 

@@ -26,7 +26,9 @@ struct NewEntry {
 // they commit or roll back with the change they record. Call it as the
 // transaction's last write: it holds the head's lock until the commit, and
 // any lock taken after it could wait on a transaction waiting for the head.
-// It also moves reward_counters by what the entries do (count_rewards).
+// It first moves reward_counters by what the entries do (count_rewards):
+// call it once per transaction, as a second call would wait for counter
+// rows while holding the head.
 std::vector<Entry> append(soci::session& sql, const std::vector<NewEntry>& entries);
 
 // The export's query parameters as given (docs/API.md, "Payout export").
