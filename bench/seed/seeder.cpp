@@ -287,8 +287,8 @@ void Seeder::count_rows(const Plan& plan, const Counts& counts) {
 // The rewards add_referral writes: a POINTS one per referral, a CASH one
 // every kCashEvery, in the status of the referral's outcome.
 void Seeder::count_rewards(const Plan& plan) {
-  std::map<std::pair<std::string, std::string>, ledger::store::RewardCount>
-      counts;  // (unit, status)
+  // (unit, status) -> what the seeded rewards add
+  std::map<std::pair<std::string, std::string>, ledger::store::RewardCount> counts;
   for (std::size_t i = 0; i < plan.outcome.size(); ++i) {
     const auto* status = reward_status(plan.outcome[i]);
     counts[{"POINTS", status}].add(1, kPointsValue);

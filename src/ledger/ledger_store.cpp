@@ -134,8 +134,7 @@ struct ExportPage {
   soci::statement statement;
 };
 
-// Run once or twice per reward write, inside the ledger head's lock:
-// prepared once per session.
+// Run once or twice per reward write: prepared once per session.
 struct RewardCountUpsert {
   explicit RewardCountUpsert(soci::session& sql)
       : statement((
@@ -319,17 +318,17 @@ std::optional<std::string> first_stats_mismatch(soci::session& sql) {
 std::optional<std::string> first_reward_count_mismatch(soci::session& sql) {
   // As first_stats_mismatch: the counters minus the rows' partial sums
   // (compared apart, so a sum past 2^63-1 is still checked exactly).
+  const std::string counted = "SELECT reward_unit, status, COUNT(*), " +
+                              db::split_sum("reward_value") +
+                              " FROM rewards GROUP BY reward_unit, status";
   std::string unit, status;
-  sql << "WITH counted (unit, status, rewards, value_high, value_low) AS ("
-         " SELECT reward_unit, status, COUNT(*), " +
-             db::split_sum("reward_value") +
-             " FROM rewards GROUP BY reward_unit, status) "
-             "SELECT unit, status FROM ("
+  sql << "WITH counted (unit, status, rewards, value_high, value_low) AS (" + counted +
+             ") SELECT unit, status FROM ("
              " SELECT unit, status, rewards, value_high, value_low FROM reward_counters"
              " UNION ALL"
              " SELECT unit, status, -rewards, -value_high, -value_low FROM counted) AS both_sides "
-             "GROUP BY unit, status HAVING SUM(rewards) <> 0 OR SUM(value_high) <> 0 OR "
-             "SUM(value_low) <> 0 "
+             "GROUP BY unit, status "
+             "HAVING SUM(rewards) <> 0 OR SUM(value_high) <> 0 OR SUM(value_low) <> 0 "
              "ORDER BY unit, status LIMIT 1",
       into(unit), into(status);
   if (!sql.got_data()) return std::nullopt;

@@ -134,6 +134,21 @@ def test_racing_credits_revokes_and_applies_keep_the_reward_counters_exact(make_
     assert_stats_match_rewards(server, boss)
 
 
+def test_ledger_verify_finds_reward_counters_that_differ_from_the_rewards(make_server):
+    server = make_server(env=lf.env())
+    some_rows(server)
+    assert flows.cli(server, "ledger", "verify").returncode == 0
+    head = server.query("SELECT seq FROM ledger_head")[0][0]
+    # The value alone, by one: the count still agrees.
+    server.query("UPDATE reward_counters SET value_low = value_low + 1 "
+                 "WHERE unit = 'POINTS' AND status = 'REVOKED' AND rewards > 0")
+    done = flows.cli(server, "ledger", "verify")
+    assert done.returncode == 1, done
+    assert done.stdout.startswith(f"broken {head}: reward_counters of REVOKED POINTS"), done.stdout
+    with pytest.raises(AssertionError, match="reward_counters minus the rewards"):
+        invariants.counters_match_rows(server)
+
+
 def test_reward_counters_refuse_unknown_units_statuses_and_shards(make_server):
     server = make_server(env=lf.env())
     for unit, status, shard in (("EUR", "PENDING", 0), ("POINTS", "PAID", 0), ("POINTS", "PENDING", 16)):
