@@ -38,6 +38,14 @@ inline bool fetch_single_row(soci::statement& statement) {
   return true;
 }
 
+// Runs a cached query and calls `on_row` for each row, with the row in the
+// statement's `into` variables; the statement ends past its last row.
+template <class OnRow>
+void for_each_row(soci::statement& statement, OnRow&& on_row) {
+  statement.execute(false);
+  while (statement.fetch()) on_row();
+}
+
 // Drops the statements of a session about to be closed.
 void forget_cached(soci::session& sql);
 

@@ -89,7 +89,7 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
     throw ApiError(409, "apply_window_closed",
                    "Referral codes can be applied only within " + std::to_string(window) + " days of signup.");
   }
-  rewards_.require_signup_config(sql);
+  const auto signup_configs = rewards_.signup_configs(sql);
   // The burst rule's count comes with the use; with the rule off nothing is counted.
   const auto burst_since = config_.referral_max_uses_per_hour > 0 ? now - core::kMsPerHour
                                                                   : std::numeric_limits<long long>::max();
@@ -102,8 +102,8 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   store::insert_referral(sql, referral);
   publish_created(sql, {referral, referrer->email, referee->email}, now);
   store::add_to_stats(sql, referrer->id, {1, 0, 1, 0});
-  rewards_.grant(sql, referral, "SIGNUP", referee_id);
-  referral.status = store::find_referral(sql, referral.id)->status;
+  referral.status =
+      rewards_.grant_signup(sql, referral, signup_configs, referee_id).referral_status;
   return {referral, code_text};
 }
 

@@ -29,6 +29,9 @@ std::optional<Code> find_code_where(soci::session& sql, const char* condition, c
 constexpr const char* kReferralFields =
     "r.id, r.referee_id, r.referee_name, r.referrer_id, r.code_id, r.status, r.flags, r.ip, r.created_at";
 constexpr std::size_t kReferralFieldCount = 9;
+// The same columns where the statement has no alias (UPDATE ... RETURNING).
+constexpr const char* kUnqualifiedReferralFields =
+    "id, referee_id, referee_name, referrer_id, code_id, status, flags, ip, created_at";
 const std::string kReferralColumns = std::string("SELECT ") + kReferralFields + " FROM referrals r ";
 
 Referral referral_from(const soci::row& row) {
@@ -50,15 +53,17 @@ Referral referral_from(const soci::row& row) {
 // skip SQLite's parse and plan and PostgreSQL's extra prepare round trip
 // that a one-shot statement costs on every call (docs/PERFORMANCE.md).
 
-// A prepared single-row referral lookup by one text key.
-struct ReferralLookup {
-  ReferralLookup(soci::session& sql, const char* condition)
-      : statement((sql.prepare << kReferralColumns + condition, use(key), into(row.id), into(row.referee_id),
-                   into(row.referee_name), into(row.referrer_id), into(row.code_id), into(row.status),
-                   into(flags, flags_indicator), into(row.ip), into(row.created_at))) {}
+// A referral row read by a prepared statement, in kReferralFields' order.
+struct ReferralInto {
+  soci::details::prepare_temp_type bind(soci::details::prepare_temp_type prepared) {
+    prepared, into(row.id), into(row.referee_id), into(row.referee_name), into(row.referrer_id),
+        into(row.code_id), into(row.status), into(flags, flags_indicator), into(row.ip),
+        into(row.created_at);
+    return prepared;
+  }
 
-  std::optional<Referral> run(const std::string& value) {
-    key = value;
+  // Runs the statement for at most one row.
+  std::optional<Referral> fetch(soci::statement& statement) {
     flags_indicator = soci::i_null;
     if (!db::fetch_single_row(statement)) return std::nullopt;
     Referral out = row;
@@ -66,10 +71,23 @@ struct ReferralLookup {
     return out;
   }
 
-  std::string key;
   Referral row;
   std::string flags;
   soci::indicator flags_indicator = soci::i_null;
+};
+
+// A prepared single-row referral lookup by one text key.
+struct ReferralLookup {
+  ReferralLookup(soci::session& sql, const char* condition)
+      : statement((target.bind(sql.prepare << kReferralColumns + condition), use(key))) {}
+
+  std::optional<Referral> run(const std::string& value) {
+    key = value;
+    return target.fetch(statement);
+  }
+
+  std::string key;
+  ReferralInto target;
   soci::statement statement;
 };
 
@@ -122,11 +140,18 @@ struct InsertReferral {
   soci::statement statement;
 };
 
+// The lock and the row in one statement: status moves need both.
 struct LockReferral {
   explicit LockReferral(soci::session& sql)
-      : statement((sql.prepare << "UPDATE referrals SET updated_at = :now WHERE id = :id", use(now), use(id))) {}
+      : statement(
+            (target.bind(sql.prepare
+                         << std::string("UPDATE referrals SET updated_at = :now WHERE id = :id "
+                                        "RETURNING ") +
+                                kUnqualifiedReferralFields),
+             use(now), use(id))) {}
   long long now = 0;
   std::string id;
+  ReferralInto target;
   soci::statement statement;
 };
 
@@ -245,11 +270,12 @@ void insert_referral(soci::session& sql, const Referral& referral) {
   query.statement.execute(true);
 }
 
-void lock_referral(soci::session& sql, const std::string& referral_id, long long now) {
+std::optional<Referral> lock_referral(soci::session& sql, const std::string& referral_id,
+                                      long long now) {
   auto& query = db::cached<LockReferral>(sql);
   query.now = now;
   query.id = referral_id;
-  query.statement.execute(true);
+  return query.target.fetch(query.statement);
 }
 
 void set_referral_status(soci::session& sql, const std::string& referral_id, const std::string& status) {

@@ -66,8 +66,10 @@ Chain referrer_chain(soci::session& sql, const std::string& start_id, const std:
 bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
                       const std::string& second_id);
 void insert_referral(soci::session& sql, const Referral& referral);
-// Takes the row lock that serialises status changes of one referral.
-void lock_referral(soci::session& sql, const std::string& referral_id, long long now);
+// Takes the row lock that serialises status changes of one referral, and
+// reads the row under it (empty when there is no such referral).
+std::optional<Referral> lock_referral(soci::session& sql, const std::string& referral_id,
+                                      long long now);
 void set_referral_status(soci::session& sql, const std::string& referral_id, const std::string& status);
 // Replaces the flags (a JSON array, never empty here) and marks the referral flagged.
 void set_referral_flags(soci::session& sql, const std::string& referral_id, const std::string& flags);

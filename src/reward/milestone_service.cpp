@@ -40,11 +40,11 @@ store::Milestone MilestoneService::deactivate(const std::string& milestone_id) {
   });
 }
 
-std::vector<MilestoneAward> award_milestones(soci::session& sql, const std::string& referral_id,
+std::vector<MilestoneAward> award_milestones(soci::session& sql,
+                                             const referral::store::Referral& referral,
                                              long long now) {
-  const auto referral = referral::store::find_referral(sql, referral_id);
-  if (!referral) return {};
-  const auto& referrer_id = referral->referrer_id;
+  const auto& referral_id = referral.id;
+  const auto& referrer_id = referral.referrer_id;
   // The caller moved referrer_stats in this transaction; on PostgreSQL that
   // UPDATE holds the row lock, so this read sees every committed success.
   const auto successful = referral::store::successful_referrals(sql, referrer_id);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "referral/referral_store.hpp"
 #include "reward/milestone_store.hpp"
 #include "reward/reward_store.hpp"
 
@@ -40,7 +41,8 @@ struct MilestoneAward {
 // when a revoke and a new success cross the threshold again. Each publishes
 // milestone.reached in the same transaction; the caller adds the rewards'
 // ledger entries (they follow the entry of the move that reached them).
-std::vector<MilestoneAward> award_milestones(soci::session& sql, const std::string& referral_id,
+std::vector<MilestoneAward> award_milestones(soci::session& sql,
+                                             const referral::store::Referral& referral,
                                              long long now);
 
 }  // namespace reward

@@ -87,31 +87,39 @@ ledger::NewEntry entry_for(const store::Reward& reward, const char* kind, const 
           actor_id.empty() ? ledger::kSystemActor : actor_id, reason, now};
 }
 
-// What a change of a referral's rewards adds to the transaction's ledger
+// Settles the referral (`current`: as read under its lock; `rewards`: all of
+// its rewards now) and adds what that makes to the transaction's ledger
 // entries and events: the rewards of the milestones its referrer reached
-// when the referral became SUCCESS (award_milestones).
-void add_milestone_rewards(soci::session& sql, const std::string& referral_id, long long now,
-                           std::vector<ledger::NewEntry>& entries,
-                           std::vector<std::pair<std::string_view, store::Reward>>& published) {
-  if (!settle_referral(sql, referral_id)) return;
-  for (auto& award : award_milestones(sql, referral_id, now)) {
+// when the referral became SUCCESS (award_milestones). Returns its status.
+std::string add_milestone_rewards(
+    soci::session& sql, const referral::store::Referral& current,
+    const std::vector<store::Reward>& rewards, long long now,
+    std::vector<ledger::NewEntry>& entries,
+    std::vector<std::pair<std::string_view, store::Reward>>& published) {
+  const auto status = settle_referral(sql, current, rewards);
+  if (status == current.status || status != "SUCCESS") return status;
+  for (auto& award : award_milestones(sql, current, now)) {
     entries.push_back(entry_for(award.reward, ledger::kCreated, "", award.reason, now));
     published.emplace_back(events::kRewardCreated, std::move(award.reward));
   }
+  return status;
 }
 
-// Moves `reward` (as read under its referral's lock) to `to`: the status,
-// only from the status read (nothing when another move came first), the
-// referral's status and counters, the ledger entries of the move and of the
-// milestone rewards it made, and their events.
-std::optional<store::Reward> move_reward(soci::session& sql, const store::Reward& reward, const std::string& to,
-                                         const std::string& actor_id, const std::string& reason, long long now) {
+// Moves `reward` (as read under the lock of its referral, `current`) to
+// `to`: the status, only from the status read (nothing when another move
+// came first), the referral's status and counters, the ledger entries of the
+// move and of the milestone rewards it made, and their events.
+std::optional<store::Reward> move_reward(soci::session& sql, const store::Reward& reward,
+                                         const referral::store::Referral& current,
+                                         const std::string& to, const std::string& actor_id,
+                                         const std::string& reason, long long now) {
   if (!store::move_status(sql, reward.id, reward.status, to, now)) return std::nullopt;
   std::vector<ledger::NewEntry> entries{entry_for(reward, kind_of_move_to(to), actor_id, reason, now)};
   auto moved = *store::find_reward(sql, reward.id);
   std::vector<std::pair<std::string_view, store::Reward>> published{
       {to == kCredited ? events::kRewardCredited : events::kRewardRevoked, moved}};
-  add_milestone_rewards(sql, reward.referral_id, now, entries, published);
+  add_milestone_rewards(sql, current, store::rewards_of_referral(sql, current.id), now, entries,
+                        published);
   ledger::append(sql, entries);
   for (const auto& [type, changed] : published) publish_reward_event(sql, type, changed, now);
   return moved;
@@ -146,20 +154,24 @@ std::string stored_event_result(soci::session& sql, const std::string& type,
 
 }  // namespace
 
-bool settle_referral(soci::session& sql, const std::string& referral_id) {
-  const auto referral = referral::store::find_referral(sql, referral_id);
-  if (!referral) return false;
-  const auto status = status_from(store::rewards_of_referral(sql, referral_id), referral->status);
-  if (status == referral->status) return false;
-  referral::store::set_referral_status(sql, referral_id, status);
-  referral::publish_status_changed(sql, referral_id, core::now_ms());
+std::string settle_referral(soci::session& sql, const referral::store::Referral& current,
+                            const std::vector<store::Reward>& rewards) {
+  const auto status = status_from(rewards, current.status);
+  if (status == current.status) return status;
+  referral::store::set_referral_status(sql, current.id, status);
+  referral::publish_status_changed(sql, current.id, core::now_ms());
   auto delta = bucket(status, 1);
-  const auto removed = bucket(referral->status, -1);
+  const auto removed = bucket(current.status, -1);
   delta.successful += removed.successful;
   delta.pending += removed.pending;
   delta.rejected += removed.rejected;
-  referral::store::add_to_stats(sql, referral->referrer_id, delta);
-  return status == "SUCCESS";
+  referral::store::add_to_stats(sql, current.referrer_id, delta);
+  return status;
+}
+
+void settle_referral(soci::session& sql, const std::string& referral_id) {
+  const auto referral = referral::store::find_referral(sql, referral_id);
+  if (referral) settle_referral(sql, *referral, store::rewards_of_referral(sql, referral_id));
 }
 
 namespace {
@@ -229,10 +241,12 @@ store::Config RewardService::deactivate_config(const std::string& config_id) {
   });
 }
 
-void RewardService::require_signup_config(soci::session& sql) {
-  if (store::active_configs(sql, "SIGNUP").empty()) {
+std::vector<store::Config> RewardService::signup_configs(soci::session& sql) {
+  auto configs = store::active_configs(sql, "SIGNUP");
+  if (configs.empty()) {
     throw ApiError(409, "reward_config_missing", "No active SIGNUP reward config; ask an admin to create one.");
   }
+  return configs;
 }
 
 bool RewardService::within_limits(soci::session& sql, const store::Config& config, const store::Reward& reward) {
@@ -258,32 +272,51 @@ bool RewardService::within_limits(soci::session& sql, const store::Config& confi
   return true;
 }
 
-std::vector<store::Reward> RewardService::grant(soci::session& sql, const referral::store::Referral& referral,
-                                                const std::string& reward_type, const std::string& actor_id,
-                                                const Conversion& conversion) {
+Granted RewardService::grant(soci::session& sql, const referral::store::Referral& referral,
+                             const std::string& reward_type, const std::string& actor_id,
+                             const Conversion& conversion) {
   const auto now = core::now_ms();
   // settle_referral reads the referral's status to move its counters; without
   // the lock a concurrent credit could settle the same referral from the same
-  // stale status and both would count it.
-  referral::store::lock_referral(sql, referral.id, now);
+  // stale status and both would count it. The row comes back read under it.
+  const auto current = referral::store::lock_referral(sql, referral.id, now);
   // All its rewards were revoked: a rejected referral earns nothing more
   // (before, a FIRST_ORDER event auto-credited a new reward and flipped it
   // back to SUCCESS). Read under the lock, so a concurrent revoke counts.
-  const auto current = referral::store::find_referral(sql, referral.id);
-  if (!current || current->status == "REJECTED") return {};
+  if (!current || current->status == "REJECTED")
+    return {{}, current ? current->status : referral.status};
+  return grant_to(sql, {*current, false}, store::active_configs(sql, reward_type), reward_type,
+                  actor_id, conversion, now);
+}
+
+Granted RewardService::grant_signup(soci::session& sql, const referral::store::Referral& inserted,
+                                    const std::vector<store::Config>& configs,
+                                    const std::string& actor_id) {
+  return grant_to(sql, {inserted, true}, configs, "SIGNUP", actor_id, {}, core::now_ms());
+}
+
+Granted RewardService::grant_to(soci::session& sql, const GrantTarget& target,
+                                const std::vector<store::Config>& configs,
+                                const std::string& reward_type, const std::string& actor_id,
+                                const Conversion& conversion, long long now) {
+  const auto& referral = target.referral;
   // Only the fraud rules hold rewards for review; cap_reached and
   // budget_exhausted inform (docs/API.md, Reward rules).
-  const bool held_for_review = referral::has_fraud_flag(current->flags);
+  const bool held_for_review = referral::has_fraud_flag(referral.flags);
   const bool per_event = reward_type == kPurchase;
-  std::vector<store::Reward> granted;
+  // A referral this transaction inserted has no rewards yet, and one active
+  // config per (type, beneficiary) gives each a different one.
+  const bool check_existing = !per_event && !target.inserted;
+  Granted granted;
   std::vector<ledger::NewEntry> entries;
   std::vector<std::pair<std::string_view, store::Reward>> published;
-  for (const auto& config : store::active_configs(sql, reward_type)) {
+  for (const auto& config : configs) {
     const auto value = reward_value_for(config, conversion.amount);
     if (!value) continue;
     auto reward = new_reward(referral, config, *value, now);
     // Under the referral's lock, so no concurrent grant can add it meanwhile.
-    if (!per_event && store::has_reward(sql, referral.id, reward.user_id, reward_type)) continue;
+    if (check_existing && store::has_reward(sql, referral.id, reward.user_id, reward_type))
+      continue;
     if (!within_limits(sql, config, reward)) continue;
     store::RewardOrigin origin{config.id, per_event ? conversion.event_id : std::nullopt, std::nullopt, std::nullopt};
     if (config.hold_days > 0) {
@@ -302,9 +335,13 @@ std::vector<store::Reward> RewardService::grant(soci::session& sql, const referr
       reward.credited_at = now;
       published.emplace_back(events::kRewardCredited, reward);
     }
-    granted.push_back(std::move(reward));
+    granted.rewards.push_back(std::move(reward));
   }
-  add_milestone_rewards(sql, referral.id, now, entries, published);
+  // An inserted referral's rewards are the ones just made.
+  granted.referral_status = add_milestone_rewards(
+      sql, referral,
+      target.inserted ? granted.rewards : store::rewards_of_referral(sql, referral.id), now,
+      entries, published);
   ledger::append(sql, entries);
   for (const auto& [type, reward] : published) publish_reward_event(sql, type, reward, now);
   return granted;
@@ -316,7 +353,8 @@ store::Reward RewardService::move(const std::string& reward_id, const std::strin
     const auto seen = store::find_reward(sql, reward_id);
     if (!seen) throw ApiError(404, "reward_not_found", "No such reward.");
     const auto now = core::now_ms();
-    referral::store::lock_referral(sql, seen->referral_id, now);
+    const auto referral = referral::store::lock_referral(sql, seen->referral_id, now);
+    if (!referral) throw std::logic_error("reward " + reward_id + " has no referral");
     auto reward = *store::find_reward(sql, reward_id);  // fresh, now that we hold the lock
     if (to == kCredited && reward.status != kPending) {
       throw ApiError(409, "reward_not_pending", "Only a PENDING reward can be credited.");
@@ -329,7 +367,7 @@ store::Reward RewardService::move(const std::string& reward_id, const std::strin
                      "The reward is on hold until " + core::format_timestamp(*reward.available_at) + ".");
     }
     if (to == kRevoked) store::release_budget(sql, reward_id);
-    return *move_reward(sql, reward, to, actor_id, reason, now);
+    return *move_reward(sql, reward, *referral, to, actor_id, reason, now);
   });
 }
 
@@ -344,11 +382,12 @@ int RewardService::credit_due(long long now, int limit) {
     credited += database_.write([&](soci::session& sql) {
       const auto seen = store::find_reward(sql, reward_id);
       if (!seen) return 0;
-      referral::store::lock_referral(sql, seen->referral_id, now);
+      const auto referral = referral::store::lock_referral(sql, seen->referral_id, now);
       const auto fresh = *store::find_reward(sql, reward_id);
       const auto at = store::auto_credit_at(sql, reward_id);
-      if (fresh.status != kPending || !at || *at > now) return 0;
-      return move_reward(sql, fresh, kCredited, "", "hold ended: auto credit", now) ? 1 : 0;
+      if (!referral || fresh.status != kPending || !at || *at > now) return 0;
+      return move_reward(sql, fresh, *referral, kCredited, "", "hold ended: auto credit", now) ? 1
+                                                                                               : 0;
     });
   }
   return credited;
@@ -432,7 +471,8 @@ EventOutcome RewardService::record_event(const EventRequest& request, const std:
     referral ? out.value(referral->id) : out.null();
     out.key("rewards").begin_array();
     if (referral) {
-      for (const auto& reward : grant(sql, *referral, request.type, actor_id, {event_id, request.amount})) {
+      for (const auto& reward :
+           grant(sql, *referral, request.type, actor_id, {event_id, request.amount}).rewards) {
         write_reward(out, reward);
       }
     }

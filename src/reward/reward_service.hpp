@@ -48,6 +48,12 @@ struct RewardOptions {
   long long hold_day_ms = 24LL * 3600 * 1000;
 };
 
+// What a grant made: the rewards, and the referral's status after it.
+struct Granted {
+  std::vector<store::Reward> rewards;
+  std::string referral_status;
+};
+
 struct EventOutcome {
   bool first_time = true;  // false: a repeat, answered with the stored result
   std::string result;      // JSON body
@@ -67,11 +73,16 @@ class RewardService {
 
   // Inside the caller's transaction: the rewards of every active config of
   // `reward_type` for `referral`; auto-credited unless the referral is flagged.
-  std::vector<store::Reward> grant(soci::session& sql, const referral::store::Referral& referral,
-                                   const std::string& reward_type, const std::string& actor_id,
-                                   const Conversion& conversion = {});
-  // Fails with 409 reward_config_missing when no SIGNUP config is active.
-  void require_signup_config(soci::session& sql);
+  Granted grant(soci::session& sql, const referral::store::Referral& referral,
+                const std::string& reward_type, const std::string& actor_id,
+                const Conversion& conversion = {});
+  // The SIGNUP rewards of `configs` (signup_configs) for a referral this
+  // transaction inserted (as inserted): no other transaction can see it yet,
+  // so it is neither locked nor read again.
+  Granted grant_signup(soci::session& sql, const referral::store::Referral& inserted,
+                       const std::vector<store::Config>& configs, const std::string& actor_id);
+  // The active SIGNUP configs; fails with 409 reward_config_missing when there is none.
+  std::vector<store::Config> signup_configs(soci::session& sql);
 
   store::Reward credit(const std::string& reward_id, const std::string& actor_id);
   store::Reward revoke(const std::string& reward_id, const std::string& actor_id, const std::string& reason);
@@ -86,6 +97,15 @@ class RewardService {
  private:
   store::Reward move(const std::string& reward_id, const std::string& to, const std::string& actor_id,
                      const std::string& reason);
+  // The referral a grant rewards: as read under its lock, or as this
+  // transaction inserted it.
+  struct GrantTarget {
+    const referral::store::Referral& referral;
+    bool inserted = false;
+  };
+  Granted grant_to(soci::session& sql, const GrantTarget& target,
+                   const std::vector<store::Config>& configs, const std::string& reward_type,
+                   const std::string& actor_id, const Conversion& conversion, long long now);
   // Whether `reward` fits the config's cap and budget; takes its place and
   // its value when it does, flags the referral when it does not.
   bool within_limits(soci::session& sql, const store::Config& config, const store::Reward& reward);
@@ -96,7 +116,12 @@ class RewardService {
 
 // Recomputes a referral's status from its rewards (SUCCESS once any is
 // credited, REJECTED once all are revoked; MILESTONE rewards aside) and moves
-// its referrer's counters. True when the referral has just become SUCCESS.
-bool settle_referral(soci::session& sql, const std::string& referral_id);
+// its referrer's counters. `current` is the referral as read under its lock
+// (or inserted by this transaction), `rewards` all of its rewards; returns
+// its status now.
+std::string settle_referral(soci::session& sql, const referral::store::Referral& current,
+                            const std::vector<store::Reward>& rewards);
+// The same for a referral read here (the importer's).
+void settle_referral(soci::session& sql, const std::string& referral_id);
 
 }  // namespace reward

@@ -106,11 +106,58 @@ void deactivate_config(soci::session& sql, const std::string& id, long long now)
       use(now), use(id);
 }
 
-std::vector<Config> active_configs(soci::session& sql, const std::string& reward_type) {
-  return db::select_all<Config>(sql,
-                            std::string(kConfigColumns) +
+namespace {
+
+// A nullable BIGINT read by a prepared statement: the value and its indicator.
+struct NullableInto {
+  long long value = 0;
+  soci::indicator indicator = soci::i_null;
+  std::optional<long long> get() const {
+    return indicator == soci::i_ok ? std::optional(value) : std::nullopt;
+  }
+};
+
+// Read on every apply and every qualifying event (grant).
+struct ActiveConfigs {
+  explicit ActiveConfigs(soci::session& sql)
+      : statement(
+            (sql.prepare << std::string(kConfigColumns) +
                                 "WHERE reward_type = :type AND is_active = 1 ORDER BY beneficiary",
-                            config_from, use(reward_type));
+             use(reward_type), into(row.id), into(row.reward_type), into(row.reward_value),
+             into(row.reward_unit), into(row.beneficiary), into(auto_credit), into(is_active),
+             into(row.created_at), into(percent.value, percent.indicator),
+             into(max_value.value, max_value.indicator), into(hold_days.value, hold_days.indicator),
+             into(cap.value, cap.indicator), into(budget.value, budget.indicator),
+             into(row.budget_used))) {}
+
+  std::vector<Config> run(const std::string& type) {
+    reward_type = type;
+    std::vector<Config> out;
+    db::for_each_row(statement, [&] {
+      auto& config = out.emplace_back(row);
+      config.auto_credit = auto_credit != 0;
+      config.is_active = is_active != 0;
+      config.percent_of_amount = percent.get();
+      config.max_value = max_value.get();
+      config.hold_days = hold_days.get().value_or(0);
+      config.max_rewards_per_referrer = cap.get();
+      config.budget = budget.get();
+    });
+    return out;
+  }
+
+  std::string reward_type;
+  Config row;
+  int auto_credit = 0;
+  int is_active = 0;
+  NullableInto percent, max_value, hold_days, cap, budget;
+  soci::statement statement;
+};
+
+}  // namespace
+
+std::vector<Config> active_configs(soci::session& sql, const std::string& reward_type) {
+  return db::cached<ActiveConfigs>(sql).run(reward_type);
 }
 
 bool take_config_place(soci::session& sql, const std::string& config_id, const std::string& user_id,
@@ -146,50 +193,163 @@ void release_budget(soci::session& sql, const std::string& reward_id) {
       use(reward_id), use(reward_id);
 }
 
-bool insert_reward(soci::session& sql, const Reward& reward, const RewardOrigin& origin) {
-  Nullable config_id(origin.config_id), event_id(origin.event_id), milestone_id(origin.milestone_id);
-  Nullable available_at(reward.available_at), auto_credit_at(origin.auto_credit_at);
+namespace {
+
+// Nullable's prepared-statement twin: a member bound once, set per call.
+template <class T>
+struct NullableUse {
+  void set(const std::optional<T>& given) {
+    value = given.value_or(T{});
+    indicator = given ? soci::i_ok : soci::i_null;
+  }
+  T value{};
+  soci::indicator indicator = soci::i_null;
+};
+
+// Every apply, event, milestone and reward move runs these: prepared once
+// per session (db::cached), as the referral rows are.
+struct InsertReward {
   // No conflict target: the unique keys are partial, one per kind of reward.
-  return db::affected_rows(
-             sql,
-             "INSERT INTO rewards (id, referral_id, user_id, beneficiary, reward_type, reward_value, "
-             "reward_unit, status, config_id, created_at, available_at, auto_credit_at, event_id, milestone_id) "
-             "VALUES (:id, :referral_id, :user_id, :beneficiary, :type, :value, :unit, :status, :config_id, "
-             ":created_at, :available_at, :auto_credit_at, :event_id, :milestone_id) ON CONFLICT DO NOTHING",
-             use(reward.id), use(reward.referral_id), use(reward.user_id), use(reward.beneficiary),
-             use(reward.reward_type), use(reward.reward_value), use(reward.reward_unit), use(reward.status),
-             use(config_id.value, config_id.indicator), use(reward.created_at),
-             use(available_at.value, available_at.indicator), use(auto_credit_at.value, auto_credit_at.indicator),
-             use(event_id.value, event_id.indicator), use(milestone_id.value, milestone_id.indicator)) > 0;
+  explicit InsertReward(soci::session& sql)
+      : statement(
+            (sql.prepare
+                 << "INSERT INTO rewards (id, referral_id, user_id, beneficiary, reward_type, "
+                    "reward_value, reward_unit, status, config_id, created_at, available_at, "
+                    "auto_credit_at, event_id, milestone_id) VALUES (:id, :referral_id, :user_id, "
+                    ":beneficiary, :type, :value, :unit, :status, :config_id, :created_at, "
+                    ":available_at, :auto_credit_at, :event_id, :milestone_id) ON CONFLICT DO "
+                    "NOTHING",
+             use(row.id), use(row.referral_id), use(row.user_id), use(row.beneficiary),
+             use(row.reward_type), use(row.reward_value), use(row.reward_unit), use(row.status),
+             use(config_id.value, config_id.indicator), use(row.created_at),
+             use(available_at.value, available_at.indicator),
+             use(auto_credit_at.value, auto_credit_at.indicator),
+             use(event_id.value, event_id.indicator),
+             use(milestone_id.value, milestone_id.indicator))) {}
+
+  bool run(const Reward& reward, const RewardOrigin& origin) {
+    row = reward;
+    config_id.set(origin.config_id);
+    event_id.set(origin.event_id);
+    milestone_id.set(origin.milestone_id);
+    available_at.set(reward.available_at);
+    auto_credit_at.set(origin.auto_credit_at);
+    statement.execute(true);
+    return statement.get_affected_rows() > 0;
+  }
+
+  Reward row;
+  NullableUse<std::string> config_id, event_id, milestone_id;
+  NullableUse<long long> available_at, auto_credit_at;
+  soci::statement statement;
+};
+
+// The type test repeats the partial unique index's condition so both
+// engines can use that index, a direct lookup. Without it SQLite chose the
+// beneficiary's covering index rewards_by_user and read every reward the
+// referrer had ever earned on each apply (tests/unit/reward_store_test.cpp).
+struct HasReward {
+  explicit HasReward(soci::session& sql)
+      : statement(
+            (sql.prepare
+                 << "SELECT 1 FROM rewards WHERE referral_id = :referral_id AND user_id = :user_id "
+                    "AND reward_type = :type AND reward_type IN ('SIGNUP', 'FIRST_ORDER')",
+             use(referral_id), use(user_id), use(reward_type), into(found))) {}
+  std::string referral_id, user_id, reward_type;
+  int found = 0;
+  soci::statement statement;
+};
+
+// A prepared lookup of whole reward rows by one text key.
+struct RewardLookup {
+  RewardLookup(soci::session& sql, const char* condition)
+      : statement((sql.prepare << std::string(kRewardColumns) + condition, use(key), into(row.id),
+                   into(row.referral_id), into(row.user_id), into(row.beneficiary),
+                   into(row.reward_type), into(row.reward_value), into(row.reward_unit),
+                   into(row.status), into(row.created_at),
+                   into(credited_at.value, credited_at.indicator),
+                   into(revoked_at.value, revoked_at.indicator),
+                   into(available_at.value, available_at.indicator))) {}
+
+  std::vector<Reward> run(const std::string& value) {
+    key = value;
+    std::vector<Reward> out;
+    db::for_each_row(statement, [&] {
+      auto& reward = out.emplace_back(row);
+      reward.credited_at = credited_at.get();
+      reward.revoked_at = revoked_at.get();
+      reward.available_at = available_at.get();
+    });
+    return out;
+  }
+
+  std::string key;
+  Reward row;
+  NullableInto credited_at, revoked_at, available_at;
+  soci::statement statement;
+};
+
+struct RewardById : RewardLookup {
+  explicit RewardById(soci::session& sql) : RewardLookup(sql, "WHERE id = :id") {}
+};
+
+struct RewardsOfReferral : RewardLookup {
+  explicit RewardsOfReferral(soci::session& sql)
+      : RewardLookup(sql, "WHERE referral_id = :id ORDER BY created_at, id") {}
+};
+
+// The status moves, each stamping its own time column.
+struct MoveStatus {
+  explicit MoveStatus(soci::session& sql)
+      : credit(prepare(sql, "credited_at")), revoke(prepare(sql, "revoked_at")) {}
+
+  soci::statement prepare(soci::session& sql, const char* stamp) {
+    return (sql.prepare << std::string("UPDATE rewards SET status = :to, ") + stamp +
+                               " = :now WHERE id = :id AND status = :from",
+            use(to), use(now), use(id), use(from));
+  }
+
+  std::string to, id, from;
+  long long now = 0;
+  soci::statement credit;
+  soci::statement revoke;
+};
+
+}  // namespace
+
+bool insert_reward(soci::session& sql, const Reward& reward, const RewardOrigin& origin) {
+  return db::cached<InsertReward>(sql).run(reward, origin);
 }
 
 bool has_reward(soci::session& sql, const std::string& referral_id, const std::string& user_id,
                 const std::string& reward_type) {
-  int found = 0;
-  sql << "SELECT 1 FROM rewards WHERE referral_id = :referral_id AND user_id = :user_id AND reward_type = :type",
-      use(referral_id), use(user_id), use(reward_type), into(found);
-  return sql.got_data();
+  auto& query = db::cached<HasReward>(sql);
+  query.referral_id = referral_id;
+  query.user_id = user_id;
+  query.reward_type = reward_type;
+  return db::fetch_single_row(query.statement);
 }
 
 std::optional<Reward> find_reward(soci::session& sql, const std::string& reward_id) {
-  auto found = db::select_all<Reward>(sql, std::string(kRewardColumns) + "WHERE id = :id", reward_from,
-                                  use(reward_id));
+  auto found = db::cached<RewardById>(sql).run(reward_id);
   if (found.empty()) return std::nullopt;
-  return found.front();
+  return std::move(found.front());
 }
 
 std::vector<Reward> rewards_of_referral(soci::session& sql, const std::string& referral_id) {
-  return db::select_all<Reward>(sql, std::string(kRewardColumns) + "WHERE referral_id = :id ORDER BY created_at, id",
-                            reward_from, use(referral_id));
+  return db::cached<RewardsOfReferral>(sql).run(referral_id);
 }
 
 bool move_status(soci::session& sql, const std::string& reward_id, const std::string& from,
                  const std::string& to, long long now) {
-  const char* stamp = to == "CREDITED" ? "credited_at" : "revoked_at";
-  return db::affected_rows(sql,
-                           std::string("UPDATE rewards SET status = :to, ") + stamp +
-                               " = :now WHERE id = :id AND status = :from",
-                           use(to), use(now), use(reward_id), use(from)) > 0;
+  auto& query = db::cached<MoveStatus>(sql);
+  query.to = to;
+  query.now = now;
+  query.id = reward_id;
+  query.from = from;
+  auto& statement = to == "CREDITED" ? query.credit : query.revoke;
+  statement.execute(true);
+  return statement.get_affected_rows() > 0;
 }
 
 std::vector<std::string> due_rewards(soci::session& sql, long long now, int limit) {
