@@ -88,6 +88,12 @@ JsonWriter& JsonWriter::null() {
   return *this;
 }
 
+JsonWriter& JsonWriter::json(std::string_view text) {
+  before_value();
+  out_ += text;
+  return *this;
+}
+
 JsonWriter& JsonWriter::timestamp(std::optional<std::int64_t> epoch_ms) {
   if (!epoch_ms) return null();
   return value(format_timestamp(*epoch_ms));

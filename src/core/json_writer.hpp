@@ -25,6 +25,9 @@ class JsonWriter {
   JsonWriter& null();
   // A timestamp (epoch milliseconds) in the API's ISO 8601 form, or null.
   JsonWriter& timestamp(std::optional<std::int64_t> epoch_ms);
+  // A value that is JSON text already, written as it is: only for text this
+  // server serialised itself (e.g. a referral's stored flags).
+  JsonWriter& json(std::string_view text);
 
   template <class Value>
   JsonWriter& field(std::string_view name, const Value& value_of_field) {

@@ -1,6 +1,5 @@
 #include "referral/referral_events.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <stdexcept>
 
 #include "events/event_log.hpp"
@@ -10,11 +9,15 @@ namespace referral {
 
 namespace {
 
+std::string data_of(const store::FlaggedReferral& item) {
+  core::JsonWriter out;
+  write_admin_referral(out, item);
+  return out.take();
+}
+
 void publish(soci::session& sql, std::string_view type, const store::FlaggedReferral& item,
              std::int64_t now_ms) {
-  events::publish(
-      sql, {std::string(type), item.referral.id, boost::json::serialize(admin_referral_json(item))},
-      now_ms);
+  events::publish(sql, {std::string(type), item.referral.id, data_of(item)}, now_ms);
 }
 
 void publish_current(soci::session& sql, std::string_view type, const std::string& referral_id,
@@ -27,8 +30,11 @@ void publish_current(soci::session& sql, std::string_view type, const std::strin
 }  // namespace
 
 void publish_created(soci::session& sql, const store::FlaggedReferral& item, std::int64_t now_ms) {
-  publish(sql, events::kReferralCreated, item, now_ms);
-  if (!item.referral.flags.empty()) publish(sql, events::kReferralFlagged, item, now_ms);
+  events::NewEvent event{std::string(events::kReferralCreated), item.referral.id, data_of(item)};
+  events::publish(sql, event, now_ms);
+  if (item.referral.flags.empty()) return;
+  event.type = events::kReferralFlagged;
+  events::publish(sql, event, now_ms);
 }
 
 void publish_flagged(soci::session& sql, const std::string& referral_id, std::int64_t now_ms) {

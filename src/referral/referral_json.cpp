@@ -2,8 +2,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include "core/clock.hpp"
-
 namespace referral {
 
 boost::json::value flags_json(const std::string& flags) {
@@ -11,17 +9,21 @@ boost::json::value flags_json(const std::string& flags) {
   return boost::json::parse(flags);
 }
 
-boost::json::object admin_referral_json(const store::FlaggedReferral& item) {
+void write_admin_referral(core::JsonWriter& out, const store::FlaggedReferral& item) {
   const auto& referral = item.referral;
-  return {{"referral_id", referral.id},
-          {"referrer_id", referral.referrer_id},
-          {"referrer_email", item.referrer_email},
-          {"referee_id", referral.referee_id},
-          {"referee_email", item.referee_email},
-          {"status", referral.status},
-          {"ip", referral.ip},
-          {"created_at", core::format_timestamp(referral.created_at)},
-          {"flags", flags_json(referral.flags)}};
+  out.begin_object()
+      .field("referral_id", referral.id)
+      .field("referrer_id", referral.referrer_id)
+      .field("referrer_email", item.referrer_email)
+      .field("referee_id", referral.referee_id)
+      .field("referee_email", item.referee_email)
+      .field("status", referral.status)
+      .field("ip", referral.ip)
+      .key("created_at")
+      .timestamp(referral.created_at)
+      .key("flags")
+      .json(referral.flags.empty() ? "[]" : referral.flags)
+      .end_object();
 }
 
 }  // namespace referral

@@ -1,7 +1,7 @@
 #pragma once
-#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/json_writer.hpp"
 #include "referral/referral_store.hpp"
 
 namespace referral {
@@ -10,7 +10,9 @@ namespace referral {
 boost::json::value flags_json(const std::string& flags);
 
 // A referral as the admin routes show it (GET /api/admin/referrals/flagged),
-// also the data of the referral.* events.
-boost::json::object admin_referral_json(const store::FlaggedReferral& item);
+// also the data of the referral.* events: written as text, since every
+// apply publishes it (a boost::json object built and serialised per event
+// cost more than the text).
+void write_admin_referral(core::JsonWriter& out, const store::FlaggedReferral& item);
 
 }  // namespace referral

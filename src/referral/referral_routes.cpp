@@ -44,9 +44,10 @@ Response apply(ReferralService& service, Request& request) {
 Response flagged(ReferralService& service, Request& request) {
   const auto page = http::page_request(request);
   const auto items = service.flagged(page.after, page.limit);
-  boost::json::array list;
-  for (const auto& item : items) list.push_back(admin_referral_json(item));
-  auto response = Response::json(200, list);
+  core::JsonWriter list;
+  list.begin_array();
+  for (const auto& item : items) write_admin_referral(list, item);
+  auto response = Response::json_text(200, list.end_array().take());
   http::link_next_page(response, request, page, http::next_cursor(items, page, [](const auto& item) {
                          return core::Cursor{item.referral.created_at, item.referral.id};
                        }));

@@ -1,11 +1,11 @@
 #include "referral/referral_service.hpp"
 
-#include <boost/json.hpp>
 #include <limits>
 
 #include "auth/auth_store.hpp"
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
+#include "core/json_writer.hpp"
 #include "core/random.hpp"
 #include "referral/referral_code.hpp"
 #include "referral/referral_events.hpp"
@@ -134,22 +134,23 @@ void ReferralService::refuse_cycle(soci::session& sql, const std::string& refere
 
 std::string ReferralService::flags_for(soci::session& sql, const store::Code& code, const std::string& ip,
                                        long long now, long long recent_uses) const {
-  boost::json::array flags;
+  core::JsonWriter flags;
+  bool any = false;
+  const auto flag = [&](std::string_view rule, const std::string& detail) {
+    if (!any) flags.begin_array();
+    any = true;
+    flags.begin_object().field("rule", rule).field("detail", detail).end_object();
+  };
   if (config_.referral_flag_same_ip && !ip.empty() &&
       auth::store::logged_in_from_since(sql, code.user_id, ip, now - kSameIpLookbackMs)) {
-    flags.push_back(
-        {{"rule", "same_ip"},
-         {"detail", "The referee's IP " + ip + " matches a recent login of the referrer."}});
+    flag("same_ip", "The referee's IP " + ip + " matches a recent login of the referrer.");
   }
   const auto per_hour = config_.referral_max_uses_per_hour;
-  if (per_hour > 0) {
-    if (recent_uses >= per_hour) {
-      flags.push_back({{"rule", "burst"},
-                       {"detail", "The code was used " + std::to_string(recent_uses + 1) + " times within an hour (limit " +
-                                      std::to_string(per_hour) + ")."}});
-    }
+  if (per_hour > 0 && recent_uses >= per_hour) {
+    flag("burst", "The code was used " + std::to_string(recent_uses + 1) +
+                      " times within an hour (limit " + std::to_string(per_hour) + ").");
   }
-  return flags.empty() ? "" : boost::json::serialize(flags);
+  return any ? flags.end_array().take() : "";
 }
 
 std::vector<store::FlaggedReferral> ReferralService::flagged(const std::optional<core::Cursor>& after, int limit) {

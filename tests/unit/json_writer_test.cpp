@@ -38,4 +38,16 @@ TEST(JsonWriter, WritesNumbersAndTimestamps) {
   EXPECT_EQ(out.take(), R"({"min":-9223372036854775808,"at":"1970-01-01T00:00:00.000Z","never":null})");
 }
 
+TEST(JsonWriter, WritesJsonTextAsAValue) {
+  core::JsonWriter out;
+  out.begin_array();
+  out.begin_object()
+      .key("flags")
+      .json(R"([{"rule":"burst"}])")
+      .field("n", std::int64_t{2})
+      .end_object();
+  out.json("[]").json("{}");
+  EXPECT_EQ(out.end_array().take(), R"([{"flags":[{"rule":"burst"}],"n":2},[],{}])");
+}
+
 }  // namespace
