@@ -38,6 +38,12 @@ inline bool fetch_single_row(soci::statement& statement) {
   return true;
 }
 
+// Runs a cached write statement; true when it changed a row.
+inline bool changed_rows(soci::statement& statement) {
+  statement.execute(true);
+  return statement.get_affected_rows() > 0;
+}
+
 // Runs a cached query and calls `on_row` for each row, with the row in the
 // statement's `into` variables; the statement ends past its last row.
 template <class OnRow>

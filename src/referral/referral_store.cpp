@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
@@ -248,17 +249,29 @@ Chain referrer_chain(soci::session& sql, const std::string& start_id, const std:
   return chain;
 }
 
+namespace {
+
+// The two-key form keeps these apart from the one-key lock of migrations;
+// a hash collision only makes two unrelated applies wait for each other.
+// The select list is evaluated left to right.
+struct LockGraphNodes {
+  explicit LockGraphNodes(soci::session& sql)
+      : statement((sql.prepare << "SELECT pg_advisory_xact_lock(:space, hashtext(:low)), "
+                                  "pg_advisory_xact_lock(:space2, hashtext(:high))",
+                   use(space), use(low), use(space), use(high))) {}
+  int space = 0x72656667;  // "refg"
+  std::string low, high;
+  soci::statement statement;
+};
+
+}  // namespace
+
 bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
                       const std::string& second_id) {
   if (sql.get_backend_name() != "postgresql") return false;
-  // The two-key form keeps these apart from the one-key lock of migrations;
-  // a hash collision only makes two unrelated applies wait for each other.
-  constexpr int kReferralGraphLocks = 0x72656667;  // "refg"
-  const auto& [low, high] = std::minmax(first_id, second_id);
-  // The select list is evaluated left to right.
-  sql << "SELECT pg_advisory_xact_lock(:space, hashtext(:low)), pg_advisory_xact_lock(:space2, "
-         "hashtext(:high))",
-      use(kReferralGraphLocks), use(low), use(kReferralGraphLocks), use(high);
+  auto& query = db::cached<LockGraphNodes>(sql);
+  std::tie(query.low, query.high) = std::minmax(first_id, second_id);
+  query.statement.execute(true);
   return true;
 }
 
@@ -328,18 +341,47 @@ FlaggedReferral with_emails_from(const soci::row& row) {
 
 }  // namespace
 
+namespace {
+
+// Each status move publishes the referral with both emails.
+struct WithEmailsById {
+  explicit WithEmailsById(soci::session& sql)
+      : statement((target.bind(sql.prepare << kWithEmails + "WHERE r.id = :id"),
+                   into(referrer_email), into(referee_email), use(id))) {}
+  std::string id;
+  ReferralInto target;
+  std::string referrer_email, referee_email;
+  soci::statement statement;
+};
+
+}  // namespace
+
 std::optional<FlaggedReferral> find_with_emails(soci::session& sql,
                                                 const std::string& referral_id) {
-  soci::row row;
-  sql << kWithEmails + "WHERE r.id = :id", use(referral_id), into(row);
-  if (!sql.got_data()) return std::nullopt;
-  return with_emails_from(row);
+  auto& query = db::cached<WithEmailsById>(sql);
+  query.id = referral_id;
+  auto referral = query.target.fetch(query.statement);
+  if (!referral) return std::nullopt;
+  return FlaggedReferral{std::move(*referral), query.referrer_email, query.referee_email};
 }
 
-long long successful_referrals(soci::session& sql, const std::string& referrer_id) {
+namespace {
+
+struct SuccessfulReferrals {
+  explicit SuccessfulReferrals(soci::session& sql)
+      : statement((sql.prepare << "SELECT successful FROM referrer_stats WHERE user_id = :user_id",
+                   use(user_id), into(successful))) {}
+  std::string user_id;
   long long successful = 0;
-  sql << "SELECT successful FROM referrer_stats WHERE user_id = :user_id", use(referrer_id), into(successful);
-  return sql.got_data() ? successful : 0;
+  soci::statement statement;
+};
+
+}  // namespace
+
+long long successful_referrals(soci::session& sql, const std::string& referrer_id) {
+  auto& query = db::cached<SuccessfulReferrals>(sql);
+  query.user_id = referrer_id;
+  return db::fetch_single_row(query.statement) ? query.successful : 0;
 }
 
 std::vector<FlaggedReferral> flagged_referrals(soci::session& sql, const std::optional<core::Cursor>& after,

@@ -160,15 +160,50 @@ std::vector<Config> active_configs(soci::session& sql, const std::string& reward
   return db::cached<ActiveConfigs>(sql).run(reward_type);
 }
 
-bool take_config_place(soci::session& sql, const std::string& config_id, const std::string& user_id,
-                       long long cap) {
+namespace {
+
+// The cap and the budget are checked on every grant of a config that has them.
+struct TakeConfigPlace {
   // PostgreSQL: a second upsert of the same row waits for the first to
   // commit, then evaluates the WHERE against the committed count.
-  return db::affected_rows(sql,
-                           "INSERT INTO reward_config_counts (config_id, user_id, rewards) VALUES (:config_id, "
-                           ":user_id, 1) ON CONFLICT (config_id, user_id) DO UPDATE SET rewards = "
-                           "reward_config_counts.rewards + 1 WHERE reward_config_counts.rewards < :cap",
-                           use(config_id), use(user_id), use(cap)) > 0;
+  explicit TakeConfigPlace(soci::session& sql)
+      : statement(
+            (sql.prepare
+                 << "INSERT INTO reward_config_counts (config_id, user_id, rewards) VALUES "
+                    "(:config_id, :user_id, 1) ON CONFLICT (config_id, user_id) DO UPDATE SET "
+                    "rewards = reward_config_counts.rewards + 1 WHERE reward_config_counts.rewards "
+                    "< "
+                    ":cap",
+             use(config_id), use(user_id), use(cap))) {}
+  std::string config_id, user_id;
+  long long cap = 0;
+  soci::statement statement;
+};
+
+// Conditional on the current row: on PostgreSQL a concurrent reservation
+// waits for the row lock and re-checks the condition on the committed
+// value (READ COMMITTED), so the sum never passes the budget.
+struct ReserveBudget {
+  explicit ReserveBudget(soci::session& sql)
+      : statement(
+            (sql.prepare
+                 << "UPDATE reward_configs SET budget_used = budget_used + :value "
+                    "WHERE id = :id AND budget IS NOT NULL AND budget_used <= budget - :value2",
+             use(value), use(config_id), use(value))) {}
+  long long value = 0;
+  std::string config_id;
+  soci::statement statement;
+};
+
+}  // namespace
+
+bool take_config_place(soci::session& sql, const std::string& config_id, const std::string& user_id,
+                       long long cap) {
+  auto& query = db::cached<TakeConfigPlace>(sql);
+  query.config_id = config_id;
+  query.user_id = user_id;
+  query.cap = cap;
+  return db::changed_rows(query.statement);
 }
 
 void return_config_place(soci::session& sql, const std::string& config_id, const std::string& user_id) {
@@ -177,13 +212,10 @@ void return_config_place(soci::session& sql, const std::string& config_id, const
 }
 
 bool reserve_budget(soci::session& sql, const std::string& config_id, long long value) {
-  // Conditional on the current row: on PostgreSQL a concurrent reservation
-  // waits for the row lock and re-checks the condition on the committed
-  // value (READ COMMITTED), so the sum never passes the budget.
-  return db::affected_rows(sql,
-                           "UPDATE reward_configs SET budget_used = budget_used + :value "
-                           "WHERE id = :id AND budget IS NOT NULL AND budget_used <= budget - :value2",
-                           use(value), use(config_id), use(value)) > 0;
+  auto& query = db::cached<ReserveBudget>(sql);
+  query.value = value;
+  query.config_id = config_id;
+  return db::changed_rows(query.statement);
 }
 
 void release_budget(soci::session& sql, const std::string& reward_id) {
@@ -234,8 +266,7 @@ struct InsertReward {
     milestone_id.set(origin.milestone_id);
     available_at.set(reward.available_at);
     auto_credit_at.set(origin.auto_credit_at);
-    statement.execute(true);
-    return statement.get_affected_rows() > 0;
+    return db::changed_rows(statement);
   }
 
   Reward row;
@@ -347,9 +378,7 @@ bool move_status(soci::session& sql, const std::string& reward_id, const std::st
   query.now = now;
   query.id = reward_id;
   query.from = from;
-  auto& statement = to == "CREDITED" ? query.credit : query.revoke;
-  statement.execute(true);
-  return statement.get_affected_rows() > 0;
+  return db::changed_rows(to == "CREDITED" ? query.credit : query.revoke);
 }
 
 std::vector<std::string> due_rewards(soci::session& sql, long long now, int limit) {
