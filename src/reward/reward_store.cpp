@@ -108,7 +108,7 @@ void deactivate_config(soci::session& sql, const std::string& id, long long now)
 
 namespace {
 
-// A nullable BIGINT read by a prepared statement: the value and its indicator.
+// A nullable number read by a prepared statement: the value and its indicator.
 struct NullableInto {
   long long value = 0;
   soci::indicator indicator = soci::i_null;
