@@ -95,7 +95,7 @@ namespace {
 // rollback of that write alone. Past 64 KiB, its default, the journal went
 // to a temporary file: an apply changes about 20 pages (80 KiB), so most were
 // written once more with pwrite, about a tenth of an apply's CPU
-// (docs/PERFORMANCE.md, Apply with every fraud rule on). The journal of a
+// (docs/PERFORMANCE.md, Apply's CPU, profiled). The journal of a
 // write is emptied when it ends, so this bounds the memory of one write.
 constexpr int kStatementJournalInMemoryBytes = 16 << 20;
 

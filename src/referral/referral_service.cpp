@@ -93,7 +93,8 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   // The burst rule's count comes with the use; with the rule off nothing is counted.
   const auto burst_since = config_.referral_max_uses_per_hour > 0 ? now - core::kMsPerHour
                                                                   : std::numeric_limits<long long>::max();
-  const auto recent_uses = store::take_code_use(sql, code->id, config_.referral_max_uses_per_code, burst_since);
+  const auto recent_uses = store::take_code_use(sql, code->id, config_.referral_max_uses_per_code,
+                                                {burst_since, config_.referral_max_uses_per_hour});
   if (!recent_uses) {
     throw ApiError(409, "code_exhausted", "This referral code has been used the maximum number of times.");
   }
@@ -147,7 +148,7 @@ std::string ReferralService::flags_for(soci::session& sql, const store::Code& co
   }
   const auto per_hour = config_.referral_max_uses_per_hour;
   if (per_hour > 0 && recent_uses >= per_hour) {
-    flag("burst", "The code was used " + std::to_string(recent_uses + 1) +
+    flag("burst", "The code was used more than " + std::to_string(per_hour) +
                       " times within an hour (limit " + std::to_string(per_hour) + ").");
   }
   return any ? flags.end_array().take() : "";

@@ -38,7 +38,8 @@ class ReferralService {
   ApplyResult apply_in(soci::session& sql, const std::string& referee_id, const std::string& code,
                        const std::string& ip);
   void refuse_cycle(soci::session& sql, const std::string& referee_id, const std::string& referrer_id) const;
-  // `recent_uses`: the code's uses within the last hour before this one.
+  // `recent_uses`: the code's uses within the last hour before this one, counted up to the burst
+  // limit.
   std::string flags_for(soci::session& sql, const store::Code& code, const std::string& ip, long long now,
                         long long recent_uses) const;
 

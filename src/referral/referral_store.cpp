@@ -111,17 +111,21 @@ struct CodeByText {
 };
 
 // The code's use, taken when under the cap; `recent` is how many referrals
-// used the code since `since` before this one (the burst rule), read in the
-// same statement.
+// used the code since `since` before this one, up to `limit` (the burst
+// rule), read in the same statement.
 struct TakeCodeUse {
   explicit TakeCodeUse(soci::session& sql)
-      : statement((sql.prepare << "UPDATE referral_codes SET uses = uses + 1 WHERE id = :id AND (:cap = 0 OR uses < :cap2) "
-                                  "RETURNING (SELECT COUNT(*) FROM referrals WHERE code_id = :code_id AND "
-                                  "created_at >= :since)",
-                   use(code_id), use(cap), use(cap), use(code_id), use(since), into(recent))) {}
+      : statement((sql.prepare << "UPDATE referral_codes SET uses = uses + 1 WHERE id = :id AND "
+                                  "(:cap = 0 OR uses < :cap2) "
+                                  "RETURNING (SELECT COUNT(*) FROM (SELECT 1 FROM referrals WHERE "
+                                  "code_id = :code_id "
+                                  "AND created_at >= :since LIMIT :limit) AS recent_uses)",
+                   use(code_id), use(cap), use(cap), use(code_id), use(since), use(limit),
+                   into(recent))) {}
   std::string code_id;
   long long cap = 0;
   long long since = 0;
+  long long limit = 0;
   long long recent = 0;
   soci::statement statement;
 };
@@ -219,12 +223,13 @@ bool insert_code(soci::session& sql, const Code& code) {
              use(code.code)) > 0;
 }
 
-std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id, long long cap,
-                                       long long since) {
+std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id,
+                                       long long cap, const RecentUses& recent) {
   auto& query = db::cached<TakeCodeUse>(sql);
   query.code_id = code_id;
   query.cap = cap;
-  query.since = since;
+  query.since = recent.since;
+  query.limit = recent.limit;
   if (!db::fetch_single_row(query.statement)) return std::nullopt;
   return query.recent;
 }

@@ -24,11 +24,18 @@ std::optional<Code> find_code_of_user(soci::session& sql, const std::string& use
 std::optional<Code> find_code(soci::session& sql, const std::string& normalized_code);
 // False when the user already has a code or the code is taken (as a code or an alias).
 bool insert_code(soci::session& sql, const Code& code);
+// The burst rule's question: how many referrals used the code since `since`,
+// counted up to `limit` (the rule only asks whether the limit is reached, so
+// a code used thousands of times an hour costs no more than one used `limit`
+// times).
+struct RecentUses {
+  long long since = 0;
+  long long limit = 0;
+};
 // Takes one use of the code unless `cap` (0: none) is reached: nothing when
-// refused, else how many referrals used the code since `since` before this
-// one (the burst rule's count, read in the same statement).
-std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id, long long cap,
-                                       long long since);
+// refused, else the count of `recent` before this use, read in the same statement.
+std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id,
+                                       long long cap, const RecentUses& recent);
 
 // Another text of a user's code (referral_code_aliases): applying it is
 // applying the code.

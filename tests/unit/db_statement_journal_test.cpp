@@ -26,7 +26,7 @@ int open_sqlite_temp_files() {
 // rollback of that write alone. Past 64 KiB (its default) that journal went
 // to a temporary file: an apply changes about 20 pages, so most of them were
 // written to disk once more (pwrite, ~50 us of CPU per apply under perf;
-// docs/PERFORMANCE.md, Apply with every fraud rule on).
+// docs/PERFORMANCE.md, Apply's CPU, profiled).
 TEST(StatementJournal, AWriteOfAFewHundredPagesKeepsItsJournalInMemory) {
   mail_test::TempDatabase database(false, {});
   auto& db = database.get();
