@@ -73,8 +73,15 @@ void GroupCommitter::run_job(soci::session& sql, Job& job) {
     sql << "RELEASE job";
   } catch (...) {
     job.error = current_without_bound_values(sql);
-    sql << "ROLLBACK TO job";
-    sql << "RELEASE job";
+    try {
+      sql << "ROLLBACK TO job";
+      sql << "RELEASE job";
+    } catch (...) {
+      // SQLite already rolled the whole transaction back (a full disk, an I/O
+      // error, RAISE(ROLLBACK)): the batch fails with this job's error, not
+      // with "no such savepoint", which hid the cause of a failed migrate.
+      std::rethrow_exception(job.error);
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 #include "link/click_stream.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "core/clock.hpp"
@@ -37,23 +39,29 @@ std::vector<store::CounterDelta> counter_deltas(const std::vector<store::ClickRo
 }  // namespace
 
 ClickStream::ClickStream(db::Database& database, long long flush_interval_ms, std::size_t capacity)
-    : database_(database), flush_interval_ms_(flush_interval_ms), capacity_(capacity) {}
+    : database_(database),
+      flush_interval_ms_(flush_interval_ms),
+      capacity_(capacity),
+      flush_early_at_(std::max<std::size_t>(capacity / 2, 1)) {}
 
 ClickStream::~ClickStream() {
   stop();
 }
 
 bool ClickStream::record(store::ClickRow click) {
+  bool half_full = false;
   {
     std::lock_guard lock(mutex_);
-    if (pending_.size() < capacity_) {
-      pending_.push_back(std::move(click));
-      ++counts_->buffered;
-      return true;
+    if (pending_.size() >= capacity_) {
+      ++counts_->dropped;
+      return false;
     }
+    pending_.push_back(std::move(click));
+    ++counts_->buffered;
+    half_full = pending_.size() == flush_early_at_;
   }
-  ++counts_->dropped;
-  return false;
+  if (half_full) wake_.notify_one();
+  return true;
 }
 
 void ClickStream::start() {
@@ -72,13 +80,20 @@ void ClickStream::stop() {
   flush();
 }
 
+// Flushes start every interval, not an interval after the last write
+// ended, and at once when the buffer is half full. Before, at 63k
+// redirects/s on SQLite, the wait plus the write let the buffer reach its
+// limit: 84,607 of 951,969 clicks were dropped in a 15 s run (bench.py,
+// share-link, docs/PERFORMANCE.md).
 void ClickStream::run() {
+  const auto interval = std::chrono::milliseconds(flush_interval_ms_);
+  auto due = std::chrono::steady_clock::now() + interval;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(flush_interval_ms_),
-                   [this] { return stopping_; });
+    wake_.wait_until(lock, due, [this] { return stopping_ || pending_.size() >= flush_early_at_; });
     lock.unlock();
     flush();
+    due = std::max(due + interval, std::chrono::steady_clock::now());
     lock.lock();
   }
 }

@@ -14,9 +14,10 @@
 
 // Clicks are a write stream, not transactions: /r/{code} appends a click to
 // a bounded in-memory buffer and returns; one flusher thread writes what
-// accumulated every CLICK_FLUSH_INTERVAL in one transaction — the raw rows,
-// the first-visit claims and the counters they add to. A crash loses at most
-// the clicks of the last interval; stop() (SIGTERM) writes them first.
+// accumulated every CLICK_FLUSH_INTERVAL (sooner when the buffer is half
+// full) in one transaction — the raw rows, the first-visit claims and the
+// counters they add to. A crash loses at most the clicks of the last
+// interval; stop() (SIGTERM) writes them first.
 namespace links {
 
 class ClickStream {
@@ -50,6 +51,7 @@ class ClickStream {
   db::Database& database_;
   const long long flush_interval_ms_;
   const std::size_t capacity_;
+  const std::size_t flush_early_at_;  // half the capacity: the flusher starts at once
   std::shared_ptr<Counts> counts_ = std::make_shared<Counts>();
   std::mutex mutex_;
   std::vector<store::ClickRow> pending_;
