@@ -89,23 +89,12 @@ namespace {
 // pure cost: together about 9% of a reward-history request. This must
 // happen before SQLite initialises; if it already has, the call fails and
 // SQLite keeps its fully serialized default, which is merely slower.
-//
-// Every write runs in a SAVEPOINT of the group commit's transaction
-// (db/group_commit.cpp), so SQLite journals the pages it changes for a
-// rollback of that write alone. Past 64 KiB, its default, the journal went
-// to a temporary file: an apply changes about 20 pages (80 KiB), so most were
-// written once more with pwrite, about a tenth of an apply's CPU
-// (docs/PERFORMANCE.md, Apply's CPU, profiled). The journal of a
-// write is emptied when it ends, so this bounds the memory of one write.
-constexpr int kStatementJournalInMemoryBytes = 16 << 20;
-
 void configure_sqlite_once() {
   static std::once_flag once;
   std::call_once(once, [] {
     // soci-sqlite3.h declares SQLite's API inside this namespace.
     sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    sqlite_api::sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalInMemoryBytes);
   });
 }
 
