@@ -86,7 +86,8 @@ int top_limit(const Request& request) {
   int value = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (ec != std::errc() || end != text->data() + text->size() || value < 1 || value > kTopMost) {
-    throw core::validation_error("'limit' must be a whole number from 1 to " + std::to_string(kTopMost) + ".");
+    throw core::validation_error("'limit' must be a whole number from 1 to " +
+                                 std::to_string(kTopMost) + ".");
   }
   return value;
 }

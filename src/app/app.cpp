@@ -175,7 +175,8 @@ void App::build(bool with_database) {
   // Analytics tolerate replica lag; everything that reads its own writes
   // (auth, apply, the ledger) stays on the primary.
   analytics_ = std::make_unique<analytics::AnalyticsService>(
-      read_database_ ? *read_database_ : *database_, std::chrono::milliseconds(config_.leaderboard_max_age_ms));
+      read_database_ ? *read_database_ : *database_,
+      std::chrono::milliseconds(config_.leaderboard_max_age_ms));
   connect_signup_codes();
   build_links();
   build_webhooks();

@@ -221,9 +221,13 @@ Database::Joinable::~Joinable() {
 
 soci::session* Database::open_transaction() const { return open_database == this ? open_session : nullptr; }
 
-void Database::after_committed() noexcept { commit_actions::run_all(); }
+void Database::after_committed() noexcept {
+  commit_actions::run_all();
+}
 
-void Database::after_rolled_back() { commit_actions::drop_all(); }
+void Database::after_rolled_back() {
+  commit_actions::drop_all();
+}
 
 void after_commit(void (*action)() noexcept) {
   if (open_session == nullptr) {
