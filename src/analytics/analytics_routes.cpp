@@ -20,7 +20,6 @@ using http::Response;
 namespace {
 
 constexpr int kTopDefault = 10;
-constexpr int kTopMax = 100;
 
 // Every status and unit appears, zero or not, so clients need no key checks;
 // a value outside these (e.g. from an import) is listed too.
@@ -86,8 +85,9 @@ int top_limit(const Request& request) {
   if (!text) return kTopDefault;
   int value = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size() || value < 1 || value > kTopMax) {
-    throw core::validation_error("'limit' must be a whole number from 1 to " + std::to_string(kTopMax) + ".");
+  if (ec != std::errc() || end != text->data() + text->size() || value < 1 || value > kTopMost) {
+    throw core::validation_error("'limit' must be a whole number from 1 to " +
+                                 std::to_string(kTopMost) + ".");
   }
   return value;
 }

@@ -6,6 +6,7 @@
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "referral/referrer_stats.hpp"
 
 namespace analytics {
 
@@ -28,8 +29,17 @@ std::string conversion_rate(long long successful, long long total) {
   return std::to_string(successful * 100 / total) + "%";
 }
 
-AnalyticsService::AnalyticsService(db::Database& database) : database_(database) {
+AnalyticsService::AnalyticsService(db::Database& database,
+                                   std::chrono::milliseconds leaderboard_max_age)
+    : database_(database) {
   if (!preload_time_zones()) core::log::warn("no time zone database (tzdata): timelines accept only ±HH:MM offsets");
+  if (leaderboard_max_age.count() > 0) {
+    leaderboard_ =
+        std::make_unique<LeaderboardCache>(leaderboard_max_age, referral::stats_generation, [this] {
+          return database_.read(
+              [](soci::session& sql) { return store::top_referrers(sql, kTopMost); });
+        });
+  }
 }
 
 Summary AnalyticsService::summary(const std::string& user_id) {
@@ -61,7 +71,13 @@ std::vector<TimelineDay> AnalyticsService::timeline(const std::string& referrer_
 }
 
 std::vector<store::Leader> AnalyticsService::top(int limit) {
-  return database_.read([&](soci::session& sql) { return store::top_referrers(sql, limit); });
+  if (!leaderboard_)
+    return database_.read([&](soci::session& sql) { return store::top_referrers(sql, limit); });
+  // Any shorter list is a prefix of the longest: the order is total (ties
+  // go by user_id).
+  const auto rows = leaderboard_->rows();
+  return {rows->begin(), rows->begin() + std::min<std::ptrdiff_t>(
+                                             limit, static_cast<std::ptrdiff_t>(rows->size()))};
 }
 
 store::Totals AnalyticsService::totals() {

@@ -1,9 +1,12 @@
 #pragma once
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "analytics/analytics_store.hpp"
+#include "analytics/leaderboard_cache.hpp"
 #include "db/database.hpp"
 
 namespace analytics {
@@ -23,6 +26,9 @@ struct TimelineQuery {
   std::optional<std::string> tz;    // IANA name or ±HH:MM; UTC when absent
 };
 
+// The longest leaderboard a request may ask for; the cache holds this many.
+constexpr int kTopMost = 100;
+
 struct TimelineDay {
   std::string date;
   long long count = 0;
@@ -32,7 +38,8 @@ struct TimelineDay {
 // Read-only views of referrals (docs/API.md: Analytics, and the admin top and stats).
 class AnalyticsService {
  public:
-  explicit AnalyticsService(db::Database& database);
+  // `leaderboard_max_age` 0: every leaderboard read queries the database.
+  AnalyticsService(db::Database& database, std::chrono::milliseconds leaderboard_max_age);
 
   Summary summary(const std::string& user_id);
   std::vector<store::ReferralRow> referrals(const std::string& referrer_id,
@@ -40,11 +47,15 @@ class AnalyticsService {
   // Days ascending, days without referrals left out. 400 validation_error
   // for bad dates, a bad zone, from after to, or more than 366 days.
   std::vector<TimelineDay> timeline(const std::string& referrer_id, const TimelineQuery& query);
+  // The first `limit` (1 to kTopMost) referrers, from the leaderboard cache
+  // when it is on: a change this process committed shows at once, another
+  // instance's within LEADERBOARD_MAX_AGE.
   std::vector<store::Leader> top(int limit);
   store::Totals totals();
 
  private:
   db::Database& database_;
+  std::unique_ptr<LeaderboardCache> leaderboard_;  // null when off
 };
 
 // successful/total as a whole percent, rounded down; "0%" when total is 0.

@@ -174,7 +174,9 @@ void App::build(bool with_database) {
   referrals_ = std::make_unique<referral::ReferralService>(config_, *database_, *rewards_);
   // Analytics tolerate replica lag; everything that reads its own writes
   // (auth, apply, the ledger) stays on the primary.
-  analytics_ = std::make_unique<analytics::AnalyticsService>(read_database_ ? *read_database_ : *database_);
+  analytics_ = std::make_unique<analytics::AnalyticsService>(
+      read_database_ ? *read_database_ : *database_,
+      std::chrono::milliseconds(config_.leaderboard_max_age_ms));
   connect_signup_codes();
   build_links();
   build_webhooks();

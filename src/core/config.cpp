@@ -17,7 +17,8 @@ using core::trim;
 
 const std::vector<std::string> kSettingNames = {
     "DATABASE_URL", "DATABASE_READ_URL", "DATABASE_LISTEN_URL", "DATABASE_PREPARED_STATEMENTS",
-    "SESSION_CACHE_SIZE", "SESSION_CACHE_TTL", "HOST", "PORT", "PUBLIC_URL", "METRICS_TOKEN",
+    "SESSION_CACHE_SIZE", "SESSION_CACHE_TTL", "LEADERBOARD_MAX_AGE", "HOST", "PORT", "PUBLIC_URL",
+    "METRICS_TOKEN",
     "JWT_SECRET", "SESSION_TTL", "OTP_TTL",
     "OTP_RESEND_COOLDOWN", "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS",
     "EMAIL_USE_SSL", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_ALLOW_PLAINTEXT_AUTH",
@@ -227,6 +228,10 @@ void read_database(const Reader& r, Config& c) {
   }
   r.integer("SESSION_CACHE_SIZE", c.session_cache_size, 0, 10000000);
   r.duration("SESSION_CACHE_TTL", c.session_cache_ttl_ms);
+  r.duration("LEADERBOARD_MAX_AGE", c.leaderboard_max_age_ms);
+  if (c.leaderboard_max_age_ms > 60000) {
+    bad("LEADERBOARD_MAX_AGE", "must be at most 60s (0 turns the cache off)");
+  }
   r.duration("DB_BUSY_TIMEOUT", c.db_busy_timeout_ms);
   r.duration("SWEEP_INTERVAL", c.sweep_interval_ms);
 }

@@ -71,6 +71,9 @@ struct Config {
   std::string database_listen_url;
   int session_cache_size = 100000;  // 0 = sessions are read from the database every time
   std::int64_t session_cache_ttl_ms = 60000;
+  // Longest another instance's change may take to show on the leaderboard;
+  // 0 = no cache, every read queries (analytics/leaderboard_cache.hpp).
+  std::int64_t leaderboard_max_age_ms = 1000;
   std::int64_t db_busy_timeout_ms = 5000;
   int io_threads = 0;    // 0 = one per core
   int hash_threads = 0;  // 0 = one per core

@@ -9,6 +9,7 @@
 
 #include "core/api_error.hpp"
 #include "core/log.hpp"
+#include "db/commit_actions.hpp"
 #include "db/group_commit.hpp"
 #include "db/statement_cache.hpp"
 #include "db/unnamed_statements.hpp"
@@ -227,8 +228,26 @@ Database::Joinable::~Joinable() {
 
 soci::session* Database::open_transaction() const { return open_database == this ? open_session : nullptr; }
 
+void Database::after_committed() noexcept {
+  commit_actions::run_all();
+}
+
+void Database::after_rolled_back() {
+  commit_actions::drop_all();
+}
+
+void after_commit(void (*action)() noexcept) {
+  if (open_session == nullptr) {
+    action();
+    return;
+  }
+  commit_actions::add(action);
+}
+
 Database::Savepoint::Savepoint(soci::session& sql)
-    : sql_(sql), name_("nested" + std::to_string(savepoint_depth + 1)) {
+    : sql_(sql),
+      name_("nested" + std::to_string(savepoint_depth + 1)),
+      actions_before_(commit_actions::pending()) {
   sql_ << "SAVEPOINT " + name_;
   ++savepoint_depth;
 }
@@ -238,6 +257,7 @@ Database::Savepoint::~Savepoint() { --savepoint_depth; }
 void Database::Savepoint::release() const { sql_ << "RELEASE SAVEPOINT " + name_; }
 
 void Database::Savepoint::roll_back() const noexcept {
+  commit_actions::drop_from(actions_before_);
   try {
     sql_ << "ROLLBACK TO SAVEPOINT " + name_;
     sql_ << "RELEASE SAVEPOINT " + name_;

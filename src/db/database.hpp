@@ -101,16 +101,19 @@ class Database {
         if constexpr (std::is_void_v<decltype(work(lease.session()))>) {
           work(lease.session());
           commit(lease.session());
+          after_committed();
           return;
         } else {
           auto result = work(lease.session());
           commit(lease.session());
+          after_committed();
           return result;
         }
       } catch (const std::exception& error) {
         // Taken first: ROLLBACK becomes the session's last statement.
         const auto safe = current_without_bound_values(lease.session());
         rollback(lease.session());
+        after_rolled_back();
         lease.check_after(error);
         if (classify(error) != Failure::retryable || attempt >= kMaxAttempts)
           std::rethrow_exception(safe);
@@ -139,6 +142,9 @@ class Database {
   };
 
   soci::session* open_transaction() const;
+  // The ends of an outermost PostgreSQL transaction, for db::after_commit.
+  static void after_committed() noexcept;
+  static void after_rolled_back();
 
   template <class Work>
   auto nested_write(soci::session& sql, Work& work) {
@@ -173,6 +179,7 @@ class Database {
    private:
     soci::session& sql_;
     std::string name_;
+    std::size_t actions_before_;  // db::after_commit's, dropped by roll_back
   };
 
   struct Slot {
@@ -215,5 +222,14 @@ class Database {
 };
 
 [[noreturn]] void throw_unavailable();
+
+// Runs `action` once the write transaction open on this thread commits, before
+// Database::write returns to its caller (on SQLite: after the group's COMMIT,
+// before any of its callers returns). Dropped when the transaction rolls back,
+// or the nested write or group job that registered it does. Registered twice
+// in one transaction, it runs once. Outside a write transaction it runs at
+// once. For in-process notices of a change that must not be seen before it
+// is durable and visible to other sessions (analytics' leaderboard cache).
+void after_commit(void (*action)() noexcept);
 
 }  // namespace db

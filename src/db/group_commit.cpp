@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "db/commit_actions.hpp"
 #include "db/database.hpp"
 #include "db/statement_cache.hpp"
 
@@ -67,11 +68,13 @@ void GroupCommitter::begin_immediate(soci::session& sql) const {
 }
 
 void GroupCommitter::run_job(soci::session& sql, Job& job) {
+  const auto actions_before = commit_actions::pending();
   sql << "SAVEPOINT job";
   try {
     (*job.work)(sql);
     sql << "RELEASE job";
   } catch (...) {
+    commit_actions::drop_from(actions_before);
     job.error = current_without_bound_values(sql);
     try {
       sql << "ROLLBACK TO job";
@@ -91,9 +94,11 @@ void GroupCommitter::commit_batch(const std::deque<Job*>& batch) {
     begin_immediate(*session_);
     for (auto* job : batch) run_job(*session_, *job);
     *session_ << "COMMIT";
+    commit_actions::run_all();  // before any job is marked done (db::after_commit)
   } catch (...) {
     // The batch as a whole failed (no connection, lock timeout, I/O error):
     // nothing of it is durable, so every job reports the failure.
+    commit_actions::drop_all();
     const auto error = std::current_exception();
     if (session_) {
       try {

@@ -9,6 +9,7 @@
 #include "core/random.hpp"
 #include "referral/referral_code.hpp"
 #include "referral/referral_events.hpp"
+#include "referral/referrer_stats.hpp"
 
 namespace referral {
 
@@ -102,7 +103,7 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
                            flags_for(sql, *code, ip, now, *recent_uses), ip, now};
   store::insert_referral(sql, referral);
   publish_created(sql, {referral, referrer->email, referee->email}, now);
-  store::add_to_stats(sql, referrer->id, {1, 0, 1, 0});
+  add_to_stats(sql, referrer->id, {1, 0, 1, 0});
   referral.status =
       rewards_.grant_signup(sql, referral, signup_configs, referee_id).referral_status;
   return {referral, code_text};

@@ -89,7 +89,8 @@ struct StatsDelta {
   long long rejected = 0;
 };
 // Adds to the referrer's referrer_stats row and to the referral counters
-// (referral_counts): every change of a referral's status goes through here.
+// (referral_counts). Called through referral::add_to_stats
+// (referral/referrer_stats.hpp), which also counts the commit.
 void add_to_stats(soci::session& sql, const std::string& referrer_id, const StatsDelta& delta);
 // The referral counters alone, for a writer that recounts referrer_stats
 // itself (the import); `shard_key` is any id of the change.

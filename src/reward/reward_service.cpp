@@ -14,6 +14,7 @@
 #include "ledger/ledger_service.hpp"
 #include "referral/referral_events.hpp"
 #include "referral/referral_flags.hpp"
+#include "referral/referrer_stats.hpp"
 #include "reward/milestone_service.hpp"
 #include "reward/reward_events.hpp"
 #include "reward/reward_json.hpp"
@@ -165,7 +166,7 @@ std::string settle_referral(soci::session& sql, const referral::store::Referral&
   delta.successful += removed.successful;
   delta.pending += removed.pending;
   delta.rejected += removed.rejected;
-  referral::store::add_to_stats(sql, current.referrer_id, delta);
+  referral::add_to_stats(sql, current.referrer_id, delta);
   return status;
 }
 

@@ -1,0 +1,29 @@
+#include "referral/referrer_stats.hpp"
+
+#include <atomic>
+
+#include "db/database.hpp"
+
+namespace referral {
+
+namespace {
+
+std::atomic<std::uint64_t> committed_changes{0};
+
+void count_committed_change() noexcept {
+  committed_changes.fetch_add(1);
+}
+
+}  // namespace
+
+void add_to_stats(soci::session& sql, const std::string& referrer_id,
+                  const store::StatsDelta& delta) {
+  store::add_to_stats(sql, referrer_id, delta);
+  db::after_commit(count_committed_change);
+}
+
+std::uint64_t stats_generation() {
+  return committed_changes.load();
+}
+
+}  // namespace referral
