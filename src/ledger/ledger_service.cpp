@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/read_ahead.hpp"
 #include "ledger/reward_counts.hpp"
+#include "ledger/reward_status.hpp"
 
 namespace ledger {
 
@@ -148,7 +149,8 @@ Verdict LedgerService::verify() {
 }
 
 store::ExportQuery LedgerService::export_query(const ExportFilter& filter) const {
-  require_one_of("status", filter.status, {"PENDING", "CREDITED", "REVOKED"});
+  require_one_of("status", filter.status,
+                 {reward_status::kPending, reward_status::kCredited, reward_status::kRevoked});
   require_one_of("unit", filter.unit, {"POINTS", "CASH"});
   store::ExportQuery query;
   query.status = filter.status;
