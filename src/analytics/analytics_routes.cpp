@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/json_writer.hpp"
 #include "http/pagination.hpp"
+#include "ledger/reward_status.hpp"
 
 namespace analytics {
 
@@ -24,7 +25,6 @@ constexpr int kTopDefault = 10;
 // Every status and unit appears, zero or not, so clients need no key checks;
 // a value outside these (e.g. from an import) is listed too.
 const char* const kReferralStatuses[] = {"PENDING", "SUCCESS", "REJECTED"};
-const char* const kRewardStatuses[] = {"PENDING", "CREDITED", "REVOKED"};
 const char* const kRewardUnits[] = {"POINTS", "CASH"};
 
 Response summary(AnalyticsService& service, Request& request) {
@@ -119,7 +119,7 @@ object referral_totals(std::map<std::string, long long> by_status) {
 
 object reward_totals(std::map<std::string, std::map<std::string, store::Totals::Amount>> by_unit) {
   std::map<std::string, long long> by_status;
-  for (const char* status : kRewardStatuses) {
+  for (const char* status : ledger::reward_status::kAll) {
     by_status[status];
     for (const char* unit : kRewardUnits) by_unit[unit][status];  // zero when absent
   }

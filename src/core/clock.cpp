@@ -53,10 +53,9 @@ std::string format_date(std::int64_t epoch_ms) {
   return std::string(buf, put_date(buf, epoch_ms));
 }
 
-std::string format_timestamp(std::int64_t epoch_ms) {
+char* put_timestamp(char* out, std::int64_t epoch_ms) {
   const std::int64_t ms_of_day = ((epoch_ms % kMsPerDay) + kMsPerDay) % kMsPerDay;
-  char buf[40];
-  char* out = put_date(buf, epoch_ms);
+  out = put_date(out, epoch_ms);
   *out++ = 'T';
   out = put_digits(out, static_cast<unsigned>(ms_of_day / kMsPerHour), 2);
   *out++ = ':';
@@ -66,7 +65,12 @@ std::string format_timestamp(std::int64_t epoch_ms) {
   *out++ = '.';
   out = put_digits(out, static_cast<unsigned>(ms_of_day % kMsPerSecond), 3);
   *out++ = 'Z';
-  return std::string(buf, out);
+  return out;
+}
+
+std::string format_timestamp(std::int64_t epoch_ms) {
+  char buf[kTimestampCapacity];
+  return std::string(buf, put_timestamp(buf, epoch_ms));
 }
 
 namespace {

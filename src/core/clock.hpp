@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,10 @@ std::int64_t now_ms();
 
 // "2026-11-24T13:05:00.123Z"
 std::string format_timestamp(std::int64_t epoch_ms);
+// The same text written at `out`, which has room for kTimestampCapacity
+// bytes; returns its end. For loops over many rows (no allocation each).
+constexpr std::size_t kTimestampCapacity = 40;
+char* put_timestamp(char* out, std::int64_t epoch_ms);
 
 // Reads format_timestamp's form ("2026-11-24T13:05:00Z", milliseconds
 // optional); nullopt for anything else, including impossible dates.

@@ -10,11 +10,14 @@
 #include "importer/export_dir.hpp"
 #include "importer/importer_store.hpp"
 #include "ledger/ledger_service.hpp"
+#include "ledger/reward_status.hpp"
 #include "reward/reward_service.hpp"
 
 namespace importer {
 
 namespace {
+
+namespace reward_status = ledger::reward_status;
 
 constexpr const char* kImportedReason = "imported";
 
@@ -32,14 +35,14 @@ std::vector<std::string> keys_of(const Map& map) {
 
 // The rule the server applies when a reward moves (docs/API.md, Referral status).
 std::string referral_status(const std::vector<std::string>& reward_statuses) {
-  if (std::find(reward_statuses.begin(), reward_statuses.end(), "CREDITED") !=
+  if (std::find(reward_statuses.begin(), reward_statuses.end(), reward_status::kCredited) !=
       reward_statuses.end()) {
     return "SUCCESS";
   }
   const bool all_revoked =
       !reward_statuses.empty() &&
       std::all_of(reward_statuses.begin(), reward_statuses.end(),
-                  [](const std::string& status) { return status == "REVOKED"; });
+                  [](const std::string& status) { return status == reward_status::kRevoked; });
   return all_revoked ? "REJECTED" : "PENDING";
 }
 
@@ -490,8 +493,9 @@ class Plan {
                                 ledger::kSystemActor, kImportedReason, now_};
       };
       entries.push_back(entry(ledger::kCreated));
-      const bool revoked = reward.status == "REVOKED";
-      if (reward.status == "CREDITED" || (revoked && reward.credited_at)) entries.push_back(entry(ledger::kCredited));
+      const bool revoked = reward.status == reward_status::kRevoked;
+      if (reward.status == reward_status::kCredited || (revoked && reward.credited_at))
+        entries.push_back(entry(ledger::kCredited));
       if (revoked) entries.push_back(entry(ledger::kRevoked));
     }
     return entries;

@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "auth/email_address.hpp"
+#include "ledger/reward_status.hpp"
 #include "referral/referral_code.hpp"
 
 namespace importer {
@@ -219,7 +220,9 @@ RewardRecord reward_from(const Fields& fields, const RecordOptions& options) {
   reward.reward_value = fields.integer("reward_value");
   if (reward.reward_value < 0) fields.fail("'reward_value' must not be negative");
   reward.reward_unit = fields.one_of("reward_unit", {"POINTS", "CASH"});
-  reward.status = fields.one_of("status", {"PENDING", "CREDITED", "REVOKED"});
+  reward.status =
+      fields.one_of("status", {ledger::reward_status::kPending, ledger::reward_status::kCredited,
+                               ledger::reward_status::kRevoked});
   reward.created_at = fields.created_at(options.now);
   return reward;
 }

@@ -1,13 +1,13 @@
 #include "ledger/ledger_service.hpp"
 
-#include <functional>
-#include <future>
 #include <limits>
 
 #include "analytics/local_days.hpp"
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
+#include "core/read_ahead.hpp"
 #include "ledger/reward_counts.hpp"
+#include "ledger/reward_status.hpp"
 
 namespace ledger {
 
@@ -66,15 +66,18 @@ std::optional<Verdict> check_page(const std::vector<Entry>& page, const store::H
 std::optional<Verdict> walk_chain(db::Database& database, const store::Head& last) {
   long long after = 0;
   std::string prev_hash = kGenesisHash;
-  auto page = page_after(database, 0);
+  core::ReadAhead<long long, std::vector<Entry>> pages(
+      [&database](long long page_start) { return page_after(database, page_start); },
+      [&last](const std::vector<Entry>& page) -> std::optional<long long> {
+        if (page.empty() || page.back().seq >= last.seq) return std::nullopt;
+        return page.back().seq;
+      },
+      0);
   while (after < last.seq) {
-    if (page.empty()) return Verdict{false, after + 1, {}, "the entries end before the head"};
-    const auto page_end = page.back().seq;
-    std::future<std::vector<Entry>> next;
-    if (page_end < last.seq)
-      next = std::async(std::launch::async, page_after, std::ref(database), page_end);
-    if (auto broken = check_page(page, last, after, prev_hash)) return broken;
-    page = next.valid() ? next.get() : std::vector<Entry>{};
+    const auto page = pages.next();
+    if (!page || page->empty())
+      return Verdict{false, after + 1, {}, "the entries end before the head"};
+    if (auto broken = check_page(*page, last, after, prev_hash)) return broken;
   }
   if (prev_hash != last.hash)
     return Verdict{false, last.seq, {}, "the head's hash is not the last entry's"};
@@ -146,7 +149,8 @@ Verdict LedgerService::verify() {
 }
 
 store::ExportQuery LedgerService::export_query(const ExportFilter& filter) const {
-  require_one_of("status", filter.status, {"PENDING", "CREDITED", "REVOKED"});
+  require_one_of("status", filter.status,
+                 {reward_status::kPending, reward_status::kCredited, reward_status::kRevoked});
   require_one_of("unit", filter.unit, {"POINTS", "CASH"});
   store::ExportQuery query;
   query.status = filter.status;

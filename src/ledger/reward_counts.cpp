@@ -6,15 +6,16 @@
 #include <utility>
 
 #include "ledger/ledger_store.hpp"
+#include "ledger/reward_status.hpp"
 
 namespace ledger {
 
 namespace {
 
 // Statuses; the entry kinds (kCredited, kRevoked) are ledger_entry.hpp's.
-constexpr const char* kPending = "PENDING";
-constexpr const char* kCreditedStatus = "CREDITED";
-constexpr const char* kRevokedStatus = "REVOKED";
+using reward_status::kPending;
+constexpr const char* kCreditedStatus = reward_status::kCredited;
+constexpr const char* kRevokedStatus = reward_status::kRevoked;
 
 // The status a revoke moves the reward from: what an earlier entry of this
 // batch left, else what the entries already in the ledger left.

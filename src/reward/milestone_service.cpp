@@ -3,6 +3,7 @@
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "ledger/reward_status.hpp"
 #include "referral/referral_store.hpp"
 #include "reward/milestone_events.hpp"
 #include "reward/reward_rules.hpp"
@@ -57,7 +58,7 @@ std::vector<MilestoneAward> award_milestones(soci::session& sql,
                          "MILESTONE",
                          milestone.reward_value,
                          milestone.reward_unit,
-                         "PENDING",
+                         ledger::reward_status::kPending,
                          now,
                          std::nullopt,
                          std::nullopt};

@@ -12,6 +12,7 @@
 #include "core/text.hpp"
 #include "events/event_log.hpp"
 #include "ledger/ledger_service.hpp"
+#include "ledger/reward_status.hpp"
 #include "referral/referral_events.hpp"
 #include "referral/referral_flags.hpp"
 #include "referral/referrer_stats.hpp"
@@ -26,9 +27,9 @@ using core::ApiError;
 
 namespace {
 
-constexpr const char* kPending = "PENDING";
-constexpr const char* kCredited = "CREDITED";
-constexpr const char* kRevoked = "REVOKED";
+using ledger::reward_status::kCredited;
+using ledger::reward_status::kPending;
+using ledger::reward_status::kRevoked;
 constexpr const char* kPurchase = "PURCHASE";
 constexpr std::size_t kMaxReasonLength = 500;
 constexpr long long kMaxHoldDays = 365;

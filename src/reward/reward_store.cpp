@@ -7,6 +7,7 @@
 #include "db/checked_sum.hpp"
 #include "db/statement_cache.hpp"
 #include "db/statements.hpp"
+#include "ledger/reward_status.hpp"
 
 namespace reward::store {
 
@@ -378,7 +379,7 @@ bool move_status(soci::session& sql, const std::string& reward_id, const std::st
   query.now = now;
   query.id = reward_id;
   query.from = from;
-  return db::changed_rows(to == "CREDITED" ? query.credit : query.revoke);
+  return db::changed_rows(to == ledger::reward_status::kCredited ? query.credit : query.revoke);
 }
 
 std::vector<std::string> due_rewards(soci::session& sql, long long now, int limit) {

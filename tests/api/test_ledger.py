@@ -20,6 +20,7 @@ import requests
 import flows
 import harness
 import invariants
+from auth_checks import iso
 import ledger_flows as lf
 from old_schema import STAGE_LEDGER
 from test_races import storm
@@ -209,16 +210,23 @@ def test_a_changed_entry_is_found_by_verify_and_the_script(make_server):
     assert verdict.returncode == 1 and verdict.stdout.startswith("broken 2:"), verdict
 
 
+def seeded_database(databases, referrals: int) -> str:
+    """A new database seeded by referrald-seed: 100 users, `referrals`
+    referrals with their rewards, and the admin admin@seed.test."""
+    url = databases.new_url()
+    seed = pathlib.Path(harness.binary()).with_name("referrald-seed")
+    seeded = subprocess.run([str(seed), "--database-url", url, "--users", "100", "--referrals", str(referrals),
+                             "--bench-referrals", "0", "--clicks", "0", "--raw-clicks", "0", "--bench-clicks", "0",
+                             "--no-analyze"], env=harness.server_env(), capture_output=True, text=True, timeout=300)
+    assert seeded.returncode == 0, seeded.stderr
+    return url
+
+
 def test_verify_names_an_edit_on_a_later_page(databases):
     """verify reads the chain 10,000 entries a page, the next page on a
     second thread while it hashes this one: an edit past the first page, in
     a seeded and chained set of about 18,000 entries, is named too."""
-    url = databases.new_url()
-    seed = pathlib.Path(harness.binary()).with_name("referrald-seed")
-    seeded = subprocess.run([str(seed), "--database-url", url, "--users", "100", "--referrals", "9000",
-                             "--bench-referrals", "0", "--clicks", "0", "--raw-clicks", "0", "--bench-clicks", "0",
-                             "--no-analyze"], env=harness.server_env(), capture_output=True, text=True, timeout=300)
-    assert seeded.returncode == 0, seeded.stderr
+    url = seeded_database(databases, referrals=9000)
     harness.query(url, STAGE_LEDGER)
     database = {"DATABASE_URL": url}
     assert harness.run_cli(["migrate"], database, timeout=300).returncode == 0
@@ -374,3 +382,24 @@ def test_export_filters_by_status_unit_and_dates(export_server):
     for params in ({"status": "PAID"}, {"unit": "EUR"}, {"from": "2026-13-01"}, {"to": "yesterday"},
                    {"from": "2026-02-02", "to": "2026-02-01"}):
         lf.assert_error(export(server, boss, **params), 400, "validation_error")
+
+
+def test_an_export_of_several_pages_lists_every_reward_once_in_order(databases, make_server):
+    """The export reads 2,000 rewards a page, the next page on a second
+    thread while this one is sent. Over a seeded set of several pages whose
+    created_at values are folded onto seven (so ties on created_at cross the
+    page boundaries and only the id orders them) it lists exactly the
+    rewards of the table, in (created_at, id) order, with their users."""
+    url = seeded_database(databases, referrals=6000)
+    harness.query(url, "UPDATE rewards SET created_at = 1780000000000 + created_at - created_at / 7 * 7")
+    server = make_server(env=lf.env(), database_url=url)
+    login = flows.login(server, "admin@seed.test", "seed-password")
+    assert login.status_code == 200, login.text
+    expected = server.query(
+        "SELECT r.id, r.user_id, u.email, u.name, r.reward_value, r.status, r.created_at FROM rewards r "
+        "JOIN users u ON u.id = r.user_id ORDER BY r.created_at, r.id")
+    assert len(expected) > 3 * 2000, len(expected)
+    listed = records(lf.get(server, "/api/admin/rewards/export.csv",
+                            {"Authorization": f"Bearer {login.json()['token']}"}))
+    assert [(r["reward_id"], r["user_id"], r["email"], r["name"], int(r["reward_value"]), r["status"],
+             r["created_at"]) for r in listed] == [row[:6] + (iso(row[6]),) for row in expected]
