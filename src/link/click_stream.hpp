@@ -44,6 +44,7 @@ class ClickStream {
  private:
   void run();
   void write(std::vector<store::ClickRow>& batch);
+  void drop_deleted_codes(soci::session& sql, std::vector<store::ClickRow>& batch);
   void requeue(std::vector<store::ClickRow>& batch, bool database_away);
   std::vector<bool> known_repeats(const std::vector<store::ClickRow>& batch);
   void remember_claims(const std::vector<store::ClickRow>& batch);
