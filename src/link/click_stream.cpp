@@ -121,10 +121,13 @@ void ClickStream::flush() {
 }
 
 void ClickStream::write(std::vector<store::ClickRow>& batch) {
+  // Looked up here, not inside the write: on SQLite that runs on the
+  // group-commit writer, and the lookups would lengthen its transaction.
+  auto repeats = known_repeats(batch);
   try {
     database_.write([&](soci::session& sql) {
-      drop_deleted_codes(sql, batch);
-      const auto unique = store::insert_clicks(sql, batch, known_repeats(batch));
+      if (drop_deleted_codes(sql, batch)) repeats = known_repeats(batch);
+      const auto unique = store::insert_clicks(sql, batch, repeats);
       store::add_counters(sql, counter_deltas(batch, unique));
     });
     remember_claims(batch);
@@ -143,15 +146,16 @@ void ClickStream::write(std::vector<store::ClickRow>& batch) {
 // Clicks of a code deleted since they were buffered are dropped alone (and
 // counted as dropped); before, the foreign key refused the whole batch, and
 // every other code's clicks of that interval were lost with them.
-void ClickStream::drop_deleted_codes(soci::session& sql, std::vector<store::ClickRow>& batch) {
+bool ClickStream::drop_deleted_codes(soci::session& sql, std::vector<store::ClickRow>& batch) {
   std::set<std::string> code_ids;
   for (const auto& click : batch) code_ids.insert(*click.code_id);
   const auto live = store::lock_codes(sql, {code_ids.begin(), code_ids.end()});
-  if (live.size() == code_ids.size()) return;
+  if (live.size() == code_ids.size()) return false;
   const auto gone = std::erase_if(
       batch, [&live](const store::ClickRow& click) { return !live.contains(*click.code_id); });
   counts_->dropped += static_cast<long long>(gone);
   counts_->buffered -= static_cast<long long>(gone);
+  return true;
 }
 
 std::vector<bool> ClickStream::known_repeats(const std::vector<store::ClickRow>& batch) {
