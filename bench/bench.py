@@ -296,6 +296,44 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def postmaster_pid(url: str) -> int | None:
+    """The postmaster of the throwaway cluster serving `url` (harness.PostgresCluster), found by port."""
+    port = re.search(r":(\d+)/", url)
+    for pid_file in pathlib.Path(tempfile.gettempdir()).glob("referrald-pg-*/data/postmaster.pid"):
+        with contextlib.suppress(OSError, IndexError):
+            lines = pid_file.read_text().splitlines()
+            if port and lines[3] == port.group(1):
+                return int(lines[0])
+    return None
+
+
+def cluster_cpu_seconds(postmaster: int | None) -> float:
+    """CPU of a PostgreSQL cluster: the postmaster, its live children and the children it reaped."""
+    if postmaster is None:
+        return 0.0
+    total = 0
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            if pid == postmaster:
+                total += sum(int(field) for field in fields[11:15])
+            elif int(fields[1]) == postmaster:
+                total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
+def thread_cpu_seconds(pid: int, name: str) -> float:
+    """CPU of the server's threads called `name` (pthread_setname_np)."""
+    total = 0
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            if (task / "comm").read_text().strip() == name:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
 def parse_wrk(output: str) -> dict:
     def latency(label: str) -> float:
         match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
@@ -453,11 +491,15 @@ def storm(base: str, seeder: Seeder, duration: int, threads: int, tokens_dir: pa
     return results
 
 
-def measured(base: str, pid: int, scenario: dict, args, workdir: pathlib.Path) -> dict:
-    cpu_before = process_cpu_seconds(pid)
+def measured(base: str, pid: int, scenario: dict, args, workdir: pathlib.Path,
+             postmaster: int | None = None) -> dict:
+    """One wrk run; CPU per request of the server and (PostgreSQL) of the whole cluster."""
+    cpu_before, db_cpu_before = process_cpu_seconds(pid), cluster_cpu_seconds(postmaster)
     result = wrk(base, scenario, args.duration, args.connections, args.threads, workdir)
     cpu = process_cpu_seconds(pid) - cpu_before
+    db_cpu = cluster_cpu_seconds(postmaster) - db_cpu_before
     result["cpu_us"] = cpu * 1e6 / result["requests"] if result["requests"] else float("nan")
+    result["db_cpu_us"] = db_cpu * 1e6 / result["requests"] if result["requests"] else float("nan")
     return result
 
 
@@ -545,17 +587,23 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.port}"
         rows = []
         healthz_rps = None
+        postmaster = postmaster_pid(url) if args.backend == "postgresql" else None
+        click_db_cpu = 0.0
         for scenario in scenarios(seeder, args.duration):
             if wanted and scenario["name"] not in wanted and scenario["name"] != "healthz":
                 continue
             if scenario.get("fresh"):
                 scenario = {**scenario, "tokens": take_fresh(seeder, fresh), "unique": True, "body": "{}"}
-            result = measured(base, server.pid, scenario, args, workdir)
+            if scenario["name"] == "share-link":
+                click_db_cpu = -cluster_cpu_seconds(postmaster)
+            result = measured(base, server.pid, scenario, args, workdir, postmaster)
             if scenario["name"] == "healthz":
                 healthz_rps = result["rps"]
             rows.append((scenario["name"], result))
             print(f"  {scenario['name']}: {result['rps']:.0f} req/s", flush=True)
         clicks = click_counts(base)
+        click_db_cpu += cluster_cpu_seconds(postmaster)
+        flusher_cpu = thread_cpu_seconds(server.pid, "click-flusher")
         storm_results = storm(base, seeder, args.duration, args.threads, workdir) \
             if not wanted or "storm" in wanted else None
         if server.poll() is not None:
@@ -564,14 +612,21 @@ def main() -> None:
         rule_rows = rule_costs(args, seeder, url, workdir, server, fresh) if args.apply_rules else []
     print(f"\n{args.backend}, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
           f"SQLITE_SYNCHRONOUS={args.sync}, PostgreSQL fsync {'on' if args.pg_durable else 'off'}\n")
-    print("| route | req/s | p50 ms | p99 ms | × /healthz | CPU µs/req | non-2xx |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| route | req/s | p50 ms | p99 ms | × /healthz | CPU µs/req | db CPU µs/req | non-2xx |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in rows:
         ratio = r["rps"] / healthz_rps if healthz_rps else float("nan")
-        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio:.2f} | {r['cpu_us']:.0f} | {r['non2xx']} |")
-    print(f"\nshare-link clicks: flushed {clicks.get('clicks_flushed_total', 0):.0f}, "
+        db_cpu = f"{r['db_cpu_us']:.1f}" if postmaster else "-"
+        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio:.2f} | {r['cpu_us']:.0f} "
+              f"| {db_cpu} | {r['non2xx']} |")
+    flushed = clicks.get("clicks_flushed_total", 0)
+    print(f"\nshare-link clicks: flushed {flushed:.0f}, "
           f"dropped {clicks.get('clicks_dropped_total', 0):.0f}, "
           f"still buffered {clicks.get('clicks_buffered', 0):.0f}")
+    if flushed:
+        print(f"CPU per flushed click: flusher thread {flusher_cpu * 1e6 / flushed:.2f} µs"
+              + (f", PostgreSQL {click_db_cpu * 1e6 / flushed:.2f} µs (share-link run and the drain after it)"
+                 if postmaster else ""))
     if rule_rows:
         print("\nWhat each fraud rule costs: apply (-c32) with that rule off, the others on:\n")
         print("| rule off | req/s | p99 ms | CPU µs/req | non-2xx |")

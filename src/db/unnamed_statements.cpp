@@ -75,6 +75,8 @@ class UnnamedSessionBackend : public details::session_backend {
   details::rowid_backend* make_rowid_backend() override { return real_->make_rowid_backend(); }
   details::blob_backend* make_blob_backend() override { return real_->make_blob_backend(); }
 
+  details::session_backend* real() const { return real_.get(); }
+
  private:
   std::unique_ptr<details::session_backend> real_;
 };
@@ -94,6 +96,11 @@ class UnnamedBackendFactory : public soci::backend_factory {
 const soci::backend_factory& postgresql_unnamed_statements() {
   static const UnnamedBackendFactory factory;
   return factory;
+}
+
+soci::details::session_backend* unwrapped(soci::details::session_backend* backend) {
+  const auto* wrapper = dynamic_cast<const UnnamedSessionBackend*>(backend);
+  return wrapper ? wrapper->real() : backend;
 }
 
 }  // namespace db

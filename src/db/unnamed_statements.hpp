@@ -13,4 +13,9 @@ namespace db {
 // (DATABASE_PREPARED_STATEMENTS=false, docs/OPERATIONS.md).
 const soci::backend_factory& postgresql_unnamed_statements();
 
+// The session's own backend: the one postgresql_unnamed_statements() wraps,
+// or `backend` itself when it is no such wrapper (for libpq calls that SOCI
+// has no API for, e.g. db::copy_in).
+soci::details::session_backend* unwrapped(soci::details::session_backend* backend);
+
 }  // namespace db

@@ -44,6 +44,8 @@ class ClickStream {
  private:
   void run();
   void write(std::vector<store::ClickRow>& batch);
+  // True when clicks were dropped.
+  bool drop_deleted_codes(soci::session& sql, std::vector<store::ClickRow>& batch);
   void requeue(std::vector<store::ClickRow>& batch, bool database_away);
   std::vector<bool> known_repeats(const std::vector<store::ClickRow>& batch);
   void remember_claims(const std::vector<store::ClickRow>& batch);
@@ -62,8 +64,10 @@ class ClickStream {
   std::thread thread_;
 
   // First-visit claims this instance has committed (code, day, visitor):
-  // a repeat visitor's next click needs no claim insert. Only the flushing
-  // thread touches it (under flush_mutex_); started over when it grows large.
+  // a repeat visitor's next click needs no claim insert. Touched under
+  // flush_mutex_ only (inside a write too, which on SQLite runs on the
+  // group-commit writer while the flushing thread waits for it); started
+  // over when it grows large.
   std::unordered_set<std::string> claimed_;
 };
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "core/random.hpp"
@@ -35,6 +36,14 @@ struct ClickRow {
   std::string_view id_text() const { return {id.data(), id.size()}; }
   std::string_view visitor_text() const { return {visitor_hash.data(), visitor_hash.size()}; }
 };
+
+// The codes among `code_ids` (sorted) that exist. On PostgreSQL they stay
+// locked (FOR KEY SHARE) until the commit: link_clicks has no foreign key
+// there (migration 0021), and this lock is what keeps a code from being
+// deleted while its clicks are written — what the foreign key's check did,
+// once per row instead of once per code.
+std::unordered_set<std::string> lock_codes(soci::session& sql,
+                                           const std::vector<std::string>& code_ids);
 
 // Writes one flush: for each click, claims (code, day, visitor) — the first
 // claim of the click's UTC day makes it unique — and inserts the click row.

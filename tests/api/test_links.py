@@ -8,6 +8,7 @@ User-Agent: requests' own (python-requests) is on the crawler list.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import secrets
@@ -485,6 +486,55 @@ def test_sigterm_writes_the_buffered_clicks(make_server):
     assert raw_clicks(live, code) == (450, 300)
     totals = harness.query(live.database_url, "SELECT clicks, unique_visitors FROM link_totals")
     assert [tuple(row) for row in totals] == [(450, 300)]
+
+
+def test_clicks_are_written_without_prepared_statements(make_server):
+    # PostgreSQL writes click rows by COPY on the session's own libpq
+    # connection, which DATABASE_PREPARED_STATEMENTS=false wraps.
+    live = make_server(env=lf.env(DATABASE_PREPARED_STATEMENTS="false", **FAST))
+    _, code = referrer_with_code(live)
+    for ip in ("203.0.113.7", "203.0.113.8", "203.0.113.7"):
+        click(live, code, ip=ip)
+    assert wait_clicks(live, code, 3) == (3, 2)
+
+
+def delete_user(server, user_id: str) -> None:
+    """As an operator's SQL would, with SQLite's foreign keys on (as the server's sessions run)."""
+    with contextlib.closing(server.db()) as conn:
+        cursor = conn.cursor()
+        if server.database_url.startswith("sqlite://"):
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("DELETE FROM users WHERE id = ?", (user_id,))
+        else:
+            cursor.execute("DELETE FROM users WHERE id = %s", (user_id,))
+
+
+def test_deleting_a_referrer_deletes_its_clicks_and_counters(server):
+    # PostgreSQL keeps this by a trigger, not a foreign key (migration 0021).
+    gone, gone_code = referrer_with_code(server)
+    kept, kept_code = referrer_with_code(server)
+    for code in (gone_code, kept_code, gone_code):
+        click(server, code)
+    assert wait_clicks(server, gone_code, 2)[0] == 2 and wait_clicks(server, kept_code, 1)[0] == 1
+    gone_id = code_id(server, gone_code)
+    delete_user(server, gone.id)
+    for table in ("link_clicks", "link_counters", "link_totals"):
+        assert server.query(f"SELECT COUNT(*) FROM {table} WHERE code_id = %s", (gone_id,))[0][0] == 0, table
+    assert raw_clicks(server, kept_code) == (1, 1)
+
+
+def test_clicks_of_a_code_deleted_before_the_flush_are_dropped_alone(make_server):
+    live = make_server(env=lf.env(CLICK_FLUSH_INTERVAL="1h", TRUSTED_PROXIES="127.0.0.1"))
+    gone, gone_code = referrer_with_code(live)
+    _, kept_code = referrer_with_code(live)
+    gone_id = code_id(live, gone_code)
+    for code in (gone_code, kept_code, gone_code):
+        assert click(live, code).status_code == 302
+    delete_user(live, gone.id)  # while its clicks are buffered
+    assert live.stop(signal.SIGTERM) == 0  # one batch: both codes' clicks
+    assert raw_clicks(live, kept_code) == (1, 1)
+    assert live.query("SELECT COUNT(*) FROM link_clicks WHERE code_id = %s", (gone_id,))[0][0] == 0
+    assert live.query("SELECT COUNT(*) FROM link_totals WHERE code_id = %s", (gone_id,))[0][0] == 0
 
 
 def test_sweeper_purges_old_clicks_and_keeps_counters(make_server):
