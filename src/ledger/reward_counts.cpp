@@ -12,10 +12,8 @@ namespace ledger {
 
 namespace {
 
-// Statuses; the entry kinds (kCredited, kRevoked) are ledger_entry.hpp's.
-using reward_status::kPending;
-constexpr const char* kCreditedStatus = reward_status::kCredited;
-constexpr const char* kRevokedStatus = reward_status::kRevoked;
+// Statuses are status::k*; the bare kCredited and kRevoked are ledger_entry.hpp's entry kinds.
+namespace status = reward_status;
 
 // The status a revoke moves the reward from: what an earlier entry of this
 // batch left, else what the entries already in the ledger left.
@@ -24,7 +22,7 @@ const char* status_before_revoke(soci::session& sql,
                                  const std::string& reward_id) {
   const auto seen = in_batch.find(reward_id);
   if (seen != in_batch.end()) return seen->second;
-  return store::was_credited(sql, reward_id) ? kCreditedStatus : kPending;
+  return store::was_credited(sql, reward_id) ? status::kCredited : status::kPending;
 }
 
 }  // namespace
@@ -35,13 +33,13 @@ void count_rewards(soci::session& sql, const std::vector<NewEntry>& entries) {
   std::unordered_map<std::string, const char*> status_in_batch;              // reward id -> status
   for (const auto& entry : entries) {
     const char* from = nullptr;  // none: the reward is new
-    const char* to = kPending;
+    const char* to = status::kPending;
     if (entry.kind == kCredited) {
-      from = kPending;
-      to = kCreditedStatus;
+      from = status::kPending;
+      to = status::kCredited;
     } else if (entry.kind == kRevoked) {
       from = status_before_revoke(sql, status_in_batch, entry.reward_id);
-      to = kRevokedStatus;
+      to = status::kRevoked;
     }
     if (from) deltas[{entry.unit, from}].add(-1, entry.amount);
     deltas[{entry.unit, to}].add(1, entry.amount);
