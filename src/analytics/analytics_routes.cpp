@@ -8,6 +8,7 @@
 #include "core/json_writer.hpp"
 #include "http/pagination.hpp"
 #include "ledger/reward_status.hpp"
+#include "referral/referral_status.hpp"
 
 namespace analytics {
 
@@ -24,7 +25,6 @@ constexpr int kTopDefault = 10;
 
 // Every status and unit appears, zero or not, so clients need no key checks;
 // a value outside these (e.g. from an import) is listed too.
-const char* const kReferralStatuses[] = {"PENDING", "SUCCESS", "REJECTED"};
 const char* const kRewardUnits[] = {"POINTS", "CASH"};
 
 Response summary(AnalyticsService& service, Request& request) {
@@ -111,7 +111,7 @@ object counts_json(const std::map<std::string, long long>& counts) {
 }
 
 object referral_totals(std::map<std::string, long long> by_status) {
-  for (const char* status : kReferralStatuses) by_status[status];  // zero when absent
+  for (const char* status : referral::referral_status::kAll) by_status[status];  // zero when absent
   long long total = 0;
   for (const auto& entry : by_status) total += entry.second;
   return {{"total", total}, {"by_status", counts_json(by_status)}};

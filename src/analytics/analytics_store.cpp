@@ -6,6 +6,7 @@
 #include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
 #include "ledger/ledger_store.hpp"
+#include "referral/referral_status.hpp"
 #include "referral/referral_store.hpp"
 
 namespace analytics::store {
@@ -124,7 +125,7 @@ void add_user_totals(soci::session& sql, Totals& totals) {
 
 void add_referral_totals(soci::session& sql, Totals& totals) {
   const auto counts = referral::store::referral_counts(sql);
-  for (const char* status : {"PENDING", "SUCCESS", "REJECTED"}) {
+  for (const char* status : referral::referral_status::kAll) {
     totals.referrals[status] = db::counters::value_of(counts, status);
   }
 }

@@ -1,5 +1,7 @@
 #include "analytics/leaderboard_cache.hpp"
 
+#include <exception>
+
 namespace analytics {
 
 LeaderboardCache::LeaderboardCache(std::chrono::milliseconds max_age, Generation generation,
@@ -33,18 +35,19 @@ std::shared_ptr<const LeaderboardCache::Rows> LeaderboardCache::load(
   loading_ = true;
   lock.unlock();
   Snapshot fresh{nullptr, generation_(), Clock::now()};
+  // A failed load still ends the wait of the requests behind it: the next
+  // one starts its own load.
+  std::exception_ptr failure;
   try {
     fresh.rows = std::make_shared<const Rows>(load_());
   } catch (...) {
-    lock.lock();
-    loading_ = false;
-    loaded_.notify_all();
-    throw;
+    failure = std::current_exception();
   }
   lock.lock();
   loading_ = false;
-  snapshot_ = fresh;
+  if (!failure) snapshot_ = fresh;
   loaded_.notify_all();
+  if (failure) std::rethrow_exception(failure);
   return fresh.rows;
 }
 

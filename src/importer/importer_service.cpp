@@ -11,6 +11,9 @@
 #include "importer/importer_store.hpp"
 #include "ledger/ledger_service.hpp"
 #include "ledger/reward_status.hpp"
+#include "referral/referral_status.hpp"
+#include "referral/referrer_stats.hpp"
+#include "reward/reward_rules.hpp"
 #include "reward/reward_service.hpp"
 
 namespace importer {
@@ -31,19 +34,6 @@ std::vector<std::string> keys_of(const Map& map) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : map) keys.push_back(key);
   return keys;
-}
-
-// The rule the server applies when a reward moves (docs/API.md, Referral status).
-std::string referral_status(const std::vector<std::string>& reward_statuses) {
-  if (std::find(reward_statuses.begin(), reward_statuses.end(), reward_status::kCredited) !=
-      reward_statuses.end()) {
-    return "SUCCESS";
-  }
-  const bool all_revoked =
-      !reward_statuses.empty() &&
-      std::all_of(reward_statuses.begin(), reward_statuses.end(),
-                  [](const std::string& status) { return status == reward_status::kRevoked; });
-  return all_revoked ? "REJECTED" : "PENDING";
 }
 
 // Decides, inside the import's transaction, which documents become which
@@ -361,8 +351,8 @@ class Plan {
         continue;
       }
       const auto& code_id = code_of_owner_.at(code.owner_id);
-      new_referrals_.push_back(
-          {code.id, *code.used_by, "", code.owner_id, code_id, "PENDING", "", "", code.used_at});
+      new_referrals_.push_back({code.id, *code.used_by, "", code.owner_id, code_id,
+                                referral::referral_status::kPending, "", "", code.used_at});
       referred.emplace(*code.used_by, code.id);
       referee_of_referral_[code.id] = *code.used_by;
       touched_codes_.push_back(code_id);
@@ -450,19 +440,20 @@ class Plan {
 
   // ---- writing
 
+  // The rule the server applies when a reward moves.
   void settle_new_referrals() {
-    std::map<std::string, std::vector<std::string>> statuses;
-    for (const auto& reward : new_rewards_) statuses[reward.referral_id].push_back(reward.status);
-    for (auto& referral : new_referrals_) referral.status = referral_status(statuses[referral.id]);
+    std::map<std::string, std::vector<reward::store::Reward>> rewards_by_referral;
+    for (const auto& reward : new_rewards_)
+      rewards_by_referral[reward.referral_id].push_back(reward);
+    for (auto& referral : new_referrals_) {
+      referral.status = reward::referral_status_from(rewards_by_referral[referral.id],
+                                                     referral::referral_status::kPending);
+    }
   }
 
   void count_new_referrals() {
     referral::store::StatsDelta delta;
-    for (const auto& referral : new_referrals_) {
-      ++(referral.status == "SUCCESS"   ? delta.successful
-         : referral.status == "PENDING" ? delta.pending
-                                        : delta.rejected);
-    }
+    for (const auto& referral : new_referrals_) delta += referral::status_delta(referral.status, 1);
     referral::store::count_referrals(sql_, "import", delta);
   }
 

@@ -9,6 +9,7 @@
 #include "core/random.hpp"
 #include "referral/referral_code.hpp"
 #include "referral/referral_events.hpp"
+#include "referral/referral_status.hpp"
 #include "referral/referrer_stats.hpp"
 
 namespace referral {
@@ -99,8 +100,15 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   if (!recent_uses) {
     throw ApiError(409, "code_exhausted", "This referral code has been used the maximum number of times.");
   }
-  store::Referral referral{core::new_id(), referee_id, referee->name, referrer->id, code->id, "PENDING",
-                           flags_for(sql, *code, ip, now, *recent_uses), ip, now};
+  store::Referral referral{core::new_id(),
+                           referee_id,
+                           referee->name,
+                           referrer->id,
+                           code->id,
+                           referral_status::kPending,
+                           flags_for(sql, *code, ip, now, *recent_uses),
+                           ip,
+                           now};
   store::insert_referral(sql, referral);
   publish_created(sql, {referral, referrer->email, referee->email}, now);
   add_to_stats(sql, referrer->id, {1, 0, 1, 0});

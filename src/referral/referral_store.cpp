@@ -8,6 +8,7 @@
 #include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
 #include "db/statements.hpp"
+#include "referral/referral_status.hpp"
 
 namespace referral::store {
 
@@ -323,9 +324,9 @@ struct ReferralCounters {
 }  // namespace
 
 void count_referrals(soci::session& sql, const std::string& shard_key, const StatsDelta& delta) {
-  db::counters::add<ReferralCounters>(sql, "PENDING", shard_key, delta.pending);
-  db::counters::add<ReferralCounters>(sql, "SUCCESS", shard_key, delta.successful);
-  db::counters::add<ReferralCounters>(sql, "REJECTED", shard_key, delta.rejected);
+  db::counters::add<ReferralCounters>(sql, referral_status::kPending, shard_key, delta.pending);
+  db::counters::add<ReferralCounters>(sql, referral_status::kSuccess, shard_key, delta.successful);
+  db::counters::add<ReferralCounters>(sql, referral_status::kRejected, shard_key, delta.rejected);
 }
 
 std::map<std::string, long long> referral_counts(soci::session& sql) {

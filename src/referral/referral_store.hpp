@@ -87,6 +87,14 @@ struct StatsDelta {
   long long successful = 0;
   long long pending = 0;
   long long rejected = 0;
+
+  StatsDelta& operator+=(const StatsDelta& more) {
+    total += more.total;
+    successful += more.successful;
+    pending += more.pending;
+    rejected += more.rejected;
+    return *this;
+  }
 };
 // Adds to the referrer's referrer_stats row and to the referral counters
 // (referral_counts). Called through referral::add_to_stats

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "db/database.hpp"
+#include "referral/referral_status.hpp"
 
 namespace referral {
 
@@ -20,6 +21,17 @@ void add_to_stats(soci::session& sql, const std::string& referrer_id,
                   const store::StatsDelta& delta) {
   store::add_to_stats(sql, referrer_id, delta);
   db::after_commit(count_committed_change);
+}
+
+store::StatsDelta status_delta(std::string_view status, long long amount) {
+  store::StatsDelta delta;
+  if (status == referral_status::kSuccess)
+    delta.successful = amount;
+  else if (status == referral_status::kRejected)
+    delta.rejected = amount;
+  else
+    delta.pending = amount;
+  return delta;
 }
 
 std::uint64_t stats_generation() {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "referral/referral_store.hpp"
 
@@ -14,6 +15,10 @@ namespace referral {
 // referral's status, in any domain, goes through here.
 void add_to_stats(soci::session& sql, const std::string& referrer_id,
                   const store::StatsDelta& delta);
+
+// The counters' change when `amount` referrals enter `status` (a negative
+// amount: leave it). `total` stays 0: a move between statuses keeps it.
+store::StatsDelta status_delta(std::string_view status, long long amount);
 
 // How many transactions of this process that moved referrer_stats have
 // committed (docs/ARCHITECTURE.md, "The leaderboard cache"). It moves after

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/api_error.hpp"
+#include "ledger/reward_status.hpp"
+#include "referral/referral_status.hpp"
 
 namespace reward {
 
@@ -32,6 +34,21 @@ std::optional<long long> reward_value_for(const store::Config& config,
   if (config.max_value) value = std::min(value, *config.max_value);
   if (value <= 0) return std::nullopt;
   return value;
+}
+
+std::string referral_status_from(const std::vector<store::Reward>& rewards,
+                                 const std::string& current) {
+  bool any = false;
+  bool all_revoked = true;
+  for (const auto& reward : rewards) {
+    if (reward.reward_type == "MILESTONE") continue;
+    if (reward.status == ledger::reward_status::kCredited)
+      return referral::referral_status::kSuccess;
+    any = true;
+    all_revoked = all_revoked && reward.status == ledger::reward_status::kRevoked;
+  }
+  if (!any) return current;
+  return all_revoked ? referral::referral_status::kRejected : referral::referral_status::kPending;
 }
 
 }  // namespace reward

@@ -2,6 +2,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "reward/reward_store.hpp"
 
@@ -25,5 +26,13 @@ void require_range(const std::string& field, long long value, long long min, lon
 // percentage that rounds down to 0.
 std::optional<long long> reward_value_for(const store::Config& config,
                                           std::optional<long long> amount);
+
+// The status a referral's rewards give it (docs/API.md, Referral status):
+// SUCCESS once one is credited, REJECTED when all are revoked, else PENDING;
+// `current` when it has none. A MILESTONE reward hangs on the referral that
+// reached the milestone but rewards the referrer's whole record, so it does
+// not move that referral.
+std::string referral_status_from(const std::vector<store::Reward>& rewards,
+                                 const std::string& current);
 
 }  // namespace reward

@@ -15,6 +15,7 @@
 #include "ledger/reward_status.hpp"
 #include "referral/referral_events.hpp"
 #include "referral/referral_flags.hpp"
+#include "referral/referral_status.hpp"
 #include "referral/referrer_stats.hpp"
 #include "reward/milestone_service.hpp"
 #include "reward/reward_events.hpp"
@@ -30,33 +31,11 @@ namespace {
 using ledger::reward_status::kCredited;
 using ledger::reward_status::kPending;
 using ledger::reward_status::kRevoked;
+namespace referral_status = referral::referral_status;
 constexpr const char* kPurchase = "PURCHASE";
 constexpr std::size_t kMaxReasonLength = 500;
 constexpr long long kMaxHoldDays = 365;
 constexpr long long kMaxRewardsPerReferrer = 1'000'000'000;
-
-referral::store::StatsDelta bucket(const std::string& status, long long amount) {
-  referral::store::StatsDelta delta;
-  if (status == "SUCCESS") delta.successful = amount;
-  else if (status == "REJECTED") delta.rejected = amount;
-  else delta.pending = amount;
-  return delta;
-}
-
-// A MILESTONE reward hangs on the referral that reached the milestone but
-// rewards the referrer's whole record, so it does not move that referral.
-std::string status_from(const std::vector<store::Reward>& rewards, const std::string& current) {
-  bool any = false;
-  bool all_revoked = true;
-  for (const auto& reward : rewards) {
-    if (reward.reward_type == "MILESTONE") continue;
-    if (reward.status == kCredited) return "SUCCESS";
-    any = true;
-    all_revoked = all_revoked && reward.status == kRevoked;
-  }
-  if (!any) return current;
-  return all_revoked ? "REJECTED" : "PENDING";
-}
 
 store::Reward new_reward(const referral::store::Referral& referral, const store::Config& config, long long value,
                          long long now) {
@@ -99,7 +78,7 @@ std::string add_milestone_rewards(
     std::vector<ledger::NewEntry>& entries,
     std::vector<std::pair<std::string_view, store::Reward>>& published) {
   const auto status = settle_referral(sql, current, rewards);
-  if (status == current.status || status != "SUCCESS") return status;
+  if (status == current.status || status != referral_status::kSuccess) return status;
   for (auto& award : award_milestones(sql, current, now)) {
     entries.push_back(entry_for(award.reward, ledger::kCreated, "", award.reason, now));
     published.emplace_back(events::kRewardCreated, std::move(award.reward));
@@ -158,15 +137,12 @@ std::string stored_event_result(soci::session& sql, const std::string& type,
 
 std::string settle_referral(soci::session& sql, const referral::store::Referral& current,
                             const std::vector<store::Reward>& rewards) {
-  const auto status = status_from(rewards, current.status);
+  const auto status = referral_status_from(rewards, current.status);
   if (status == current.status) return status;
   referral::store::set_referral_status(sql, current.id, status);
   referral::publish_status_changed(sql, current.id, core::now_ms());
-  auto delta = bucket(status, 1);
-  const auto removed = bucket(current.status, -1);
-  delta.successful += removed.successful;
-  delta.pending += removed.pending;
-  delta.rejected += removed.rejected;
+  auto delta = referral::status_delta(status, 1);
+  delta += referral::status_delta(current.status, -1);
   referral::add_to_stats(sql, current.referrer_id, delta);
   return status;
 }
@@ -285,7 +261,7 @@ Granted RewardService::grant(soci::session& sql, const referral::store::Referral
   // All its rewards were revoked: a rejected referral earns nothing more
   // (before, a FIRST_ORDER event auto-credited a new reward and flipped it
   // back to SUCCESS). Read under the lock, so a concurrent revoke counts.
-  if (!current || current->status == "REJECTED")
+  if (!current || current->status == referral_status::kRejected)
     return {{}, current ? current->status : referral.status};
   return grant_to(sql, {*current, false}, store::active_configs(sql, reward_type), reward_type,
                   actor_id, conversion, now);

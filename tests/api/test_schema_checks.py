@@ -1,0 +1,60 @@
+"""Every enumerated column is held to its values by the database itself
+(migration 0025: CHECK constraints on PostgreSQL, triggers on SQLite), so a
+bug or a hand-written UPDATE cannot store a status the code does not know."""
+
+from __future__ import annotations
+
+import pytest
+
+import invariants
+import ledger_flows as lf
+
+
+@pytest.fixture(scope="module")
+def server(databases, tmp_path_factory):
+    yield from lf.module_server(databases, tmp_path_factory)
+
+
+# (a statement that breaks one rule, the table it names, a query whose answer must not change)
+REFUSED = (
+    ("UPDATE referrals SET status = 'PAID'", "referrals", "SELECT status FROM referrals ORDER BY id"),
+    ("UPDATE referrals SET is_flagged = 2", "referrals", "SELECT is_flagged FROM referrals ORDER BY id"),
+    ("UPDATE outbox SET status = 'lost'", "outbox", "SELECT status FROM outbox ORDER BY id"),
+    ("UPDATE idempotency_keys SET state = 'maybe'", "idempotency_keys",
+     "SELECT state FROM idempotency_keys ORDER BY idem_key"),
+    ("UPDATE otps SET purpose = 'login'", "otps", "SELECT purpose FROM otps ORDER BY user_id"),
+    ("UPDATE code_requests SET purpose = 'login'", "code_requests",
+     "SELECT purpose FROM code_requests ORDER BY email"),
+    ("UPDATE users SET is_admin = 5", "users", "SELECT is_admin FROM users ORDER BY id"),
+    ("UPDATE users SET is_verified = -1", "users", "SELECT is_verified FROM users ORDER BY id"),
+)
+
+
+@pytest.fixture(scope="module")
+def rows(server):
+    """One row in each checked table, made through the API."""
+    lf.config(server, lf.admin(server), "SIGNUP", 100)
+    referrer = lf.user(server)
+    lf.refer(server, referrer, **{"Idempotency-Key": "schema-checks"})
+    for table in ("referrals", "outbox", "idempotency_keys", "otps", "code_requests", "users"):
+        assert server.query(f"SELECT COUNT(*) FROM {table}")[0][0] > 0, table
+
+
+@pytest.mark.parametrize("statement, table, readback", REFUSED, ids=[case[0] for case in REFUSED])
+def test_an_unknown_value_is_refused_and_changes_nothing(server, rows, statement, table, readback):
+    before = server.query(readback)
+    with pytest.raises(Exception) as refused:
+        server.query(statement)
+    assert table in str(refused.value), refused.value
+    assert server.query(readback) == before
+
+
+def test_a_referral_inserted_with_an_unknown_status_is_refused(server, rows):
+    copy = ("INSERT INTO referrals (id, referee_id, referrer_id, code_id, status, created_at, updated_at) "
+            "SELECT 'copy', referrer_id, referee_id, code_id, 'WON', created_at, updated_at FROM referrals "
+            "WHERE referrer_id <> referee_id LIMIT 1")
+    with pytest.raises(Exception) as refused:
+        server.query(copy)
+    assert "referrals" in str(refused.value), refused.value
+    assert server.query("SELECT COUNT(*) FROM referrals WHERE id = 'copy'") == [(0,)]
+    invariants.check_all(server)
