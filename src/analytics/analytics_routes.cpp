@@ -37,12 +37,25 @@ Response summary(AnalyticsService& service, Request& request) {
                                     {"clicks", result.clicks}});
 }
 
+// A row's JSON text beyond its strings: the keys, quotes, commas and the
+// 24-character timestamp.
+constexpr std::size_t kReferralRowFixedBytes = 128;
+
+std::size_t referral_page_bytes(const std::vector<store::ReferralRow>& rows) {
+  std::size_t bytes = 2;
+  for (const auto& row : rows) {
+    bytes += kReferralRowFixedBytes + row.id.size() + row.referee_id.size() +
+             row.referee_name.size() + row.status.size();
+  }
+  return bytes;
+}
+
 Response referral_page(AnalyticsService& service, Request& request,
                        const std::string& referrer_id) {
   const auto page = http::page_request(request);
   const auto rows = service.referrals(referrer_id, page.after, page.limit);
   core::JsonWriter body;
-  body.begin_array();
+  body.reserve(referral_page_bytes(rows)).begin_array();
   for (const auto& row : rows) {
     body.begin_object()
         .field("referral_id", row.id)
