@@ -29,7 +29,7 @@ const char* const kRewardUnits[] = {"POINTS", "CASH"};
 
 // Written as text (core::JsonWriter), as the list pages are: building and
 // serialising a boost::json object was 1.7% of referrald's samples for this
-// route on PostgreSQL (docs/PERFORMANCE.md), more than its own code's share.
+// route on PostgreSQL (docs/PERFORMANCE.md).
 Response summary(AnalyticsService& service, Request& request) {
   const auto result = service.summary(request.user().user_id);
   core::JsonWriter body;
