@@ -103,4 +103,12 @@ TEST(JsonWriter, WritesJsonTextAsAValue) {
   EXPECT_EQ(out.end_array().take(), R"([{"flags":[{"rule":"burst"}],"n":2},[],{}])");
 }
 
+// Timestamps are written without a std::string of their own; as array
+// elements they still take commas like any value.
+TEST(JsonWriter, WritesTimestampsAsArrayElements) {
+  core::JsonWriter out;
+  out.begin_array().timestamp(1767225599999).timestamp(std::nullopt).timestamp(-1).end_array();
+  EXPECT_EQ(out.take(), R"(["2025-12-31T23:59:59.999Z",null,"1969-12-31T23:59:59.999Z"])");
+}
+
 }  // namespace
