@@ -17,7 +17,7 @@ constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
 
 // Whether any byte of `word` is below 0x20, a quote or a backslash: the
 // classic "has a byte less than n" and "has a zero byte" bit tricks (exact as
-// a yes/no answer, for n <= 128). The referral list page escapes ~12 KiB of
+// a yes/no answer, for n <= 128). The referral list page escapes ~10 KiB of
 // ids, names and keys per answer; a byte at a time, this loop was 8% of
 // referrald's samples on PostgreSQL (docs/PERFORMANCE.md).
 bool has_byte_to_escape(std::uint64_t word) {
