@@ -37,7 +37,7 @@ class JsonWriter {
   }
 
   // Room for `bytes` of text up front: a list page grown by doubling
-  // reallocated and copied its ~8 KiB several times.
+  // reallocated and copied its ~10 KiB several times.
   JsonWriter& reserve(std::size_t bytes) {
     out_.reserve(bytes);
     return *this;
