@@ -47,31 +47,65 @@ constexpr const char* kReferralColumns =
     "WHERE r.referrer_id = :referrer_id ";
 constexpr const char* kNewestFirst = "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit";
 
+// A page comes in one batch of column vectors, not a fetch per row: SOCI's
+// fetch per row and two copies of each row's strings (out of the `into`
+// variables, then into the result) showed in the list page's profile on
+// PostgreSQL, where malloc and free were about 9% of the samples
+// (docs/PERFORMANCE.md, "Summary and list page after the profile").
 struct ReferralPage {
+  explicit ReferralPage(std::size_t batch)
+      : ids(batch), referee_ids(batch), referee_names(batch), created_at(batch), statuses(batch) {}
   std::string referrer_id;
   long long after_time = 0;
   std::string after_id;
   int limit = 0;
-  ReferralRow row;
+  std::vector<std::string> ids, referee_ids, referee_names;
+  std::vector<long long> created_at;  // BIGINT: soci's vector into keeps all 64 bits
+  std::vector<std::string> statuses;
 };
 
 struct FirstPageQuery : ReferralPage {
   explicit FirstPageQuery(soci::session& sql)
-      : statement((sql.prepare << std::string(kReferralColumns) + kNewestFirst, use(referrer_id, "referrer_id"),
-                   use(limit, "limit"), into(row.id), into(row.referee_id), into(row.referee_name),
-                   into(row.created_at), into(row.status))) {}
+      : ReferralPage(1),
+        statement((sql.prepare << std::string(kReferralColumns) + kNewestFirst,
+                   use(referrer_id, "referrer_id"), use(limit, "limit"), into(ids),
+                   into(referee_ids), into(referee_names), into(created_at), into(statuses))) {}
   soci::statement statement;
 };
 
 struct NextPageQuery : ReferralPage {
   explicit NextPageQuery(soci::session& sql)
-      : statement((sql.prepare << std::string(kReferralColumns) +
-                                      "AND (r.created_at, r.id) < (:after_time, :after_id) " + kNewestFirst,
-                   use(referrer_id, "referrer_id"), use(after_time, "after_time"), use(after_id, "after_id"),
-                   use(limit, "limit"), into(row.id), into(row.referee_id), into(row.referee_name),
-                   into(row.created_at), into(row.status))) {}
+      : ReferralPage(1),
+        statement((sql.prepare << std::string(kReferralColumns) +
+                                      "AND (r.created_at, r.id) < (:after_time, :after_id) " +
+                                      kNewestFirst,
+                   use(referrer_id, "referrer_id"), use(after_time, "after_time"),
+                   use(after_id, "after_id"), use(limit, "limit"), into(ids), into(referee_ids),
+                   into(referee_names), into(created_at), into(statuses))) {}
   soci::statement statement;
 };
+
+// Runs a page query with batches of `limit` rows (so the page is one batch)
+// to its end (see all_rows) and moves each row's strings out of the batch.
+std::vector<ReferralRow> page_rows(ReferralPage& page, soci::statement& statement) {
+  const auto batch = static_cast<std::size_t>(page.limit);
+  page.ids.resize(batch);  // the batch size is the vectors' size when the statement runs
+  page.referee_ids.resize(batch);
+  page.referee_names.resize(batch);
+  page.created_at.resize(batch);
+  page.statuses.resize(batch);
+  std::vector<ReferralRow> out;
+  out.reserve(batch);
+  statement.execute();
+  while (statement.fetch()) {
+    for (std::size_t i = 0; i < page.ids.size(); ++i) {
+      out.push_back({std::move(page.ids[i]), std::move(page.referee_ids[i]),
+                     std::move(page.referee_names[i]), page.created_at[i],
+                     std::move(page.statuses[i])});
+    }
+  }
+  return out;
+}
 
 // Rows come in batches into vectors: a long timeline is thousands of rows,
 // and one fetch per row costs more than the bucketing.
@@ -158,14 +192,14 @@ std::vector<ReferralRow> referrals_of(soci::session& sql, const std::string& ref
     auto& query = db::cached<FirstPageQuery>(sql);
     query.referrer_id = referrer_id;
     query.limit = limit;
-    return all_rows(query.statement, query.row);
+    return page_rows(query, query.statement);
   }
   auto& query = db::cached<NextPageQuery>(sql);
   query.referrer_id = referrer_id;
   query.after_time = after->created_at;
   query.after_id = after->id;
   query.limit = limit;
-  return all_rows(query.statement, query.row);
+  return page_rows(query, query.statement);
 }
 
 void referral_times(soci::session& sql, const std::string& referrer_id, long long from_ms, long long to_ms,
