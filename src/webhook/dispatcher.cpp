@@ -177,8 +177,28 @@ Dispatcher::Round Dispatcher::write_round(soci::session& sql,
       --free;
     }
   }
+  build_bodies(sql, done.claims);
   fan_out(sql, endpoints, now, free_slots, done);
   return done;
+}
+
+// A claimed delivery of a domain event stores no body: it is built again
+// from the event, which never changes, so every attempt sends the same
+// bytes. One whose event cannot be found keeps an empty body and is refused.
+void Dispatcher::build_bodies(soci::session& sql,
+                              std::vector<std::pair<store::Claimed, store::Endpoint>>& claims) {
+  std::vector<std::string> event_ids;
+  for (const auto& [claimed, endpoint] : claims) {
+    if (claimed.payload.empty()) event_ids.push_back(claimed.event_id);
+  }
+  if (event_ids.empty() || !feed_.find) return;
+  std::map<std::string, std::string> bodies;
+  for (const auto& event : feed_.find(sql, event_ids))
+    bodies[event.id] = payload_json(event.id, event.type, event.created_at_ms, event.data_json);
+  for (auto& [claimed, endpoint] : claims) {
+    const auto body = bodies.find(claimed.event_id);
+    if (claimed.payload.empty() && body != bodies.end()) claimed.payload = body->second;
+  }
 }
 
 // Every 2xx answer in one statement, and each answering endpoint's run of
@@ -208,16 +228,21 @@ void Dispatcher::fan_out(soci::session& sql, const std::vector<store::Endpoint>&
   if (events.empty()) return;
   std::vector<store::NewDelivery> rows;
   std::vector<const store::Endpoint*> row_endpoints;
-  for (const auto& event : events) {
-    std::string payload;
+  // The bodies, built once per event (the rows do not store them).
+  std::vector<std::string> payloads(events.size());
+  std::vector<const std::string*> row_payloads;
+  for (std::size_t e = 0; e < events.size(); ++e) {
+    const auto& event = events[e];
+    auto& payload = payloads[e];
     for (const auto& endpoint : endpoints) {
       if (!subscribes(endpoint.events, event.type)) continue;
       if (payload.empty())
         payload = payload_json(event.id, event.type, event.created_at_ms, event.data_json);
       const bool start_now = free_slots[endpoint.id]-- > 0;
-      rows.push_back({endpoint.id, event.id, event.type, payload, now_ms,
+      rows.push_back({endpoint.id, event.id, event.type, std::nullopt, now_ms,
                       start_now ? now_ms + lease_ms_ : 0, ""});
       row_endpoints.push_back(&endpoint);
+      row_payloads.push_back(&payload);
     }
   }
   const auto inserted = store::insert_deliveries(sql, rows);
@@ -226,7 +251,7 @@ void Dispatcher::fan_out(soci::session& sql, const std::vector<store::Endpoint>&
   for (std::size_t n = 0; n < rows.size(); ++n) {
     auto& row = rows[n];
     if (row.leased_until == 0) continue;
-    store::Claimed claimed{row.id, row.endpoint_id, row.event_id, std::move(row.payload),
+    store::Claimed claimed{row.id, row.endpoint_id, row.event_id, *row_payloads[n],
                            0,      row.leased_until};
     // A replayed event already had its row (which one is unknown): give
     // the leases back and let the claims of later rounds sort it out.
@@ -310,6 +335,10 @@ void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& en
                         const Signing& signing, std::int64_t now_ms) {
   if (!signing.refusal.empty()) {
     refused_.push_back({claimed, 0, signing.refusal});
+    return;
+  }
+  if (claimed.payload.empty()) {
+    refused_.push_back({claimed, 0, "the event is missing from domain_events: no body to send"});
     return;
   }
   OutgoingRequest request;
