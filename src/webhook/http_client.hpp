@@ -67,6 +67,8 @@ class HttpClient {
   struct Transfer;
   struct Callbacks;  // libcurl's, with its exact signatures (http_client.cpp)
 
+  void* take_handle();  // CURL*
+  void end(void* easy);
   int wait_for_sockets(std::chrono::milliseconds wait);
   void act(int socket, int events);
   std::vector<Completion> finished();
@@ -81,6 +83,7 @@ class HttpClient {
   long connections_opened_ = 0;
   long kept_connections_ = -1;
   std::map<void*, std::unique_ptr<Transfer>> transfers_;  // by CURL*
+  std::vector<void*> idle_handles_;                       // CURL*, ready for the next attempt
 };
 
 }  // namespace webhook

@@ -47,6 +47,7 @@ class LoopbackServer {
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  int port() const { return port_; }
   int accepted() const { return accepted_; }
 
  private:
@@ -146,6 +147,29 @@ TEST(WebhookHttpClient, AnUnansweredRequestEndsAtTheTimeout) {
   EXPECT_EQ(done[0].status_code, 0);
   EXPECT_FALSE(done[0].error.empty());
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
+// Easy handles are reused: what one attempt set (a pinned address, a
+// timeout's state) must not leak into the next.
+TEST(WebhookHttpClient, ReusedHandlesCarryNothingOfTheirLastAttempt) {
+  LoopbackServer hanging(/*hang=*/true);
+  LoopbackServer answering;
+  webhook::HttpClient client(300, true);
+  client.start(post(hanging.url(), 1));
+  ASSERT_EQ(run_until(client, 1, 5s).at(0).status_code, 0);
+
+  // A name no resolver knows, pinned to the checked address.
+  auto pinned = post("http://hook.invalid:" + std::to_string(answering.port()) + "/hook", 2);
+  pinned.target = {"hook.invalid", answering.port(), "127.0.0.1", false};
+  client.start(pinned);
+  const auto by_name = run_until(client, 1, 5s);
+  ASSERT_EQ(by_name.size(), 1U);
+  EXPECT_EQ(by_name[0].status_code, 200) << by_name[0].error;
+
+  client.start(post(answering.url(), 3));
+  const auto by_address = run_until(client, 1, 5s);
+  ASSERT_EQ(by_address.size(), 1U);
+  EXPECT_EQ(by_address[0].status_code, 200) << by_address[0].error;
 }
 
 TEST(WebhookHttpClient, WakeCutsAWaitShort) {
