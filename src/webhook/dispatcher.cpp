@@ -138,7 +138,7 @@ void Dispatcher::gather_more(std::vector<Outcome>& outcomes) {
 void Dispatcher::round(const std::vector<Outcome>& outcomes) {
   if (outcomes.empty() && !has_work()) return;  // idle: no write transaction
   const auto started = std::chrono::steady_clock::now();
-  const auto done = database_.write([&](soci::session& sql) { return write_round(sql, outcomes); });
+  auto done = database_.write([&](soci::session& sql) { return write_round(sql, outcomes); });
   metrics_->count_round(std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count());
@@ -146,7 +146,7 @@ void Dispatcher::round(const std::vector<Outcome>& outcomes) {
   for (const auto result : done.results) count(result);
   // Every slot's connection stays open between its attempts.
   client_.keep_connections(static_cast<long>(done.endpoints) * max_in_flight_);
-  launch_all(done.claims);
+  launch_all(std::move(done.claims));
 }
 
 bool Dispatcher::has_work() {
@@ -324,25 +324,28 @@ Dispatcher::Signing Dispatcher::signing_for(const store::Endpoint& endpoint, std
   return signing;
 }
 
-void Dispatcher::launch_all(const std::vector<std::pair<store::Claimed, store::Endpoint>>& claims) {
+void Dispatcher::launch_all(std::vector<std::pair<store::Claimed, store::Endpoint>> claims) {
   const auto now = core::now_ms();
   std::map<std::string, Signing> by_endpoint;
-  for (const auto& [claimed, endpoint] : claims) {
+  for (auto& [claimed, endpoint] : claims) {
     auto found = by_endpoint.find(endpoint.id);
     if (found == by_endpoint.end())
       found = by_endpoint.emplace(endpoint.id, signing_for(endpoint, now)).first;
-    launch(claimed, endpoint, found->second, now);
+    launch(std::move(claimed), endpoint, found->second, now);
   }
 }
 
-void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& endpoint,
+// The body moves into the request: the attempt in flight keeps only what
+// records its outcome (no copy of the body per attempt).
+void Dispatcher::launch(store::Claimed claimed, const store::Endpoint& endpoint,
                         const Signing& signing, std::int64_t now_ms) {
   if (!signing.refusal.empty()) {
-    refused_.push_back({claimed, 0, signing.refusal});
+    refused_.push_back({std::move(claimed), 0, signing.refusal});
     return;
   }
   if (claimed.payload.empty()) {
-    refused_.push_back({claimed, 0, "the event is missing from domain_events: no body to send"});
+    refused_.push_back(
+        {std::move(claimed), 0, "the event is missing from domain_events: no body to send"});
     return;
   }
   OutgoingRequest request;
@@ -350,7 +353,6 @@ void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& en
   request.target = signing.target;
   const auto timestamp = now_ms / core::kMsPerSecond;
   request.tag = next_tag_++;
-  request.body = claimed.payload;
   request.headers = {"Content-Type: application/json",
                      "User-Agent: referrald-webhooks/" REFERRALD_VERSION,
                      "webhook-id: " + claimed.event_id,
@@ -358,9 +360,11 @@ void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& en
                      "webhook-signature: " + signature_header(signing.secrets, claimed.event_id,
                                                               timestamp, claimed.payload),
                      "Expect:"};  // no 100-continue round trip
-  client_.start(request);
-  in_flight_.emplace(request.tag, claimed);
+  request.body = std::move(claimed.payload);
+  const auto tag = request.tag;
+  client_.start(std::move(request));
   ++in_flight_per_endpoint_[claimed.endpoint_id];
+  in_flight_.emplace(tag, std::move(claimed));
 }
 
 void Dispatcher::count(Result result) {

@@ -142,10 +142,10 @@ void* HttpClient::take_handle() {
   return easy;
 }
 
-void HttpClient::start(const OutgoingRequest& request) {
+void HttpClient::start(OutgoingRequest request) {
   auto transfer = std::make_unique<Transfer>();
   transfer->tag = request.tag;
-  transfer->body = request.body;
+  transfer->body = std::move(request.body);
   for (const auto& header : request.headers)
     transfer->headers = curl_slist_append(transfer->headers, header.c_str());
   if (!request.target.host_is_address) {

@@ -46,7 +46,7 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  void start(const OutgoingRequest& request);
+  void start(OutgoingRequest request);
   // Moves the transfers on for at most `wait` (less when one finishes or
   // wake() is called) and returns those that finished.
   std::vector<Completion> perform(std::chrono::milliseconds wait);
