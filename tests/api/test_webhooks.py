@@ -349,6 +349,23 @@ def test_a_domain_events_delivery_stores_no_body_and_every_retry_sends_the_same_
     assert body.encode() == receiver.hits[3].body
 
 
+def test_a_delivery_whose_event_is_gone_is_refused_not_sent(make_server, receiver):
+    """A row without a body whose domain_events row cannot be found (it is
+    never deleted; this guards the code path) fails its attempt with a reason
+    instead of sending an empty body."""
+    server = make_server(env=LOOPBACK)
+    _, admin = flows.new_admin(server)
+    created = create(server, admin, receiver.url, events=["referral.created"])
+    now = int(time.time() * 1000)
+    server.query("INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, attempts,"
+                 " next_attempt_at, leased_until, created_at) VALUES ('d-orphan', %s, 'evt_gone', 'referral.created',"
+                 " NULL, 'pending', 0, %s, 0, %s)", (created["id"], now, now))
+    requests.post(server.url(f"{HOOKS}/{created['id']}/deliveries/d-orphan/retry"), headers=admin, timeout=30)
+    (tried,) = wait_until(lambda: [d for d in deliveries(server, admin, created["id"]).json() if d["attempts"] >= 1])
+    assert tried["last_error"] == "the event is missing from domain_events: no body to send"
+    assert tried["last_status_code"] is None and receiver.hits == []
+
+
 def test_new_events_start_at_once_within_each_endpoints_in_flight_bound(make_server, receiver):
     """The fan-out leases new rows into free slots as it inserts them: the
     fast endpoint gets every event without waiting for the hanging one, and
