@@ -3,13 +3,10 @@
 -- every attempt still sends the same bytes. `payload` now holds only bodies
 -- that have no such row (webhook.test). The fan-out inserts about nine rows
 -- per apply on SQLite's single writer, and each row and its outcome UPDATE
--- carried ~600 bytes of body into the WAL (docs/PERFORMANCE.md, Webhooks).
+-- carried a copy of the event's resource (docs/PERFORMANCE.md, Webhooks).
 -- webhook_deliveries_pending is dropped: the per-endpoint due index answers
 -- /metrics (one seek per endpoint), and every pending row no longer costs a
--- second index entry on insert and on delivery. On SQLite the table is now
--- keyed by its id itself (WITHOUT ROWID; the ids are UUIDv7, so new rows
--- append): a row is one B-tree entry instead of a row plus an id index, and
--- the outcome UPDATE finds it in one lookup instead of two.
+-- second index entry on insert and on delivery.
 
 -- dialect: sqlite
 CREATE TABLE webhook_deliveries_next (
@@ -29,7 +26,7 @@ CREATE TABLE webhook_deliveries_next (
   delivered_at BIGINT,
   created_at BIGINT NOT NULL,
   UNIQUE (endpoint_id, event_id)
-) WITHOUT ROWID;
+);
 INSERT INTO webhook_deliveries_next (id, endpoint_id, event_id, event_type, payload, status, attempts,
   last_status_code, last_error, next_attempt_at, leased_until, delivered_at, created_at)
 SELECT id, endpoint_id, event_id, event_type, payload, status, attempts, last_status_code, last_error,
