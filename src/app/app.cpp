@@ -92,15 +92,21 @@ webhook::EventFeed webhook_feed() {
     }
     return true;  // no cursor yet: the first read creates it
   };
-  feed.read_next = [](soci::session& sql, int limit) {
+  const auto feed_events = [](std::vector<events::Event> read) {
     std::vector<webhook::FeedEvent> out;
-    for (auto& event : events::read_next(sql, kConsumer, limit)) {
+    for (auto& event : read) {
       out.push_back({event.seq, std::move(event.id), std::move(event.type),
                      std::move(event.data_json), event.created_at_ms});
     }
     return out;
   };
+  feed.read_next = [feed_events](soci::session& sql, int limit) {
+    return feed_events(events::read_next(sql, kConsumer, limit));
+  };
   feed.advance = [](soci::session& sql, std::int64_t seq) { events::advance(sql, kConsumer, seq); };
+  feed.find = [feed_events](soci::session& sql, const std::vector<std::string>& ids) {
+    return feed_events(events::find(sql, ids));
+  };
   return feed;
 }
 

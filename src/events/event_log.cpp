@@ -126,6 +126,26 @@ void advance(soci::session& sql, std::string_view consumer, std::int64_t seq) {
       use(to.xid), use(to.seq), use(name), use(to.xid), use(to.seq);
 }
 
+std::vector<Event> find(soci::session& sql, const std::vector<std::string>& ids) {
+  std::vector<Event> out;
+  Event event;
+  long long seq = 0;
+  long long created_at = 0;
+  std::string id;
+  soci::statement statement = (sql.prepare << std::string(kEventColumns) + "WHERE id = :id",
+                               use(id), into(seq), into(event.id), into(event.type),
+                               into(event.aggregate_id), into(event.data_json), into(created_at));
+  for (const auto& wanted : ids) {
+    id = wanted;
+    statement.execute(true);
+    if (!statement.got_data()) continue;
+    event.seq = seq;
+    event.created_at_ms = created_at;
+    out.push_back(event);
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::int64_t>> backlog(soci::session& sql) {
   std::string consumer;
   long long behind = 0;

@@ -56,6 +56,10 @@ std::vector<Event> read_next(soci::session& sql, std::string_view consumer, int 
 // in the caller's transaction. Never moves it back.
 void advance(soci::session& sql, std::string_view consumer, std::int64_t seq);
 
+// The events with these ids (any order; unknown ids are left out). Events are
+// never changed, so a consumer may rebuild what it made of one from it.
+std::vector<Event> find(soci::session& sql, const std::vector<std::string>& ids);
+
 // How far each consumer is behind: the newest seq minus the consumer's last
 // seq (seq arithmetic, no count; rolled-back seqs count until passed).
 std::vector<std::pair<std::string, std::int64_t>> backlog(soci::session& sql);

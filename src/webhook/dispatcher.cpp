@@ -50,6 +50,7 @@ struct Dispatcher::Round {
   std::vector<std::pair<store::Claimed, store::Endpoint>> claims;
   std::vector<Result> results;
   long long delivered = 0;
+  std::size_t endpoints = 0;  // enabled ones
 };
 
 Dispatcher::Dispatcher(const core::Config& config, db::Database& database,
@@ -137,13 +138,15 @@ void Dispatcher::gather_more(std::vector<Outcome>& outcomes) {
 void Dispatcher::round(const std::vector<Outcome>& outcomes) {
   if (outcomes.empty() && !has_work()) return;  // idle: no write transaction
   const auto started = std::chrono::steady_clock::now();
-  const auto done = database_.write([&](soci::session& sql) { return write_round(sql, outcomes); });
+  auto done = database_.write([&](soci::session& sql) { return write_round(sql, outcomes); });
   metrics_->count_round(std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count());
   metrics_->count_delivered(static_cast<std::uint64_t>(done.delivered));
   for (const auto result : done.results) count(result);
-  launch_all(done.claims);
+  // Every slot's connection stays open between its attempts.
+  client_.keep_connections(static_cast<long>(done.endpoints) * max_in_flight_);
+  launch_all(std::move(done.claims));
 }
 
 bool Dispatcher::has_work() {
@@ -165,6 +168,7 @@ Dispatcher::Round Dispatcher::write_round(soci::session& sql,
   }
   const auto endpoints =
       store::enabled_endpoints(sql);  // after the outcomes: a 410 just disabled one
+  done.endpoints = endpoints.size();
   std::map<std::string, int> free_slots;
   for (const auto& endpoint : endpoints) {
     const auto busy = in_flight_per_endpoint_.find(endpoint.id);
@@ -177,8 +181,28 @@ Dispatcher::Round Dispatcher::write_round(soci::session& sql,
       --free;
     }
   }
+  build_bodies(sql, done.claims);
   fan_out(sql, endpoints, now, free_slots, done);
   return done;
+}
+
+// A claimed delivery of a domain event stores no body: it is built again
+// from the event, which never changes, so every attempt sends the same
+// bytes. One whose event cannot be found keeps an empty body and is refused.
+void Dispatcher::build_bodies(soci::session& sql,
+                              std::vector<std::pair<store::Claimed, store::Endpoint>>& claims) {
+  std::vector<std::string> event_ids;
+  for (const auto& [claimed, endpoint] : claims) {
+    if (claimed.payload.empty()) event_ids.push_back(claimed.event_id);
+  }
+  if (event_ids.empty() || !feed_.find) return;
+  std::map<std::string, std::string> bodies;
+  for (const auto& event : feed_.find(sql, event_ids))
+    bodies[event.id] = payload_json(event.id, event.type, event.created_at_ms, event.data_json);
+  for (auto& [claimed, endpoint] : claims) {
+    const auto body = bodies.find(claimed.event_id);
+    if (claimed.payload.empty() && body != bodies.end()) claimed.payload = body->second;
+  }
 }
 
 // Every 2xx answer in one statement, and each answering endpoint's run of
@@ -208,16 +232,21 @@ void Dispatcher::fan_out(soci::session& sql, const std::vector<store::Endpoint>&
   if (events.empty()) return;
   std::vector<store::NewDelivery> rows;
   std::vector<const store::Endpoint*> row_endpoints;
-  for (const auto& event : events) {
-    std::string payload;
+  // The bodies, built once per event (the rows do not store them).
+  std::vector<std::string> payloads(events.size());
+  std::vector<const std::string*> row_payloads;
+  for (std::size_t e = 0; e < events.size(); ++e) {
+    const auto& event = events[e];
+    auto& payload = payloads[e];
     for (const auto& endpoint : endpoints) {
       if (!subscribes(endpoint.events, event.type)) continue;
       if (payload.empty())
         payload = payload_json(event.id, event.type, event.created_at_ms, event.data_json);
       const bool start_now = free_slots[endpoint.id]-- > 0;
-      rows.push_back({endpoint.id, event.id, event.type, payload, now_ms,
+      rows.push_back({endpoint.id, event.id, event.type, std::nullopt, now_ms,
                       start_now ? now_ms + lease_ms_ : 0, ""});
       row_endpoints.push_back(&endpoint);
+      row_payloads.push_back(&payload);
     }
   }
   const auto inserted = store::insert_deliveries(sql, rows);
@@ -226,7 +255,7 @@ void Dispatcher::fan_out(soci::session& sql, const std::vector<store::Endpoint>&
   for (std::size_t n = 0; n < rows.size(); ++n) {
     auto& row = rows[n];
     if (row.leased_until == 0) continue;
-    store::Claimed claimed{row.id, row.endpoint_id, row.event_id, std::move(row.payload),
+    store::Claimed claimed{row.id, row.endpoint_id, row.event_id, *row_payloads[n],
                            0,      row.leased_until};
     // A replayed event already had its row (which one is unknown): give
     // the leases back and let the claims of later rounds sort it out.
@@ -295,21 +324,28 @@ Dispatcher::Signing Dispatcher::signing_for(const store::Endpoint& endpoint, std
   return signing;
 }
 
-void Dispatcher::launch_all(const std::vector<std::pair<store::Claimed, store::Endpoint>>& claims) {
+void Dispatcher::launch_all(std::vector<std::pair<store::Claimed, store::Endpoint>> claims) {
   const auto now = core::now_ms();
   std::map<std::string, Signing> by_endpoint;
-  for (const auto& [claimed, endpoint] : claims) {
+  for (auto& [claimed, endpoint] : claims) {
     auto found = by_endpoint.find(endpoint.id);
     if (found == by_endpoint.end())
       found = by_endpoint.emplace(endpoint.id, signing_for(endpoint, now)).first;
-    launch(claimed, endpoint, found->second, now);
+    launch(std::move(claimed), endpoint, found->second, now);
   }
 }
 
-void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& endpoint,
+// The body moves into the request: the attempt in flight keeps only what
+// records its outcome (no copy of the body per attempt).
+void Dispatcher::launch(store::Claimed claimed, const store::Endpoint& endpoint,
                         const Signing& signing, std::int64_t now_ms) {
   if (!signing.refusal.empty()) {
-    refused_.push_back({claimed, 0, signing.refusal});
+    refused_.push_back({std::move(claimed), 0, signing.refusal});
+    return;
+  }
+  if (claimed.payload.empty()) {
+    refused_.push_back(
+        {std::move(claimed), 0, "the event is missing from domain_events: no body to send"});
     return;
   }
   OutgoingRequest request;
@@ -317,7 +353,6 @@ void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& en
   request.target = signing.target;
   const auto timestamp = now_ms / core::kMsPerSecond;
   request.tag = next_tag_++;
-  request.body = claimed.payload;
   request.headers = {"Content-Type: application/json",
                      "User-Agent: referrald-webhooks/" REFERRALD_VERSION,
                      "webhook-id: " + claimed.event_id,
@@ -325,9 +360,11 @@ void Dispatcher::launch(const store::Claimed& claimed, const store::Endpoint& en
                      "webhook-signature: " + signature_header(signing.secrets, claimed.event_id,
                                                               timestamp, claimed.payload),
                      "Expect:"};  // no 100-continue round trip
-  client_.start(request);
-  in_flight_.emplace(request.tag, claimed);
+  request.body = std::move(claimed.payload);
+  const auto tag = request.tag;
+  client_.start(std::move(request));
   ++in_flight_per_endpoint_[claimed.endpoint_id];
+  in_flight_.emplace(tag, std::move(claimed));
 }
 
 void Dispatcher::count(Result result) {

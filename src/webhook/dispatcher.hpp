@@ -66,12 +66,14 @@ class Dispatcher {
                            std::int64_t now_ms);
   Result record(soci::session& sql, const Outcome& outcome, std::int64_t now_ms);
   Result record_failure(soci::session& sql, const Outcome& outcome, std::int64_t now_ms);
+  void build_bodies(soci::session& sql,
+                    std::vector<std::pair<store::Claimed, store::Endpoint>>& claims);
   void fan_out(soci::session& sql, const std::vector<store::Endpoint>& endpoints,
                std::int64_t now_ms, std::map<std::string, int>& free_slots, Round& done);
   Signing signing_for(const store::Endpoint& endpoint, std::int64_t now_ms);
-  void launch_all(const std::vector<std::pair<store::Claimed, store::Endpoint>>& claims);
-  void launch(const store::Claimed& claimed, const store::Endpoint& endpoint,
-              const Signing& signing, std::int64_t now_ms);
+  void launch_all(std::vector<std::pair<store::Claimed, store::Endpoint>> claims);
+  void launch(store::Claimed claimed, const store::Endpoint& endpoint, const Signing& signing,
+              std::int64_t now_ms);
   void count(Result result);
   void release_in_flight();
 

@@ -26,6 +26,9 @@ struct EventFeed {
   // Inside a write transaction.
   std::function<std::vector<FeedEvent>(soci::session&, int limit)> read_next;
   std::function<void(soci::session&, std::int64_t seq)> advance;
+  // The events with these ids (events never change: a retry's body is
+  // rebuilt from its event, the same bytes as the first attempt's).
+  std::function<std::vector<FeedEvent>(soci::session&, const std::vector<std::string>& ids)> find;
 };
 
 }  // namespace webhook

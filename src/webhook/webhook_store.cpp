@@ -173,6 +173,7 @@ void insert_delivery(soci::session& sql, const NewDelivery& delivery) {
 long long insert_deliveries(soci::session& sql, std::vector<NewDelivery>& rows) {
   if (rows.empty()) return 0;
   std::vector<std::string> ids, endpoints, events, types, payloads;
+  std::vector<soci::indicator> payload_indicators;
   std::vector<long long> nows, leases;
   for (auto& row : rows) {
     row.id = core::new_id();
@@ -180,7 +181,8 @@ long long insert_deliveries(soci::session& sql, std::vector<NewDelivery>& rows) 
     endpoints.push_back(row.endpoint_id);
     events.push_back(row.event_id);
     types.push_back(row.event_type);
-    payloads.push_back(row.payload);
+    payloads.push_back(row.payload.value_or(""));
+    payload_indicators.push_back(row.payload ? soci::i_ok : soci::i_null);
     nows.push_back(row.now_ms);
     leases.push_back(row.leased_until);
   }
@@ -190,8 +192,8 @@ long long insert_deliveries(soci::session& sql, std::vector<NewDelivery>& rows) 
       " attempts, next_attempt_at, leased_until, created_at)"
       " VALUES (:id, :endpoint, :event, :type, :payload, 'pending', 0, :next, :lease, :created)"
       " ON CONFLICT (endpoint_id, event_id) DO NOTHING",
-      use(ids), use(endpoints), use(events), use(types), use(payloads), use(nows), use(leases),
-      use(nows));
+      use(ids), use(endpoints), use(events), use(types), use(payloads, payload_indicators),
+      use(nows), use(leases), use(nows));
 }
 
 std::vector<Delivery> list_deliveries(soci::session& sql, const DeliveryFilter& filter) {
@@ -228,12 +230,16 @@ std::vector<Claimed> claim_due(soci::session& sql, const std::string& endpoint_i
   std::vector<Claimed> claimed;
   {
     Claimed row{"", endpoint_id, "", "", 0, until};
+    soci::indicator payload_indicator = soci::i_ok;
     soci::statement due =
         (sql.prepare << std::string(kDue) + (postgresql ? " FOR UPDATE SKIP LOCKED" : ""),
          use(endpoint_id), use(now), use(now), use(limit), into(row.id), into(row.event_id),
-         into(row.payload), into(row.attempts));
+         into(row.payload, payload_indicator), into(row.attempts));
     due.execute();
-    while (due.fetch()) claimed.push_back(row);
+    while (due.fetch()) {
+      claimed.push_back(row);
+      if (payload_indicator != soci::i_ok) claimed.back().payload.clear();
+    }
   }
   if (claimed.empty()) return claimed;
   std::vector<std::string> ids;
@@ -287,31 +293,33 @@ bool release(soci::session& sql, const Claimed& claimed) {
   return update_claimed(sql, "leased_until = 0", claimed);
 }
 
+// Both read through webhook_deliveries_due, one seek per enabled endpoint
+// (the endpoints are few; the pending rows may be many).
 bool any_due(soci::session& sql, std::int64_t now_ms) {
   long long now = now_ms;
   int found = 0;
-  sql << "SELECT COUNT(*) FROM (SELECT 1 FROM webhook_deliveries d JOIN webhook_endpoints e ON "
-         "e.id = d.endpoint_id"
-         " WHERE d.status = 'pending' AND d.next_attempt_at <= :now AND d.leased_until < :now2 AND "
-         "e.enabled = 1"
-         " LIMIT 1) AS due",
+  sql << "SELECT COUNT(*) FROM webhook_endpoints e WHERE e.enabled = 1 AND EXISTS ("
+         "SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'"
+         " AND d.next_attempt_at <= :now AND d.leased_until < :now2)",
       use(now), use(now), into(found);
   return found > 0;
 }
 
 PendingStats pending_stats(soci::session& sql, std::int64_t now_ms) {
-  long long now = now_ms;
   PendingStats stats;
-  sql << "SELECT CAST(COUNT(*) AS BIGINT) FROM webhook_deliveries WHERE status = 'pending'",
-      into(stats.depth);
   long long oldest = 0;
   soci::indicator oldest_indicator = soci::i_null;
-  // Enabled endpoints only: a disabled endpoint's rows wait on purpose.
-  sql << "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id "
-         "= d.endpoint_id"
-         " WHERE e.enabled = 1 AND d.status = 'pending' AND d.next_attempt_at <= :now",
-      use(now), into(oldest, oldest_indicator);
-  if (oldest_indicator == soci::i_ok) stats.oldest_due_at = oldest;
+  // The oldest of an enabled endpoint only: a disabled endpoint's rows wait on purpose.
+  sql << "SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT), MIN(CASE WHEN enabled = 1 THEN "
+         "first_due END)"
+         " FROM (SELECT e.enabled,"
+         " (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = "
+         "'pending') AS pending,"
+         " (SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d"
+         " WHERE d.endpoint_id = e.id AND d.status = 'pending') AS first_due"
+         " FROM webhook_endpoints e) AS per_endpoint",
+      into(stats.depth), into(oldest, oldest_indicator);
+  if (oldest_indicator == soci::i_ok && oldest <= now_ms) stats.oldest_due_at = oldest;
   return stats;
 }
 

@@ -8,10 +8,11 @@
 
 #include "core/cursor.hpp"
 
-// SQL for webhook_endpoints and webhook_deliveries (migrations/0014_webhooks.sql).
-// A delivery is 'pending' until it is 'delivered' or 'failed'; a pending row
-// is in flight while leased_until is in the future, and its outcome is
-// recorded only under that lease.
+// SQL for webhook_endpoints and webhook_deliveries (migrations/0014_webhooks.sql,
+// 0022). A delivery is 'pending' until it is 'delivered' or 'failed'; a
+// pending row is in flight while leased_until is in the future, and its
+// outcome is recorded only under that lease. A delivery of a domain event
+// stores no body: it is rebuilt from the event's immutable domain_events row.
 namespace webhook::store {
 
 struct Endpoint {
@@ -45,7 +46,7 @@ struct NewDelivery {
   std::string endpoint_id;
   std::string event_id;
   std::string event_type;
-  std::string payload;
+  std::optional<std::string> payload;  // only for a body no domain_events row holds (webhook.test)
   std::int64_t now_ms = 0;
   std::int64_t leased_until = 0;  // > 0: inserted already leased for its first attempt
   std::string id;                 // set by insert_deliveries
@@ -63,8 +64,8 @@ struct Claimed {
   std::string id;
   std::string endpoint_id;
   std::string event_id;
-  std::string payload;
-  int attempts = 0;  // attempts before this one
+  std::string payload;  // the body; empty from claim_due when the row stores none
+  int attempts = 0;     // attempts before this one
   std::int64_t lease_until = 0;
 };
 
@@ -98,7 +99,8 @@ std::vector<Delivery> list_deliveries(soci::session& sql, const DeliveryFilter& 
 bool retry_now(soci::session& sql, const std::string& endpoint_id, const std::string& delivery_id,
                std::int64_t now_ms);
 
-// Leases up to `limit` due rows of one endpoint until now + lease.
+// Leases up to `limit` due rows of one endpoint until now + lease. A row of
+// a domain event comes with an empty payload: the caller builds the body.
 std::vector<Claimed> claim_due(soci::session& sql, const std::string& endpoint_id,
                                std::int64_t now_ms, std::int64_t lease_ms, int limit);
 // Records 2xx answers, one statement prepared once; returns how many rows

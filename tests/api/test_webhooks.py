@@ -324,6 +324,48 @@ def test_domain_events_fan_out_to_subscribed_enabled_endpoints(make_server, rece
     assert last_seq == server.query("SELECT MAX(seq) FROM domain_events")[0][0]
 
 
+def test_a_domain_events_delivery_stores_no_body_and_every_retry_sends_the_same_bytes(make_server, receiver):
+    """The row keeps no copy of the body (migration 0022): a retry builds it
+    again from the immutable domain_events row, byte for byte."""
+    server = make_server(env=LOOPBACK)
+    _, admin = flows.new_admin(server)
+    created = create(server, admin, receiver.url, events=["referral.created"])
+    receiver.secrets.append(created["secret"])
+    receiver.script = [500, 503]
+    insert_event(server, "evt_retried", "referral.created", '{"id":"r1","note":"caf\u00e9 \u2713"}')
+    hits = receiver.wait_for(lambda hits: len(hits) == 3)
+    assert [hit.answered for hit in hits] == [500, 503, 200] and all(hit.valid for hit in hits)
+    assert len({hit.body for hit in hits}) == 1 and {hit.webhook_id for hit in hits} == {"evt_retried"}
+    assert hits[0].event == {"id": "evt_retried", "type": "referral.created", "created_at": "2025-11-30T14:00:00.123Z",
+                             "data": {"id": "r1", "note": "caf\u00e9 \u2713"}}
+    (delivery,) = wait_until(lambda: deliveries(server, admin, created["id"], status="delivered").json())
+    assert delivery["attempts"] == 3
+    (stored,) = server.query("SELECT payload FROM webhook_deliveries WHERE event_id = 'evt_retried'")[0]
+    assert stored is None
+    # A test event has no domain_events row: its row keeps the body.
+    send_test(server, admin, created["id"])
+    receiver.wait_for(lambda hits: len(hits) == 4)
+    (body,) = server.query("SELECT payload FROM webhook_deliveries WHERE event_type = 'webhook.test'")[0]
+    assert body.encode() == receiver.hits[3].body
+
+
+def test_a_delivery_whose_event_is_gone_is_refused_not_sent(make_server, receiver):
+    """A row without a body whose domain_events row cannot be found (it is
+    never deleted; this guards the code path) fails its attempt with a reason
+    instead of sending an empty body."""
+    server = make_server(env=LOOPBACK)
+    _, admin = flows.new_admin(server)
+    created = create(server, admin, receiver.url, events=["referral.created"])
+    now = int(time.time() * 1000)
+    server.query("INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, attempts,"
+                 " next_attempt_at, leased_until, created_at) VALUES ('d-orphan', %s, 'evt_gone', 'referral.created',"
+                 " NULL, 'pending', 0, %s, 0, %s)", (created["id"], now, now))
+    requests.post(server.url(f"{HOOKS}/{created['id']}/deliveries/d-orphan/retry"), headers=admin, timeout=30)
+    (tried,) = wait_until(lambda: [d for d in deliveries(server, admin, created["id"]).json() if d["attempts"] >= 1])
+    assert tried["last_error"] == "the event is missing from domain_events: no body to send"
+    assert tried["last_status_code"] is None and receiver.hits == []
+
+
 def test_new_events_start_at_once_within_each_endpoints_in_flight_bound(make_server, receiver):
     """The fan-out leases new rows into free slots as it inserts them: the
     fast endpoint gets every event without waiting for the hanging one, and

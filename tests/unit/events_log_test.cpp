@@ -127,6 +127,23 @@ TEST_P(EventLog, AConsumerReadsEachEventOnceAcrossBatches) {
   EXPECT_EQ(consume("hooks"), (Names{"f"}));
 }
 
+TEST_P(EventLog, FindsEventsByIdAndLeavesUnknownIdsOut) {
+  publish("a");
+  publish("b");
+  const auto all = db().write([](soci::session& sql) { return events::read_next(sql, "x", 10); });
+  ASSERT_EQ(all.size(), 2U);
+  const auto found = db().read([&](soci::session& sql) {
+    return events::find(sql, {all[1].id, "evt_unknown", all[0].id});
+  });
+  ASSERT_EQ(found.size(), 2U);
+  EXPECT_EQ(found[0].id, all[1].id);
+  EXPECT_EQ(found[0].aggregate_id, "b");
+  EXPECT_EQ(found[0].data_json, all[1].data_json);
+  EXPECT_EQ(found[0].created_at_ms, kNow);
+  EXPECT_EQ(found[0].seq, all[1].seq);
+  EXPECT_EQ(found[1].aggregate_id, "a");
+}
+
 TEST_P(EventLog, EachConsumerKeepsItsOwnCursor) {
   publish("a");
   publish("b");

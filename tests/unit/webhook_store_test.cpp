@@ -110,6 +110,63 @@ TEST_P(WebhookStore, RecordsEachAnswerOnlyUnderItsOwnLease) {
   EXPECT_EQ(codes, (std::map<std::string, int>{{"evt_a", 200}, {"evt_b", 0}, {"evt_c", 204}}));
 }
 
+TEST_P(WebhookStore, KeepsOnlyTheBodiesNoEventHolds) {
+  auto with_body = row("evt_test");
+  with_body.event_type = "webhook.test";
+  auto without_body = row("evt_domain");
+  without_body.payload.reset();
+  std::vector<store::NewDelivery> rows{with_body, without_body};
+  insert(rows);
+  std::map<std::string, std::string> payloads;
+  for (const auto& claimed : claim(10)) payloads[claimed.event_id] = claimed.payload;
+  EXPECT_EQ(payloads, (std::map<std::string, std::string>{{"evt_test", *with_body.payload},
+                                                          {"evt_domain", ""}}));
+  // The schema refuses a test event without its body: nothing could rebuild it.
+  auto bodiless_test = row("evt_test_2");
+  bodiless_test.event_type = "webhook.test";
+  bodiless_test.payload.reset();
+  std::vector<store::NewDelivery> refused{bodiless_test};
+  EXPECT_THROW(insert(refused), std::exception);
+}
+
+TEST_P(WebhookStore, PendingStatsCountEveryEndpointAndAgeOnlyEnabledOnes) {
+  db().write([](soci::session& sql) {
+    store::Endpoint off;
+    off.id = "endpoint-off";
+    off.url = "https://example.com/off";
+    off.events = "*";
+    off.enabled = false;
+    off.secret_sealed = "sealed";
+    off.created_at = kNow;
+    store::insert_endpoint(sql, off);
+  });
+  auto old_on_disabled = row("evt_old");
+  old_on_disabled.endpoint_id = "endpoint-off";
+  old_on_disabled.now_ms = kNow - 9'000;
+  auto due = row("evt_due");
+  due.now_ms = kNow - 2'000;
+  auto later = row("evt_later");
+  later.now_ms = kNow + 5'000;
+  auto delivered = row("evt_delivered");
+  delivered.now_ms = kNow - 7'000;
+  std::vector<store::NewDelivery> rows{old_on_disabled, due, later, delivered};
+  insert(rows);
+  const auto claimed = claim(10);
+  std::vector<store::Answered> answers;
+  for (const auto& delivery : claimed) {
+    if (delivery.event_id == "evt_delivered")
+      answers.push_back({delivery.id, delivery.lease_until, 200});
+  }
+  db().write([&](soci::session& sql) { store::mark_delivered(sql, answers, kNow); });
+  const auto stats = db().read([](soci::session& sql) { return store::pending_stats(sql, kNow); });
+  EXPECT_EQ(stats.depth, 3);  // the disabled endpoint's row waits, but is pending
+  EXPECT_EQ(stats.oldest_due_at, std::optional<std::int64_t>(kNow - 2'000));
+  const auto none_due =
+      db().read([](soci::session& sql) { return store::pending_stats(sql, kNow - 3'000); });
+  EXPECT_FALSE(none_due.oldest_due_at.has_value());
+  EXPECT_FALSE(db().read([](soci::session& sql) { return store::any_due(sql, kNow); }));  // leased
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, WebhookStore, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "PostgreSQL" : "SQLite"; });
 
