@@ -111,6 +111,90 @@ struct CodeByText {
   soci::statement statement;
 };
 
+// A users row joined to apply's code, as Party; a missing one reads as not found.
+std::string party_columns(const std::string& alias) {
+  const auto column = [&](const char* name, const char* otherwise) {
+    return ", COALESCE(" + alias + "." + name + ", " + otherwise + ")";
+  };
+  return "CASE WHEN " + alias + ".id IS NULL THEN 0 ELSE 1 END" + column("id", "''") +
+         column("name", "''") + column("email", "''") + column("canonical_email", "''") +
+         column("is_verified", "0") + column("created_at", "0");
+}
+
+struct PartyInto {
+  void bind(soci::details::prepare_temp_type& prepared) {
+    prepared, into(found), into(row.id), into(row.name), into(row.email),
+        into(row.canonical_email), into(verified), into(row.created_at);
+  }
+  std::optional<Party> take() const {
+    if (found == 0) return std::nullopt;
+    Party out = row;
+    out.is_verified = verified != 0;
+    return out;
+  }
+  int found = 0;
+  int verified = 0;
+  Party row;
+};
+
+// Every apply runs it (by the code's text; an alias, rarer, by the code it
+// names): one round trip instead of one per row.
+struct ApplyPartiesQuery {
+  ApplyPartiesQuery(soci::session& sql, const std::string& code_condition)
+      : statement(prepare(sql, code_condition)) {}
+
+  std::optional<ApplyParties> run(const std::string& code_text, const std::string& referee,
+                                  const SameIpLogin& login) {
+    code_key = code_text;
+    referee_id = referee;
+    same_ip = login;
+    if (!db::fetch_single_row(statement)) return std::nullopt;
+    return ApplyParties{code, referrer.take(), referee_party.take(), referred != 0,
+                        logged_in_from_ip != 0};
+  }
+
+  std::string code_key, referee_id;
+  SameIpLogin same_ip;
+  Code code;
+  PartyInto referrer, referee_party;
+  int referred = 0;
+  int logged_in_from_ip = 0;
+  soci::statement statement;
+
+ private:
+  soci::details::prepare_temp_type prepare(soci::session& sql, const std::string& code_condition) {
+    // Placeholders bind in the order they appear: :referee_of, :ip, :since,
+    // :referee, :code.
+    auto query =
+        (sql.prepare << "SELECT c.id, c.user_id, c.code, c.uses, c.created_at, " +
+                            party_columns("o") + ", " + party_columns("e") +
+                            ", CASE WHEN EXISTS (SELECT 1 FROM referrals f WHERE f.referee_id = "
+                            ":referee_of) THEN 1 ELSE 0 END, CASE WHEN EXISTS (SELECT 1 FROM "
+                            "login_ips l WHERE l.user_id = c.user_id AND l.ip = :ip AND "
+                            "l.last_login_at >= :since) THEN 1 ELSE 0 END FROM referral_codes c "
+                            "LEFT JOIN users o ON o.id = c.user_id "
+                            "LEFT JOIN users e ON e.id = :referee WHERE " +
+                            code_condition,
+         into(code.id), into(code.user_id), into(code.code), into(code.uses),
+         into(code.created_at));
+    referrer.bind(query);
+    referee_party.bind(query);
+    query, into(referred), into(logged_in_from_ip), use(referee_id), use(same_ip.ip),
+        use(same_ip.since), use(referee_id), use(code_key);
+    return query;
+  }
+};
+
+struct ApplyPartiesByCode : ApplyPartiesQuery {
+  explicit ApplyPartiesByCode(soci::session& sql) : ApplyPartiesQuery(sql, "c.code = :code") {}
+};
+
+struct ApplyPartiesByAlias : ApplyPartiesQuery {
+  explicit ApplyPartiesByAlias(soci::session& sql)
+      : ApplyPartiesQuery(
+            sql, "c.id = (SELECT code_id FROM referral_code_aliases WHERE code = :code)") {}
+};
+
 // The code's use, taken when under the cap; `recent` is how many referrals
 // used the code since `since` before this one, up to `limit` (the burst
 // rule), read in the same statement.
@@ -211,6 +295,13 @@ std::optional<Code> find_code(soci::session& sql, const std::string& normalized_
   if (db::fetch_single_row(query.statement)) return query.row;
   return find_code_where(
       sql, "id = (SELECT code_id FROM referral_code_aliases WHERE code = :value)", normalized_code);
+}
+
+std::optional<ApplyParties> apply_parties(soci::session& sql, const std::string& normalized_code,
+                                          const std::string& referee_id, const SameIpLogin& same_ip) {
+  if (auto found = db::cached<ApplyPartiesByCode>(sql).run(normalized_code, referee_id, same_ip))
+    return found;
+  return db::cached<ApplyPartiesByAlias>(sql).run(normalized_code, referee_id, same_ip);
 }
 
 bool insert_code(soci::session& sql, const Code& code) {
