@@ -114,9 +114,8 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
                            flags_for(ip, parties->referrer_logged_in_from_ip, *recent_uses),
                            ip,
                            now};
-  store::insert_referral(sql, referral);
+  referral::insert_pending_referral(sql, referral);
   publish_created(sql, {referral, referrer->email, referee->email}, now);
-  add_to_stats(sql, referrer->id, {1, 0, 1, 0});
   referral.status =
       rewards_.grant_signup(sql, referral, signup_configs, referee_id).referral_status;
   return {referral, code_text};

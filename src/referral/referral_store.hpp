@@ -101,7 +101,10 @@ Chain referrer_chain(soci::session& sql, const std::string& start_id, const std:
 // writer: nothing to lock, false.
 bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
                       const std::string& second_id);
-void insert_referral(soci::session& sql, const Referral& referral);
+// Inserts `referral` as PENDING and counts it as add_to_stats(referrer,
+// {1, 0, 1, 0}) does (referrer_stats and the referral counters). Called
+// through referral::insert_pending_referral (referral/referrer_stats.hpp).
+void insert_pending_referral(soci::session& sql, const Referral& referral);
 // Takes the row lock that serialises status changes of one referral, and
 // reads the row under it (empty when there is no such referral).
 std::optional<Referral> lock_referral(soci::session& sql, const std::string& referral_id,
