@@ -491,11 +491,56 @@ def storm(base: str, seeder: Seeder, duration: int, threads: int, tokens_dir: pa
     return results
 
 
+class WaitSampler:
+    """What the server's PostgreSQL sessions are doing, sampled every 20 ms
+    from a connection of its own (pg_stat_activity): running, waiting on a
+    lock (and in which statement), or idle inside a transaction (waiting for
+    the server's next statement). Its own queries are part of the cluster's
+    CPU; --pg-waits only."""
+
+    QUERY = ("SELECT state, COALESCE(wait_event_type || ':' || wait_event, 'cpu'), "
+             "CASE WHEN wait_event_type = 'Lock' THEN left(regexp_replace(query, '\\s+', ' ', 'g'), 70) "
+             "ELSE '' END FROM pg_stat_activity WHERE datname = current_database() "
+             "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+
+    def __init__(self, url: str):
+        self.url = url
+        self.counts: dict[tuple, int] = {}
+        self.samples = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+
+    def run(self) -> None:
+        with contextlib.closing(harness.connect_db(self.url)) as conn, conn.cursor() as cursor:
+            while not self.stop.wait(0.02):
+                cursor.execute(self.QUERY)
+                self.samples += 1
+                for state, wait, query in cursor.fetchall():
+                    key = (state, wait if state == "active" else "", query)
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+    def __enter__(self) -> "WaitSampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def table(self) -> list[str]:
+        """Sessions in each state on average over the samples, most first."""
+        rows = sorted(self.counts.items(), key=lambda item: -item[1])
+        return [f"| {state} | {wait} | {query} | {count / max(self.samples, 1):.2f} |"
+                for (state, wait, query), count in rows if count / max(self.samples, 1) >= 0.01]
+
+
 def measured(base: str, pid: int, scenario: dict, args, workdir: pathlib.Path,
-             postmaster: int | None = None) -> dict:
+             postmaster: int | None = None, waits_url: str | None = None) -> dict:
     """One wrk run; CPU per request of the server and (PostgreSQL) of the whole cluster."""
     cpu_before, db_cpu_before = process_cpu_seconds(pid), cluster_cpu_seconds(postmaster)
-    result = wrk(base, scenario, args.duration, args.connections, args.threads, workdir)
+    with WaitSampler(waits_url) if waits_url else contextlib.nullcontext() as sampler:
+        result = wrk(base, scenario, args.duration, args.connections, args.threads, workdir)
+    result["waits"] = sampler.table() if sampler else []
     cpu = process_cpu_seconds(pid) - cpu_before
     db_cpu = cluster_cpu_seconds(postmaster) - db_cpu_before
     result["cpu_us"] = cpu * 1e6 / result["requests"] if result["requests"] else float("nan")
@@ -565,6 +610,8 @@ def main() -> None:
                         help="after the scenarios, apply at -c32 with each fraud rule off in turn")
     parser.add_argument("--scale", action="store_true",
                         help="seed with referrald-seed (1M referrals, 100k referrers) instead of --users")
+    parser.add_argument("--pg-waits", action="store_true",
+                        help="PostgreSQL: sample what the server's sessions wait on during each route (pg_stat_activity)")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="one more server setting, e.g. SESSION_CACHE_SIZE=0 (repeatable)")
     args = parser.parse_args()
@@ -596,7 +643,8 @@ def main() -> None:
                 scenario = {**scenario, "tokens": take_fresh(seeder, fresh), "unique": True, "body": "{}"}
             if scenario["name"] == "share-link":
                 click_db_cpu = -cluster_cpu_seconds(postmaster)
-            result = measured(base, server.pid, scenario, args, workdir, postmaster)
+            result = measured(base, server.pid, scenario, args, workdir, postmaster,
+                              url if args.pg_waits and postmaster else None)
             if scenario["name"] == "healthz":
                 healthz_rps = result["rps"]
             rows.append((scenario["name"], result))
@@ -619,6 +667,12 @@ def main() -> None:
         db_cpu = f"{r['db_cpu_us']:.1f}" if postmaster else "-"
         print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio:.2f} | {r['cpu_us']:.0f} "
               f"| {db_cpu} | {r['non2xx']} |")
+    for name, r in rows:
+        if r["waits"]:
+            print(f"\n{name}: the server's PostgreSQL sessions, on average per 20 ms sample\n")
+            print("| state | running or waiting on | statement waiting on a lock | sessions |")
+            print("|---|---|---|---:|")
+            print("\n".join(r["waits"]))
     flushed = clicks.get("clicks_flushed_total", 0)
     print(f"\nshare-link clicks: flushed {flushed:.0f}, "
           f"dropped {clicks.get('clicks_dropped_total', 0):.0f}, "

@@ -118,18 +118,6 @@ struct SessionLookup {
   }
 };
 
-// The same-IP rule asks this on every apply (prepared once per session).
-struct LoggedInFrom {
-  explicit LoggedInFrom(soci::session& sql)
-      : statement((sql.prepare << "SELECT 1 FROM login_ips WHERE user_id = :user_id AND ip = :ip "
-                                  "AND last_login_at >= :since",
-                   use(user_id), use(ip), use(since), into(found))) {}
-  std::string user_id, ip;
-  long long since = 0;
-  int found = 0;
-  soci::statement statement;
-};
-
 // Counts of users and verified users (db/counter_store.hpp).
 struct UserCounters {
   static constexpr const char* table = "user_counters";
@@ -287,15 +275,6 @@ void record_login_ip(soci::session& sql, const std::string& user_id, const std::
   sql << "INSERT INTO login_ips (user_id, ip, last_login_at) VALUES (:user_id, :ip, :now) "
          "ON CONFLICT (user_id, ip) DO UPDATE SET last_login_at = excluded.last_login_at",
       use(user_id), use(ip), use(now);
-}
-
-bool logged_in_from_since(soci::session& sql, const std::string& user_id, const std::string& ip,
-                          long long since) {
-  auto& query = db::cached<LoggedInFrom>(sql);
-  query.user_id = user_id;
-  query.ip = ip;
-  query.since = since;
-  return db::fetch_single_row(query.statement);
 }
 
 void put_otp(soci::session& sql, const std::string& user_id, const std::string& purpose,

@@ -63,11 +63,10 @@ long long login_locked_until(soci::session& sql, const std::string& email);
 void clear_login_failures(soci::session& sql, const std::string& email);
 
 // Where a user logged in from: one row per (user, ip), kept 30 days after
-// the last login from it whatever happens to the sessions.
+// the last login from it whatever happens to the sessions (apply's same-IP
+// rule reads them: referral::store::apply_parties).
 void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& ip,
                      long long now);
-bool logged_in_from_since(soci::session& sql, const std::string& user_id, const std::string& ip,
-                          long long since);
 
 // A one-time code; one row per (user, purpose), live until used or expired.
 struct Otp {

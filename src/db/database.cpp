@@ -228,12 +228,25 @@ Database::Joinable::~Joinable() {
 
 soci::session* Database::open_transaction() const { return open_database == this ? open_session : nullptr; }
 
+void Database::before_committing(soci::session& sql) {
+  deferred_writes::write_all(sql);
+}
+
 void Database::after_committed() noexcept {
   commit_actions::run_all();
 }
 
 void Database::after_rolled_back() {
   commit_actions::drop_all();
+  deferred_writes::forget_all();
+}
+
+void before_commit(const DeferredWrite& write, soci::session& sql) {
+  if (open_session == nullptr) {
+    write.write(sql);
+    return;
+  }
+  deferred_writes::add(write);
 }
 
 void after_commit(void (*action)() noexcept) {
@@ -247,7 +260,8 @@ void after_commit(void (*action)() noexcept) {
 Database::Savepoint::Savepoint(soci::session& sql)
     : sql_(sql),
       name_("nested" + std::to_string(savepoint_depth + 1)),
-      actions_before_(commit_actions::pending()) {
+      actions_before_(commit_actions::pending()),
+      writes_before_(deferred_writes::mark()) {
   sql_ << "SAVEPOINT " + name_;
   ++savepoint_depth;
 }
@@ -258,6 +272,7 @@ void Database::Savepoint::release() const { sql_ << "RELEASE SAVEPOINT " + name_
 
 void Database::Savepoint::roll_back() const noexcept {
   commit_actions::drop_from(actions_before_);
+  deferred_writes::roll_back_to(writes_before_);
   try {
     sql_ << "ROLLBACK TO SAVEPOINT " + name_;
     sql_ << "RELEASE SAVEPOINT " + name_;

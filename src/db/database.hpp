@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "db/database_error.hpp"
+#include "db/deferred_writes.hpp"
 #include "db/failure.hpp"
 
 namespace db {
@@ -78,10 +79,13 @@ class Database {
     using Result = std::invoke_result_t<Work&, soci::session&>;
     if (auto* open = open_transaction()) return nested_write(*open, work);
     if (engine_ == Engine::sqlite) {
+      // The deferred writes go at the end of the job, inside its savepoint,
+      // so a job that fails takes them back with the rest of its work.
       if constexpr (std::is_void_v<Result>) {
         write_grouped([&](soci::session& sql) {
           const Joinable joinable(*this, sql);
           work(sql);
+          before_committing(sql);
         });
         return;
       } else {
@@ -89,6 +93,7 @@ class Database {
         write_grouped([&](soci::session& sql) {
           const Joinable joinable(*this, sql);
           result.emplace(work(sql));
+          before_committing(sql);
         });
         return std::move(*result);
       }
@@ -100,11 +105,13 @@ class Database {
         const Joinable joinable(*this, lease.session());
         if constexpr (std::is_void_v<decltype(work(lease.session()))>) {
           work(lease.session());
+          before_committing(lease.session());
           commit(lease.session());
           after_committed();
           return;
         } else {
           auto result = work(lease.session());
+          before_committing(lease.session());
           commit(lease.session());
           after_committed();
           return result;
@@ -142,6 +149,8 @@ class Database {
   };
 
   soci::session* open_transaction() const;
+  // Writes what db::before_commit deferred, as the transaction's last writes.
+  static void before_committing(soci::session& sql);
   // The ends of an outermost PostgreSQL transaction, for db::after_commit.
   static void after_committed() noexcept;
   static void after_rolled_back();
@@ -179,7 +188,8 @@ class Database {
    private:
     soci::session& sql_;
     std::string name_;
-    std::size_t actions_before_;  // db::after_commit's, dropped by roll_back
+    std::size_t actions_before_;           // db::after_commit's, dropped by roll_back
+    deferred_writes::Mark writes_before_;  // db::before_commit's, likewise
   };
 
   struct Slot {
@@ -231,5 +241,12 @@ class Database {
 // once. For in-process notices of a change that must not be seen before it
 // is durable and visible to other sessions (analytics' leaderboard cache).
 void after_commit(void (*action)() noexcept);
+
+// Has `write` write what its domain kept (see DeferredWrite) as the last
+// writes of the write transaction open on this thread, just before its
+// COMMIT (on SQLite: at the end of the group-commit job); forgotten when the
+// transaction, or the nested write or job that registered it, rolls back.
+// Outside a write transaction it writes at once, through `sql`.
+void before_commit(const DeferredWrite& write, soci::session& sql);
 
 }  // namespace db

@@ -4,6 +4,7 @@
 
 #include "db/commit_actions.hpp"
 #include "db/database.hpp"
+#include "db/deferred_writes.hpp"
 #include "db/statement_cache.hpp"
 
 namespace db {
@@ -69,12 +70,14 @@ void GroupCommitter::begin_immediate(soci::session& sql) const {
 
 void GroupCommitter::run_job(soci::session& sql, Job& job) {
   const auto actions_before = commit_actions::pending();
+  const auto writes_before = deferred_writes::mark();
   sql << "SAVEPOINT job";
   try {
     (*job.work)(sql);
     sql << "RELEASE job";
   } catch (...) {
     commit_actions::drop_from(actions_before);
+    deferred_writes::roll_back_to(writes_before);
     job.error = current_without_bound_values(sql);
     try {
       sql << "ROLLBACK TO job";

@@ -3,6 +3,8 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <optional>
 
 #include "core/random.hpp"
@@ -42,6 +44,49 @@ struct InsertEvent {
   Event row;
   long long created_at = 0;
   soci::statement statement;
+};
+
+// Several events of one change (a referral created and flagged): one INSERT
+// of `count` rows, prepared once per session and count.
+struct InsertEvents {
+  InsertEvents(soci::session& sql, std::size_t count) : rows(count), statement(prepare(sql)) {}
+
+  void run(const std::vector<NewEvent>& events, std::int64_t now_ms) {
+    for (std::size_t n = 0; n < rows.size(); ++n) {
+      rows[n].id = "evt_" + core::new_id();
+      rows[n].type = events[n].type;
+      rows[n].aggregate_id = events[n].aggregate_id;
+      rows[n].data_json = events[n].data_json;
+    }
+    created_at = now_ms;
+    statement.execute(true);
+  }
+
+  std::vector<Event> rows;  // bound by address: never resized
+  long long created_at = 0;
+  soci::statement statement;
+
+ private:
+  soci::details::prepare_temp_type prepare(soci::session& sql) {
+    std::string values;
+    for (std::size_t n = 0; n < rows.size(); ++n) {
+      const auto i = std::to_string(n);
+      values += (n == 0 ? "(:id" : ", (:id") + i + ", :type" + i + ", :aggregate" + i + ", :data" +
+                i + ", :at" + i + ")";
+    }
+    auto query = (sql.prepare << "INSERT INTO domain_events (id, type, aggregate_id, data_json, "
+                                 "created_at) VALUES " +
+                                     values);
+    for (auto& row : rows) {
+      query, use(row.id), use(row.type), use(row.aggregate_id), use(row.data_json), use(created_at);
+    }
+    return query;
+  }
+};
+
+struct InsertEventsByCount {
+  explicit InsertEventsByCount(soci::session&) {}
+  std::map<std::size_t, std::unique_ptr<InsertEvents>> statements;
 };
 
 struct Cursor {
@@ -106,6 +151,14 @@ std::vector<Event> events_after(soci::session& sql, const Cursor& cursor, int li
 
 void publish(soci::session& sql, const NewEvent& event, std::int64_t now_ms) {
   db::cached<InsertEvent>(sql).run(event, now_ms);
+}
+
+void publish_all(soci::session& sql, const std::vector<NewEvent>& events, std::int64_t now_ms) {
+  if (events.empty()) return;
+  if (events.size() == 1) return publish(sql, events.front(), now_ms);
+  auto& insert = db::cached<InsertEventsByCount>(sql).statements[events.size()];
+  if (!insert) insert = std::make_unique<InsertEvents>(sql, events.size());
+  insert->run(events, now_ms);
 }
 
 std::vector<Event> read_next(soci::session& sql, std::string_view consumer, int limit) {

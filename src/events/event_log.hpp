@@ -35,6 +35,9 @@ struct NewEvent {
 // or rolls back with the change).
 void publish(soci::session& sql, const NewEvent& event, std::int64_t now_ms);
 
+// Appends `events` as publish does, in this order, in one statement.
+void publish_all(soci::session& sql, const std::vector<NewEvent>& events, std::int64_t now_ms);
+
 struct Event {
   std::int64_t seq = 0;
   std::string id;  // "evt_" + UUIDv7

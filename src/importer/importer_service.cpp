@@ -471,7 +471,7 @@ class Plan {
     }
     store::recount_code_uses(sql_, touched_codes_);
     store::recount_referrer_stats(sql_, touched_referrers_);
-    ledger::append(sql_, ledger_entries_of(new_rewards_));  // last: it holds the ledger head's lock
+    ledger::append(sql_, ledger_entries_of(new_rewards_));  // written just before the COMMIT
   }
 
   // Each imported reward enters the ledger with the moves that lead to its

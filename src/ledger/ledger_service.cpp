@@ -23,17 +23,44 @@ Entry chained(const NewEntry& next, const store::Head& head) {
   return entry;
 }
 
-// Appends after `head`, which the caller holds locked; returns the new head.
-store::Head append_after(soci::session& sql, store::Head head, const std::vector<NewEntry>& entries,
-                         std::vector<Entry>* written) {
-  for (const auto& next : entries) {
-    auto entry = chained(next, head);
-    store::insert_entry(sql, entry);
-    head = {entry.seq, entry.hash, entry.at};
-    if (written) written->push_back(std::move(entry));
+// The entries of `next`, chained after `head`, which the caller holds locked.
+std::vector<Entry> chained_after(store::Head head, const std::vector<NewEntry>& next) {
+  std::vector<Entry> entries;
+  entries.reserve(next.size());
+  for (const auto& entry : next) {
+    entries.push_back(chained(entry, head));
+    head = {entries.back().seq, entries.back().hash, entries.back().at};
   }
-  return head;
+  return entries;
 }
+
+// The write transaction's ledger batch, kept on its thread until
+// db::before_commit writes it (a write transaction runs on one thread).
+thread_local std::vector<NewEntry> batch;
+
+// Counts the batch's rewards, then appends it under the head's lock, which
+// it holds until the COMMIT that follows. The counter rows come first:
+// inside the lock their upserts would lengthen the queue of appends, and a
+// batch's counter rows (one shard, key order) wait only for another batch
+// that drew the same shard, which waits for nothing held here
+// (docs/ARCHITECTURE.md, Counters). Then two round trips on PostgreSQL:
+// the head's lock and read, and the entries with the head's move.
+void write_batch(soci::session& sql) {
+  const auto entries = std::move(batch);
+  batch.clear();
+  count_rewards(sql, entries);
+  store::write_entries(sql, chained_after(store::lock_head(sql), entries));
+}
+
+std::size_t batch_size() {
+  return batch.size();
+}
+
+void forget_batch_from(std::size_t first) {
+  if (first < batch.size()) batch.resize(first);
+}
+
+constexpr db::DeferredWrite kBatch{write_batch, batch_size, forget_batch_from};
 
 std::vector<Entry> page_after(db::Database& database, long long after) {
   return database.read(
@@ -118,18 +145,10 @@ std::optional<Verdict> check_projections(db::Database& database, const store::He
 
 }  // namespace
 
-std::vector<Entry> append(soci::session& sql, const std::vector<NewEntry>& entries) {
-  std::vector<Entry> written;
-  if (entries.empty()) return written;
-  written.reserve(entries.size());
-  // Before the head's lock, which appends hold one at a time until their
-  // commit: inside it the counter upserts would lengthen that queue. Taken
-  // first, a batch's counter rows (one shard, key order) wait only for
-  // another batch that drew the same shard, which waits for nothing held
-  // here (docs/ARCHITECTURE.md, Counters).
-  count_rewards(sql, entries);
-  store::set_head(sql, append_after(sql, store::lock_head(sql), entries, &written));
-  return written;
+void append(soci::session& sql, const std::vector<NewEntry>& entries) {
+  if (entries.empty()) return;
+  batch.insert(batch.end(), entries.begin(), entries.end());
+  db::before_commit(kBatch, sql);
 }
 
 store::Head LedgerService::head() {
@@ -182,7 +201,7 @@ long long complete_backfill(db::Database& database) {
         entries.push_back({row.kind, row.reward_id, row.user_id, row.amount, row.unit, row.actor,
                            row.reason, row.at});
       }
-      store::set_head(sql, append_after(sql, head, entries, nullptr));
+      store::write_entries(sql, chained_after(head, entries));
       store::drop_staged_rows(sql, staged.back().seq);
       return static_cast<long long>(staged.size());
     });

@@ -22,14 +22,15 @@ struct NewEntry {
   long long at = 0;
 };
 
-// Appends `entries` in order inside the caller's open write transaction, so
-// they commit or roll back with the change they record. Call it as the
-// transaction's last write: it holds the head's lock until the commit, and
-// any lock taken after it could wait on a transaction waiting for the head.
-// It first moves reward_counters by what the entries do (count_rewards):
-// call it once per transaction, as a second call would wait for counter
-// rows while holding the head.
-std::vector<Entry> append(soci::session& sql, const std::vector<NewEntry>& entries);
+// Appends `entries` in order to the ledger in the caller's open write
+// transaction, so they commit or roll back with the change they record
+// (with a nested write or SQLite job that rolls back, they go too). They are
+// kept until the transaction is about to commit and written then, with the
+// transaction's other entries, as its last writes (db::before_commit): the
+// head's row lock, which appends hold one at a time, is taken there and held
+// only until the COMMIT, and a caller may append at any point and more than
+// once. Outside a write transaction they are written at once.
+void append(soci::session& sql, const std::vector<NewEntry>& entries);
 
 // The export's query parameters as given (docs/API.md, "Payout export").
 struct ExportFilter {

@@ -17,20 +17,26 @@ constexpr const char* kEntryColumns =
     "SELECT seq, kind, reward_id, user_id, amount, unit, actor, reason, at, prev_hash, hash FROM "
     "ledger_entries ";
 
-// Appends run once or twice per reward write: prepared once per session.
+constexpr const char* kInsertEntry =
+    "INSERT INTO ledger_entries (seq, kind, reward_id, user_id, amount, unit, actor, reason, at, "
+    "prev_hash, hash) VALUES (:seq, :kind, :reward_id, :user_id, :amount, :unit, :actor, :reason, "
+    ":at, :prev_hash, :hash)";
+
+soci::details::prepare_temp_type bind_entry(soci::details::prepare_temp_type prepared,
+                                            const Entry& entry) {
+  prepared, use(entry.seq), use(entry.kind), use(entry.reward_id), use(entry.user_id),
+      use(entry.amount), use(entry.unit), use(entry.actor), use(entry.reason), use(entry.at),
+      use(entry.prev_hash), use(entry.hash);
+  return prepared;
+}
+
+// Appends run once per reward write: prepared once per session.
 struct AppendStatements {
   explicit AppendStatements(soci::session& sql)
       : lock((sql.prepare << std::string("SELECT seq, hash, at FROM ledger_head WHERE id = 1") +
                                  (sql.get_backend_name() == "postgresql" ? " FOR UPDATE" : ""),
               into(head.seq), into(head.hash), into(head.at))),
-        insert((sql.prepare << "INSERT INTO ledger_entries (seq, kind, reward_id, user_id, amount, "
-                               "unit, actor, "
-                               "reason, at, prev_hash, hash) VALUES (:seq, :kind, :reward_id, "
-                               ":user_id, :amount, "
-                               ":unit, :actor, :reason, :at, :prev_hash, :hash)",
-                use(entry.seq), use(entry.kind), use(entry.reward_id), use(entry.user_id),
-                use(entry.amount), use(entry.unit), use(entry.actor), use(entry.reason),
-                use(entry.at), use(entry.prev_hash), use(entry.hash))),
+        insert(bind_entry(sql.prepare << kInsertEntry, entry)),
         update((
             sql.prepare << "UPDATE ledger_head SET seq = :seq, hash = :hash, at = :at WHERE id = 1",
             use(head.seq), use(head.hash), use(head.at))) {}
@@ -40,6 +46,21 @@ struct AppendStatements {
   soci::statement lock;
   soci::statement insert;
   soci::statement update;
+};
+
+// PostgreSQL: the last entry and the head's move in one statement, so the
+// head's lock, held from the read, lasts one round trip less (SQLite has
+// neither round trips nor writes inside WITH).
+struct InsertLastEntry {
+  explicit InsertLastEntry(soci::session& sql)
+      : statement(
+            bind_entry(sql.prepare << std::string("WITH inserted AS (") + kInsertEntry +
+                                          " RETURNING seq, hash, at) UPDATE ledger_head SET "
+                                          "seq = inserted.seq, hash = inserted.hash, at = "
+                                          "inserted.at FROM inserted WHERE ledger_head.id = 1",
+                       entry)) {}
+  Entry entry;
+  soci::statement statement;
 };
 
 Entry entry_from(const soci::row& row) {
@@ -188,15 +209,23 @@ Head read_head(soci::session& sql) {
   return head;
 }
 
-void insert_entry(soci::session& sql, const Entry& entry) {
+void write_entries(soci::session& sql, const std::vector<Entry>& entries) {
+  if (entries.empty()) return;
   auto& statements = db::cached<AppendStatements>(sql);
-  statements.entry = entry;
-  statements.insert.execute(true);
-}
-
-void set_head(soci::session& sql, const Head& head) {
-  auto& statements = db::cached<AppendStatements>(sql);
-  statements.head = head;
+  const bool postgres = sql.get_backend_name() == "postgresql";
+  const auto plain = postgres ? entries.size() - 1 : entries.size();
+  for (std::size_t n = 0; n < plain; ++n) {
+    statements.entry = entries[n];
+    statements.insert.execute(true);
+  }
+  const auto& last = entries.back();
+  if (postgres) {
+    auto& insert_last = db::cached<InsertLastEntry>(sql);
+    insert_last.entry = last;
+    insert_last.statement.execute(true);
+    return;
+  }
+  statements.head = {last.seq, last.hash, last.at};
   statements.update.execute(true);
 }
 

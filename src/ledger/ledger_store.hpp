@@ -25,8 +25,9 @@ struct Head {
 // SQLite the one writer already excludes every other append).
 Head lock_head(soci::session& sql);
 Head read_head(soci::session& sql);
-void insert_entry(soci::session& sql, const Entry& entry);
-void set_head(soci::session& sql, const Head& head);
+// Inserts `entries`, chained in order after the locked head, and moves the
+// head to the last of them.
+void write_entries(soci::session& sql, const std::vector<Entry>& entries);
 
 // Entries with seq > after, in order, at most `limit`.
 std::vector<Entry> entries_after(soci::session& sql, long long after, int limit);

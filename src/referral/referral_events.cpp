@@ -30,11 +30,13 @@ void publish_current(soci::session& sql, std::string_view type, const std::strin
 }  // namespace
 
 void publish_created(soci::session& sql, const store::FlaggedReferral& item, std::int64_t now_ms) {
-  events::NewEvent event{std::string(events::kReferralCreated), item.referral.id, data_of(item)};
-  events::publish(sql, event, now_ms);
-  if (item.referral.flags.empty()) return;
-  event.type = events::kReferralFlagged;
-  events::publish(sql, event, now_ms);
+  std::vector<events::NewEvent> published{
+      {std::string(events::kReferralCreated), item.referral.id, data_of(item)}};
+  if (!item.referral.flags.empty()) {
+    published.push_back(published.front());
+    published.back().type = events::kReferralFlagged;
+  }
+  events::publish_all(sql, published, now_ms);
 }
 
 void publish_flagged(soci::session& sql, const std::string& referral_id, std::int64_t now_ms) {

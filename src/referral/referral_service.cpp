@@ -2,7 +2,6 @@
 
 #include <limits>
 
-#include "auth/auth_store.hpp"
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/json_writer.hpp"
@@ -69,11 +68,18 @@ ApplyResult ReferralService::apply(const std::string& referee_id, const std::str
 
 ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& referee_id,
                                       const std::string& code_text, const std::string& ip) {
-  const auto code = store::find_code(sql, code_text);
-  if (!code) throw invalid_code();
-  if (code->user_id == referee_id) throw ApiError(400, "self_referral", "You cannot use your own referral code.");
-  const auto referee = auth::store::find_user_by_id(sql, referee_id);
-  const auto referrer = auth::store::find_user_by_id(sql, code->user_id);
+  const auto now = core::now_ms();
+  // With the same-IP rule off (or no address) the question asks nothing.
+  const bool ask_same_ip = config_.referral_flag_same_ip && !ip.empty();
+  const auto parties = store::apply_parties(
+      sql, code_text, referee_id,
+      {ip, ask_same_ip ? now - kSameIpLookbackMs : std::numeric_limits<long long>::max()});
+  if (!parties) throw invalid_code();
+  const auto& code = parties->code;
+  if (code.user_id == referee_id)
+    throw ApiError(400, "self_referral", "You cannot use your own referral code.");
+  const auto& referee = parties->referee;
+  const auto& referrer = parties->referrer;
   // An unverified account holds no value (docs/API.md, Accounts): a signup
   // for its address replaces it, which must not take anyone's rewards along.
   if (!referee || !referrer || !referrer->is_verified) throw invalid_code();
@@ -81,11 +87,10 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   if (config_.referral_block_aliases && referee->canonical_email == referrer->canonical_email) {
     throw ApiError(400, "self_referral", "You cannot use your own referral code.");
   }
-  if (store::find_referral_of_referee(sql, referee_id)) {
+  if (parties->referee_referred) {
     throw ApiError(409, "already_referred", "You have already been referred.");
   }
   if (config_.referral_block_cycles) refuse_cycle(sql, referee_id, referrer->id);
-  const auto now = core::now_ms();
   const auto window = config_.referral_apply_window_days;
   if (window > 0 && now - referee->created_at > window * core::kMsPerDay) {
     throw ApiError(409, "apply_window_closed",
@@ -95,7 +100,7 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   // The burst rule's count comes with the use; with the rule off nothing is counted.
   const auto burst_since = config_.referral_max_uses_per_hour > 0 ? now - core::kMsPerHour
                                                                   : std::numeric_limits<long long>::max();
-  const auto recent_uses = store::take_code_use(sql, code->id, config_.referral_max_uses_per_code,
+  const auto recent_uses = store::take_code_use(sql, code.id, config_.referral_max_uses_per_code,
                                                 {burst_since, config_.referral_max_uses_per_hour});
   if (!recent_uses) {
     throw ApiError(409, "code_exhausted", "This referral code has been used the maximum number of times.");
@@ -104,14 +109,13 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
                            referee_id,
                            referee->name,
                            referrer->id,
-                           code->id,
+                           code.id,
                            referral_status::kPending,
-                           flags_for(sql, *code, ip, now, *recent_uses),
+                           flags_for(ip, parties->referrer_logged_in_from_ip, *recent_uses),
                            ip,
                            now};
-  store::insert_referral(sql, referral);
+  referral::insert_pending_referral(sql, referral);
   publish_created(sql, {referral, referrer->email, referee->email}, now);
-  add_to_stats(sql, referrer->id, {1, 0, 1, 0});
   referral.status =
       rewards_.grant_signup(sql, referral, signup_configs, referee_id).referral_status;
   return {referral, code_text};
@@ -142,8 +146,8 @@ void ReferralService::refuse_cycle(soci::session& sql, const std::string& refere
     throw ApiError(400, "referral_cycle", "This code belongs to someone you referred.");
 }
 
-std::string ReferralService::flags_for(soci::session& sql, const store::Code& code, const std::string& ip,
-                                       long long now, long long recent_uses) const {
+std::string ReferralService::flags_for(const std::string& ip, bool referrer_logged_in_from_ip,
+                                       long long recent_uses) const {
   core::JsonWriter flags;
   bool any = false;
   const auto flag = [&](std::string_view rule, const std::string& detail) {
@@ -151,8 +155,7 @@ std::string ReferralService::flags_for(soci::session& sql, const store::Code& co
     any = true;
     flags.begin_object().field("rule", rule).field("detail", detail).end_object();
   };
-  if (config_.referral_flag_same_ip && !ip.empty() &&
-      auth::store::logged_in_from_since(sql, code.user_id, ip, now - kSameIpLookbackMs)) {
+  if (referrer_logged_in_from_ip) {
     flag("same_ip", "The referee's IP " + ip + " matches a recent login of the referrer.");
   }
   const auto per_hour = config_.referral_max_uses_per_hour;

@@ -38,9 +38,10 @@ class ReferralService {
   ApplyResult apply_in(soci::session& sql, const std::string& referee_id, const std::string& code,
                        const std::string& ip);
   void refuse_cycle(soci::session& sql, const std::string& referee_id, const std::string& referrer_id) const;
+  // `referrer_logged_in_from_ip`: the same-IP rule's answer (false when the rule is off);
   // `recent_uses`: the code's uses within the last hour before this one, counted up to the burst
   // limit.
-  std::string flags_for(soci::session& sql, const store::Code& code, const std::string& ip, long long now,
+  std::string flags_for(const std::string& ip, bool referrer_logged_in_from_ip,
                         long long recent_uses) const;
 
   const core::Config& config_;

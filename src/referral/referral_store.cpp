@@ -111,6 +111,90 @@ struct CodeByText {
   soci::statement statement;
 };
 
+// A users row joined to apply's code, as Party; a missing one reads as not found.
+std::string party_columns(const std::string& alias) {
+  const auto column = [&](const char* name, const char* otherwise) {
+    return ", COALESCE(" + alias + "." + name + ", " + otherwise + ")";
+  };
+  return "CASE WHEN " + alias + ".id IS NULL THEN 0 ELSE 1 END" + column("id", "''") +
+         column("name", "''") + column("email", "''") + column("canonical_email", "''") +
+         column("is_verified", "0") + column("created_at", "0");
+}
+
+struct PartyInto {
+  void bind(soci::details::prepare_temp_type& prepared) {
+    prepared, into(found), into(row.id), into(row.name), into(row.email),
+        into(row.canonical_email), into(verified), into(row.created_at);
+  }
+  std::optional<Party> take() const {
+    if (found == 0) return std::nullopt;
+    Party out = row;
+    out.is_verified = verified != 0;
+    return out;
+  }
+  int found = 0;
+  int verified = 0;
+  Party row;
+};
+
+// Every apply runs it (by the code's text; an alias, rarer, by the code it
+// names): one round trip instead of one per row.
+struct ApplyPartiesQuery {
+  ApplyPartiesQuery(soci::session& sql, const std::string& code_condition)
+      : statement(prepare(sql, code_condition)) {}
+
+  std::optional<ApplyParties> run(const std::string& code_text, const std::string& referee,
+                                  const SameIpLogin& login) {
+    code_key = code_text;
+    referee_id = referee;
+    same_ip = login;
+    if (!db::fetch_single_row(statement)) return std::nullopt;
+    return ApplyParties{code, referrer.take(), referee_party.take(), referred != 0,
+                        logged_in_from_ip != 0};
+  }
+
+  std::string code_key, referee_id;
+  SameIpLogin same_ip;
+  Code code;
+  PartyInto referrer, referee_party;
+  int referred = 0;
+  int logged_in_from_ip = 0;
+  soci::statement statement;
+
+ private:
+  soci::details::prepare_temp_type prepare(soci::session& sql, const std::string& code_condition) {
+    // Placeholders bind in the order they appear: :referee_of, :ip, :since,
+    // :referee, :code.
+    auto query =
+        (sql.prepare << "SELECT c.id, c.user_id, c.code, c.uses, c.created_at, " +
+                            party_columns("o") + ", " + party_columns("e") +
+                            ", CASE WHEN EXISTS (SELECT 1 FROM referrals f WHERE f.referee_id = "
+                            ":referee_of) THEN 1 ELSE 0 END, CASE WHEN EXISTS (SELECT 1 FROM "
+                            "login_ips l WHERE l.user_id = c.user_id AND l.ip = :ip AND "
+                            "l.last_login_at >= :since) THEN 1 ELSE 0 END FROM referral_codes c "
+                            "LEFT JOIN users o ON o.id = c.user_id "
+                            "LEFT JOIN users e ON e.id = :referee WHERE " +
+                            code_condition,
+         into(code.id), into(code.user_id), into(code.code), into(code.uses),
+         into(code.created_at));
+    referrer.bind(query);
+    referee_party.bind(query);
+    query, into(referred), into(logged_in_from_ip), use(referee_id), use(same_ip.ip),
+        use(same_ip.since), use(referee_id), use(code_key);
+    return query;
+  }
+};
+
+struct ApplyPartiesByCode : ApplyPartiesQuery {
+  explicit ApplyPartiesByCode(soci::session& sql) : ApplyPartiesQuery(sql, "c.code = :code") {}
+};
+
+struct ApplyPartiesByAlias : ApplyPartiesQuery {
+  explicit ApplyPartiesByAlias(soci::session& sql)
+      : ApplyPartiesQuery(
+            sql, "c.id = (SELECT code_id FROM referral_code_aliases WHERE code = :code)") {}
+};
+
 // The code's use, taken when under the cap; `recent` is how many referrals
 // used the code since `since` before this one, up to `limit` (the burst
 // rule), read in the same statement.
@@ -131,19 +215,58 @@ struct TakeCodeUse {
   soci::statement statement;
 };
 
-struct InsertReferral {
-  explicit InsertReferral(soci::session& sql)
-      : statement((sql.prepare << "INSERT INTO referrals (id, referee_id, referee_name, referrer_id, code_id, status, "
-                                  "flags, is_flagged, ip, created_at, updated_at) VALUES (:id, :referee_id, "
-                                  ":referee_name, :referrer_id, :code_id, :status, :flags, :flagged, :ip, "
-                                  ":created_at, :updated_at)",
-                   use(row.id), use(row.referee_id), use(row.referee_name), use(row.referrer_id),
-                   use(row.code_id), use(row.status), use(row.flags, flags_indicator), use(flagged), use(row.ip),
-                   use(row.created_at), use(row.created_at))) {}
+constexpr const char* kInsertReferral =
+    "INSERT INTO referrals (id, referee_id, referee_name, referrer_id, code_id, status, flags, "
+    "is_flagged, ip, created_at, updated_at) VALUES (:id, :referee_id, :referee_name, "
+    ":referrer_id, :code_id, 'PENDING', :flags, :flagged, :ip, :created_at, :updated_at)";
+
+// PostgreSQL counts the new PENDING referral in the insert's statement (one
+// round trip instead of three): what add_to_stats does for {1, 0, 1, 0}, the
+// PENDING referral counter in the referrer's shard, then (it reads the
+// counter's row, so in this order) the referrer's referrer_stats row. Every
+// status move takes the same two rows in the same order (add_to_stats), so
+// they cannot deadlock on them.
+const std::string kCountPending =
+    "WITH counted AS (INSERT INTO referral_counters (name, shard, value) VALUES ('PENDING', "
+    ":shard, 1) ON CONFLICT (name, shard) DO UPDATE SET value = referral_counters.value + 1 "
+    "RETURNING 1), stats AS (INSERT INTO referrer_stats (user_id, total, successful, pending, "
+    "rejected) SELECT :stats_user, 1, 0, 1, 0 FROM counted ON CONFLICT (user_id) DO UPDATE SET "
+    "total = referrer_stats.total + 1, pending = referrer_stats.pending + 1) ";
+
+struct InsertPendingReferral {
+  InsertPendingReferral(soci::session& sql, bool counted) : statement(prepare(sql, counted)) {}
+
+  void run(const Referral& referral) {
+    row = referral;
+    flagged = referral.flags.empty() ? 0 : 1;
+    flags_indicator = referral.flags.empty() ? soci::i_null : soci::i_ok;
+    shard = db::counters::shard_of(referral.referrer_id);
+    statement.execute(true);
+  }
+
   Referral row;
   soci::indicator flags_indicator = soci::i_null;
   int flagged = 0;
+  int shard = 0;
   soci::statement statement;
+
+ private:
+  soci::details::prepare_temp_type prepare(soci::session& sql, bool counted) {
+    auto query = (sql.prepare << (counted ? kCountPending : std::string()) + kInsertReferral);
+    if (counted) query, use(shard), use(row.referrer_id);
+    query, use(row.id), use(row.referee_id), use(row.referee_name), use(row.referrer_id),
+        use(row.code_id), use(row.flags, flags_indicator), use(flagged), use(row.ip),
+        use(row.created_at), use(row.created_at);
+    return query;
+  }
+};
+
+struct InsertReferralRow : InsertPendingReferral {
+  explicit InsertReferralRow(soci::session& sql) : InsertPendingReferral(sql, false) {}
+};
+
+struct InsertCountedReferral : InsertPendingReferral {
+  explicit InsertCountedReferral(soci::session& sql) : InsertPendingReferral(sql, true) {}
 };
 
 // The lock and the row in one statement: status moves need both.
@@ -211,6 +334,13 @@ std::optional<Code> find_code(soci::session& sql, const std::string& normalized_
   if (db::fetch_single_row(query.statement)) return query.row;
   return find_code_where(
       sql, "id = (SELECT code_id FROM referral_code_aliases WHERE code = :value)", normalized_code);
+}
+
+std::optional<ApplyParties> apply_parties(soci::session& sql, const std::string& normalized_code,
+                                          const std::string& referee_id, const SameIpLogin& same_ip) {
+  if (auto found = db::cached<ApplyPartiesByCode>(sql).run(normalized_code, referee_id, same_ip))
+    return found;
+  return db::cached<ApplyPartiesByAlias>(sql).run(normalized_code, referee_id, same_ip);
 }
 
 bool insert_code(soci::session& sql, const Code& code) {
@@ -281,12 +411,13 @@ bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
   return true;
 }
 
-void insert_referral(soci::session& sql, const Referral& referral) {
-  auto& query = db::cached<InsertReferral>(sql);
-  query.row = referral;
-  query.flagged = referral.flags.empty() ? 0 : 1;
-  query.flags_indicator = referral.flags.empty() ? soci::i_null : soci::i_ok;
-  query.statement.execute(true);
+void insert_pending_referral(soci::session& sql, const Referral& referral) {
+  if (sql.get_backend_name() == "postgresql") {
+    db::cached<InsertCountedReferral>(sql).run(referral);
+    return;
+  }
+  db::cached<InsertReferralRow>(sql).run(referral);  // SQLite: no round trips to save
+  add_to_stats(sql, referral.referrer_id, {1, 0, 1, 0});
 }
 
 std::optional<Referral> lock_referral(soci::session& sql, const std::string& referral_id,

@@ -37,6 +37,35 @@ struct RecentUses {
 std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id,
                                        long long cap, const RecentUses& recent);
 
+// A user as apply sees them (their users row).
+struct Party {
+  std::string id;
+  std::string name;
+  std::string email;
+  std::string canonical_email;
+  bool is_verified = false;
+  long long created_at = 0;
+};
+// Everything apply reads before it writes, in one statement.
+struct ApplyParties {
+  Code code;
+  std::optional<Party> referrer;  // the code's owner
+  std::optional<Party> referee;
+  bool referee_referred = false;  // the referee has a referral already
+  bool referrer_logged_in_from_ip = false;  // the same-IP rule's question (SameIpLogin)
+};
+// The same-IP rule asks whether the referrer logged in from `ip` at or
+// after `since` (login_ips); a `since` no login reaches asks nothing.
+struct SameIpLogin {
+  std::string ip;
+  long long since = 0;
+};
+// The code with this text (or the code this text is an alias of), its
+// owner, the referee, whether the referee was referred and the same-IP
+// answer; nothing when no code has this text.
+std::optional<ApplyParties> apply_parties(soci::session& sql, const std::string& normalized_code,
+                                          const std::string& referee_id, const SameIpLogin& same_ip);
+
 // Another text of a user's code (referral_code_aliases): applying it is
 // applying the code.
 struct CodeAlias {
@@ -72,7 +101,10 @@ Chain referrer_chain(soci::session& sql, const std::string& start_id, const std:
 // writer: nothing to lock, false.
 bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
                       const std::string& second_id);
-void insert_referral(soci::session& sql, const Referral& referral);
+// Inserts `referral` as PENDING and counts it as add_to_stats(referrer,
+// {1, 0, 1, 0}) does (referrer_stats and the referral counters). Called
+// through referral::insert_pending_referral (referral/referrer_stats.hpp).
+void insert_pending_referral(soci::session& sql, const Referral& referral);
 // Takes the row lock that serialises status changes of one referral, and
 // reads the row under it (empty when there is no such referral).
 std::optional<Referral> lock_referral(soci::session& sql, const std::string& referral_id,

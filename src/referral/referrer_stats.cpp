@@ -34,6 +34,11 @@ store::StatsDelta status_delta(std::string_view status, long long amount) {
   return delta;
 }
 
+void insert_pending_referral(soci::session& sql, const store::Referral& referral) {
+  store::insert_pending_referral(sql, referral);
+  db::after_commit(count_committed_change);
+}
+
 std::uint64_t stats_generation() {
   return committed_changes.load();
 }

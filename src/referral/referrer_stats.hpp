@@ -20,6 +20,10 @@ void add_to_stats(soci::session& sql, const std::string& referrer_id,
 // amount: leave it). `total` stays 0: a move between statuses keeps it.
 store::StatsDelta status_delta(std::string_view status, long long amount);
 
+// Inserts a PENDING referral with the counts add_to_stats({1, 0, 1, 0})
+// makes, as one statement on PostgreSQL (store::insert_pending_referral).
+void insert_pending_referral(soci::session& sql, const store::Referral& referral);
+
 // How many transactions of this process that moved referrer_stats have
 // committed (docs/ARCHITECTURE.md, "The leaderboard cache"). It moves after
 // the COMMIT and before the writer's caller gets its answer, so a read that

@@ -23,6 +23,7 @@ import invariants
 from auth_checks import iso
 import ledger_flows as lf
 from old_schema import STAGE_LEDGER
+from support.unit_tests import run_engine_suite
 from test_races import storm
 
 SCRIPT = harness.REPO / "scripts" / "ledger_verify.py"
@@ -276,6 +277,31 @@ def test_concurrent_credits_and_revokes_keep_the_sequence_gap_free(server, boss)
     assert seqs == list(range(before + 1, before + moved + 1))
     assert_chain_ok(server, boss)
     invariants.check_all(server)
+
+
+def test_concurrent_applies_on_two_instances_keep_the_chain_gap_free(server, boss, make_server):
+    """Each apply appends three entries (two rewards, one auto-credited) as
+    one batch just before its COMMIT; applies racing through two servers on
+    one database must still chain one after another with no gap."""
+    second = make_server(env=lf.env(), database_url=server.database_url)
+    codes = [lf.code_of(server, lf.user(server)) for _ in range(4)]
+    referees = [lf.user(server) for _ in range(24)]
+    before = head_seq(server)
+    calls = [lambda n=n, who=who: lf.apply((server, second)[n % 2], who, codes[n % len(codes)])
+             for n, who in enumerate(referees)]
+    answers = storm(calls)
+    assert [answer.status_code for answer in answers] == [200] * len(referees), [a.text for a in answers]
+    seqs = [row[0] for row in server.query("SELECT seq FROM ledger_entries WHERE seq > %s ORDER BY seq", (before,))]
+    assert seqs == list(range(before + 1, before + 3 * len(referees) + 1))
+    assert second.alive()
+    assert_chain_ok(server, boss)
+    invariants.check_all(server)
+
+
+def test_the_ledger_batch_store_tests_pass_on_this_engine(backend, databases):
+    """ledger::append's batch, written just before the COMMIT
+    (tests/unit/ledger_batch_test.cpp), against this engine."""
+    run_engine_suite("LedgerBatch", backend, databases)
 
 
 def test_a_user_holding_value_cannot_be_deleted(server, boss):

@@ -1,0 +1,42 @@
+#pragma once
+#include <soci/session.h>
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace db {
+
+// Rows a domain keeps per thread and writes only when the write transaction
+// open on this thread is about to commit (db::before_commit): the ledger
+// appends its batch there, so the head's row lock is held from its last
+// round trips to the COMMIT and not across the rest of the transaction.
+struct DeferredWrite {
+  void (*write)(soci::session& sql);       // writes what is kept, then forgets it
+  std::size_t (*kept)();                   // how many rows are kept
+  void (*forget_from)(std::size_t first);  // drops the rows from `first` on
+};
+
+// The bookkeeping of the code that ends write transactions: Database::write
+// (PostgreSQL, nested writes) and the SQLite write job.
+namespace deferred_writes {
+
+// Registers `write` for this thread's transaction, unless it is already.
+void add(const DeferredWrite& write);
+
+// What was kept when a savepoint or a group-commit job began, to go back to
+// if it rolls back.
+struct Mark {
+  std::vector<std::pair<const DeferredWrite*, std::size_t>> kept;
+};
+Mark mark();
+void roll_back_to(const Mark& mark);
+
+// The transaction is about to commit: writes everything kept, in the order
+// the writes were registered. A throw fails the transaction.
+void write_all(soci::session& sql);
+// The transaction rolled back (or is about to start afresh).
+void forget_all();
+
+}  // namespace deferred_writes
+}  // namespace db
