@@ -3,6 +3,7 @@ time. The abuse, outage and soak checks bound these for the server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 
@@ -20,6 +21,16 @@ def memory_kib(pid: int, field: str = "VmRSS") -> int:
 
 def fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def socket_fd_count(pid: int) -> int:
+    """Descriptors open on sockets (connections and listeners), as opposed to
+    files, pipes and the event descriptors a thread pool may open on first use."""
+    count = 0
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:")
+    return count
 
 
 def file_fd_count(pid: int) -> int:
