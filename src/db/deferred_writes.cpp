@@ -16,7 +16,7 @@ void add(const DeferredWrite& write) {
 
 Mark mark() {
   Mark mark;
-  for (const auto* write : registered) mark.kept.emplace_back(write, write->kept());
+  for (const auto* write : registered) mark.kept.push_back(write->kept());
   return mark;
 }
 
@@ -24,7 +24,7 @@ void roll_back_to(const Mark& mark) {
   // The writes registered before the mark are its prefix; the later ones
   // forget everything they kept.
   for (std::size_t n = 0; n < registered.size(); ++n) {
-    registered[n]->forget_from(n < mark.kept.size() ? mark.kept[n].second : 0);
+    registered[n]->forget_from(n < mark.kept.size() ? mark.kept[n] : 0);
   }
   registered.resize(std::min(registered.size(), mark.kept.size()));
 }

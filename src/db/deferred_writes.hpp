@@ -2,7 +2,6 @@
 #include <soci/session.h>
 
 #include <cstddef>
-#include <utility>
 #include <vector>
 
 namespace db {
@@ -25,9 +24,10 @@ namespace deferred_writes {
 void add(const DeferredWrite& write);
 
 // What was kept when a savepoint or a group-commit job began, to go back to
-// if it rolls back.
+// if it rolls back: how many rows each write registered then kept, in the
+// order they were registered (the writes registered later are not in it).
 struct Mark {
-  std::vector<std::pair<const DeferredWrite*, std::size_t>> kept;
+  std::vector<std::size_t> kept;
 };
 Mark mark();
 void roll_back_to(const Mark& mark);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import requests
@@ -64,6 +65,19 @@ def test_metrics_expose_requests_latency_pool_and_build(server):
         assert gauge in names, f"{gauge} missing from /metrics"
     pool_size = next(value for name, _, value in samples if name == "db_pool_size")
     assert pool_size >= 1
+
+
+def test_the_pool_keeps_cores_plus_one_calls_in_flight_on_a_postgresql_on_this_host(server, backend):
+    # The test database is on loopback. PostgreSQL's backends then share the
+    # server's cores, and each lane keeps cores + 1 calls in flight (more only
+    # add lock waits and task switches); SQLite reads take cores (at least 2)
+    # and its 32 writers wait for the shared commit. Four sessions are the
+    # background workers'.
+    text = requests.get(server.url("/metrics"), timeout=10).text
+    pool_size = next(value for name, _, value in metric_samples(text) if name == "db_pool_size")
+    cores = os.cpu_count()
+    expected = 2 * (cores + 1) + 4 if backend == "postgresql" else max(2, cores) + 32 + 4
+    assert pool_size == expected, text
 
 
 def test_metrics_do_not_label_unknown_paths(server):
