@@ -12,7 +12,7 @@ class Sweeper {
       : database_(database), interval_ms_(interval_ms), click_retention_ms_(click_retention_ms) {}
   ~Sweeper() { stop(); }
   void start() {
-    thread_.start(std::chrono::milliseconds(interval_ms_), [this] { sweep_once(); });
+    thread_.start("sweeper", std::chrono::milliseconds(interval_ms_), [this] { sweep_once(); });
   }
   void stop() { thread_.stop(); }
   void sweep_once();

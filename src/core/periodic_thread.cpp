@@ -1,9 +1,13 @@
 #include "core/periodic_thread.hpp"
 
+#include "core/thread_name.hpp"
+
 namespace core {
 
-void PeriodicThread::start(std::chrono::milliseconds interval, std::function<void()> pass) {
-  thread_ = std::thread([this, interval, pass = std::move(pass)] {
+void PeriodicThread::start(const char* name, std::chrono::milliseconds interval,
+                           std::function<void()> pass) {
+  thread_ = std::thread([this, name, interval, pass = std::move(pass)] {
+    name_this_thread(name);
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       lock.unlock();

@@ -16,7 +16,8 @@ class PeriodicThread {
   PeriodicThread& operator=(const PeriodicThread&) = delete;
   ~PeriodicThread() { stop(); }
 
-  void start(std::chrono::milliseconds interval, std::function<void()> pass);
+  // `name`: the thread's name (core::name_this_thread).
+  void start(const char* name, std::chrono::milliseconds interval, std::function<void()> pass);
   void stop();
 
  private:

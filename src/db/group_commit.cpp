@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/thread_name.hpp"
 #include "db/commit_actions.hpp"
 #include "db/database.hpp"
 #include "db/deferred_writes.hpp"
@@ -36,6 +37,7 @@ void GroupCommitter::run(const Work& work) {
 }
 
 void GroupCommitter::loop() {
+  core::name_this_thread("sqlite-writer");
   std::unique_lock lock(mutex_);
   while (true) {
     work_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

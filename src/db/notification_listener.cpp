@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
+#include "core/thread_name.hpp"
 
 namespace db {
 
@@ -110,6 +111,7 @@ void NotificationListener::stop() {
 }
 
 void NotificationListener::run() {
+  core::name_this_thread("db-listener");
   int failures = 0;
   while (!stopping_) {
     const auto outcome = serve_connection();

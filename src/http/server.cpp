@@ -35,6 +35,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 #include "http/beast_message.hpp"
 #include "http/dispatch.hpp"
 #include "http/framing.hpp"
@@ -155,6 +156,7 @@ class Server {
     std::vector<std::thread> io_threads;
     for (auto& io : io_contexts_) {
       io_threads.emplace_back([&io] {
+        core::name_this_thread("http-io");
         auto keep_running = asio::make_work_guard(*io);  // it idles between connections
         io->run();
       });

@@ -1,7 +1,5 @@
 #include "link/click_stream.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -9,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 
 namespace links {
 
@@ -89,9 +88,8 @@ void ClickStream::stop() {
 // limit: 84,607 of 951,969 clicks were dropped in a 15 s run (bench.py,
 // share-link, docs/PERFORMANCE.md).
 void ClickStream::run() {
-  // Named so that its CPU can be told apart in /proc/<pid>/task (bench.py
-  // reports it per flushed click) and in `top -H` or `perf`.
-  pthread_setname_np(pthread_self(), "click-flusher");
+  // bench.py reports this thread's CPU per flushed click.
+  core::name_this_thread("click-flusher");
   const auto interval = std::chrono::milliseconds(flush_interval_ms_);
   auto due = std::chrono::steady_clock::now() + interval;
   std::unique_lock lock(mutex_);

@@ -6,6 +6,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
+#include "core/thread_name.hpp"
 #include "http/metrics.hpp"
 
 namespace mail {
@@ -119,6 +120,7 @@ bool Sender::stopping() {
 }
 
 void Sender::run() {
+  core::name_this_thread("mail-sender");
   while (!stopping()) {
     bool more = false;
     try {

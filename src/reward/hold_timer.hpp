@@ -12,7 +12,7 @@ class HoldTimer {
       : rewards_(rewards), interval_ms_(interval_ms) {}
   ~HoldTimer() { stop(); }
   void start() {
-    thread_.start(std::chrono::milliseconds(interval_ms_), [this] { run_once(); });
+    thread_.start("hold-timer", std::chrono::milliseconds(interval_ms_), [this] { run_once(); });
   }
   void stop() { thread_.stop(); }
 

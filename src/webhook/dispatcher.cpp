@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
+#include "core/thread_name.hpp"
 #include "webhook/signer.hpp"
 #include "webhook/webhook_payload.hpp"
 
@@ -89,6 +90,7 @@ void Dispatcher::stop() {
 }
 
 void Dispatcher::run() {
+  core::name_this_thread("webhooks");
   std::int64_t next_poll_ms = 0;
   while (!stopping_) {
     auto outcomes =

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pathlib
 import re
 
 import requests
 
+import auth_checks
+import flows
 import harness
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
@@ -78,6 +82,23 @@ def test_the_pool_keeps_cores_plus_one_calls_in_flight_on_a_postgresql_on_this_h
     cores = os.cpu_count()
     expected = 2 * (cores + 1) + 4 if backend == "postgresql" else max(2, cores) + 32 + 4
     assert pool_size == expected, text
+
+
+def test_the_server_names_its_threads(server, backend):
+    # Per-thread CPU (/proc/PID/task, top -H, perf) is how the benchmarks tell
+    # the writer, the dispatcher and the flusher apart. SQLite's writer
+    # starts with the first write: a signup is one.
+    assert flows.signup(server, flows.new_email()).status_code == 201
+    named = {"http-io", "sweeper", "mail-sender", "webhooks", "hold-timer", "click-flusher",
+             "sqlite-writer" if backend == "sqlite" else "db-listener"}
+    tasks = pathlib.Path(f"/proc/{server.proc.pid}/task")
+
+    def names() -> set[str]:
+        return {(task / "comm").read_text().strip() for task in tasks.iterdir()}
+
+    with contextlib.suppress(AssertionError):
+        auth_checks.wait_until(lambda: named <= names(), 10)
+    assert named <= names(), sorted(names())
 
 
 def test_metrics_do_not_label_unknown_paths(server):
