@@ -16,7 +16,8 @@ class PeriodicThread {
   PeriodicThread& operator=(const PeriodicThread&) = delete;
   ~PeriodicThread() { stop(); }
 
-  // `name`: the thread's name (core::name_this_thread).
+  // `name`: the thread's name (core::name_this_thread); a string literal, as
+  // the thread reads it when it starts.
   void start(const char* name, std::chrono::milliseconds interval, std::function<void()> pass);
   void stop();
 

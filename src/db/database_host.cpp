@@ -27,11 +27,10 @@ std::optional<std::string> host_of(const std::string& url) {
   return std::string();
 }
 
-// One entry of libpq's comma-separated host list.
+// One entry of libpq's comma-separated host list (libpq has taken an IPv6
+// address out of its brackets already).
 bool on_this_host(std::string_view host) {
   if (host.empty() || host.front() == '/' || host.front() == '@') return true;  // Unix socket
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
   return core::is_loopback_host(host);
 }
 
