@@ -30,7 +30,10 @@ void roll_back_to(const Mark& mark) {
 }
 
 void write_all(soci::session& sql) {
-  for (const auto* write : registered) write->write(sql);
+  for (const auto order : {DeferredWrite::Order::first, DeferredWrite::Order::last}) {
+    for (const auto* write : registered)
+      if (write->order == order) write->write(sql);
+  }
   registered.clear();
 }
 

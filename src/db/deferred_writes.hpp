@@ -11,9 +11,14 @@ namespace db {
 // appends its batch there, so the head's row lock is held from its last
 // round trips to the COMMIT and not across the rest of the transaction.
 struct DeferredWrite {
+  // A write that locks a row until the COMMIT (the ledger's head) goes last,
+  // so that nothing else is written while it holds the lock.
+  enum class Order { first, last };
+
   void (*write)(soci::session& sql);       // writes what is kept, then forgets it
   std::size_t (*kept)();                   // how many rows are kept
   void (*forget_from)(std::size_t first);  // drops the rows from `first` on
+  Order order = Order::last;
 };
 
 // The bookkeeping of the code that ends write transactions: Database::write
@@ -32,8 +37,9 @@ struct Mark {
 Mark mark();
 void roll_back_to(const Mark& mark);
 
-// The transaction is about to commit: writes everything kept, in the order
-// the writes were registered. A throw fails the transaction.
+// The transaction is about to commit: writes everything kept, the `first`
+// writes before the `last` ones, each in the order they were registered. A
+// throw fails the transaction.
 void write_all(soci::session& sql);
 // The transaction rolled back (or is about to start afresh).
 void forget_all();

@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "core/random.hpp"
+#include "db/database.hpp"
+#include "db/deferred_writes.hpp"
 #include "db/statement_cache.hpp"
 
 namespace events {
@@ -21,49 +23,35 @@ bool is_postgres(soci::session& sql) {
   return sql.get_backend_name() == "postgresql";
 }
 
-// Publishing is on the hot write paths (every apply): one prepared statement
-// per pooled session.
-struct InsertEvent {
-  explicit InsertEvent(soci::session& sql)
-      : statement(
-            (sql.prepare
-                 << "INSERT INTO domain_events (id, type, aggregate_id, data_json, created_at)"
-                    " VALUES (:id, :type, :aggregate_id, :data_json, :created_at)",
-             use(row.id), use(row.type), use(row.aggregate_id), use(row.data_json),
-             use(created_at))) {}
-
-  void run(const NewEvent& event, std::int64_t now_ms) {
-    row.id = "evt_" + core::new_id();
-    row.type = event.type;
-    row.aggregate_id = event.aggregate_id;
-    row.data_json = event.data_json;
-    created_at = now_ms;
-    statement.execute(true);
-  }
-
-  Event row;
+struct KeptEvent {
+  NewEvent event;
   long long created_at = 0;
-  soci::statement statement;
 };
 
-// Several events of one change (a referral created and flagged): one INSERT
-// of `count` rows, prepared once per session and count.
-struct InsertEvents {
-  InsertEvents(soci::session& sql, std::size_t count) : rows(count), statement(prepare(sql)) {}
+// The write transaction's events, kept on its thread until db::before_commit
+// writes them (a write transaction runs on one thread): the events of an
+// apply (referral created, rewards created) cost one INSERT, not one each.
+thread_local std::vector<KeptEvent> kept;
 
-  void run(const std::vector<NewEvent>& events, std::int64_t now_ms) {
-    for (std::size_t n = 0; n < rows.size(); ++n) {
+// One INSERT of `count` rows, prepared once per session and count.
+struct InsertEvents {
+  InsertEvents(soci::session& sql, std::size_t count)
+      : rows(count), created_at(count), statement(prepare(sql)) {}
+
+  void run(std::vector<KeptEvent>::const_iterator from) {
+    for (std::size_t n = 0; n < rows.size(); ++n, ++from) {
       rows[n].id = "evt_" + core::new_id();
-      rows[n].type = events[n].type;
-      rows[n].aggregate_id = events[n].aggregate_id;
-      rows[n].data_json = events[n].data_json;
+      rows[n].type = from->event.type;
+      rows[n].aggregate_id = from->event.aggregate_id;
+      rows[n].data_json = from->event.data_json;
+      created_at[n] = from->created_at;
     }
-    created_at = now_ms;
     statement.execute(true);
   }
 
-  std::vector<Event> rows;  // bound by address: never resized
-  long long created_at = 0;
+  // Bound by address: never resized.
+  std::vector<Event> rows;
+  std::vector<long long> created_at;
   soci::statement statement;
 
  private:
@@ -77,17 +65,52 @@ struct InsertEvents {
     auto query = (sql.prepare << "INSERT INTO domain_events (id, type, aggregate_id, data_json, "
                                  "created_at) VALUES " +
                                      values);
-    for (auto& row : rows) {
-      query, use(row.id), use(row.type), use(row.aggregate_id), use(row.data_json), use(created_at);
+    for (std::size_t n = 0; n < rows.size(); ++n) {
+      query, use(rows[n].id), use(rows[n].type), use(rows[n].aggregate_id), use(rows[n].data_json),
+          use(created_at[n]);
     }
     return query;
   }
 };
 
+// Rows per INSERT: a bulk change (a hold timer crediting thousands of
+// rewards) goes kMaxRowsPerInsert at a time, far below either engine's limit
+// on bound parameters; a session prepares one shape per count it meets (an
+// apply has three events, a credit one or two).
+constexpr std::size_t kMaxRowsPerInsert = 64;
+
 struct InsertEventsByCount {
   explicit InsertEventsByCount(soci::session&) {}
   std::map<std::size_t, std::unique_ptr<InsertEvents>> statements;
+
+  void run(soci::session& sql, std::vector<KeptEvent>::const_iterator from, std::size_t count) {
+    auto& insert = statements[count];
+    if (!insert) insert = std::make_unique<InsertEvents>(sql, count);
+    insert->run(from);
+  }
 };
+
+void write_kept(soci::session& sql) {
+  const auto events = std::move(kept);
+  kept.clear();
+  auto& inserts = db::cached<InsertEventsByCount>(sql);
+  for (auto from = events.begin(); from != events.end();) {
+    const auto count = std::min(kMaxRowsPerInsert, static_cast<std::size_t>(events.end() - from));
+    inserts.run(sql, from, count);
+    from += static_cast<std::ptrdiff_t>(count);
+  }
+}
+
+std::size_t kept_count() {
+  return kept.size();
+}
+
+void forget_kept_from(std::size_t first) {
+  if (first < kept.size()) kept.resize(first);
+}
+
+constexpr db::DeferredWrite kKeptEvents{write_kept, kept_count, forget_kept_from,
+                                        db::DeferredWrite::Order::first};
 
 struct Cursor {
   long long xid = 0;
@@ -150,15 +173,13 @@ std::vector<Event> events_after(soci::session& sql, const Cursor& cursor, int li
 }  // namespace
 
 void publish(soci::session& sql, const NewEvent& event, std::int64_t now_ms) {
-  db::cached<InsertEvent>(sql).run(event, now_ms);
+  kept.push_back({event, now_ms});
+  db::before_commit(kKeptEvents, sql);
 }
 
 void publish_all(soci::session& sql, const std::vector<NewEvent>& events, std::int64_t now_ms) {
-  if (events.empty()) return;
-  if (events.size() == 1) return publish(sql, events.front(), now_ms);
-  auto& insert = db::cached<InsertEventsByCount>(sql).statements[events.size()];
-  if (!insert) insert = std::make_unique<InsertEvents>(sql, events.size());
-  insert->run(events, now_ms);
+  for (const auto& event : events) kept.push_back({event, now_ms});
+  if (!events.empty()) db::before_commit(kKeptEvents, sql);
 }
 
 std::vector<Event> read_next(soci::session& sql, std::string_view consumer, int limit) {

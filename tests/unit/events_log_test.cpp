@@ -3,11 +3,13 @@
 
 #include <future>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "db/deferred_writes.hpp"
 #include "events/event_log.hpp"
 #include "mail_test_support.hpp"
 
@@ -51,6 +53,13 @@ class EventLog : public ::testing::TestWithParam<bool> {
 };
 
 using Names = std::vector<std::string>;
+
+// Publishes and writes the event at once, as the transaction's commit would:
+// the cases with two transactions open need its seq taken at this step.
+void publish_now(soci::session& sql, const events::NewEvent& event) {
+  events::publish(sql, event, kNow);
+  db::deferred_writes::write_all(sql);
+}
 
 // A write transaction on its own thread that stops at the points the test
 // chooses: each step runs, then the transaction waits for the next go().
@@ -189,6 +198,55 @@ TEST_P(EventLog, ARolledBackPublishIsNeverRead) {
   EXPECT_EQ(consume("hooks"), Names{});
 }
 
+// Published events wait for the commit and go in one INSERT per up to 64
+// (docs/ARCHITECTURE.md, Event spine): none is visible inside the
+// transaction, all are after it, in publish order, each with its own id.
+TEST_P(EventLog, ATransactionsEventsAreWrittenAtItsCommitInPublishOrder) {
+  constexpr int kCount = 64 * 3 + 11;  // three full inserts and the rest
+  Names published;
+  long long visible_inside = -1;
+  db().write([&](soci::session& sql) {
+    for (int n = 0; n < kCount; ++n) {
+      published.push_back("r" + std::to_string(n));
+      events::publish(sql, referral(published.back()), kNow + n);
+    }
+    sql << "SELECT COUNT(*) FROM domain_events", soci::into(visible_inside);
+  });
+  EXPECT_EQ(visible_inside, 0);
+  Names written;
+  std::vector<long long> created_at;
+  std::set<std::string> ids;
+  db().read([&](soci::session& sql) {
+    const soci::rowset<soci::row> rows =
+        sql.prepare << "SELECT id, aggregate_id, created_at FROM domain_events ORDER BY seq";
+    for (const auto& row : rows) {
+      ids.insert(row.get<std::string>(0));
+      written.push_back(row.get<std::string>(1));
+      created_at.push_back(row.get<long long>(2));
+    }
+  });
+  EXPECT_EQ(written, published);
+  ASSERT_EQ(created_at.size(), static_cast<std::size_t>(kCount));
+  for (int n = 0; n < kCount; ++n) EXPECT_EQ(created_at[n], kNow + n);
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kCount));
+}
+
+TEST_P(EventLog, ANestedWriteThatRollsBackTakesItsEventsAlong) {
+  db().write([&](soci::session& sql) {
+    events::publish(sql, referral("kept"), kNow);
+    try {
+      db().write([&](soci::session& nested) {
+        events::publish(nested, referral("dropped"), kNow);
+        throw std::runtime_error("refused");
+      });
+    } catch (const std::runtime_error&) {
+      // The outer write goes on and commits.
+    }
+    events::publish(sql, referral("later"), kNow);
+  });
+  EXPECT_EQ(consume("hooks"), (Names{"kept", "later"}));
+}
+
 TEST_P(EventLog, TheSchemaRefusesAnUnknownType) {
   EXPECT_ANY_THROW(db().write([](soci::session& sql) {
     events::publish(sql, {"referral.deleted", "ref_1", "{}"}, kNow);
@@ -211,12 +269,11 @@ TEST_P(EventLog, BacklogIsTheEventsAfterEachCursor) {
 // not pass T1's seq, or T1's event would be skipped once it commits.
 TEST_P(EventLog, EventsCommittedAfterALaterSeqAreNotSkipped) {
   if (!GetParam()) GTEST_SKIP() << "PostgreSQL only";
-  HeldTransaction first(
-      db(), {[](soci::session& sql) { events::publish(sql, referral("first"), kNow); }});
+  HeldTransaction first(db(), {[](soci::session& sql) { publish_now(sql, referral("first")); }});
   first.go();
   {
-    HeldTransaction second(
-        db(), {[](soci::session& sql) { events::publish(sql, referral("second"), kNow); }});
+    HeldTransaction second(db(),
+                           {[](soci::session& sql) { publish_now(sql, referral("second")); }});
     second.go();
     second.go();  // commits
   }
@@ -229,12 +286,11 @@ TEST_P(EventLog, EventsCommittedAfterALaterSeqAreNotSkipped) {
 // commits first: it is read at once, and T1's lower seq is still read after.
 TEST_P(EventLog, AnOlderTransactionWithAHigherSeqDoesNotHideALowerOne) {
   if (!GetParam()) GTEST_SKIP() << "PostgreSQL only";
-  HeldTransaction older(
-      db(), {[](soci::session& sql) { sql << "SELECT pg_current_xact_id()"; },
-             [](soci::session& sql) { events::publish(sql, referral("older"), kNow); }});
+  HeldTransaction older(db(), {[](soci::session& sql) { sql << "SELECT pg_current_xact_id()"; },
+                               [](soci::session& sql) { publish_now(sql, referral("older")); }});
   older.go();  // has its transaction id
-  HeldTransaction younger(
-      db(), {[](soci::session& sql) { events::publish(sql, referral("younger"), kNow); }});
+  HeldTransaction younger(db(),
+                          {[](soci::session& sql) { publish_now(sql, referral("younger")); }});
   younger.go();  // the lower seq
   older.go();    // the higher seq
   older.go();    // commits
