@@ -135,12 +135,16 @@ void ReferralService::refuse_cycle(soci::session& sql, const std::string& refere
   // until the root it locked is still the root. A root gains a referrer only
   // through an apply holding its lock, so while we hold it our chain cannot
   // change, and applies that could close a loop with ours share a lock and
-  // run one after the other. Applies into unrelated trees do not wait.
-  auto chain = store::referrer_chain(sql, referrer_id, referee_id);
-  while (!chain.contains && chain.root && store::lock_graph_nodes(sql, referee_id, *chain.root)) {
-    const auto locked_root = *chain.root;
+  // run one after the other. Applies into unrelated trees do not wait. The
+  // walk and the locks are one statement; the walk under the locks needs a
+  // statement of its own (READ COMMITTED: a later statement's snapshot), so
+  // the rule costs two round trips when no other apply moved the root.
+  auto chain = store::referrer_chain_locking_root(sql, referrer_id, referee_id);
+  while (chain.root_locked) {
+    const auto locked_root = chain.root;
     chain = store::referrer_chain(sql, referrer_id, referee_id);
-    if (chain.root == locked_root) break;
+    if (chain.contains || chain.root == locked_root) break;
+    chain = store::referrer_chain_locking_root(sql, referrer_id, referee_id);
   }
   if (chain.contains)
     throw ApiError(400, "referral_cycle", "This code belongs to someone you referred.");

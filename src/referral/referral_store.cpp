@@ -305,22 +305,63 @@ struct AddToStats {
   soci::statement statement;
 };
 
+// UNION (not UNION ALL) drops users already reached, so the walk ends even
+// on a graph that already holds a cycle (imported data, or the rule was off).
+constexpr const char* kWalkChain =
+    "WITH RECURSIVE chain (id) AS (SELECT CAST(:start_id AS TEXT) UNION "
+    "SELECT r.referrer_id FROM referrals r JOIN chain c ON r.referee_id = c.id), "
+    "walk (contains, root) AS (SELECT MAX(CASE WHEN id = :user_id THEN 1 ELSE 0 END), "
+    "MAX(CASE WHEN NOT EXISTS (SELECT 1 FROM referrals r WHERE r.referee_id = chain.id) "
+    "THEN id END) FROM chain) ";
+
+// The two-key form keeps the locks apart from the one-key lock of
+// migrations; a hash collision only makes two unrelated applies wait for each
+// other. CASE takes them only when there is a root and no loop, and the
+// inner select list is evaluated left to right: lower id first.
+constexpr const char* kLockRoot =
+    "SELECT contains, root, CASE WHEN contains = 0 AND root IS NOT NULL THEN (SELECT 1 FROM "
+    "(SELECT pg_advisory_xact_lock(:space, hashtext(LEAST(:low, root))), "
+    "pg_advisory_xact_lock(:space2, hashtext(GREATEST(:high, root)))) AS l) ELSE 0 END FROM walk";
+
 struct ReferrerChain {
-  // UNION (not UNION ALL) drops users already reached, so the walk ends even
-  // on a graph that already holds a cycle (imported data, or the rule was off).
-  explicit ReferrerChain(soci::session& sql)
-      : statement((sql.prepare << "WITH RECURSIVE chain (id) AS (SELECT CAST(:start_id AS TEXT) UNION "
-                                  "SELECT r.referrer_id FROM referrals r JOIN chain c ON r.referee_id = c.id) "
-                                  "SELECT MAX(CASE WHEN id = :user_id THEN 1 ELSE 0 END), "
-                                  "MAX(CASE WHEN NOT EXISTS (SELECT 1 FROM referrals r WHERE r.referee_id = chain.id) "
-                                  "THEN id END) FROM chain",
-                   use(start_id), use(user_id), into(contains), into(root, root_indicator))) {}
+  explicit ReferrerChain(soci::session& sql, bool lock_root = false)
+      : statement(prepare(sql, lock_root)) {}
+  int space = 0x72656667;  // "refg"
   std::string start_id, user_id;
   int contains = 0;
   std::string root;
   soci::indicator root_indicator = soci::i_null;
+  int locked = 0;
   soci::statement statement;
+
+ private:
+  soci::details::prepare_temp_type prepare(soci::session& sql, bool lock_root) {
+    auto query =
+        (sql.prepare << std::string(kWalkChain) +
+                            (lock_root ? kLockRoot : "SELECT contains, root, 0 FROM walk"),
+         use(start_id), use(user_id), into(contains), into(root, root_indicator), into(locked));
+    if (lock_root) query, use(space), use(user_id), use(space), use(user_id);
+    return query;
+  }
 };
+
+struct ReferrerChainLockingRoot : ReferrerChain {
+  explicit ReferrerChainLockingRoot(soci::session& sql) : ReferrerChain(sql, true) {}
+};
+
+template <class Query>
+Chain walk_chain(soci::session& sql, const std::string& start_id, const std::string& user_id) {
+  auto& query = db::cached<Query>(sql);
+  query.start_id = start_id;
+  query.user_id = user_id;
+  query.root_indicator = soci::i_null;
+  db::fetch_single_row(query.statement);  // an aggregate: always one row
+  Chain chain;
+  chain.contains = query.contains == 1;
+  if (query.root_indicator == soci::i_ok) chain.root = query.root;
+  chain.root_locked = query.locked == 1;
+  return chain;
+}
 
 }  // namespace
 
@@ -374,41 +415,13 @@ std::optional<Referral> find_referral_of_referee(soci::session& sql, const std::
 }
 
 Chain referrer_chain(soci::session& sql, const std::string& start_id, const std::string& user_id) {
-  auto& query = db::cached<ReferrerChain>(sql);
-  query.start_id = start_id;
-  query.user_id = user_id;
-  query.root_indicator = soci::i_null;
-  db::fetch_single_row(query.statement);  // an aggregate: always one row
-  Chain chain;
-  chain.contains = query.contains == 1;
-  if (query.root_indicator == soci::i_ok) chain.root = query.root;
-  return chain;
+  return walk_chain<ReferrerChain>(sql, start_id, user_id);
 }
 
-namespace {
-
-// The two-key form keeps these apart from the one-key lock of migrations;
-// a hash collision only makes two unrelated applies wait for each other.
-// The select list is evaluated left to right.
-struct LockGraphNodes {
-  explicit LockGraphNodes(soci::session& sql)
-      : statement((sql.prepare << "SELECT pg_advisory_xact_lock(:space, hashtext(:low)), "
-                                  "pg_advisory_xact_lock(:space2, hashtext(:high))",
-                   use(space), use(low), use(space), use(high))) {}
-  int space = 0x72656667;  // "refg"
-  std::string low, high;
-  soci::statement statement;
-};
-
-}  // namespace
-
-bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
-                      const std::string& second_id) {
-  if (sql.get_backend_name() != "postgresql") return false;
-  auto& query = db::cached<LockGraphNodes>(sql);
-  std::tie(query.low, query.high) = std::minmax(first_id, second_id);
-  query.statement.execute(true);
-  return true;
+Chain referrer_chain_locking_root(soci::session& sql, const std::string& start_id,
+                                  const std::string& user_id) {
+  if (sql.get_backend_name() != "postgresql") return referrer_chain(sql, start_id, user_id);
+  return walk_chain<ReferrerChainLockingRoot>(sql, start_id, user_id);
 }
 
 void insert_pending_referral(soci::session& sql, const Referral& referral) {

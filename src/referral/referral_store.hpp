@@ -94,13 +94,16 @@ std::optional<Referral> find_referral_of_referee(soci::session& sql, const std::
 struct Chain {
   bool contains = false;            // `user_id` is in it
   std::optional<std::string> root;  // its top (never referred); none when it loops
+  bool root_locked = false;         // by referrer_chain_locking_root
 };
+// The chain of referrers from `start_id` up.
 Chain referrer_chain(soci::session& sql, const std::string& start_id, const std::string& user_id);
-// PostgreSQL: takes the transaction-level locks of two users in the graph,
-// in one global order (fewer deadlocks), and answers true. SQLite has one
-// writer: nothing to lock, false.
-bool lock_graph_nodes(soci::session& sql, const std::string& first_id,
-                      const std::string& second_id);
+// The same, and on PostgreSQL, when the chain neither contains `user_id` nor
+// loops, the same statement takes the transaction-level locks of `user_id`
+// and the chain's root, in one global order (fewer deadlocks). SQLite has
+// one writer: nothing to lock, root_locked stays false.
+Chain referrer_chain_locking_root(soci::session& sql, const std::string& start_id,
+                                  const std::string& user_id);
 // Inserts `referral` as PENDING and counts it as add_to_stats(referrer,
 // {1, 0, 1, 0}) does (referrer_stats and the referral counters). Called
 // through referral::insert_pending_referral (referral/referrer_stats.hpp).
