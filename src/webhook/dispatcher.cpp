@@ -51,7 +51,6 @@ struct Dispatcher::Round {
   std::vector<std::pair<store::Claimed, store::Endpoint>> claims;
   std::vector<Result> results;
   long long delivered = 0;
-  std::size_t endpoints = 0;  // enabled ones
 };
 
 Dispatcher::Dispatcher(const core::Config& config, db::Database& database,
@@ -146,8 +145,6 @@ void Dispatcher::round(const std::vector<Outcome>& outcomes) {
                             .count());
   metrics_->count_delivered(static_cast<std::uint64_t>(done.delivered));
   for (const auto result : done.results) count(result);
-  // Every slot's connection stays open between its attempts.
-  client_.keep_connections(static_cast<long>(done.endpoints) * max_in_flight_);
   launch_all(std::move(done.claims));
 }
 
@@ -170,7 +167,6 @@ Dispatcher::Round Dispatcher::write_round(soci::session& sql,
   }
   const auto endpoints =
       store::enabled_endpoints(sql);  // after the outcomes: a 410 just disabled one
-  done.endpoints = endpoints.size();
   std::map<std::string, int> free_slots;
   for (const auto& endpoint : endpoints) {
     const auto busy = in_flight_per_endpoint_.find(endpoint.id);

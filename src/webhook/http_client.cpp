@@ -15,10 +15,23 @@
 
 namespace webhook {
 
+// One origin's share of the transfers: a multi handle of its own, so
+// libcurl's per-transfer walks stay short.
+struct HttpClient::Shard {
+  HttpClient* client = nullptr;
+  std::string origin;
+  void* multi = nullptr;  // CURLM*
+  // When curl wants CURL_SOCKET_TIMEOUT handled; nullopt: no timer.
+  std::optional<std::chrono::steady_clock::time_point> timer;
+  std::size_t transfers = 0;
+  std::chrono::steady_clock::time_point idle_since;
+};
+
 // One attempt; its easy handle goes back to the pool when it ends.
 struct HttpClient::Transfer {
   std::uint64_t tag = 0;
   CURL* easy = nullptr;
+  Shard* shard = nullptr;
   curl_slist* headers = nullptr;
   curl_slist* resolve = nullptr;
   std::string body;
@@ -44,6 +57,18 @@ CURLM* multi(void* handle) {
   return static_cast<CURLM*>(handle);
 }
 
+// "https://host:port" of a URL: the part libcurl's connections are keyed by.
+std::string origin_of(const std::string& url) {
+  const auto authority = url.find("://");
+  if (authority == std::string::npos) return url;
+  return url.substr(0, url.find_first_of("/?#", authority + 3));
+}
+
+// A shard with no transfer left keeps its connections this long for the
+// next attempts to its origin, then closes (an endpoint deleted or moved
+// leaves no multi handle behind).
+constexpr auto kIdleShardLifetime = std::chrono::minutes(2);
+
 }  // namespace
 
 struct HttpClient::Callbacks {
@@ -61,11 +86,14 @@ struct HttpClient::Callbacks {
 
   // curl says which sockets to watch for what; the epoll set follows.
   static int watch_socket(CURL*, curl_socket_t socket, int what, void* user, void*) {
-    auto& client = *static_cast<HttpClient*>(user);
+    auto& shard = *static_cast<Shard*>(user);
+    auto& client = *shard.client;
     if (what == CURL_POLL_REMOVE) {
       epoll_ctl(client.epoll_, EPOLL_CTL_DEL, socket, nullptr);  // curl may have closed it already
+      client.socket_shards_.erase(socket);
       return 0;
     }
+    client.socket_shards_[socket] = &shard;
     epoll_event event{};
     event.events = (what & CURL_POLL_IN ? EPOLLIN : 0U) | (what & CURL_POLL_OUT ? EPOLLOUT : 0U);
     event.data.fd = socket;
@@ -75,11 +103,11 @@ struct HttpClient::Callbacks {
   }
 
   static int set_timer(CURLM*, long timeout_ms, void* user) {
-    auto& client = *static_cast<HttpClient*>(user);
+    auto& shard = *static_cast<Shard*>(user);
     if (timeout_ms < 0)
-      client.timer_.reset();
+      shard.timer.reset();
     else
-      client.timer_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+      shard.timer = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     return 0;
   }
 
@@ -90,29 +118,66 @@ struct HttpClient::Callbacks {
 };
 
 HttpClient::HttpClient(std::int64_t timeout_ms, bool allow_http)
-    : multi_(nullptr), timeout_ms_(timeout_ms), allow_http_(allow_http) {
+    : timeout_ms_(timeout_ms), allow_http_(allow_http) {
   core::init_curl_once();
   epoll_ = epoll_create1(EPOLL_CLOEXEC);
   wake_event_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  multi_ = curl_multi_init();
-  if (epoll_ < 0 || wake_event_ < 0 || multi_ == nullptr)
-    throw std::runtime_error("the webhook HTTP client cannot start (epoll, eventfd or curl)");
+  if (epoll_ < 0 || wake_event_ < 0)
+    throw std::runtime_error("the webhook HTTP client cannot start (epoll or eventfd)");
   epoll_event wake_event{};
   wake_event.events = EPOLLIN;
   wake_event.data.fd = wake_event_;
   epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_event_, &wake_event);
-  curl_multi_setopt(multi(multi_), CURLMOPT_SOCKETFUNCTION, Callbacks::watch_socket);
-  curl_multi_setopt(multi(multi_), CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(multi(multi_), CURLMOPT_TIMERFUNCTION, Callbacks::set_timer);
-  curl_multi_setopt(multi(multi_), CURLMOPT_TIMERDATA, this);
 }
 
 HttpClient::~HttpClient() {
   abandon_all();
   for (void* easy : idle_handles_) curl_easy_cleanup(static_cast<CURL*>(easy));
-  curl_multi_cleanup(multi(multi_));
+  for (auto& shard : shards_) close_shard(*shard);
   close(wake_event_);
   close(epoll_);
+}
+
+// The first shard of the origin with room for one more transfer, or a new one.
+HttpClient::Shard& HttpClient::shard_for(const std::string& origin) {
+  for (auto& shard : shards_)
+    if (shard->origin == origin && shard->transfers < kTransfersPerShard) return *shard;
+  auto shard = std::make_unique<Shard>();
+  shard->client = this;
+  shard->origin = origin;
+  shard->multi = curl_multi_init();
+  if (shard->multi == nullptr) throw std::runtime_error("curl_multi_init failed");
+  CURLM* handle = multi(shard->multi);
+  curl_multi_setopt(handle, CURLMOPT_SOCKETFUNCTION, Callbacks::watch_socket);
+  curl_multi_setopt(handle, CURLMOPT_SOCKETDATA, shard.get());
+  curl_multi_setopt(handle, CURLMOPT_TIMERFUNCTION, Callbacks::set_timer);
+  curl_multi_setopt(handle, CURLMOPT_TIMERDATA, shard.get());
+  // One kept connection per slot. libcurl's default, four per transfer in
+  // flight, shrinks as transfers end: a round's answers arriving closed most
+  // of its connections, and the next round connected again.
+  curl_multi_setopt(handle, CURLMOPT_MAXCONNECTS, static_cast<long>(kTransfersPerShard));
+  shards_.push_back(std::move(shard));
+  return *shards_.back();
+}
+
+void HttpClient::close_shard(Shard& shard) {
+  curl_multi_cleanup(multi(shard.multi));
+  std::erase_if(socket_shards_, [this, &shard](const auto& entry) {
+    if (entry.second != &shard) return false;
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, entry.first, nullptr);
+    return true;
+  });
+}
+
+void HttpClient::close_idle_shards() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_idle_sweep_) return;
+  next_idle_sweep_ = now + std::chrono::seconds(1);
+  std::erase_if(shards_, [this, now](const std::unique_ptr<Shard>& shard) {
+    if (shard->transfers > 0 || now - shard->idle_since < kIdleShardLifetime) return false;
+    close_shard(*shard);
+    return true;
+  });
 }
 
 // An easy handle with the options every attempt shares. Handles are kept
@@ -153,8 +218,10 @@ void HttpClient::start(OutgoingRequest request) {
     // address so curl does not look the name up again (DNS rebinding).
     transfer->resolve = curl_slist_append(nullptr, resolve_entry(request.target).c_str());
   }
+  Shard& shard = shard_for(origin_of(request.url));
   CURL* easy = take_handle();
   transfer->easy = easy;
+  transfer->shard = &shard;
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
   curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body.c_str());
@@ -165,37 +232,54 @@ void HttpClient::start(OutgoingRequest request) {
   // HTTP/2 where TLS offers it (ALPN); then wait for a connection being set
   // up to the same host rather than open one more, to multiplex on it.
   curl_easy_setopt(easy, CURLOPT_PIPEWAIT, request.url.starts_with("https:") ? 1L : 0L);
-  if (curl_multi_add_handle(multi(multi_), easy) != CURLM_OK) {
+  if (curl_multi_add_handle(multi(shard.multi), easy) != CURLM_OK) {
     idle_handles_.push_back(easy);
     throw std::runtime_error("curl_multi_add_handle failed");
   }
+  ++shard.transfers;
   transfers_.emplace(easy, std::move(transfer));
 }
 
-// Takes a finished or abandoned transfer off the multi handle; its easy
-// handle waits in the pool for the next attempt.
+// Takes a finished or abandoned transfer off its shard; its easy handle
+// waits in the pool for the next attempt.
 void HttpClient::end(void* easy) {
-  curl_multi_remove_handle(multi(multi_), static_cast<CURL*>(easy));
+  const auto it = transfers_.find(easy);
+  Shard& shard = *it->second->shard;
+  curl_multi_remove_handle(multi(shard.multi), static_cast<CURL*>(easy));
+  if (--shard.transfers == 0) shard.idle_since = std::chrono::steady_clock::now();
   idle_handles_.push_back(easy);
-  transfers_.erase(easy);
+  transfers_.erase(it);
 }
 
 std::vector<Completion> HttpClient::perform(std::chrono::milliseconds wait) {
-  int running = 0;
-  if (timer_ && *timer_ <= std::chrono::steady_clock::now()) {
-    timer_.reset();
-    curl_multi_socket_action(multi(multi_), CURL_SOCKET_TIMEOUT, 0, &running);
-  }
+  run_due_timers();
   std::vector<Completion> done = finished();
   if (!done.empty()) wait = std::chrono::milliseconds(0);
-  if (timer_) {
-    const auto until_timer =
-        std::chrono::ceil<std::chrono::milliseconds>(*timer_ - std::chrono::steady_clock::now());
+  wait_for_sockets(until_next_timer(wait));
+  for (auto& completion : finished()) done.push_back(std::move(completion));
+  close_idle_shards();
+  return done;
+}
+
+void HttpClient::run_due_timers() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& shard : shards_) {
+    if (!shard->timer || *shard->timer > now) continue;
+    shard->timer.reset();
+    int running = 0;
+    curl_multi_socket_action(multi(shard->multi), CURL_SOCKET_TIMEOUT, 0, &running);
+  }
+}
+
+// `wait`, or less when a shard's timer comes first.
+std::chrono::milliseconds HttpClient::until_next_timer(std::chrono::milliseconds wait) const {
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& shard : shards_) {
+    if (!shard->timer) continue;
+    const auto until_timer = std::chrono::ceil<std::chrono::milliseconds>(*shard->timer - now);
     wait = std::clamp(until_timer, std::chrono::milliseconds(0), wait);
   }
-  wait_for_sockets(wait);
-  for (auto& completion : finished()) done.push_back(std::move(completion));
-  return done;
+  return wait;
 }
 
 // Waits up to `wait` for a socket (or wake()), and hands every ready socket
@@ -216,18 +300,25 @@ int HttpClient::wait_for_sockets(std::chrono::milliseconds wait) {
 }
 
 void HttpClient::act(int socket, int events) {
+  const auto watched = socket_shards_.find(socket);
+  if (watched == socket_shards_.end()) return;
   int flags = 0;
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) flags |= CURL_CSELECT_IN;
   if (events & (EPOLLOUT | EPOLLERR)) flags |= CURL_CSELECT_OUT;
   if (events & EPOLLERR) flags |= CURL_CSELECT_ERR;
   int running = 0;
-  curl_multi_socket_action(multi(multi_), socket, flags, &running);
+  curl_multi_socket_action(multi(watched->second->multi), socket, flags, &running);
 }
 
 std::vector<Completion> HttpClient::finished() {
   std::vector<Completion> done;
+  for (auto& shard : shards_) collect_finished(*shard, done);
+  return done;
+}
+
+void HttpClient::collect_finished(Shard& shard, std::vector<Completion>& done) {
   int queued = 0;
-  while (CURLMsg* message = curl_multi_info_read(multi(multi_), &queued)) {
+  while (CURLMsg* message = curl_multi_info_read(multi(shard.multi), &queued)) {
     if (message->msg != CURLMSG_DONE) continue;
     const auto it = transfers_.find(message->easy_handle);
     if (it == transfers_.end()) continue;
@@ -241,13 +332,6 @@ std::vector<Completion> HttpClient::finished() {
     done.push_back(std::move(completion));
     end(transfer.easy);
   }
-  return done;
-}
-
-void HttpClient::keep_connections(long count) {
-  if (count == kept_connections_) return;
-  kept_connections_ = count;
-  curl_multi_setopt(multi(multi_), CURLMOPT_MAXCONNECTS, count);
 }
 
 void HttpClient::wake() {

@@ -115,11 +115,13 @@ std::vector<webhook::Completion> run_until(webhook::HttpClient& client, std::siz
   return done;
 }
 
+// Eighty at once spread over three shards (kTransfersPerShard): each
+// shard's connections stay open for the next round's transfers.
 TEST(WebhookHttpClient, AnswersComeBackAndConnectionsAreReused) {
   LoopbackServer server;
   webhook::HttpClient client(5000, true);
-  constexpr int kInFlight = 20;
-  client.keep_connections(kInFlight);
+  constexpr int kInFlight = 80;
+  static_assert(static_cast<std::size_t>(kInFlight) > 2 * webhook::HttpClient::kTransfersPerShard);
   for (int round = 0; round < 3; ++round) {
     for (int n = 0; n < kInFlight; ++n)
       client.start(post(server.url(), static_cast<std::uint64_t>(round * kInFlight + n + 1)));
@@ -131,7 +133,7 @@ TEST(WebhookHttpClient, AnswersComeBackAndConnectionsAreReused) {
     }
     EXPECT_EQ(client.in_flight(), 0U);
   }
-  // Sixty requests, at most twenty at once: the later rounds reuse the first one's connections.
+  // 240 requests, at most 80 at once: the later rounds reuse the first one's connections.
   EXPECT_LE(client.connections_opened(), kInFlight);
   EXPECT_EQ(server.accepted(), client.connections_opened());
 }
