@@ -31,11 +31,13 @@ struct NewEvent {
   std::string data_json;  // the resource as the API shows it
 };
 
-// Appends one event inside the caller's open write transaction (so it commits
-// or rolls back with the change).
+// Appends one event to the caller's open write transaction, so it commits or
+// rolls back with the change. The row is inserted when the transaction is
+// about to commit (db::before_commit), with the transaction's other events in
+// one statement; outside a transaction, at once.
 void publish(soci::session& sql, const NewEvent& event, std::int64_t now_ms);
 
-// Appends `events` as publish does, in this order, in one statement.
+// Appends `events` as publish does, in this order.
 void publish_all(soci::session& sql, const std::vector<NewEvent>& events, std::int64_t now_ms);
 
 struct Event {
