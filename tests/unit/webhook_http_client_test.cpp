@@ -153,6 +153,28 @@ TEST(WebhookHttpClient, AnUnansweredRequestEndsAtTheTimeout) {
 
 // Easy handles are reused: what one attempt set (a pinned address, a
 // timeout's state) must not leak into the next.
+// Each shard keeps its own timer: attempts on every shard of a hanging
+// origin end at the timeout, and another origin's answers still come back.
+TEST(WebhookHttpClient, TheTimeoutEndsAttemptsOnEveryShard) {
+  LoopbackServer hanging(/*hang=*/true);
+  LoopbackServer answering;
+  webhook::HttpClient client(300, true);
+  constexpr std::uint64_t kHanging = 3 * webhook::HttpClient::kTransfersPerShard;
+  for (std::uint64_t tag = 1; tag <= kHanging; ++tag) client.start(post(hanging.url(), tag));
+  client.start(post(answering.url(), kHanging + 1));
+  const auto started = std::chrono::steady_clock::now();
+  const auto done = run_until(client, kHanging + 1, 5s);
+  ASSERT_EQ(done.size(), kHanging + 1);
+  for (const auto& completion : done) {
+    if (completion.tag == kHanging + 1)
+      EXPECT_EQ(completion.status_code, 200) << completion.error;
+    else
+      EXPECT_EQ(completion.status_code, 0) << "tag " << completion.tag;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  EXPECT_EQ(client.in_flight(), 0U);
+}
+
 TEST(WebhookHttpClient, ReusedHandlesCarryNothingOfTheirLastAttempt) {
   LoopbackServer hanging(/*hang=*/true);
   LoopbackServer answering;
