@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
 import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+import bench  # noqa: E402  (process_cpu_seconds)
 from nginx_sink import NginxSink  # noqa: E402
 
 TARGET = "referrald-webhook-client-bench"
@@ -38,11 +38,7 @@ def build(build_dir: pathlib.Path) -> pathlib.Path:
 def worker_cpu_seconds(master_pid: int) -> float:
     """User+system seconds of nginx's worker processes (children of the master)."""
     children = pathlib.Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    ticks = 0
-    for pid in children:
-        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(bench.process_cpu_seconds(int(pid)) for pid in children)
 
 
 def main() -> None:
