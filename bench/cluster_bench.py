@@ -40,7 +40,8 @@ def stats_cluster() -> bench.harness.PostgresCluster:
     """The harness's throwaway PostgreSQL with pg_stat_statements loaded."""
     pg = bench.harness.PostgresCluster()
     with open(pg.data / "postgresql.conf", "a", encoding="utf-8") as conf:
-        conf.write("shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = top\n")
+        conf.write("shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = top\n"
+                   "pg_stat_statements.track_planning = on\n")
     pg.stop()
     pg.start()
     return pg
@@ -77,12 +78,19 @@ def statements(pg: bench.harness.PostgresCluster, database: str, reset: bool = F
 
 
 def top_statements(pg: bench.harness.PostgresCluster, database: str, served: int) -> list[str]:
-    """The statements of the last run, most frequent first, as `calls/request  query` lines."""
+    """The statements of the last run, most frequent first, as `calls/request  plans/request
+    planning µs/request  execution µs/request  query` lines (PostgreSQL's time inside the
+    statement, lock waits included; parsing, the round trip and the COMMIT's WAL flush are not
+    in it). A named statement plans its first executions, then keeps a generic plan unless that
+    looks costlier: plans/request near calls/request says it never did."""
     with contextlib.closing(pg.connect(database)) as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT calls, regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements s "
+        cursor.execute("SELECT calls, plans, total_plan_time, total_exec_time, "
+                       "regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements s "
                        "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() "
                        "AND s.query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC, query")
-        return [f"{calls / served:6.2f}  {query[:160]}" for calls, query in cursor.fetchall()]
+        return [f"{calls / served:6.2f}  {plans / served:6.2f}  {plan_ms * 1000 / served:6.1f} µs  "
+                f"{exec_ms * 1000 / served:7.1f} µs  {query[:120]}"
+                for calls, plans, plan_ms, exec_ms, query in cursor.fetchall()]
 
 
 def run(scenario: dict, parties: dict, pg, database: str, base: str, args, workdir: pathlib.Path) -> dict:

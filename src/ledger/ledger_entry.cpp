@@ -9,8 +9,6 @@ namespace ledger {
 
 namespace {
 
-constexpr std::string_view kLayoutTag = "referrald-ledger-v1";
-
 void append_field(std::string& out, std::string_view field) {
   const auto length = static_cast<std::uint32_t>(field.size());
   for (int shift = 24; shift >= 0; shift -= 8)

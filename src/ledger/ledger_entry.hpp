@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <string_view>
 
 // One entry of the append-only ledger and its hash (docs/ARCHITECTURE.md,
 // "The ledger": the canonical byte layout a third party re-verifies).
@@ -28,7 +29,9 @@ struct Entry {
   std::string hash;
 };
 
-// The bytes the hash covers: the tag "referrald-ledger-v1", then seq, kind,
+inline constexpr std::string_view kLayoutTag = "referrald-ledger-v1";
+
+// The bytes the hash covers: the tag kLayoutTag, then seq, kind,
 // reward_id, user_id, amount, unit, actor, reason, at, prev_hash, each as a
 // 4-byte big-endian length followed by its UTF-8 text (integers in decimal).
 std::string canonical_bytes(const Entry& entry);

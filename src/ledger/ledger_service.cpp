@@ -16,9 +16,16 @@ namespace {
 constexpr int kWalkBatch = 10000;
 constexpr int kBackfillBatch = 5000;
 
+// `next` as an entry without its place in the chain (seq, prev_hash, hash).
+Entry unchained(const NewEntry& next) {
+  return {0,          next.kind,   next.reward_id, next.user_id, next.amount, next.unit,
+          next.actor, next.reason, next.at,        {},           {}};
+}
+
 Entry chained(const NewEntry& next, const store::Head& head) {
-  Entry entry{head.seq + 1, next.kind,   next.reward_id, next.user_id, next.amount, next.unit,
-              next.actor,   next.reason, next.at,        head.hash,    {}};
+  auto entry = unchained(next);
+  entry.seq = head.seq + 1;
+  entry.prev_hash = head.hash;
   entry.hash = entry_hash(entry);
   return entry;
 }
@@ -43,13 +50,22 @@ thread_local std::vector<NewEntry> batch;
 // inside the lock their upserts would lengthen the queue of appends, and a
 // batch's counter rows (one shard, key order) wait only for another batch
 // that drew the same shard, which waits for nothing held here
-// (docs/ARCHITECTURE.md, Counters). Then two round trips on PostgreSQL:
-// the head's lock and read, and the entries with the head's move.
+// (docs/ARCHITECTURE.md, Counters). On PostgreSQL a batch of one entry (an
+// apply's, a credit's) is one round trip, PostgreSQL hashing the entry;
+// a longer batch two: the counters with the head's lock and read, then the
+// entries with the head's move.
 void write_batch(soci::session& sql) {
   const auto entries = std::move(batch);
   batch.clear();
-  count_rewards(sql, entries);
-  store::write_entries(sql, chained_after(store::lock_head(sql), entries));
+  if (entries.empty()) return;
+  const auto deltas = reward_deltas(sql, entries);
+  const auto& shard_key = entries.front().reward_id;
+  if (entries.size() == 1 && store::appends_one_in_a_statement(sql)) {
+    store::count_and_append_one(sql, deltas, shard_key, unchained(entries.front()));
+    return;
+  }
+  store::write_entries(sql,
+                       chained_after(store::count_and_lock_head(sql, deltas, shard_key), entries));
 }
 
 std::size_t batch_size() {

@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <stdexcept>
+
 #include "db/checked_sum.hpp"
 #include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
@@ -12,6 +14,10 @@ using soci::into;
 using soci::use;
 
 namespace {
+
+bool is_postgres(soci::session& sql) {
+  return sql.get_backend_name() == "postgresql";
+}
 
 constexpr const char* kEntryColumns =
     "SELECT seq, kind, reward_id, user_id, amount, unit, actor, reason, at, prev_hash, hash FROM "
@@ -34,14 +40,15 @@ soci::details::prepare_temp_type bind_entry(soci::details::prepare_temp_type pre
 struct AppendStatements {
   explicit AppendStatements(soci::session& sql)
       : lock((sql.prepare << std::string("SELECT seq, hash, at FROM ledger_head WHERE id = 1") +
-                                 (sql.get_backend_name() == "postgresql" ? " FOR UPDATE" : ""),
+                                 (is_postgres(sql) ? " FOR UPDATE" : ""),
               into(head.seq), into(head.hash), into(head.at))),
         insert(bind_entry(sql.prepare << kInsertEntry, entry)),
-        update((
-            sql.prepare << "UPDATE ledger_head SET seq = :seq, hash = :hash, at = :at WHERE id = 1",
-            use(head.seq), use(head.hash), use(head.at))) {}
+        update((sql.prepare << "UPDATE ledger_head SET seq = :seq, hash = :hash, at = :at, "
+                               "prev_hash = :prev_hash WHERE id = 1",
+                use(head.seq), use(head.hash), use(head.at), use(head_prev_hash))) {}
 
   Head head;
+  std::string head_prev_hash;  // the last entry's, kept in the head (migration 0026)
   Entry entry;
   soci::statement lock;
   soci::statement insert;
@@ -55,9 +62,11 @@ struct InsertLastEntry {
   explicit InsertLastEntry(soci::session& sql)
       : statement(
             bind_entry(sql.prepare << std::string("WITH inserted AS (") + kInsertEntry +
-                                          " RETURNING seq, hash, at) UPDATE ledger_head SET "
-                                          "seq = inserted.seq, hash = inserted.hash, at = "
-                                          "inserted.at FROM inserted WHERE ledger_head.id = 1",
+                                          " RETURNING seq, hash, at, prev_hash) UPDATE "
+                                          "ledger_head SET seq = inserted.seq, hash = "
+                                          "inserted.hash, at = inserted.at, prev_hash = "
+                                          "inserted.prev_hash FROM inserted WHERE ledger_head.id "
+                                          "= 1",
                        entry)) {}
   Entry entry;
   soci::statement statement;
@@ -155,22 +164,137 @@ struct ExportPage {
   soci::statement statement;
 };
 
-// Run once or twice per reward write: prepared once per session.
+constexpr const char* kInsertCounters =
+    "INSERT INTO reward_counters (unit, status, shard, rewards, value_high, value_low) ";
+constexpr const char* kAddToCounters =
+    " ON CONFLICT (unit, status, shard) DO UPDATE SET "
+    "rewards = reward_counters.rewards + excluded.rewards, "
+    "value_high = reward_counters.value_high + excluded.value_high, "
+    "value_low = reward_counters.value_low + excluded.value_low";
+
+// SQLite: once per (unit, status) a batch changes (no round trips to save);
+// the seeder. Prepared once per session.
 struct RewardCountUpsert {
   explicit RewardCountUpsert(soci::session& sql)
-      : statement((
-            sql.prepare << "INSERT INTO reward_counters (unit, status, shard, rewards, value_high, "
-                           "value_low) VALUES (:unit, :status, :shard, :rewards, :high, :low) "
-                           "ON CONFLICT (unit, status, shard) DO UPDATE SET "
-                           "rewards = reward_counters.rewards + excluded.rewards, "
-                           "value_high = reward_counters.value_high + excluded.value_high, "
-                           "value_low = reward_counters.value_low + excluded.value_low",
-            use(unit), use(status), use(shard), use(delta.rewards), use(delta.value_high),
-            use(delta.value_low))) {}
+      : statement((sql.prepare << std::string(kInsertCounters) +
+                                      "VALUES (:unit, :status, :shard, :rewards, :high, :low)" +
+                                      kAddToCounters,
+                   use(unit), use(status), use(shard), use(delta.rewards), use(delta.value_high),
+                   use(delta.value_low))) {}
   std::string unit;
   std::string status;
   int shard = 0;
   RewardCount delta;
+  soci::statement statement;
+};
+
+// A PostgreSQL array literal; the elements are counter names and numbers,
+// quoted all the same.
+template <class Field>
+std::string array_of(const std::vector<CounterDelta>& deltas, Field field) {
+  std::string out = "{";
+  for (const auto& delta : deltas) {
+    if (out.size() > 1) out += ',';
+    out += '"' + field(delta) + '"';
+  }
+  return out + '}';
+}
+
+// PostgreSQL: a batch's counter deltas as arrays, upserted in their (unit,
+// status) order by the `counted` statement that begins the head's lock; the
+// lock's filter reads `counted`, so the upserts run before the head is locked.
+struct CountedDeltas {
+  static std::string counters() {
+    return std::string("WITH counted AS (") + kInsertCounters +
+           "SELECT d.unit, d.status, CAST(:shard AS INTEGER), d.rewards, d.high, d.low FROM "
+           "unnest(CAST(:units AS TEXT[]), CAST(:statuses AS TEXT[]), CAST(:rewards AS BIGINT[]), "
+           "CAST(:highs AS BIGINT[]), CAST(:lows AS BIGINT[])) WITH ORDINALITY "
+           "AS d (unit, status, rewards, high, low, n) ORDER BY d.n" +
+           kAddToCounters + " RETURNING 1)";
+  }
+
+  void set(const std::vector<CounterDelta>& deltas, std::string_view shard_key) {
+    shard = db::counters::shard_of(shard_key);
+    units = array_of(deltas, [](const auto& d) { return d.unit; });
+    statuses = array_of(deltas, [](const auto& d) { return d.status; });
+    rewards = array_of(deltas, [](const auto& d) { return std::to_string(d.delta.rewards); });
+    highs = array_of(deltas, [](const auto& d) { return std::to_string(d.delta.value_high); });
+    lows = array_of(deltas, [](const auto& d) { return std::to_string(d.delta.value_low); });
+  }
+
+  int shard = 0;
+  std::string units, statuses, rewards, highs, lows;
+};
+
+template <class Prepared>
+Prepared bind_deltas(Prepared prepared, CountedDeltas& deltas) {
+  prepared, use(deltas.shard, "shard"), use(deltas.units, "units"),
+      use(deltas.statuses, "statuses"), use(deltas.rewards, "rewards"), use(deltas.highs, "highs"),
+      use(deltas.lows, "lows");
+  return prepared;
+}
+
+struct CountAndLockHead {
+  explicit CountAndLockHead(soci::session& sql)
+      : statement(
+            (bind_deltas(sql.prepare << CountedDeltas::counters() +
+                                            " SELECT seq, hash, at FROM ledger_head WHERE id = 1 "
+                                            "AND (SELECT COUNT(*) FROM counted) >= 0 FOR UPDATE",
+                         deltas),
+             into(head.seq), into(head.hash), into(head.at))) {}
+  CountedDeltas deltas;
+  Head head;
+  soci::statement statement;
+};
+
+// One field of canonical_bytes in SQL: its UTF-8 length as 4 big-endian
+// bytes, then the bytes.
+std::string canonical_field(const std::string& text) {
+  const auto utf8 = "convert_to(" + text + ", 'UTF8')";
+  return "int4send(octet_length(" + utf8 + ")) || " + utf8;
+}
+
+// canonical_bytes of the entry after the head row being updated.
+std::string canonical_bytes_in_sql() {
+  std::string out;
+  for (const char* field :
+       {"CAST(:tag AS TEXT)", "CAST(ledger_head.seq + 1 AS TEXT)", "CAST(:kind AS TEXT)",
+        "CAST(:reward_id AS TEXT)", "CAST(:user_id AS TEXT)", "CAST(:amount AS TEXT)",
+        "CAST(:unit AS TEXT)", "CAST(:actor AS TEXT)", "CAST(:reason AS TEXT)", "CAST(:at AS TEXT)",
+        "ledger_head.hash"}) {
+    out += (out.empty() ? "" : " || ") + canonical_field(field);
+  }
+  return out;
+}
+
+// The counters, the head's move (its lock), then the entry from what the
+// move returns. The UPDATE comes first because READ COMMITTED re-evaluates
+// an UPDATE's SET on the newest row after waiting for its lock, cheaply; a
+// SELECT ... FOR UPDATE in this statement gets the same only by re-running
+// the statement's plan for the new row (EvalPlanQual), which cost more than
+// the round trips saved once appends queued on the head (pgbench, three
+// clients: docs/PERFORMANCE.md).
+std::string count_and_append_one_sql() {
+  return CountedDeltas::counters() +
+         ", moved AS (UPDATE ledger_head SET seq = ledger_head.seq + 1, prev_hash = "
+         "ledger_head.hash, at = CAST(:at AS BIGINT), hash = encode(sha256(" +
+         canonical_bytes_in_sql() +
+         "), 'hex') WHERE ledger_head.id = 1 AND (SELECT COUNT(*) FROM counted) >= 0 RETURNING "
+         "seq, prev_hash, hash, at) INSERT INTO ledger_entries (seq, kind, reward_id, user_id, "
+         "amount, unit, actor, reason, at, prev_hash, hash) SELECT seq, :kind, :reward_id, "
+         ":user_id, :amount, :unit, :actor, :reason, at, prev_hash, hash FROM moved";
+}
+
+struct CountAndAppendOne {
+  explicit CountAndAppendOne(soci::session& sql)
+      : statement((bind_deltas(sql.prepare << count_and_append_one_sql(), deltas),
+                   use(entry.kind, "kind"), use(entry.reward_id, "reward_id"),
+                   use(entry.user_id, "user_id"), use(entry.amount, "amount"),
+                   use(entry.unit, "unit"), use(entry.actor, "actor"), use(entry.reason, "reason"),
+                   use(entry.at, "at"), use(tag, "tag"))) {}
+  CountedDeltas deltas;
+  Entry entry;
+  std::string tag{kLayoutTag};
   soci::statement statement;
 };
 
@@ -209,10 +333,38 @@ Head read_head(soci::session& sql) {
   return head;
 }
 
+Head count_and_lock_head(soci::session& sql, const std::vector<CounterDelta>& deltas,
+                         std::string_view shard_key) {
+  if (!is_postgres(sql)) {  // no round trips to save
+    for (const auto& delta : deltas)
+      add_to_reward_counts(sql, delta.unit, delta.status, shard_key, delta.delta);
+    return lock_head(sql);
+  }
+  auto& statement = db::cached<CountAndLockHead>(sql);
+  statement.deltas.set(deltas, shard_key);
+  statement.statement.execute(true);
+  db::finish_row(statement.statement);
+  return statement.head;
+}
+
+bool appends_one_in_a_statement(soci::session& sql) {
+  return is_postgres(sql);
+}
+
+void count_and_append_one(soci::session& sql, const std::vector<CounterDelta>& deltas,
+                          std::string_view shard_key, const Entry& entry) {
+  auto& statement = db::cached<CountAndAppendOne>(sql);
+  statement.deltas.set(deltas, shard_key);
+  statement.entry = entry;
+  statement.statement.execute(true);
+  if (statement.statement.get_affected_rows() != 1)
+    throw std::runtime_error("the ledger's head row is missing");
+}
+
 void write_entries(soci::session& sql, const std::vector<Entry>& entries) {
   if (entries.empty()) return;
   auto& statements = db::cached<AppendStatements>(sql);
-  const bool postgres = sql.get_backend_name() == "postgresql";
+  const bool postgres = is_postgres(sql);
   const auto plain = postgres ? entries.size() - 1 : entries.size();
   for (std::size_t n = 0; n < plain; ++n) {
     statements.entry = entries[n];
@@ -226,6 +378,7 @@ void write_entries(soci::session& sql, const std::vector<Entry>& entries) {
     return;
   }
   statements.head = {last.seq, last.hash, last.at};
+  statements.head_prev_hash = last.prev_hash;
   statements.update.execute(true);
 }
 

@@ -27,8 +27,8 @@ const char* status_before_revoke(soci::session& sql,
 
 }  // namespace
 
-void count_rewards(soci::session& sql, const std::vector<NewEntry>& entries) {
-  if (entries.empty()) return;
+std::vector<store::CounterDelta> reward_deltas(soci::session& sql,
+                                               const std::vector<NewEntry>& entries) {
   std::map<std::pair<std::string, std::string>, store::RewardCount> deltas;  // (unit, status)
   std::unordered_map<std::string, const char*> status_in_batch;              // reward id -> status
   for (const auto& entry : entries) {
@@ -45,11 +45,12 @@ void count_rewards(soci::session& sql, const std::vector<NewEntry>& entries) {
     deltas[{entry.unit, to}].add(1, entry.amount);
     status_in_batch[entry.reward_id] = to;
   }
+  std::vector<store::CounterDelta> changed;
   // A reward created and credited in one batch leaves PENDING as it was.
   for (const auto& [key, delta] : deltas) {
-    if (!delta.empty())
-      store::add_to_reward_counts(sql, key.first, key.second, entries.front().reward_id, delta);
+    if (!delta.empty()) changed.push_back({key.first, key.second, delta});
   }
+  return changed;
 }
 
 }  // namespace ledger

@@ -199,6 +199,9 @@ def ledger_chain_verifies(server) -> None:
     ok, seq, detail = ledger_verify.verify(entries)
     assert ok, f"the ledger breaks at seq {seq}: {detail}"
     assert server.query("SELECT seq, hash FROM ledger_head") == [(seq, detail)], "ledger_head is not the last entry"
+    if entries:
+        assert server.query("SELECT prev_hash FROM ledger_head") == [(entries[-1]["prev_hash"],)], \
+            "ledger_head's prev_hash is not the last entry's"
 
 
 # Each counter table (migrations/0018_counters.sql) against the COUNT(*) it

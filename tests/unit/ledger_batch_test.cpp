@@ -69,9 +69,14 @@ class LedgerBatch : public ::testing::TestWithParam<bool> {
     return reward;
   }
 
+  void append_entry(soci::session& sql, const char* kind, const std::string& reward_id,
+                    long long amount = 100, const std::string& reason = "test") {
+    ledger::append(sql, {{kind, reward_id, rewards_.at(reward_id), amount, "POINTS",
+                          ledger::kSystemActor, reason, kNow}});
+  }
+
   void append_created(soci::session& sql, const std::string& reward_id) {
-    ledger::append(sql, {{ledger::kCreated, reward_id, rewards_.at(reward_id), 100, "POINTS",
-                          ledger::kSystemActor, "test", kNow}});
+    append_entry(sql, ledger::kCreated, reward_id);
   }
 
   // The reward ids of the entries after the head SetUp found, in order,
@@ -91,8 +96,28 @@ class LedgerBatch : public ::testing::TestWithParam<bool> {
     if (!entries.empty()) {
       EXPECT_EQ(head().seq, entries.back().seq);
       EXPECT_EQ(head().hash, entries.back().hash);
+      EXPECT_EQ(head_prev_hash(), entries.back().prev_hash);
     }
     return rewards;
+  }
+
+  std::string head_prev_hash() {
+    return db().read([](soci::session& sql) {
+      std::string prev_hash;
+      sql << "SELECT prev_hash FROM ledger_head", soci::into(prev_hash);
+      return prev_hash;
+    });
+  }
+
+  // POINTS rewards per status in reward_counters (0 when never counted).
+  std::map<std::string, long long> counts() {
+    const auto totals =
+        db().read([](soci::session& sql) { return ledger::store::reward_totals(sql); });
+    std::map<std::string, long long> out{{"PENDING", 0}, {"CREDITED", 0}, {"REVOKED", 0}};
+    if (const auto points = totals.find("POINTS"); points != totals.end()) {
+      for (const auto& [status, total] : points->second) out[status] = total.rewards;
+    }
+    return out;
   }
 
   long long before_ = 0;
@@ -173,6 +198,60 @@ TEST_P(LedgerBatch, AnOpenTransactionThatAppendedDoesNotHoldTheHead) {
   quick_write.get();
   EXPECT_EQ(status, std::future_status::ready) << "the second append waited for the first commit";
   EXPECT_EQ(appended(), (Ids{quick, slow}));
+}
+
+// On PostgreSQL a batch of one entry is one statement in which PostgreSQL
+// hashes the entry: appended() checks each hash against entry_hash.
+TEST_P(LedgerBatch, AnEntryHashedInSqlHasTheCanonicalHash) {
+  const auto reward = new_reward();
+  const std::vector<std::string> reasons = {"", "Grüße — 返金 ✓ \"quoted\" \\ ;--",
+                                            std::string(300, 'x')};
+  for (const auto& reason : reasons) {
+    db().write([&](soci::session& sql) {
+      append_entry(sql, ledger::kCredited, reward, 9'007'199'254'740'993, reason);
+    });
+  }
+  EXPECT_EQ(appended(), (Ids{reward, reward, reward}));
+}
+
+// The counters move in the same statement as the head's lock: by one reward
+// per created entry, from PENDING to CREDITED per credit, not at all for a
+// reward created and credited in one batch.
+TEST_P(LedgerBatch, AppendsMoveTheRewardCounters) {
+  const auto created = new_reward();
+  const auto both = new_reward();
+  const auto before = counts();
+  db().write([&](soci::session& sql) { append_created(sql, created); });
+  db().write([&](soci::session& sql) { append_entry(sql, ledger::kCredited, created); });
+  db().write([&](soci::session& sql) {
+    append_created(sql, both);
+    append_entry(sql, ledger::kCredited, both);
+  });
+  const auto after = counts();
+  EXPECT_EQ(after.at("PENDING") - before.at("PENDING"), 0);
+  EXPECT_EQ(after.at("CREDITED") - before.at("CREDITED"), 2);
+  EXPECT_EQ(appended(), (Ids{created, created, both, both}));
+}
+
+// Single-entry appends from several connections at once: each waits for the
+// head, reads the one its wait ended on, and the chain has no gap or fork.
+TEST_P(LedgerBatch, ConcurrentAppendsChainOneAfterAnother) {
+  if (!GetParam()) GTEST_SKIP() << "SQLite runs one write at a time";
+  constexpr int kWriters = 6;
+  constexpr int kEach = 15;
+  std::vector<std::string> rewards;
+  for (int n = 0; n < kWriters; ++n) rewards.push_back(new_reward());
+  const auto before = counts();
+  std::vector<std::future<void>> writers;
+  for (const auto& reward : rewards) {
+    writers.push_back(std::async(std::launch::async, [&, reward] {
+      for (int n = 0; n < kEach; ++n)
+        db().write([&](soci::session& sql) { append_created(sql, reward); });
+    }));
+  }
+  for (auto& writer : writers) writer.get();
+  EXPECT_EQ(appended().size(), static_cast<std::size_t>(kWriters * kEach));
+  EXPECT_EQ(counts().at("PENDING") - before.at("PENDING"), kWriters * kEach);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, LedgerBatch, ::testing::Values(false, true),
