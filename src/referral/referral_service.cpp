@@ -73,7 +73,8 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   const bool ask_same_ip = config_.referral_flag_same_ip && !ip.empty();
   const auto parties = store::apply_parties(
       sql, code_text, referee_id,
-      {ip, ask_same_ip ? now - kSameIpLookbackMs : std::numeric_limits<long long>::max()});
+      {ip, ask_same_ip ? now - kSameIpLookbackMs : std::numeric_limits<long long>::max()},
+      config_.referral_block_cycles);
   if (!parties) throw invalid_code();
   const auto& code = parties->code;
   if (code.user_id == referee_id)
@@ -90,7 +91,8 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   if (parties->referee_referred) {
     throw ApiError(409, "already_referred", "You have already been referred.");
   }
-  if (config_.referral_block_cycles) refuse_cycle(sql, referee_id, referrer->id);
+  if (config_.referral_block_cycles)
+    refuse_cycle(sql, referee_id, referrer->id, parties->owner_chain);
   const auto window = config_.referral_apply_window_days;
   if (window > 0 && now - referee->created_at > window * core::kMsPerDay) {
     throw ApiError(409, "apply_window_closed",
@@ -122,7 +124,8 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
 }
 
 void ReferralService::refuse_cycle(soci::session& sql, const std::string& referee_id,
-                                   const std::string& referrer_id) const {
+                                   const std::string& referrer_id,
+                                   const std::optional<store::Chain>& first_walk) const {
   // If the referee is the referrer or one of its referrers, this referral
   // would close a loop (A referred B, so B's code is refused for A). The
   // whole chain is walked: a depth cap let a 66-long chain close (issue 12).
@@ -136,10 +139,12 @@ void ReferralService::refuse_cycle(soci::session& sql, const std::string& refere
   // through an apply holding its lock, so while we hold it our chain cannot
   // change, and applies that could close a loop with ours share a lock and
   // run one after the other. Applies into unrelated trees do not wait. The
-  // walk and the locks are one statement; the walk under the locks needs a
-  // statement of its own (READ COMMITTED: a later statement's snapshot), so
-  // the rule costs two round trips when no other apply moved the root.
-  auto chain = store::referrer_chain_locking_root(sql, referrer_id, referee_id);
+  // walk and the locks are one statement, on PostgreSQL the one that read
+  // the code (`first_walk`); the walk under the locks needs a statement of
+  // its own (READ COMMITTED: a later statement's snapshot), so the rule
+  // costs one round trip when no other apply moved the root.
+  auto chain =
+      first_walk ? *first_walk : store::referrer_chain_locking_root(sql, referrer_id, referee_id);
   while (chain.root_locked) {
     const auto locked_root = chain.root;
     chain = store::referrer_chain(sql, referrer_id, referee_id);

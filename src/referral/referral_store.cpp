@@ -111,6 +111,29 @@ struct CodeByText {
   soci::statement statement;
 };
 
+// UNION (not UNION ALL) drops users already reached, so the walk ends even
+// on a graph that already holds a cycle (imported data, or the rule was off).
+// `start` selects the chain's first user.
+std::string walk_chain_from(const std::string& start) {
+  return "WITH RECURSIVE chain (id) AS (" + start +
+         " UNION "
+         "SELECT r.referrer_id FROM referrals r JOIN chain c ON r.referee_id = c.id), "
+         "walk (contains, root) AS (SELECT MAX(CASE WHEN id = :user_id THEN 1 ELSE 0 END), "
+         "MAX(CASE WHEN NOT EXISTS (SELECT 1 FROM referrals r WHERE r.referee_id = chain.id) "
+         "THEN id END) FROM chain) ";
+}
+
+// The two-key form keeps the locks apart from the one-key lock of
+// migrations; a hash collision only makes two unrelated applies wait for each
+// other. CASE takes them only when there is a root and no loop, and the
+// inner select list is evaluated left to right: lower id first.
+constexpr const char* kLockRoot =
+    "SELECT contains, root, CASE WHEN contains = 0 AND root IS NOT NULL THEN (SELECT 1 FROM "
+    "(SELECT pg_advisory_xact_lock(:space, hashtext(LEAST(:low, root))), "
+    "pg_advisory_xact_lock(:space2, hashtext(GREATEST(:high, root)))) AS l) ELSE 0 END FROM walk";
+
+const int kChainLockSpace = 0x72656667;  // "refg"
+
 // A users row joined to apply's code, as Party; a missing one reads as not found.
 std::string party_columns(const std::string& alias) {
   const auto column = [&](const char* name, const char* otherwise) {
@@ -137,50 +160,89 @@ struct PartyInto {
   Party row;
 };
 
+// PostgreSQL: the owner's chain as referrer_chain_locking_root walks it,
+// joined to the code row; `:walk` = 0 walks nothing (an empty chain).
+std::string owner_chain_join() {
+  return " LEFT JOIN LATERAL (" +
+         walk_chain_from("SELECT CAST(c.user_id AS TEXT) WHERE :walk = 1") + kLockRoot +
+         ") w (contains, root, locked) ON TRUE";
+}
+
+struct ChainInto {
+  Chain take() const {
+    Chain out;
+    out.contains = contains == 1;
+    if (root_indicator == soci::i_ok) out.root = root;
+    out.root_locked = locked == 1;
+    return out;
+  }
+  int contains = 0;
+  std::string root;
+  soci::indicator root_indicator = soci::i_null;
+  int locked = 0;
+};
+
 // Every apply runs it (by the code's text; an alias, rarer, by the code it
 // names): one round trip instead of one per row.
 struct ApplyPartiesQuery {
   ApplyPartiesQuery(soci::session& sql, const std::string& code_condition)
-      : statement(prepare(sql, code_condition)) {}
+      : postgres(sql.get_backend_name() == "postgresql"), statement(prepare(sql, code_condition)) {}
 
   std::optional<ApplyParties> run(const std::string& code_text, const std::string& referee,
-                                  const SameIpLogin& login) {
+                                  const SameIpLogin& login, bool walk_owner_chain) {
     code_key = code_text;
     referee_id = referee;
     same_ip = login;
+    walk = walk_owner_chain && postgres ? 1 : 0;
+    chain.root_indicator = soci::i_null;
     if (!db::fetch_single_row(statement)) return std::nullopt;
-    return ApplyParties{code, referrer.take(), referee_party.take(), referred != 0,
-                        logged_in_from_ip != 0};
+    return ApplyParties{code,
+                        referrer.take(),
+                        referee_party.take(),
+                        referred != 0,
+                        logged_in_from_ip != 0,
+                        walk == 1 ? std::optional(chain.take()) : std::nullopt};
   }
 
+  const bool postgres;
   std::string code_key, referee_id;
   SameIpLogin same_ip;
+  int walk = 0;
+  int space = kChainLockSpace;
   Code code;
   PartyInto referrer, referee_party;
   int referred = 0;
   int logged_in_from_ip = 0;
+  ChainInto chain;
   soci::statement statement;
 
  private:
   soci::details::prepare_temp_type prepare(soci::session& sql, const std::string& code_condition) {
     // Placeholders bind in the order they appear: :referee_of, :ip, :since,
-    // :referee, :code.
+    // :referee, (PostgreSQL: :walk, :user_id, :space, :low, :space2, :high,) :code.
     auto query =
         (sql.prepare << "SELECT c.id, c.user_id, c.code, c.uses, c.created_at, " +
                             party_columns("o") + ", " + party_columns("e") +
                             ", CASE WHEN EXISTS (SELECT 1 FROM referrals f WHERE f.referee_id = "
                             ":referee_of) THEN 1 ELSE 0 END, CASE WHEN EXISTS (SELECT 1 FROM "
                             "login_ips l WHERE l.user_id = c.user_id AND l.ip = :ip AND "
-                            "l.last_login_at >= :since) THEN 1 ELSE 0 END FROM referral_codes c "
-                            "LEFT JOIN users o ON o.id = c.user_id "
-                            "LEFT JOIN users e ON e.id = :referee WHERE " +
-                            code_condition,
+                            "l.last_login_at >= :since) THEN 1 ELSE 0 END" +
+                            (postgres ? ", COALESCE(w.contains, 0), w.root, COALESCE(w.locked, 0)"
+                                      : "") +
+                            " FROM referral_codes c LEFT JOIN users o ON o.id = c.user_id "
+                            "LEFT JOIN users e ON e.id = :referee" +
+                            (postgres ? owner_chain_join() : "") + " WHERE " + code_condition,
          into(code.id), into(code.user_id), into(code.code), into(code.uses),
          into(code.created_at));
     referrer.bind(query);
     referee_party.bind(query);
     query, into(referred), into(logged_in_from_ip), use(referee_id), use(same_ip.ip),
-        use(same_ip.since), use(referee_id), use(code_key);
+        use(same_ip.since), use(referee_id);
+    if (postgres) {
+      query, into(chain.contains), into(chain.root, chain.root_indicator), into(chain.locked),
+          use(walk), use(referee_id), use(space), use(referee_id), use(space), use(referee_id);
+    }
+    query, use(code_key);
     return query;
   }
 };
@@ -305,41 +367,20 @@ struct AddToStats {
   soci::statement statement;
 };
 
-// UNION (not UNION ALL) drops users already reached, so the walk ends even
-// on a graph that already holds a cycle (imported data, or the rule was off).
-constexpr const char* kWalkChain =
-    "WITH RECURSIVE chain (id) AS (SELECT CAST(:start_id AS TEXT) UNION "
-    "SELECT r.referrer_id FROM referrals r JOIN chain c ON r.referee_id = c.id), "
-    "walk (contains, root) AS (SELECT MAX(CASE WHEN id = :user_id THEN 1 ELSE 0 END), "
-    "MAX(CASE WHEN NOT EXISTS (SELECT 1 FROM referrals r WHERE r.referee_id = chain.id) "
-    "THEN id END) FROM chain) ";
-
-// The two-key form keeps the locks apart from the one-key lock of
-// migrations; a hash collision only makes two unrelated applies wait for each
-// other. CASE takes them only when there is a root and no loop, and the
-// inner select list is evaluated left to right: lower id first.
-constexpr const char* kLockRoot =
-    "SELECT contains, root, CASE WHEN contains = 0 AND root IS NOT NULL THEN (SELECT 1 FROM "
-    "(SELECT pg_advisory_xact_lock(:space, hashtext(LEAST(:low, root))), "
-    "pg_advisory_xact_lock(:space2, hashtext(GREATEST(:high, root)))) AS l) ELSE 0 END FROM walk";
-
 struct ReferrerChain {
   explicit ReferrerChain(soci::session& sql, bool lock_root = false)
       : statement(prepare(sql, lock_root)) {}
-  int space = 0x72656667;  // "refg"
+  int space = kChainLockSpace;
   std::string start_id, user_id;
-  int contains = 0;
-  std::string root;
-  soci::indicator root_indicator = soci::i_null;
-  int locked = 0;
+  ChainInto row;
   soci::statement statement;
 
  private:
   soci::details::prepare_temp_type prepare(soci::session& sql, bool lock_root) {
-    auto query =
-        (sql.prepare << std::string(kWalkChain) +
-                            (lock_root ? kLockRoot : "SELECT contains, root, 0 FROM walk"),
-         use(start_id), use(user_id), into(contains), into(root, root_indicator), into(locked));
+    auto query = (sql.prepare << walk_chain_from("SELECT CAST(:start_id AS TEXT)") +
+                                     (lock_root ? kLockRoot : "SELECT contains, root, 0 FROM walk"),
+                  use(start_id), use(user_id), into(row.contains),
+                  into(row.root, row.root_indicator), into(row.locked));
     if (lock_root) query, use(space), use(user_id), use(space), use(user_id);
     return query;
   }
@@ -354,13 +395,9 @@ Chain walk_chain(soci::session& sql, const std::string& start_id, const std::str
   auto& query = db::cached<Query>(sql);
   query.start_id = start_id;
   query.user_id = user_id;
-  query.root_indicator = soci::i_null;
+  query.row.root_indicator = soci::i_null;
   db::fetch_single_row(query.statement);  // an aggregate: always one row
-  Chain chain;
-  chain.contains = query.contains == 1;
-  if (query.root_indicator == soci::i_ok) chain.root = query.root;
-  chain.root_locked = query.locked == 1;
-  return chain;
+  return query.row.take();
 }
 
 }  // namespace
@@ -378,10 +415,13 @@ std::optional<Code> find_code(soci::session& sql, const std::string& normalized_
 }
 
 std::optional<ApplyParties> apply_parties(soci::session& sql, const std::string& normalized_code,
-                                          const std::string& referee_id, const SameIpLogin& same_ip) {
-  if (auto found = db::cached<ApplyPartiesByCode>(sql).run(normalized_code, referee_id, same_ip))
+                                          const std::string& referee_id, const SameIpLogin& same_ip,
+                                          bool walk_owner_chain) {
+  if (auto found = db::cached<ApplyPartiesByCode>(sql).run(normalized_code, referee_id, same_ip,
+                                                           walk_owner_chain))
     return found;
-  return db::cached<ApplyPartiesByAlias>(sql).run(normalized_code, referee_id, same_ip);
+  return db::cached<ApplyPartiesByAlias>(sql).run(normalized_code, referee_id, same_ip,
+                                                  walk_owner_chain);
 }
 
 bool insert_code(soci::session& sql, const Code& code) {

@@ -46,6 +46,13 @@ struct Party {
   bool is_verified = false;
   long long created_at = 0;
 };
+// The chain of referrers above `start_id` (itself included), walked to its
+// end however long it is.
+struct Chain {
+  bool contains = false;            // `user_id` is in it
+  std::optional<std::string> root;  // its top (never referred); none when it loops
+  bool root_locked = false;         // by referrer_chain_locking_root
+};
 // Everything apply reads before it writes, in one statement.
 struct ApplyParties {
   Code code;
@@ -53,6 +60,9 @@ struct ApplyParties {
   std::optional<Party> referee;
   bool referee_referred = false;  // the referee has a referral already
   bool referrer_logged_in_from_ip = false;  // the same-IP rule's question (SameIpLogin)
+  // PostgreSQL, when asked for: what referrer_chain_locking_root(owner,
+  // referee) answers, locks taken, from the same statement.
+  std::optional<Chain> owner_chain;
 };
 // The same-IP rule asks whether the referrer logged in from `ip` at or
 // after `since` (login_ips); a `since` no login reaches asks nothing.
@@ -62,9 +72,11 @@ struct SameIpLogin {
 };
 // The code with this text (or the code this text is an alias of), its
 // owner, the referee, whether the referee was referred and the same-IP
-// answer; nothing when no code has this text.
+// answer, and with `walk_owner_chain` on PostgreSQL the owner's chain;
+// nothing when no code has this text.
 std::optional<ApplyParties> apply_parties(soci::session& sql, const std::string& normalized_code,
-                                          const std::string& referee_id, const SameIpLogin& same_ip);
+                                          const std::string& referee_id, const SameIpLogin& same_ip,
+                                          bool walk_owner_chain);
 
 // Another text of a user's code (referral_code_aliases): applying it is
 // applying the code.
@@ -89,13 +101,6 @@ struct Referral {
 
 std::optional<Referral> find_referral(soci::session& sql, const std::string& referral_id);
 std::optional<Referral> find_referral_of_referee(soci::session& sql, const std::string& referee_id);
-// The chain of referrers above `start_id` (itself included), walked to its
-// end however long it is.
-struct Chain {
-  bool contains = false;            // `user_id` is in it
-  std::optional<std::string> root;  // its top (never referred); none when it loops
-  bool root_locked = false;         // by referrer_chain_locking_root
-};
 // The chain of referrers from `start_id` up.
 Chain referrer_chain(soci::session& sql, const std::string& start_id, const std::string& user_id);
 // The same, and on PostgreSQL, when the chain neither contains `user_id` nor
