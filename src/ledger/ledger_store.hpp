@@ -29,20 +29,6 @@ Head read_head(soci::session& sql);
 // head to the last of them.
 void write_entries(soci::session& sql, const std::vector<Entry>& entries);
 
-struct CounterDelta;
-// Adds `deltas` to reward_counters in the shard `shard_key` picks, then
-// lock_head. PostgreSQL: one statement, the counters first.
-Head count_and_lock_head(soci::session& sql, const std::vector<CounterDelta>& deltas,
-                         std::string_view shard_key);
-// True on PostgreSQL, where count_and_append_one can run.
-bool appends_one_in_a_statement(soci::session& sql);
-// count_and_lock_head, then write_entries of `entry` chained after the head,
-// in one statement: PostgreSQL computes its hash (canonical_bytes' layout in
-// SQL; its seq, prev_hash and hash are not read) and the head is held from
-// this statement to the COMMIT only.
-void count_and_append_one(soci::session& sql, const std::vector<CounterDelta>& deltas,
-                          std::string_view shard_key, const Entry& entry);
-
 // Entries with seq > after, in order, at most `limit`.
 std::vector<Entry> entries_after(soci::session& sql, long long after, int limit);
 std::vector<Entry> entries_of_reward(soci::session& sql, const std::string& reward_id);
@@ -68,11 +54,24 @@ struct RewardCount {
 // (db::counters::shard_of).
 void add_to_reward_counts(soci::session& sql, const std::string& unit, const std::string& status,
                           std::string_view shard_key, const RewardCount& delta);
+// A batch's change to one (unit, status) of reward_counters.
 struct CounterDelta {
   std::string unit;
   std::string status;
   RewardCount delta;
 };
+// Adds `deltas` to reward_counters in the shard `shard_key` picks, then
+// lock_head. PostgreSQL: one statement, the counters first.
+Head count_and_lock_head(soci::session& sql, const std::vector<CounterDelta>& deltas,
+                         std::string_view shard_key);
+// True on PostgreSQL, where count_and_append_one can run.
+bool appends_one_in_a_statement(soci::session& sql);
+// count_and_lock_head, then write_entries of `entry` chained after the head,
+// in one statement: PostgreSQL computes its hash (canonical_bytes' layout in
+// SQL; its seq, prev_hash and hash are not read) and the head is held from
+// this statement to the COMMIT only.
+void count_and_append_one(soci::session& sql, const std::vector<CounterDelta>& deltas,
+                          std::string_view shard_key, const Entry& entry);
 
 struct RewardTotal {
   long long rewards = 0;
