@@ -7,6 +7,11 @@
 
 namespace db {
 
+// Whether the session talks to PostgreSQL; the stores choose their SQL by it.
+inline bool is_postgresql(soci::session& sql) {
+  return sql.get_backend_name() == "postgresql";
+}
+
 // Runs a write statement and returns how many rows it changed, e.g.
 //   affected_rows(sql, "DELETE FROM t WHERE id = :id", soci::use(id));
 template <class... Bindings>

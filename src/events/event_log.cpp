@@ -11,6 +11,7 @@
 #include "db/database.hpp"
 #include "db/deferred_writes.hpp"
 #include "db/statement_cache.hpp"
+#include "db/statements.hpp"
 
 namespace events {
 
@@ -18,10 +19,6 @@ namespace {
 
 using soci::into;
 using soci::use;
-
-bool is_postgres(soci::session& sql) {
-  return sql.get_backend_name() == "postgresql";
-}
 
 struct KeptEvent {
   NewEvent event;
@@ -127,7 +124,7 @@ std::optional<Cursor> lock_cursor(soci::session& sql, const std::string& consume
       use(consumer);
   Cursor cursor;
   // SQLite: the write transaction already excludes every other writer.
-  const std::string lock = is_postgres(sql) ? " FOR UPDATE SKIP LOCKED" : "";
+  const std::string lock = db::is_postgresql(sql) ? " FOR UPDATE SKIP LOCKED" : "";
   sql << "SELECT last_xid, last_seq FROM event_cursors WHERE consumer = :consumer" + lock,
       use(consumer), into(cursor.xid), into(cursor.seq);
   if (!sql.got_data()) return std::nullopt;
@@ -152,7 +149,7 @@ std::vector<Event> events_after(soci::session& sql, const Cursor& cursor, int li
   Event event;
   long long seq = 0;
   long long created_at = 0;
-  const bool postgres = is_postgres(sql);
+  const bool postgres = db::is_postgresql(sql);
   auto prepared =
       (sql.prepare << std::string(kEventColumns) + (postgres ? kAfterPostgres : kAfterSqlite),
        into(seq), into(event.id), into(event.type), into(event.aggregate_id), into(event.data_json),

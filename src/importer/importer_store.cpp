@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/random.hpp"
+#include "db/statements.hpp"
 
 namespace importer::store {
 
@@ -16,7 +17,7 @@ namespace {
 // and it looks each named parameter up in a list (quadratic in the count:
 // 4000 per statement made 10k users take 3 s), so a few hundred.
 std::size_t parameters_per_statement(soci::session& sql) {
-  return sql.get_backend_name() == "postgresql" ? 4000 : 200;
+  return db::is_postgresql(sql) ? 4000 : 200;
 }
 
 std::size_t rows_per_statement(soci::session& sql, std::size_t columns) {

@@ -7,6 +7,7 @@
 #include "db/checked_sum.hpp"
 #include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
+#include "db/statements.hpp"
 
 namespace ledger::store {
 
@@ -14,10 +15,6 @@ using soci::into;
 using soci::use;
 
 namespace {
-
-bool is_postgres(soci::session& sql) {
-  return sql.get_backend_name() == "postgresql";
-}
 
 constexpr const char* kEntryColumns =
     "SELECT seq, kind, reward_id, user_id, amount, unit, actor, reason, at, prev_hash, hash FROM "
@@ -40,7 +37,7 @@ soci::details::prepare_temp_type bind_entry(soci::details::prepare_temp_type pre
 struct AppendStatements {
   explicit AppendStatements(soci::session& sql)
       : lock((sql.prepare << std::string("SELECT seq, hash, at FROM ledger_head WHERE id = 1") +
-                                 (is_postgres(sql) ? " FOR UPDATE" : ""),
+                                 (db::is_postgresql(sql) ? " FOR UPDATE" : ""),
               into(head.seq), into(head.hash), into(head.at))),
         insert(bind_entry(sql.prepare << kInsertEntry, entry)),
         update((sql.prepare << "UPDATE ledger_head SET seq = :seq, hash = :hash, at = :at, "
@@ -335,7 +332,7 @@ Head read_head(soci::session& sql) {
 
 Head count_and_lock_head(soci::session& sql, const std::vector<CounterDelta>& deltas,
                          std::string_view shard_key) {
-  if (!is_postgres(sql)) {  // no round trips to save
+  if (!db::is_postgresql(sql)) {  // no round trips to save
     for (const auto& delta : deltas)
       add_to_reward_counts(sql, delta.unit, delta.status, shard_key, delta.delta);
     return lock_head(sql);
@@ -348,7 +345,7 @@ Head count_and_lock_head(soci::session& sql, const std::vector<CounterDelta>& de
 }
 
 bool appends_one_in_a_statement(soci::session& sql) {
-  return is_postgres(sql);
+  return db::is_postgresql(sql);
 }
 
 void count_and_append_one(soci::session& sql, const std::vector<CounterDelta>& deltas,
@@ -364,7 +361,7 @@ void count_and_append_one(soci::session& sql, const std::vector<CounterDelta>& d
 void write_entries(soci::session& sql, const std::vector<Entry>& entries) {
   if (entries.empty()) return;
   auto& statements = db::cached<AppendStatements>(sql);
-  const bool postgres = is_postgres(sql);
+  const bool postgres = db::is_postgresql(sql);
   const auto plain = postgres ? entries.size() - 1 : entries.size();
   for (std::size_t n = 0; n < plain; ++n) {
     statements.entry = entries[n];

@@ -45,14 +45,11 @@ void fetch_times(soci::statement& statement, std::vector<long long>& at, std::ve
 // flusher fell far behind /r/{code} (an 8 s bench run: 13k clicks written,
 // 146k still buffered), and multi-row VALUES with thousands of parameters
 // were no faster (planning them cost as much as the round trips).
-bool is_postgres(soci::session& sql) {
-  return sql.get_backend_name() == "postgresql";
-}
-
+//
 // Each engine's way to read the JSON array `:rows` as a table whose column i
 // is the text of element i of each row (numbers are cast where inserted).
 std::string rows_of(soci::session& sql, std::initializer_list<const char*> casts) {
-  const bool postgres = is_postgres(sql);
+  const bool postgres = db::is_postgresql(sql);
   std::string columns;
   int index = 0;
   for (const char* cast : casts) {
@@ -138,7 +135,7 @@ void copy_click_rows(soci::session& sql, const std::vector<ClickRow>& clicks,
 
 void insert_click_rows(soci::session& sql, const std::vector<ClickRow>& clicks,
                        const std::vector<int>& unique) {
-  if (is_postgres(sql)) return copy_click_rows(sql, clicks, unique);
+  if (db::is_postgresql(sql)) return copy_click_rows(sql, clicks, unique);
   insert_click_rows_as_json(sql, clicks, unique);
 }
 
@@ -149,7 +146,7 @@ std::unordered_set<std::string> lock_codes(soci::session& sql,
   const auto json = boost::json::serialize(boost::json::array(code_ids.begin(), code_ids.end()));
   std::string id;
   soci::statement statement =
-      (sql.prepare << (is_postgres(sql)
+      (sql.prepare << (db::is_postgresql(sql)
                            ? "SELECT id FROM referral_codes WHERE id IN (SELECT "
                              "jsonb_array_elements_text(CAST(:ids AS jsonb))) ORDER BY id "
                              "FOR KEY SHARE"
@@ -360,7 +357,7 @@ void read_buckets(soci::session& sql, const std::string& code_id,
 void click_days(soci::session& sql, const std::string& code_id,
                 const std::vector<long long>& day_starts, const DayVisitor& visit) {
   if (day_starts.size() < 2) return;
-  if (!is_postgres(sql)) {
+  if (!db::is_postgresql(sql)) {
     return read_buckets(sql, code_id, day_starts, visit);
   }
   for (std::size_t first = 0; first + 1 < day_starts.size();) {

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "db/counter_store.hpp"
+#include "db/statements.hpp"
 
 namespace mail::store {
 
@@ -29,10 +30,6 @@ constexpr const char* kClaimSqlite =
     " OR (status = 'sending' AND claimed_until < :expired)"
     " ORDER BY next_attempt_at LIMIT :limit)"
     " RETURNING id, recipient, payload, attempts";
-
-bool is_postgres(soci::session& sql) {
-  return sql.get_backend_name() == "postgresql";
-}
 
 // Runs a fenced UPDATE; true when it changed the claimed row. `uses` bind
 // the placeholders of `set_clause`, in order.
@@ -84,7 +81,7 @@ std::vector<Claimed> claim_due(soci::session& sql, std::int64_t now_ms, std::int
   const auto rows = static_cast<std::size_t>(limit) + 1;
   std::vector<std::string> ids(rows), recipients(rows), payloads(rows);
   std::vector<int> attempts(rows);
-  if (is_postgres(sql)) {
+  if (db::is_postgresql(sql)) {
     sql << kClaimPostgres, soci::use(now), soci::use(now), soci::use(limit), soci::use(until),
         soci::into(ids), soci::into(recipients), soci::into(payloads), soci::into(attempts);
   } else {

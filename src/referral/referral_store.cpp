@@ -186,7 +186,7 @@ struct ChainInto {
 // names): one round trip instead of one per row.
 struct ApplyPartiesQuery {
   ApplyPartiesQuery(soci::session& sql, const std::string& code_condition)
-      : postgres(sql.get_backend_name() == "postgresql"), statement(prepare(sql, code_condition)) {}
+      : postgres(db::is_postgresql(sql)), statement(prepare(sql, code_condition)) {}
 
   std::optional<ApplyParties> run(const std::string& code_text, const std::string& referee,
                                   const SameIpLogin& login, bool walk_owner_chain) {
@@ -460,12 +460,12 @@ Chain referrer_chain(soci::session& sql, const std::string& start_id, const std:
 
 Chain referrer_chain_locking_root(soci::session& sql, const std::string& start_id,
                                   const std::string& user_id) {
-  if (sql.get_backend_name() != "postgresql") return referrer_chain(sql, start_id, user_id);
+  if (!db::is_postgresql(sql)) return referrer_chain(sql, start_id, user_id);
   return walk_chain<ReferrerChainLockingRoot>(sql, start_id, user_id);
 }
 
 void insert_pending_referral(soci::session& sql, const Referral& referral) {
-  if (sql.get_backend_name() == "postgresql") {
+  if (db::is_postgresql(sql)) {
     db::cached<InsertCountedReferral>(sql).run(referral);
     return;
   }

@@ -67,7 +67,7 @@ void lock_configs(soci::session& sql) {
   // Two admins replacing the active config of one kind at once: on
   // PostgreSQL each UPDATE misses the other's new row, and the second INSERT
   // breaks the one-active index. SQLite already runs one writer at a time.
-  if (sql.get_backend_name() == "postgresql") sql << "LOCK TABLE reward_configs IN SHARE ROW EXCLUSIVE MODE";
+  if (db::is_postgresql(sql)) sql << "LOCK TABLE reward_configs IN SHARE ROW EXCLUSIVE MODE";
 }
 
 void deactivate_active_config(soci::session& sql, const std::string& reward_type,

@@ -226,7 +226,7 @@ std::vector<Claimed> claim_due(soci::session& sql, const std::string& endpoint_i
                                std::int64_t now_ms, std::int64_t lease_ms, int limit) {
   long long now = now_ms;
   long long until = now_ms + lease_ms;
-  const bool postgresql = sql.get_backend_name() == "postgresql";
+  const bool postgresql = db::is_postgresql(sql);
   std::vector<Claimed> claimed;
   {
     Claimed row{"", endpoint_id, "", "", 0, until};
