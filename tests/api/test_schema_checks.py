@@ -1,6 +1,8 @@
 """Every enumerated column is held to its values by the database itself
-(migration 0025: CHECK constraints on PostgreSQL, triggers on SQLite), so a
-bug or a hand-written UPDATE cannot store a status the code does not know."""
+(CHECK constraints, on PostgreSQL a domain per column for those the write
+paths store (migration 0027), triggers on SQLite where a CHECK could not be
+added (0015, 0025)), so a bug or a hand-written UPDATE cannot store a status
+the code does not know."""
 
 from __future__ import annotations
 
@@ -30,13 +32,35 @@ REFUSED = (
 )
 
 
+# The columns PostgreSQL holds by a domain (0027), refused on both engines:
+# (a statement that breaks one rule, a query whose answer must not change)
+DOMAIN_REFUSED = (
+    ("UPDATE rewards SET status = 'PAID'", "SELECT status FROM rewards ORDER BY id"),
+    ("UPDATE rewards SET beneficiary = 'SELF'", "SELECT beneficiary FROM rewards ORDER BY id"),
+    ("UPDATE rewards SET reward_type = 'BONUS'", "SELECT reward_type FROM rewards ORDER BY id"),
+    ("UPDATE rewards SET reward_unit = 'EUR'", "SELECT reward_unit FROM rewards ORDER BY id"),
+    ("UPDATE rewards SET reward_value = -1", "SELECT reward_value FROM rewards ORDER BY id"),
+    ("UPDATE domain_events SET type = 'user.deleted'", "SELECT type FROM domain_events ORDER BY seq"),
+    ("INSERT INTO ledger_entries (seq, kind, reward_id, user_id, amount, unit, actor, reason, at, prev_hash, hash) "
+     "SELECT seq + 1000000, 'paid', reward_id, user_id, amount, unit, actor, reason, at, prev_hash, hash "
+     "FROM ledger_entries LIMIT 1", "SELECT COUNT(*), MAX(seq) FROM ledger_entries"),
+    ("UPDATE ledger_head SET id = 2", "SELECT id, seq, hash FROM ledger_head"),
+    ("UPDATE referral_counters SET name = 'PAID'", "SELECT name, shard, value FROM referral_counters ORDER BY 1, 2"),
+    ("UPDATE referral_counters SET shard = shard + 16", "SELECT name, shard, value FROM referral_counters ORDER BY 1, 2"),
+    ("UPDATE reward_counters SET status = 'PAID'", "SELECT unit, status, shard, rewards FROM reward_counters ORDER BY 1, 2, 3"),
+    ("UPDATE reward_counters SET unit = 'EUR'", "SELECT unit, status, shard, rewards FROM reward_counters ORDER BY 1, 2, 3"),
+    ("UPDATE reward_counters SET shard = -1", "SELECT unit, status, shard, rewards FROM reward_counters ORDER BY 1, 2, 3"),
+)
+
+
 @pytest.fixture(scope="module")
 def rows(server):
     """One row in each checked table, made through the API."""
     lf.config(server, lf.admin(server), "SIGNUP", 100)
     referrer = lf.user(server)
     lf.refer(server, referrer, **{"Idempotency-Key": "schema-checks"})
-    for table in ("referrals", "outbox", "idempotency_keys", "otps", "code_requests", "users"):
+    for table in ("referrals", "outbox", "idempotency_keys", "otps", "code_requests", "users", "rewards",
+                  "domain_events", "ledger_entries", "referral_counters", "reward_counters"):
         assert server.query(f"SELECT COUNT(*) FROM {table}")[0][0] > 0, table
 
 
@@ -46,6 +70,15 @@ def test_an_unknown_value_is_refused_and_changes_nothing(server, rows, statement
     with pytest.raises(Exception) as refused:
         server.query(statement)
     assert table in str(refused.value), refused.value
+    assert server.query(readback) == before
+
+
+@pytest.mark.parametrize("statement, readback", DOMAIN_REFUSED, ids=[case[0][:60] for case in DOMAIN_REFUSED])
+def test_a_value_outside_a_write_path_column_is_refused_and_changes_nothing(server, rows, statement, readback):
+    before = server.query(readback)
+    with pytest.raises(Exception) as refused:
+        server.query(statement)
+    assert "check constraint" in str(refused.value).lower(), refused.value
     assert server.query(readback) == before
 
 
