@@ -6,11 +6,14 @@
 -- text and plans them again in every INSERT or UPDATE statement, whichever
 -- columns it sets, while a domain's check is read and planned once per
 -- connection and runs only where a value is stored into the column. A
--- profile of apply at -c32 (perf record -e cpu-clock -a -g, PostgreSQL's
--- samples) put 7.2% of PostgreSQL's CPU in ExecConstraints, 4.3% of it
--- parsing constraint text (stringToNode); with these domains the checks
--- cost 0.7% (InitDomainConstraintRef). docs/PERFORMANCE.md, "CHECK
--- constraints as domains".
+-- profile of apply at -c32 put 7.2% of PostgreSQL's CPU in ExecConstraints,
+-- 4.3% of it parsing constraint text; a row insert into a table shaped like
+-- rewards costs 15-35 us less of PostgreSQL's CPU with domains (pgbench).
+-- docs/PERFORMANCE.md, "CHECK constraints as domains".
+--
+-- PostgreSQL rewrites each table below and rebuilds its indexes under an
+-- exclusive lock (about 4 s per million rows): docs/OPERATIONS.md, "Rolling
+-- upgrades and migrations".
 --
 -- A domain's constraint keeps the old constraint's name (<domain>_check)
 -- and a refused value's error names the domain, whose name begins with its
