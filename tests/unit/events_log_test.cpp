@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <set>
@@ -36,6 +37,27 @@ class EventLog : public ::testing::TestWithParam<bool> {
 
   void publish(const std::string& aggregate_id) {
     db().write([&](soci::session& sql) { events::publish(sql, referral(aggregate_id), kNow); });
+    if (GetParam()) wait_for_older_transactions_elsewhere();
+  }
+
+  // On PostgreSQL a reader takes only the events of transactions older than
+  // every transaction still running in the whole cluster, so a write that
+  // began elsewhere (another test's server, an autovacuum ANALYZE) before this
+  // commit holds the event back until it ends: one CI run read none of two
+  // events published just before. Wait for those (at most 10 s); the test's
+  // own open transactions, which some cases hold on purpose, do not count.
+  void wait_for_older_transactions_elsewhere() {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      const long long running = db().read([](soci::session& sql) {
+        long long count = 0;
+        sql << "SELECT COUNT(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND NOT "
+               "(datname = current_database() AND backend_type = 'client backend')",
+            soci::into(count);
+        return count;
+      });
+      if (running == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   // Reads one batch and advances past it in the same transaction, as a consumer does.
