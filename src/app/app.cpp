@@ -254,7 +254,7 @@ void App::build_session_cache() {
       auth::kSessionChannel, "referrald-listener-" + std::to_string(::getpid())};
   db::NotificationListener::Feed feed{
       [&cache](const std::string& message) { cache.invalidate(message); },
-      [&cache](long long now, long long fresh_until) { cache.confirm_fresh(now, fresh_until); },
+      [&cache](long long fresh_until) { cache.confirm_fresh(fresh_until); },
       [&cache] { cache.lost(); }};
   session_listener_ =
       std::make_unique<db::NotificationListener>(std::move(options), std::move(feed));

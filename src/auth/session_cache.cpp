@@ -70,11 +70,13 @@ void SessionCache::forget_user(const std::string& user_id) {
   std::erase_if(entries_, [&](const auto& entry) { return entry.second.check.user.id == user_id; });
 }
 
-void SessionCache::confirm_fresh(long long now, long long fresh_until) {
-  if (!fresh_at(now)) {
-    std::lock_guard lock(mutex_);
-    drop_all_locked();
-  }
+// A late proof keeps the entries: it came on the same connection as every
+// invalidation sent before it, and those were applied as they arrived, lapse
+// or not (store() alone waits for freshness). Only a new connection, which
+// may have missed some, starts empty (lost()). Dropping here would put every
+// request's session read on the database whenever an overloaded instance's
+// ping runs late, which adds to the load that made it late.
+void SessionCache::confirm_fresh(long long fresh_until) {
   counts_->fresh_until.store(fresh_until, std::memory_order_release);
 }
 

@@ -61,8 +61,8 @@ class SessionCache {
   void forget_session(const std::string& session_id);
   void forget_user(const std::string& user_id);
   // The feed delivered everything committed up to a moment: trusted until
-  // `fresh_until`. After a lapse (or a loss) the cache starts empty.
-  void confirm_fresh(long long now, long long fresh_until);
+  // `fresh_until`. After a loss (not after a mere lapse) it starts empty.
+  void confirm_fresh(long long fresh_until);
   void lost();
 
   std::shared_ptr<const Counts> shared_counts() const { return counts_; }

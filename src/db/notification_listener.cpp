@@ -171,7 +171,7 @@ NotificationListener::Outcome NotificationListener::serve_connection() {
         ever_fresh = true;
         ping.outstanding = false;
         ping.next = ping.sent + milliseconds(kPingIntervalMs);
-        feed_.fresh(core::now_ms(), ping.sent_at_ms + kFreshForMs);
+        feed_.fresh(ping.sent_at_ms + kFreshForMs);
       }
     }
   }

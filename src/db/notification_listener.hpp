@@ -29,8 +29,8 @@ class NotificationListener {
  public:
   struct Feed {
     std::function<void(const std::string& payload)> message;
-    // `now` and `fresh_until` in ms since the epoch (core::now_ms()).
-    std::function<void(long long now, long long fresh_until)> fresh;
+    // `fresh_until` in ms since the epoch (core::now_ms()).
+    std::function<void(long long fresh_until)> fresh;
     std::function<void()> lost;
   };
   struct Options {

@@ -21,7 +21,7 @@ auth::store::SessionCheck session_of(const std::string& user_id, long long expir
 // A cache whose feed is fresh until kNow + 100.
 std::unique_ptr<auth::SessionCache> fresh_cache(auth::SessionCache::Limits limits = {}) {
   auto cache = std::make_unique<auth::SessionCache>(limits);
-  cache->confirm_fresh(kNow, kNow + 100);
+  cache->confirm_fresh(kNow + 100);
   return cache;
 }
 
@@ -47,18 +47,27 @@ TEST(SessionCache, NothingIsTrustedBeforeTheFeedIsFreshOrAfterItsDeadline) {
   auth::SessionCache cache({});
   put(cache, "s1", "u1");
   EXPECT_FALSE(cache.find("s1", kNow)) << "stored while the feed was never fresh";
-  cache.confirm_fresh(kNow, kNow + 100);
+  cache.confirm_fresh(kNow + 100);
   put(cache, "s1", "u1");
   EXPECT_TRUE(cache.find("s1", kNow + 99));
   EXPECT_FALSE(cache.find("s1", kNow + 100)) << "the feed's deadline passed";
 }
 
-TEST(SessionCache, AFeedThatLapsedStartsAgainEmpty) {
+// The feed's connection stayed up: what it said during the lapse was
+// applied, so what the cache holds afterwards is as current as its proof.
+TEST(SessionCache, AFeedThatLapsedKeepsWhatItHeldAndStillAppliesItsMessages) {
   auto owned = fresh_cache();
   auto& cache = *owned;
   put(cache, "s1", "u1");
-  cache.confirm_fresh(kNow + 150, kNow + 250);  // the proof came after the deadline
-  EXPECT_FALSE(cache.find("s1", kNow + 160));
+  put(cache, "s2", "u2");
+  EXPECT_FALSE(cache.find("s1", kNow + 120)) << "not trusted past the deadline";
+  cache.invalidate("s:s2");  // heard during the lapse
+  cache.store(cache.ticket(), "s3", session_of("u3", kNow + 1'000'000), kNow + 120);  // not kept
+  cache.confirm_fresh(kNow + 250);  // the late proof
+  EXPECT_TRUE(cache.find("s1", kNow + 160));
+  EXPECT_FALSE(cache.find("s2", kNow + 160));
+  EXPECT_FALSE(cache.find("s3", kNow + 160)) << "stored while the feed was not trusted";
+  EXPECT_EQ(cache.shared_counts()->drops.load(), 0);
 }
 
 TEST(SessionCache, ALostFeedDropsEverything) {
@@ -66,7 +75,7 @@ TEST(SessionCache, ALostFeedDropsEverything) {
   auto& cache = *owned;
   put(cache, "s1", "u1");
   cache.lost();
-  cache.confirm_fresh(kNow + 1, kNow + 100);
+  cache.confirm_fresh(kNow + 100);
   EXPECT_FALSE(cache.find("s1", kNow + 2));
   EXPECT_EQ(cache.shared_counts()->drops.load(), 1);
 }
@@ -99,7 +108,7 @@ TEST(SessionCache, InvalidationsBySessionByUserAndUnknownMessages) {
 TEST(SessionCache, AnEntryNeverOutlivesItsTtlOrItsSession) {
   auto owned = fresh_cache({100, 50});
   auto& cache = *owned;
-  cache.confirm_fresh(kNow, kNow + 1'000);
+  cache.confirm_fresh(kNow + 1'000);
   put(cache, "short-ttl", "u1");
   put(cache, "expiring", "u1", kNow + 20);
   EXPECT_TRUE(cache.find("short-ttl", kNow + 49));
