@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config
   libspdlog-dev libcli11-dev libcrypt-dev libidn2-dev libqrencode-dev libhowardhinnant-date-dev tzdata)
 test_pkgs=(libgtest-dev postgresql python3 python3-pytest python3-requests
   python3-psycopg2 clang libclang-rt-14-dev nginx pgbouncer chromium chromium-driver python3-selenium)
-bench_pkgs=(wrk)
+bench_pkgs=(wrk linux-perf)
 
 group=${1:-build}
 wanted=("${build_pkgs[@]}")
