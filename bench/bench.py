@@ -296,15 +296,33 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def postmaster_pid(url: str) -> int | None:
-    """The postmaster of the throwaway cluster serving `url` (harness.PostgresCluster), found by port."""
+def postmaster_file(url: str) -> list[str] | None:
+    """The postmaster.pid lines of the throwaway cluster serving `url`
+    (harness.PostgresCluster), found by port: its pid, port and socket directory."""
     port = re.search(r":(\d+)/", url)
     for pid_file in pathlib.Path(tempfile.gettempdir()).glob("referrald-pg-*/data/postmaster.pid"):
-        with contextlib.suppress(OSError, IndexError):
+        with contextlib.suppress(OSError):
             lines = pid_file.read_text().splitlines()
-            if port and lines[3] == port.group(1):
-                return int(lines[0])
+            if port and len(lines) > 4 and lines[3] == port.group(1):
+                return lines
     return None
+
+
+def postmaster_pid(url: str) -> int | None:
+    lines = postmaster_file(url)
+    return int(lines[0]) if lines else None
+
+
+def server_database_url(url: str, connect: str) -> str:
+    """The URL the server is given: `url` itself (loopback TCP) or, for
+    `connect` "unix", the same database through the cluster's Unix socket,
+    as a server on PostgreSQL's own machine is usually set up (docs/OPERATIONS.md)."""
+    if connect != "unix" or not url.startswith("postgresql"):
+        return url
+    lines = postmaster_file(url)
+    if not lines:
+        raise SystemExit(f"no throwaway cluster serves {url}: its Unix socket is unknown")
+    return f"postgresql://postgres@/{url.rsplit('/', 1)[1]}?host={lines[4]}&port={lines[3]}"
 
 
 def cluster_cpu_seconds(postmaster: int | None) -> float:
@@ -555,7 +573,8 @@ def rule_costs(args, seeder: Seeder, url: str, workdir: pathlib.Path, server: su
     server.wait(30)
     rows = []
     for rule, setting in RULES_OFF.items():
-        server = start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync, **setting})
+        server = start_server(args.binary, server_database_url(url, args.pg_connect), workdir,
+                              {"SQLITE_SYNCHRONOUS": args.sync, **setting})
         try:
             scenario = {"name": f"apply-no-{rule}", "method": "POST", "path": "/api/referral/apply",
                         "connections": 32, "tokens": take_fresh(seeder, fresh), "unique": True, "body": "{}"}
@@ -587,6 +606,12 @@ def scratch_database(stack: contextlib.ExitStack, backend: str, name: str,
     return workdir, f"sqlite://{workdir / (name + '.db')}"
 
 
+def add_pg_connect_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pg-connect", choices=["unix", "tcp"], default="unix",
+                        help="how the server reaches PostgreSQL: its Unix socket (default) or loopback TCP; "
+                             "the seeding always uses TCP")
+
+
 def load_arguments(description: str) -> argparse.ArgumentParser:
     """The options every wrk-driven script here shares (bench, cluster_bench)."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -612,6 +637,7 @@ def main() -> None:
                         help="seed with referrald-seed (1M referrals, 100k referrers) instead of --users")
     parser.add_argument("--pg-waits", action="store_true",
                         help="PostgreSQL: sample what the server's sessions wait on during each route (pg_stat_activity)")
+    add_pg_connect_argument(parser)
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="one more server setting, e.g. SESSION_CACHE_SIZE=0 (repeatable)")
     args = parser.parse_args()
@@ -629,7 +655,8 @@ def main() -> None:
         print(f"seeded in {time.monotonic() - started:.1f}s ({args.backend}, "
               f"{'referrald-seed scale set' if args.scale else f'{args.users} users'})", flush=True)
         settings = dict(setting.split("=", 1) for setting in args.server_env)
-        server = start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync, **settings})
+        server = start_server(args.binary, server_database_url(url, args.pg_connect), workdir,
+                              {"SQLITE_SYNCHRONOUS": args.sync, **settings})
         stack.callback(lambda: (server.terminate(), server.wait(30)))
         base = f"http://127.0.0.1:{server.port}"
         rows = []
@@ -659,7 +686,8 @@ def main() -> None:
             raise SystemExit(f"referrald died during the run (exit {server.returncode})")
         rule_rows = rule_costs(args, seeder, url, workdir, server, fresh) if args.apply_rules else []
     print(f"\n{args.backend}, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-          f"SQLITE_SYNCHRONOUS={args.sync}, PostgreSQL fsync {'on' if args.pg_durable else 'off'}\n")
+          f"SQLITE_SYNCHRONOUS={args.sync}, PostgreSQL fsync {'on' if args.pg_durable else 'off'} "
+          f"over {'its Unix socket' if args.pg_connect == 'unix' else 'loopback TCP'}\n")
     print("| route | req/s | p50 ms | p99 ms | × /healthz | CPU µs/req | db CPU µs/req | non-2xx |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in rows:

@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--scale", action="store_true", help="the 1M-referral data set (referrald-seed)")
     parser.add_argument("--frequency", type=int, default=499, help="samples per second per CPU")
     parser.add_argument("--top", type=int, default=30, help="functions listed per process")
+    bench.add_pg_connect_argument(parser)
     parser.add_argument("--keep", metavar="FILE", help="keep perf's data in FILE (perf report -i FILE)")
     args = parser.parse_args()
     if args.duration <= SETTLE_SECONDS + 2:
@@ -132,7 +133,8 @@ def main() -> None:
         scenario = chosen[0]
         if scenario.get("fresh"):
             scenario = {**scenario, "tokens": bench.take_fresh(seeder, fresh), "unique": True, "body": "{}"}
-        server = bench.start_server(args.binary, url, workdir, {"SQLITE_SYNCHRONOUS": args.sync})
+        server = bench.start_server(args.binary, bench.server_database_url(url, args.pg_connect), workdir,
+                                    {"SQLITE_SYNCHRONOUS": args.sync})
         stack.callback(lambda: (server.terminate(), server.wait(30)))
         data = pathlib.Path(args.keep) if args.keep else workdir / "perf.data"
         recorder = threading.Thread(target=lambda: (time.sleep(SETTLE_SECONDS),

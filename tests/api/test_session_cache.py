@@ -269,6 +269,22 @@ def test_an_operators_own_sql_reaches_the_cache(postgresql_only, pair):
                           200, 401)
 
 
+def test_a_unix_socket_url_serves_keeps_its_pool_local_and_feeds_the_cache(postgresql_only, pg_cluster,
+                                                                           make_server):
+    # The set-up docs/OPERATIONS.md recommends for a PostgreSQL on the same
+    # machine; the listener appends its own parameters to the URL's query.
+    name = pg_cluster.create_database().rsplit("/", 1)[1]
+    url = f"postgresql://postgres@/{name}?host={pg_cluster.sockets}&port={pg_cluster.port}"
+    server = make_server(env=UNLIMITED, database_url=url)
+    wait_fresh(server)
+    _, headers = cached_user(server)
+    assert_answered_from_memory(server, headers)
+    assert metric(server, "db_pool_size") == 2 * ((os.cpu_count() or 1) + 1) + 4
+    addresses = server.query("SELECT DISTINCT client_addr IS NULL FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    assert addresses == [(True,)], "a session of the server went over TCP"
+
+
 # -- PostgreSQL: the listening connection killed or stuck
 
 
