@@ -44,6 +44,7 @@ def record(data: pathlib.Path, seconds: int, frequency: int) -> None:
 
 def short_name(symbol: str) -> str:
     """`ns::f(int, char)` → `ns::f`; `[unknown]` stays."""
+    symbol = symbol.replace("(anonymous namespace)", "{anonymous}")
     depth = 0
     for at, char in enumerate(symbol):
         if char == "<":
