@@ -27,19 +27,19 @@ import pathlib
 import shutil
 import subprocess
 import sys
-import threading
-import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import bench  # noqa: E402
 
-SETTLE_SECONDS = 2  # wrk's connections and the caches warm up before recording
+WARM_UP_SECONDS = 2  # wrk's connections and the caches warm up before recording
 
 
-def record(data: pathlib.Path, seconds: int, frequency: int) -> None:
-    subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-a", "-g", "-F", str(frequency),
-                    "-o", str(data), "--", "sleep", str(seconds)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start_recording(data: pathlib.Path, seconds: int, frequency: int) -> subprocess.Popen:
+    """perf over the whole machine for `seconds`, after the warm-up."""
+    record = ["perf", "record", "-q", "-e", "cpu-clock", "-a", "-g", "-F", str(frequency),
+              "-o", str(data), "--", "sleep", str(seconds)]
+    return subprocess.Popen(["sh", "-c", f'sleep {WARM_UP_SECONDS} && exec "$@"', "sh", *record],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def short_name(symbol: str) -> str:
@@ -67,8 +67,8 @@ def samples(data: pathlib.Path):
         head = lines[0].split()
         if len(head) < 2 or not head[-1].isdigit():
             continue
-        frames = [short_name(line.split(None, 1)[1]) if len(line.split(None, 1)) > 1 else "[unknown]"
-                  for line in lines[1:]]
+        frames = [short_name(parts[1]) if len(parts) > 1 else "[unknown]"
+                  for parts in (line.split(None, 1) for line in lines[1:])]
         yield int(head[-1]), " ".join(head[:-1]), frames
 
 
@@ -115,8 +115,8 @@ def main() -> None:
     bench.add_pg_connect_argument(parser)
     parser.add_argument("--keep", metavar="FILE", help="keep perf's data in FILE (perf report -i FILE)")
     args = parser.parse_args()
-    if args.duration <= SETTLE_SECONDS + 2:
-        parser.error(f"--duration must exceed {SETTLE_SECONDS + 2} s")
+    if args.duration <= WARM_UP_SECONDS + 2:
+        parser.error(f"--duration must exceed {WARM_UP_SECONDS + 2} s")
     if not shutil.which("perf"):
         parser.error("perf is missing: make setup-bench installs it (linux-perf)")
     args.binary = str(pathlib.Path(args.binary).resolve())
@@ -138,13 +138,11 @@ def main() -> None:
                                     {"SQLITE_SYNCHRONOUS": args.sync})
         stack.callback(lambda: (server.terminate(), server.wait(30)))
         data = pathlib.Path(args.keep) if args.keep else workdir / "perf.data"
-        recorder = threading.Thread(target=lambda: (time.sleep(SETTLE_SECONDS),
-                                                    record(data, args.duration - SETTLE_SECONDS - 1,
-                                                           args.frequency)))
-        recorder.start()
+        recorder = start_recording(data, args.duration - WARM_UP_SECONDS - 1, args.frequency)
         result = bench.measured(f"http://127.0.0.1:{server.port}", server.pid, scenario, args, workdir,
                                 bench.postmaster_pid(url) if args.backend == "postgresql" else None)
-        recorder.join()
+        if recorder.wait() != 0:
+            raise SystemExit(f"perf record failed: {recorder.stderr.read()}")
         database = f" and PostgreSQL {result['db_cpu_us']:.0f} µs" if args.backend == "postgresql" else ""
         print(f"{args.route} ({args.backend}{', scale set' if args.scale else ''}): {result['rps']:.0f} req/s, "
               f"server {result['cpu_us']:.0f} µs{database} of CPU per request (under perf), "
