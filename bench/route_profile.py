@@ -120,7 +120,6 @@ def main() -> None:
     if not shutil.which("perf"):
         parser.error("perf is missing: make setup-bench installs it (linux-perf)")
     args.binary = str(pathlib.Path(args.binary).resolve())
-    args.sync = "FULL"
     with contextlib.ExitStack() as stack:
         workdir, url = bench.scratch_database(stack, args.backend, "profile")
         seeder = (bench.ScaleSeeder if args.scale else bench.Seeder)(url, args.binary, workdir)
@@ -135,7 +134,7 @@ def main() -> None:
         if scenario.get("fresh"):
             scenario = {**scenario, "tokens": bench.take_fresh(seeder, fresh), "unique": True, "body": "{}"}
         server = bench.start_server(args.binary, bench.server_database_url(url, args.pg_connect), workdir,
-                                    {"SQLITE_SYNCHRONOUS": args.sync})
+                                    {"SQLITE_SYNCHRONOUS": "FULL"})
         stack.callback(lambda: (server.terminate(), server.wait(30)))
         data = pathlib.Path(args.keep) if args.keep else workdir / "perf.data"
         recorder = start_recording(data, args.duration - WARM_UP_SECONDS - 1, args.frequency)
