@@ -30,8 +30,7 @@ const char* const kRewardUnits[] = {"POINTS", "CASH"};
 // Written as text (core::JsonWriter), as the list pages are: building and
 // serialising a boost::json object was 1.7% of referrald's samples for this
 // route on PostgreSQL (docs/PERFORMANCE.md).
-Response summary(AnalyticsService& service, Request& request) {
-  const auto result = service.summary(request.user().user_id);
+Response summary_answer(const Summary& result) {
   core::JsonWriter body;
   body.begin_object().key("my_referral_code");
   if (result.code) {
@@ -48,6 +47,17 @@ Response summary(AnalyticsService& service, Request& request) {
   return Response::json_text(200, body.take());
 }
 
+Response summary(AnalyticsService& service, Request& request) {
+  return summary_answer(service.summary(request.user().user_id));
+}
+
+std::optional<http::PipelinedRead> plan_summary(const AnalyticsService& service, Request& request) {
+  return http::PipelinedRead{service.summary_query(request.user().user_id),
+                             [&service](const db::ResultRows& rows) {
+                               return summary_answer(service.summary_from(rows));
+                             }};
+}
+
 // A row's JSON text beyond its strings: the keys, quotes, commas and the
 // 24-character timestamp.
 constexpr std::size_t kReferralRowFixedBytes = 128;
@@ -61,10 +71,8 @@ std::size_t referral_page_bytes(const std::vector<store::ReferralRow>& rows) {
   return bytes;
 }
 
-Response referral_page(AnalyticsService& service, Request& request,
-                       const std::string& referrer_id) {
-  const auto page = http::page_request(request);
-  const auto rows = service.referrals(referrer_id, page.after, page.limit);
+Response referral_page_answer(const Request& request, const http::PageRequest& page,
+                              const std::vector<store::ReferralRow>& rows) {
   core::JsonWriter body;
   body.reserve(referral_page_bytes(rows)).begin_array();
   for (const auto& row : rows) {
@@ -83,8 +91,23 @@ Response referral_page(AnalyticsService& service, Request& request,
   return response;
 }
 
+Response referral_page(AnalyticsService& service, Request& request,
+                       const std::string& referrer_id) {
+  const auto page = http::page_request(request);
+  return referral_page_answer(request, page, service.referrals(referrer_id, page.after, page.limit));
+}
+
 Response list(AnalyticsService& service, Request& request) {
   return referral_page(service, request, request.user().user_id);
+}
+
+std::optional<http::PipelinedRead> plan_list(const AnalyticsService& service, Request& request) {
+  const auto page = http::page_request(request);
+  return http::PipelinedRead{
+      service.referrals_query(request.user().user_id, page.after, page.limit),
+      [&service, &request, page](const db::ResultRows& rows) {
+        return referral_page_answer(request, page, service.referrals_from(rows));
+      }};
 }
 
 // docs/API.md API keys: a merchant's backend reads any user's list.
@@ -174,8 +197,11 @@ void add_routes(http::Router& router, AnalyticsService& service) {
   const auto bind = [&service](Response (*handler)(AnalyticsService&, Request&)) {
     return [&service, handler](Request& request) { return handler(service, request); };
   };
-  router.add("GET", "/api/referral/analytics/summary", Access::user, Lane::db, bind(summary));
-  router.add("GET", "/api/referral/analytics/list", Access::user, Lane::db, bind(list));
+  const auto plan = [&service](std::optional<http::PipelinedRead> (*planner)(const AnalyticsService&, Request&)) {
+    return [&service, planner](Request& request) { return planner(service, request); };
+  };
+  router.add("GET", "/api/referral/analytics/summary", Access::user, bind(summary), plan(plan_summary));
+  router.add("GET", "/api/referral/analytics/list", Access::user, bind(list), plan(plan_list));
   router.add("GET", "/api/referral/analytics/timeline", Access::user, Lane::db, bind(timeline));
   router.add("GET", "/api/v1/users/{id}/referrals", http::Auth::key("referrals:read"), Lane::db,
              bind(list_of_user));

@@ -29,6 +29,15 @@ std::string conversion_rate(long long successful, long long total) {
   return std::to_string(successful * 100 / total) + "%";
 }
 
+namespace {
+
+Summary with_rate(const store::Summary& stored) {
+  return {stored.code, stored.total, stored.successful, stored.pending, stored.clicks,
+          conversion_rate(stored.successful, stored.total)};
+}
+
+}  // namespace
+
 AnalyticsService::AnalyticsService(db::Database& database,
                                    std::chrono::milliseconds leaderboard_max_age)
     : database_(database) {
@@ -43,9 +52,24 @@ AnalyticsService::AnalyticsService(db::Database& database,
 }
 
 Summary AnalyticsService::summary(const std::string& user_id) {
-  const auto stored = database_.read([&](soci::session& sql) { return store::summary(sql, user_id); });
-  return {stored.code, stored.total, stored.successful, stored.pending, stored.clicks,
-          conversion_rate(stored.successful, stored.total)};
+  return with_rate(database_.read([&](soci::session& sql) { return store::summary(sql, user_id); }));
+}
+
+db::PipelinedQuery AnalyticsService::summary_query(const std::string& user_id) const {
+  return store::summary_query(user_id);
+}
+
+Summary AnalyticsService::summary_from(const db::ResultRows& rows) const {
+  return with_rate(store::summary_from(rows));
+}
+
+db::PipelinedQuery AnalyticsService::referrals_query(const std::string& referrer_id,
+                                                     const std::optional<core::Cursor>& after, int limit) const {
+  return store::referrals_query(referrer_id, after, limit);
+}
+
+std::vector<store::ReferralRow> AnalyticsService::referrals_from(const db::ResultRows& rows) const {
+  return store::referrals_from(rows);
 }
 
 std::vector<store::ReferralRow> AnalyticsService::referrals(const std::string& referrer_id,

@@ -44,6 +44,12 @@ class AnalyticsService {
   Summary summary(const std::string& user_id);
   std::vector<store::ReferralRow> referrals(const std::string& referrer_id,
                                             const std::optional<core::Cursor>& after, int limit);
+  // The same two reads for a pipelined connection (PostgreSQL), and their results.
+  db::PipelinedQuery summary_query(const std::string& user_id) const;
+  Summary summary_from(const db::ResultRows& rows) const;
+  db::PipelinedQuery referrals_query(const std::string& referrer_id,
+                                     const std::optional<core::Cursor>& after, int limit) const;
+  std::vector<store::ReferralRow> referrals_from(const db::ResultRows& rows) const;
   // Days ascending, days without referrals left out. 400 validation_error
   // for bad dates, a bad zone, from after to, or more than 366 days.
   std::vector<TimelineDay> timeline(const std::string& referrer_id, const TimelineQuery& query);

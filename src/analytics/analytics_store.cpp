@@ -21,14 +21,18 @@ namespace {
 // PostgreSQL a second round trip. A struct holds a query's bound variables
 // and the statement bound to them.
 
+// Each read that is also sent pipelined (db::PipelinedQuery) has its text in
+// one constant, so both ways run the same statement.
+constexpr const char* kSummarySql =
+    "SELECT c.code, COALESCE(s.total, 0), COALESCE(s.successful, 0), "
+    "COALESCE(s.pending, 0), COALESCE(t.clicks, 0) FROM users u "
+    "LEFT JOIN referral_codes c ON c.user_id = u.id "
+    "LEFT JOIN referrer_stats s ON s.user_id = u.id "
+    "LEFT JOIN link_totals t ON t.code_id = c.id WHERE u.id = :user_id";
+
 struct SummaryQuery {
   explicit SummaryQuery(soci::session& sql)
-      : statement((sql.prepare << "SELECT c.code, COALESCE(s.total, 0), COALESCE(s.successful, 0), "
-                                  "COALESCE(s.pending, 0), COALESCE(t.clicks, 0) FROM users u "
-                                  "LEFT JOIN referral_codes c ON c.user_id = u.id "
-                                  "LEFT JOIN referrer_stats s ON s.user_id = u.id "
-                                  "LEFT JOIN link_totals t ON t.code_id = c.id WHERE u.id = :user_id",
-                   use(user_id), into(code, code_indicator), into(row.total), into(row.successful),
+      : statement((sql.prepare << kSummarySql, use(user_id), into(code, code_indicator), into(row.total), into(row.successful),
                    into(row.pending), into(row.clicks))) {}
   std::string user_id;
   std::string code;
@@ -42,10 +46,15 @@ struct SummaryQuery {
 // page there instead of skipping the rows before it. The first page leaves it
 // out rather than disabling it with a flag, which would hide the range from
 // the planner.
-constexpr const char* kReferralColumns =
-    "SELECT r.id, r.referee_id, r.referee_name, r.created_at, r.status FROM referrals r "
-    "WHERE r.referrer_id = :referrer_id ";
-constexpr const char* kNewestFirst = "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit";
+#define REFERRAL_COLUMNS                                                                 \
+  "SELECT r.id, r.referee_id, r.referee_name, r.created_at, r.status FROM referrals r " \
+  "WHERE r.referrer_id = :referrer_id "
+#define NEWEST_FIRST "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit"
+constexpr const char* kFirstPageSql = REFERRAL_COLUMNS NEWEST_FIRST;
+constexpr const char* kNextPageSql =
+    REFERRAL_COLUMNS "AND (r.created_at, r.id) < (:after_time, :after_id) " NEWEST_FIRST;
+#undef REFERRAL_COLUMNS
+#undef NEWEST_FIRST
 
 // A page comes in one batch of column vectors, not a fetch per row: SOCI's
 // fetch per row and two copies of each row's strings (out of the `into`
@@ -67,7 +76,7 @@ struct ReferralPage {
 struct FirstPageQuery : ReferralPage {
   explicit FirstPageQuery(soci::session& sql)
       : ReferralPage(1),
-        statement((sql.prepare << std::string(kReferralColumns) + kNewestFirst,
+        statement((sql.prepare << kFirstPageSql,
                    use(referrer_id, "referrer_id"), use(limit, "limit"), into(ids),
                    into(referee_ids), into(referee_names), into(created_at), into(statuses))) {}
   soci::statement statement;
@@ -76,9 +85,7 @@ struct FirstPageQuery : ReferralPage {
 struct NextPageQuery : ReferralPage {
   explicit NextPageQuery(soci::session& sql)
       : ReferralPage(1),
-        statement((sql.prepare << std::string(kReferralColumns) +
-                                      "AND (r.created_at, r.id) < (:after_time, :after_id) " +
-                                      kNewestFirst,
+        statement((sql.prepare << kNextPageSql,
                    use(referrer_id, "referrer_id"), use(after_time, "after_time"),
                    use(after_id, "after_id"), use(limit, "limit"), into(ids), into(referee_ids),
                    into(referee_names), into(created_at), into(statuses))) {}
@@ -183,6 +190,30 @@ Summary summary(soci::session& sql, const std::string& user_id) {
   Summary out = query.row;
   if (query.code_indicator == soci::i_ok) out.code = query.code;
   db::finish_row(query.statement);
+  return out;
+}
+
+db::PipelinedQuery summary_query(const std::string& user_id) { return {kSummarySql, {user_id}}; }
+
+Summary summary_from(const db::ResultRows& rows) {
+  if (rows.size() == 0) return {};
+  Summary out{std::nullopt, rows.integer(0, 1), rows.integer(0, 2), rows.integer(0, 3), rows.integer(0, 4)};
+  if (!rows.is_null(0, 0)) out.code = rows.text(0, 0);
+  return out;
+}
+
+db::PipelinedQuery referrals_query(const std::string& referrer_id, const std::optional<core::Cursor>& after,
+                                   int limit) {
+  if (!after) return {kFirstPageSql, {referrer_id, std::to_string(limit)}};
+  return {kNextPageSql, {referrer_id, std::to_string(after->created_at), after->id, std::to_string(limit)}};
+}
+
+std::vector<ReferralRow> referrals_from(const db::ResultRows& rows) {
+  std::vector<ReferralRow> out;
+  out.reserve(static_cast<std::size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
+    out.push_back({rows.text(i, 0), rows.text(i, 1), rows.text(i, 2), rows.integer(i, 3), rows.text(i, 4)});
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/cursor.hpp"
+#include "db/pipelined_connection.hpp"
 
 // SQL for the read-only analytics views. Every query reads a counter row by
 // key or walks an index range; none aggregates over all referrals
@@ -24,6 +25,9 @@ struct Summary {
 // The caller's code and counters (referral_codes, referrer_stats,
 // link_totals); zeros when the user has referred nobody yet.
 Summary summary(soci::session& sql, const std::string& user_id);
+// The same read for a pipelined connection, and its row.
+db::PipelinedQuery summary_query(const std::string& user_id);
+Summary summary_from(const db::ResultRows& rows);
 
 struct ReferralRow {
   std::string id;
@@ -35,6 +39,9 @@ struct ReferralRow {
 // The referrer's referrals newest first, strictly after `after` in that order.
 std::vector<ReferralRow> referrals_of(soci::session& sql, const std::string& referrer_id,
                                       const std::optional<core::Cursor>& after, int limit);
+db::PipelinedQuery referrals_query(const std::string& referrer_id, const std::optional<core::Cursor>& after,
+                                   int limit);
+std::vector<ReferralRow> referrals_from(const db::ResultRows& rows);
 
 // Calls `visit(created_at, successful)` for each referral of the referrer
 // created in [from_ms, to_ms), in no particular order.

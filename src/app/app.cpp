@@ -69,6 +69,16 @@ db::Options database_options(const core::Config& config) {
           config.database_prepared_statements};
 }
 
+// The analytics database, when its summary and list reads are pipelined:
+// PostgreSQL with named statements (a pipelined read is one; PgBouncer in
+// transaction mode has neither) and the setting on.
+std::string pipelined_reads_url(const core::Config& config) {
+  const auto& url = config.database_read_url.empty() ? config.database_url : config.database_read_url;
+  const bool pipelined = config.database_pipelined_reads && config.database_prepared_statements &&
+                         !url.starts_with("sqlite://");
+  return pipelined ? url : "";
+}
+
 // Waits for the database at startup: containers often start before it.
 void wait_for_database(db::Database& database) {
   for (int attempt = 0; attempt < 30; ++attempt) {
@@ -151,6 +161,7 @@ http::ServerOptions App::server_options() const {
   options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
   options.shutdown_timeout = std::chrono::milliseconds(config_.shutdown_timeout_ms);
   options.middleware = {config_.cors_allowed_origins, config_.trusted_proxies};
+  options.pipelined_reads_url = pipelined_reads_url(config_);
   return options;
 }
 

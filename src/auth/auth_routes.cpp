@@ -185,7 +185,11 @@ void add_routes(http::Router& router, AuthService& service, const core::Config& 
   const http::OriginCheck origins(config.public_url, config.cors_allowed_origins);
   router.set_authenticator([&service, origins](const Request& request) {
     const auto credential = credential_of(request);
-    const auto identity = service.authenticate(credential.token).identity;
+    const auto authenticated = request.on_io_thread
+                                   ? service.authenticate_from_memory(credential.token)
+                                   : std::optional(service.authenticate(credential.token));
+    if (!authenticated) throw http::NeedsDatabase{};
+    const auto& identity = authenticated->identity;
     // A cross-site form posted with the victim's cookie credited a reward
     // (issue 12): the cookie alone does not authorise a change.
     if (credential.from_cookie && http::changes_state(request.method) && !origins.allows(request)) {

@@ -17,6 +17,7 @@ using core::trim;
 
 const std::vector<std::string> kSettingNames = {
     "DATABASE_URL", "DATABASE_READ_URL", "DATABASE_LISTEN_URL", "DATABASE_PREPARED_STATEMENTS",
+    "DATABASE_PIPELINED_READS",
     "SESSION_CACHE_SIZE", "SESSION_CACHE_TTL", "LEADERBOARD_MAX_AGE", "HOST", "PORT", "PUBLIC_URL",
     "METRICS_TOKEN",
     "JWT_SECRET", "SESSION_TTL", "OTP_TTL",
@@ -219,6 +220,7 @@ void read_database(const Reader& r, Config& c) {
   }
   r.integer("DB_POOL_SIZE", c.db_pool_size, 0, 1024);
   r.boolean("DATABASE_PREPARED_STATEMENTS", c.database_prepared_statements);
+  r.boolean("DATABASE_PIPELINED_READS", c.database_pipelined_reads);
   if (const auto* v = r.find("DATABASE_LISTEN_URL"); v && !v->empty()) {
     c.database_listen_url =
         trim(*v) == "off" ? "off" : check_database_url("DATABASE_LISTEN_URL", *v);

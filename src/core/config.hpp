@@ -66,6 +66,9 @@ struct Config {
   int db_pool_size = 0;  // 0 = by engine: cores for SQLite, 4 x cores for PostgreSQL
   // false: no named server-side statements (PgBouncer in transaction mode).
   bool database_prepared_statements = true;
+  // PostgreSQL: summary and list reads go through each io thread's own
+  // pipelined connection (needs prepared statements; off with them).
+  bool database_pipelined_reads = true;
   // The session cache's invalidation feed: empty = DATABASE_URL, "off" = none
   // (no cache). Must reach PostgreSQL itself, not PgBouncer in transaction mode.
   std::string database_listen_url;

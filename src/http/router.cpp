@@ -55,6 +55,7 @@ void Router::add(std::string method, std::string pattern, Auth auth, Lane lane, 
               std::move(handler),
               false,
               split_path(pattern),
+              {},
               {}};
   routes_.push_back(std::move(route));
 }
@@ -63,6 +64,12 @@ void Router::add(std::string method, std::string pattern, Auth auth, LaneChooser
                  Handler handler) {
   add(std::move(method), std::move(pattern), std::move(auth), Lane::db, std::move(handler));
   routes_.back().choose_lane = std::move(choose_lane);
+}
+
+void Router::add(std::string method, std::string pattern, Auth auth, Handler handler,
+                 ReadPlanner plan_read) {
+  add(std::move(method), std::move(pattern), std::move(auth), Lane::db, std::move(handler));
+  routes_.back().plan_read = std::move(plan_read);
 }
 
 void Router::alias(const std::string& alias_pattern, const std::string& canonical,
@@ -119,17 +126,53 @@ Principal Router::authenticate(const Route& route, const Request& request) const
   return principal;
 }
 
-Response Router::run(const Route& route, Request& request) const {
-  request.route = route.name;
+namespace {
+
+// The docs/API.md error answer for the exception being handled.
+Response failure_response(const Route& route, const Request& request) {
   try {
-    if (route.access != Access::anyone) request.principal = authenticate(route, request);
-    return route.handler(request);
+    throw;
   } catch (const core::ApiError& error) {
     return error_response(error);
   } catch (const std::exception& error) {
     core::log::event("error", {{"msg", "unhandled error"}, {"route", route.name},
                                {"request_id", request.request_id}, {"detail", error.what()}});
     return Response::error(500, "internal_error", "Something went wrong on our side.");
+  }
+}
+
+}  // namespace
+
+Response Router::run(const Route& route, Request& request) const {
+  request.route = route.name;
+  try {
+    if (route.access != Access::anyone) request.principal = authenticate(route, request);
+    return route.handler(request);
+  } catch (const std::exception&) {
+    return failure_response(route, request);
+  }
+}
+
+Planned Router::plan(const Route& route, Request& request) const {
+  request.route = route.name;
+  Planned planned;
+  try {
+    if (route.access != Access::anyone) request.principal = authenticate(route, request);
+    planned.read = route.plan_read(request);
+  } catch (const NeedsDatabase&) {
+    return {};
+  } catch (const std::exception&) {
+    planned.answer = failure_response(route, request);
+  }
+  return planned;
+}
+
+Response Router::answer(const Route& route, const Request& request, const PipelinedRead& read,
+                        const db::ResultRows& rows) const {
+  try {
+    return read.answer(rows);
+  } catch (const std::exception&) {
+    return failure_response(route, request);
   }
 }
 

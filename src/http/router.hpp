@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/api_error.hpp"
+#include "db/pipelined_connection.hpp"
 #include "http/message.hpp"
 
 namespace http {
@@ -47,6 +48,28 @@ using KeyAuthenticator = std::function<Principal(const Request&, const std::stri
 // (io) but sometimes need the database (db).
 using LaneChooser = std::function<Lane(const Request&)>;
 
+// A route's one read, sent on its io thread's pipelined PostgreSQL
+// connection instead of taking a db-lane thread (docs/ARCHITECTURE.md,
+// "Pipelined reads"): the statement, and how its rows become the answer.
+struct PipelinedRead {
+  db::PipelinedQuery query;
+  std::function<Response(const db::ResultRows&)> answer;
+};
+// Plans the read on the io thread, from memory only (Request::on_io_thread);
+// nullopt sends the request to the route's handler on the db lane.
+using ReadPlanner = std::function<std::optional<PipelinedRead>(Request&)>;
+
+// Thrown by an authenticator on an io thread when only the database can
+// tell (e.g. a session not in the session cache): the db lane's turn.
+struct NeedsDatabase {};
+
+// What Router::plan decided: an answer (e.g. 401), a read, or neither (run
+// the handler on the db lane).
+struct Planned {
+  std::optional<Response> answer;
+  std::optional<PipelinedRead> read;
+};
+
 struct Route {
   std::string method;
   std::string pattern;  // "/api/admin/rewards/{reward_id}/credit"
@@ -58,6 +81,7 @@ struct Route {
   bool is_alias = false;
   std::vector<std::string> segments;
   LaneChooser choose_lane;  // when set, decides instead of `lane`
+  ReadPlanner plan_read;    // when set, tried before the handler (PostgreSQL)
 };
 
 struct RouteMatch {
@@ -70,6 +94,9 @@ class Router {
   void add(std::string method, std::string pattern, Auth auth, Lane lane, Handler handler);
   void add(std::string method, std::string pattern, Auth auth, LaneChooser choose_lane,
            Handler handler);
+  // A db-lane route whose read can also go through the pipelined connection.
+  void add(std::string method, std::string pattern, Auth auth, Handler handler,
+           ReadPlanner plan_read);
   // Serves every method of `canonical` under `alias_pattern` too (the original's paths).
   void alias(const std::string& alias_pattern, const std::string& canonical,
              const std::string& only_method = "");
@@ -82,6 +109,12 @@ class Router {
   // Authenticates as the route demands, runs it, and maps errors to the
   // error bodies of docs/API.md. Never throws.
   Response run(const Route& route, Request& request) const;
+  // On an io thread, for a route with plan_read: authenticates from memory
+  // and plans its read. Never throws.
+  Planned plan(const Route& route, Request& request) const;
+  // The planned read's answer from its rows; errors map as in run.
+  Response answer(const Route& route, const Request& request, const PipelinedRead& read,
+                  const db::ResultRows& rows) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -21,6 +21,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -40,6 +41,7 @@
 #include "http/dispatch.hpp"
 #include "http/framing.hpp"
 #include "http/metrics.hpp"
+#include "db/pipelined_connection.hpp"
 
 namespace http {
 
@@ -114,10 +116,141 @@ asio::awaitable<Result> run_on(asio::thread_pool& pool, Work work) {
       asio::use_awaitable);
 }
 
-// What a connection's failure log line can name.
+struct PipelineCounts {
+  std::atomic<long long> answered{0};
+  std::atomic<long long> fallbacks{0};
+};
+
+PipelineCounts& pipeline_counts() {
+  static PipelineCounts counts;
+  static const bool collected = [] {
+    metrics().add_collector([](std::string& out) {
+      append_metric(out, "db_pipelined_reads_total", "counter",
+                    "Reads answered through an io thread's pipelined PostgreSQL connection.",
+                    static_cast<double>(counts.answered.load()));
+      append_metric(out, "db_pipelined_read_fallbacks_total", "counter",
+                    "Planned pipelined reads run on the db lane instead (no connection, or it failed them).",
+                    static_cast<double>(counts.fallbacks.load()));
+    });
+    return true;
+  }();
+  static_cast<void>(collected);
+  return counts;
+}
+
+// One io thread's pipelined PostgreSQL connection (docs/ARCHITECTURE.md,
+// "Pipelined reads"), used by that thread alone. It connects on first use
+// and again after a failure, at most once a second, on the db lane since
+// connecting blocks; until it is up, and for every read it fails, the
+// route's handler runs on the db lane as if there were no pipeline.
+class PipelinedReads {
+ public:
+  PipelinedReads(asio::io_context& io, asio::thread_pool& connect_pool, std::string url)
+      : io_(io), connect_pool_(connect_pool), url_(std::move(url)), descriptor_(io) {}
+  ~PipelinedReads() { drop(); }
+  PipelinedReads(const PipelinedReads&) = delete;
+  PipelinedReads& operator=(const PipelinedReads&) = delete;
+
+  // The rows, or nullopt: read another way.
+  asio::awaitable<std::optional<db::ResultRows>> read(const db::PipelinedQuery& query) {
+    const auto kept_alive = usable();
+    if (!kept_alive) co_return std::nullopt;
+    // The initiation captures no owner (a shared_ptr, a string): GCC 12
+    // destroys a temporary of a co_await expression twice, and ASan caught
+    // the double free of a captured string and a connection freed early.
+    auto* connection = kept_alive.get();
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                            void(std::optional<db::ResultRows>)>(
+        [this, &query, connection](auto handler) {
+          auto waiting = std::make_shared<decltype(handler)>(std::move(handler));
+          // Resumed from the queue, not inside the connection's read loop.
+          connection->send(query, [&io = io_, waiting](std::optional<db::ResultRows> rows) {
+            auto result = std::make_shared<std::optional<db::ResultRows>>(std::move(rows));
+            asio::post(io, [waiting, result] { std::move(*waiting)(std::move(*result)); });
+          });
+          start_writing();
+        },
+        asio::use_awaitable);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  // More reads than this waiting on one connection go to the db lane.
+  static constexpr std::size_t kMostInFlight = 256;
+
+  std::shared_ptr<db::PipelinedConnection> usable() {
+    if (connection_ && connection_->broken()) drop();
+    if (connection_) return connection_->pending() < kMostInFlight ? connection_ : nullptr;
+    if (!connecting_ && Clock::now() >= next_attempt_) {
+      connecting_ = true;
+      asio::co_spawn(io_, connect(), asio::detached);
+    }
+    return nullptr;
+  }
+
+  asio::awaitable<void> connect() {
+    std::shared_ptr<db::PipelinedConnection> fresh;
+    try {
+      // Captures nothing that owns memory: see kept_alive in read.
+      fresh = co_await run_on(connect_pool_, [this] {
+        return std::make_shared<db::PipelinedConnection>(url_);
+      });
+    } catch (const std::exception& error) {
+      core::log::warn(error.what());
+    }
+    connecting_ = false;
+    next_attempt_ = Clock::now() + std::chrono::seconds(1);
+    if (!fresh) co_return;
+    connection_ = fresh;
+    descriptor_.assign(fresh->socket());
+    asio::co_spawn(io_, watch(fresh), asio::detached);
+  }
+
+  // The connection owns its socket: the descriptor only watches it.
+  void drop() {
+    if (descriptor_.is_open()) descriptor_.release();
+    connection_.reset();
+  }
+
+  asio::awaitable<void> watch(std::shared_ptr<db::PipelinedConnection> connection) {
+    while (connection == connection_ && !connection->broken()) {
+      auto [ec] = co_await descriptor_.async_wait(asio::posix::stream_descriptor::wait_read, kNoThrow);
+      if (ec || connection != connection_) co_return;
+      connection->on_readable();
+      start_writing();
+    }
+  }
+
+  void start_writing() {
+    if (writing_ || !connection_ || !connection_->wants_write()) return;
+    writing_ = true;
+    asio::co_spawn(io_, write(connection_), asio::detached);
+  }
+
+  asio::awaitable<void> write(std::shared_ptr<db::PipelinedConnection> connection) {
+    while (connection == connection_ && connection->wants_write()) {
+      auto [ec] = co_await descriptor_.async_wait(asio::posix::stream_descriptor::wait_write, kNoThrow);
+      if (ec) break;
+      connection->on_writable();
+    }
+    writing_ = false;
+  }
+
+  asio::io_context& io_;
+  asio::thread_pool& connect_pool_;
+  const std::string url_;
+  asio::posix::stream_descriptor descriptor_;
+  std::shared_ptr<db::PipelinedConnection> connection_;
+  bool connecting_ = false;
+  bool writing_ = false;
+  Clock::time_point next_attempt_{};
+};
+
+// What a connection's failure log line can name, and its io thread's pipelined reads.
 struct ConnectionTrace {
   std::string peer;
   std::string request_id;  // of the request being served, once it is known
+  PipelinedReads* reads = nullptr;  // the io thread's, when reads are pipelined
 };
 
 class Server {
@@ -130,6 +263,11 @@ class Server {
         cpu_pool_(static_cast<std::size_t>(options.cpu_threads)) {
     for (int i = 0; i < std::max(1, options.io_threads); ++i) {
       io_contexts_.push_back(std::make_unique<asio::io_context>(1));
+      if (!options.pipelined_reads_url.empty()) {
+        pipeline_counts();  // its metrics appear where reads are pipelined
+        pipelined_reads_.push_back(std::make_unique<PipelinedReads>(*io_contexts_.back(), db_pool_,
+                                                                    options.pipelined_reads_url));
+      }
     }
   }
 
@@ -199,16 +337,17 @@ class Server {
   }
 
   // Round robin over the io threads: a connection stays on the one it gets.
-  asio::io_context& next_io_context() {
+  std::size_t next_io_thread() {
     next_io_ = (next_io_ + 1) % io_contexts_.size();
-    return *io_contexts_[next_io_];
+    return next_io_;
   }
 
   // Runs on accept_io_; each connection it accepts is served on one io context.
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
     asio::steady_timer pause(accept_io_);
     while (acceptor.is_open()) {
-      auto& io = next_io_context();
+      const auto thread = next_io_thread();
+      auto& io = *io_contexts_[thread];
       auto [ec, socket] = co_await acceptor.async_accept(io, kNoThrow);
       if (ec) {
         if (!acceptor.is_open()) break;
@@ -218,15 +357,17 @@ class Server {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(io, serve_connection(std::move(socket)), asio::detached);
+      auto* reads = pipelined_reads_.empty() ? nullptr : pipelined_reads_[thread].get();
+      asio::co_spawn(io, serve_connection(std::move(socket), reads), asio::detached);
     }
   }
 
   // Nothing may escape a detached coroutine unseen: a failure is logged with
   // the request it happened in, and the connection closes.
-  asio::awaitable<void> serve_connection(tcp::socket socket) {
+  // `reads`: the io thread's pipelined connection, or null.
+  asio::awaitable<void> serve_connection(tcp::socket socket, PipelinedReads* reads) {
     beast::error_code ec;
-    ConnectionTrace trace{socket.remote_endpoint(ec).address().to_string(), {}};
+    ConnectionTrace trace{socket.remote_endpoint(ec).address().to_string(), {}, reads};
     try {
       co_await serve_requests(std::move(socket), trace);
     } catch (const std::exception& error) {
@@ -316,7 +457,7 @@ class Server {
     if (routed.answer) {
       response = std::move(*routed.answer);
     } else {
-      response = co_await run_on_lane(*routed.route, request);
+      response = co_await run_on_lane(*routed.route, request, trace.reads);
     }
     finish_response(response, request, options_.middleware);
     const auto elapsed = std::chrono::steady_clock::now() - started;
@@ -329,7 +470,10 @@ class Server {
     co_return co_await write(stream, std::move(response), keep_alive) && keep_alive;
   }
 
-  asio::awaitable<Response> run_on_lane(const Route& route, Request& request) {
+  asio::awaitable<Response> run_on_lane(const Route& route, Request& request, PipelinedReads* reads) {
+    if (reads && route.plan_read) {
+      if (auto answer = co_await run_pipelined(route, request, *reads)) co_return std::move(*answer);
+    }
     switch (route.choose_lane ? route.choose_lane(request) : route.lane) {
       case Lane::io: {
         // A lane chooser's guess can turn out wrong by the time the handler
@@ -348,6 +492,24 @@ class Server {
         co_return co_await run_on_cpu(route, request);
     }
     co_return Response::error(500, "internal_error", "Something went wrong on our side.");
+  }
+
+  // The route's read planned and sent on the io thread; nullopt when its
+  // handler must run on the db lane after all.
+  asio::awaitable<std::optional<Response>> run_pipelined(const Route& route, Request& request,
+                                                         PipelinedReads& reads) {
+    request.on_io_thread = true;
+    auto planned = router_.plan(route, request);
+    request.on_io_thread = false;
+    if (planned.answer) co_return std::move(planned.answer);
+    if (!planned.read) co_return std::nullopt;
+    auto rows = co_await reads.read(planned.read->query);
+    if (!rows) {
+      ++pipeline_counts().fallbacks;
+      co_return std::nullopt;
+    }
+    ++pipeline_counts().answered;
+    co_return router_.answer(route, request, *planned.read, *rows);
   }
 
   // The hashing pool is small; a bounded queue turns a login storm into
@@ -406,6 +568,9 @@ class Server {
   asio::thread_pool db_pool_;
   asio::thread_pool write_pool_;
   asio::thread_pool cpu_pool_;
+  // One per io thread, in io_contexts_'s order (empty when off); declared
+  // after the pools and io contexts it uses, so destroyed before them.
+  std::vector<std::unique_ptr<PipelinedReads>> pipelined_reads_;
   std::atomic<int> in_flight_{0};
   std::atomic<int> cpu_queued_{0};
   std::atomic<bool> draining_{false};

@@ -22,6 +22,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds shutdown_timeout{10000};
   MiddlewareConfig middleware;
+  // PostgreSQL: each io thread sends the reads of routes with a ReadPlanner
+  // on its own pipelined connection to this database; empty: off.
+  std::string pipelined_reads_url;
 };
 
 // Listens and serves until SIGTERM or SIGINT, then stops accepting, lets

@@ -1,0 +1,124 @@
+"""Summary and list reads through each io thread's pipelined PostgreSQL
+connection (docs/ARCHITECTURE.md, "Pipelined reads").
+
+The route's answer must be the same as on the db lane, a request whose
+session is not in memory must still be served, a revoked session refused,
+and a connection that dies must cost no request: its reads go to the db
+lane and a new connection takes over.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+
+import ledger_flows as lf
+
+READ_PATHS = ("/api/referral/analytics/summary", "/api/referral/analytics/list")
+BACKEND_NAME = "referrald-pipelined-reads"
+
+
+def metric(server, name: str) -> float | None:
+    found = re.search(rf"^{name} (\S+)$", requests.get(server.url("/metrics"), timeout=10).text, re.MULTILINE)
+    return float(found.group(1)) if found else None
+
+
+def answered(server) -> float:
+    return metric(server, "db_pipelined_reads_total") or 0.0
+
+
+def pipelined_backends(server) -> list[int]:
+    return [row[0] for row in server.query(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+        (BACKEND_NAME,))]
+
+
+def read(server, who: lf.User, path: str, **params) -> requests.Response:
+    answer = lf.get(server, path, who.headers, **params)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def wait_pipelined(server, who: lf.User, timeout: float = 10.0) -> None:
+    """Reads until one is answered through the pipeline: the first read of
+    an io thread starts its connection and goes to the db lane."""
+    deadline = time.monotonic() + timeout
+    while True:
+        before = answered(server)
+        read(server, who, READ_PATHS[0])
+        if answered(server) > before:
+            return
+        assert time.monotonic() < deadline, f"no read was pipelined:\n{server.log_text()[-2000:]}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def referrer_pair(postgresql_only, make_server):
+    """Two servers on one database, pipelined and not, and a referrer with three referrals."""
+    pipelined = make_server(env=lf.env())
+    plain = make_server(env=lf.env(DATABASE_PIPELINED_READS="false"), database_url=pipelined.database_url)
+    lf.config(pipelined, lf.admin(pipelined))
+    referrer = lf.user(pipelined)
+    for _ in range(3):
+        lf.refer(pipelined, referrer)
+    return pipelined, plain, referrer
+
+
+def test_the_pipelined_answers_are_the_db_lanes(referrer_pair):
+    pipelined, plain, referrer = referrer_pair
+    wait_pipelined(pipelined, referrer)
+    assert metric(plain, "db_pipelined_reads_total") is None, "the setting did not turn the pipeline off"
+
+    before = answered(pipelined)
+    summary = read(pipelined, referrer, READ_PATHS[0]).json()
+    assert summary["total_referrals"] == 3 and summary["my_referral_code"]
+    assert summary == read(plain, referrer, READ_PATHS[0]).json()
+    pages = lf.all_pages(pipelined, READ_PATHS[1], referrer.headers, limit=2)
+    assert [len(page) for page in pages] == [2, 1]  # the second page goes by the cursor's statement
+    assert pages == lf.all_pages(plain, READ_PATHS[1], referrer.headers, limit=2)
+    assert answered(pipelined) - before == 3, "a read went to the db lane"
+
+
+def test_a_session_not_in_memory_is_served_and_a_revoked_one_refused(referrer_pair):
+    pipelined, plain, referrer = referrer_pair
+    wait_pipelined(pipelined, referrer)
+    fresh_login = lf.User(referrer.email, lf.login_from(pipelined, referrer.email), referrer.id)
+    # Its session is not cached yet: the db lane reads it, and answers alike.
+    assert read(pipelined, fresh_login, READ_PATHS[0]).json() == read(pipelined, referrer, READ_PATHS[0]).json()
+
+    assert lf.post(plain, "/api/auth/logout", referrer.headers).status_code == 200
+    time.sleep(0.1)  # another instance's logout is heard within 100 ms
+    for path in READ_PATHS:
+        lf.assert_error(lf.get(pipelined, path, referrer.headers), 401, "session_invalid")
+    lf.assert_error(lf.get(pipelined, READ_PATHS[0], {"Authorization": "Bearer nonsense"}), 401, "invalid_token")
+
+
+def test_a_killed_pipelined_connection_costs_no_request_and_is_replaced(referrer_pair):
+    pipelined, _, referrer = referrer_pair
+    wait_pipelined(pipelined, referrer)
+    killed = pipelined_backends(pipelined)
+    assert killed, "no pipelined connection in pg_stat_activity"
+    pipelined.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                    (BACKEND_NAME,))
+    expected = read(pipelined, referrer, READ_PATHS[0]).json()
+    deadline = time.monotonic() + 10
+    while not (set(pipelined_backends(pipelined)) - set(killed)):
+        assert read(pipelined, referrer, READ_PATHS[0]).json() == expected
+        assert time.monotonic() < deadline, "the pipelined connection was not replaced"
+        time.sleep(0.05)
+    assert (metric(pipelined, "db_pipelined_read_fallbacks_total") or 0) >= 1
+    wait_pipelined(pipelined, referrer)
+
+
+def test_without_prepared_statements_there_is_no_pipeline(postgresql_only, make_server):
+    # A pipelined read is a named statement, which PgBouncer in transaction
+    # mode cannot keep: the setting for it turns the pipeline off too.
+    server = make_server(env=lf.env(DATABASE_PREPARED_STATEMENTS="false"))
+    referrer = lf.user(server)
+    for _ in range(3):
+        read(server, referrer, READ_PATHS[0])
+    assert metric(server, "db_pipelined_reads_total") is None
+    assert pipelined_backends(server) == []
