@@ -477,13 +477,18 @@ def take_fresh(seeder: Seeder, count: int) -> list[str]:
             for n, token in enumerate(take_raw_fresh(seeder, count))]
 
 
-def click_counts(base: str) -> dict:
-    """The click stream's counters from /metrics, after a flush interval."""
-    time.sleep(1.5)
+def metric_values(base: str, prefix: str) -> dict:
+    """The unlabelled samples of /metrics whose names start with `prefix`."""
     with urllib.request.urlopen(base + "/metrics", timeout=10) as answer:
         text = answer.read().decode()
     return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
-            if line.startswith("click")}
+            if line.startswith(prefix)}
+
+
+def click_counts(base: str) -> dict:
+    """The click stream's counters from /metrics, after a flush interval."""
+    time.sleep(1.5)
+    return metric_values(base, "click")
 
 
 def start_server(binary: str, url: str, workdir: pathlib.Path, extra: dict) -> subprocess.Popen:
@@ -692,6 +697,7 @@ def main() -> None:
             rows.append((scenario["name"], result))
             print(f"  {scenario['name']}: {result['rps']:.0f} req/s", flush=True)
         clicks = click_counts(base)
+        pipelined = metric_values(base, "db_pipelined")
         click_db_cpu += cluster_cpu_seconds(postmaster)
         flusher_cpu = thread_cpu_seconds(server.pid, "click-flusher")
         storm_results = storm(base, seeder, args.duration, args.threads, workdir) \
@@ -724,6 +730,11 @@ def main() -> None:
         print(f"CPU per flushed click: flusher thread {flusher_cpu * 1e6 / flushed:.2f} µs"
               + (f", PostgreSQL {click_db_cpu * 1e6 / flushed:.2f} µs (share-link run and the drain after it)"
                  if postmaster else ""))
+    if pipelined:
+        print(f"pipelined reads (summary, list page): {pipelined.get('db_pipelined_reads_total', 0):.0f} answered "
+              f"on the io threads, {pipelined.get('db_pipelined_read_fallbacks_total', 0):.0f} sent there but run "
+              "on the db lane (the connection not up yet); the others, whose session was not in memory yet "
+              "(a token's first request), ran on the db lane")
     if rule_rows:
         print("\nWhat each fraud rule costs: apply (-c32) with that rule off, the others on:\n")
         print("| rule off | req/s | p99 ms | CPU µs/req | non-2xx |")

@@ -90,10 +90,7 @@ PipelinedConnection::PipelinedConnection(const std::string& url)
   }
 }
 
-PipelinedConnection::~PipelinedConnection() {
-  fail_all();
-  PQfinish(conn_);
-}
+PipelinedConnection::~PipelinedConnection() { PQfinish(conn_); }
 
 int PipelinedConnection::socket() const { return PQsocket(conn_); }
 

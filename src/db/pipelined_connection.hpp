@@ -59,7 +59,9 @@ class PipelinedConnection {
   // Connects (blocking: run it off the event loop) and switches to
   // non-blocking pipeline mode; throws std::runtime_error when it cannot.
   explicit PipelinedConnection(const std::string& url);
-  ~PipelinedConnection();  // fails the reads still pending
+  // Drops the reads still pending without calling them: at shutdown their
+  // event loop is gone (a broken connection failed them already).
+  ~PipelinedConnection();
   PipelinedConnection(const PipelinedConnection&) = delete;
   PipelinedConnection& operator=(const PipelinedConnection&) = delete;
 
