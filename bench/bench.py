@@ -572,9 +572,26 @@ class WaitSampler:
                 for (state, wait, query), count in rows if count / max(self.samples, 1) >= 0.01]
 
 
+# Reads that send tokens are measured warm. A token's first request reads
+# its session and writes its last_seen_at on the db lane; on PostgreSQL the
+# session cache then answers it from memory (for SESSION_CACHE_TTL, 60 s),
+# so a short run over thousands of tokens measured mostly those first
+# requests: verify-session went from 0.06x to 0.58x between runs of one
+# binary (docs/PERFORMANCE.md, "CHECK constraints as domains").
+WARM_UP_SECONDS = 2
+
+
+def warms_up(scenario: dict) -> bool:
+    reads = scenario.get("method", "GET") == "GET" or scenario["name"] == "verify-session"
+    return reads and "tokens" in scenario and not scenario.get("unique") and not scenario.get("fresh")
+
+
 def measured(base: str, pid: int, scenario: dict, args, workdir: pathlib.Path,
              postmaster: int | None = None, waits_url: str | None = None) -> dict:
-    """One wrk run; CPU per request of the server and (PostgreSQL) of the whole cluster."""
+    """One wrk run (after a warm-up, see warms_up); CPU per request of the
+    server and (PostgreSQL) of the whole cluster."""
+    if warms_up(scenario):
+        wrk(base, scenario, WARM_UP_SECONDS, args.connections, args.threads, workdir)
     cpu_before, db_cpu_before = process_cpu_seconds(pid), cluster_cpu_seconds(postmaster)
     with WaitSampler(waits_url) if waits_url else contextlib.nullcontext() as sampler:
         result = wrk(base, scenario, args.duration, args.connections, args.threads, workdir)

@@ -100,8 +100,8 @@ std::string PipelinedConnection::prepared_name(const char* sql) {
   auto name = "referrald_read_" + std::to_string(++statements_named_);
   prepared_.emplace(sql, name);
   const auto text = numbered_placeholders(sql);
-  if (PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) == 1 && PQpipelineSync(conn_) == 1) {
-    pending_.push_back({{}, sql, std::nullopt, false});
+  if (PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) == 1) {
+    pending_.push_back({Step::prepare, {}, sql, std::nullopt, false});
   } else {
     broken_ = true;
   }
@@ -117,17 +117,26 @@ void PipelinedConnection::send(const PipelinedQuery& query, Done done) {
   std::vector<const char*> values;
   values.reserve(query.params.size());
   for (const auto& param : query.params) values.push_back(param.c_str());
-  const bool sent = !broken_ &&
-                    PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
-                                        values.data(), nullptr, nullptr, 0) == 1 &&
-                    PQpipelineSync(conn_) == 1;
-  if (!sent) {
-    broken_ = true;
+  // In pipeline mode libpq only buffers this (it writes past 64 KiB).
+  const bool queued = !broken_ && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                                      values.data(), nullptr, nullptr, 0) == 1;
+  if (!queued) {
     done(std::nullopt);
     fail_all();
     return;
   }
-  pending_.push_back({std::move(done), nullptr, std::nullopt, false});
+  pending_.push_back({Step::read, std::move(done), nullptr, std::nullopt, false});
+  unsynced_ = true;
+}
+
+void PipelinedConnection::sync() {
+  if (broken_ || !unsynced_) return;
+  unsynced_ = false;
+  if (PQpipelineSync(conn_) != 1) {  // it also flushes
+    fail_all();
+    return;
+  }
+  pending_.push_back({Step::sync, {}, nullptr, std::nullopt, false});
   flush();
 }
 
@@ -148,14 +157,18 @@ void PipelinedConnection::on_readable() {
     return;
   }
   // In pipeline mode each statement's results end with a null result, and
-  // each sync has its own result, which completes the read it follows.
-  // Two null results in a row: nothing more has arrived.
+  // each sync has a result of its own. Two null results in a row: nothing
+  // more has arrived.
   bool statement_ended = false;
   while (!pending_.empty() && PQisBusy(conn_) == 0) {
     PGresult* result = PQgetResult(conn_);
     if (result == nullptr && statement_ended) break;
     statement_ended = result == nullptr;
-    if (result != nullptr) take_result(result);
+    if (result == nullptr) {
+      finish_front();
+    } else {
+      take_result(result);
+    }
   }
   if (PQstatus(conn_) == CONNECTION_BAD) {
     fail_all();
@@ -166,38 +179,29 @@ void PipelinedConnection::on_readable() {
 
 void PipelinedConnection::take_result(PGresult* result) {
   auto& front = pending_.front();
-  switch (PQresultStatus(result)) {
-    case PGRES_PIPELINE_SYNC:
-      PQclear(result);
-      finish_front();
-      return;
-    case PGRES_TUPLES_OK:
-      front.rows.emplace(result);
-      return;
-    case PGRES_COMMAND_OK:  // a preparation's
-      PQclear(result);
-      return;
-    default:
-      // The statement failed, or an earlier failure in its sync group
-      // aborted it (PGRES_PIPELINE_ABORTED): the caller reads another way,
-      // where the error is reported as the pool reports it.
-      front.failed = true;
-      PQclear(result);
-      return;
+  const auto status = PQresultStatus(result);
+  if (status == PGRES_PIPELINE_SYNC) {
+    PQclear(result);
+    pending_.pop_front();  // the sync ending a group of reads
+  } else if (status == PGRES_TUPLES_OK && front.step == Step::read) {
+    front.rows.emplace(result);
+  } else {
+    // A preparation's PGRES_COMMAND_OK; else the statement failed, or an
+    // earlier failure in its group aborted it (PGRES_PIPELINE_ABORTED): the
+    // caller reads another way, where the error is reported as the pool
+    // reports it.
+    front.failed = front.failed || status != PGRES_COMMAND_OK;
+    PQclear(result);
   }
 }
 
 void PipelinedConnection::finish_front() {
-  auto read = std::move(pending_.front());
+  auto step = std::move(pending_.front());
   pending_.pop_front();
-  if (!read.done) {
-    if (read.failed) prepared_.erase(read.prepares);  // prepared again on next use
-    return;
-  }
-  if (read.failed || !read.rows) {
-    read.done(std::nullopt);
-  } else {
-    read.done(std::move(read.rows));
+  if (step.step == Step::prepare) {
+    if (step.failed) prepared_.erase(step.prepares);  // prepared again on next use
+  } else if (step.step == Step::read) {
+    step.done(step.failed ? std::nullopt : std::move(step.rows));
   }
 }
 
@@ -206,9 +210,9 @@ void PipelinedConnection::fail_all() {
   broken_ = true;
   wants_write_ = false;
   while (!pending_.empty()) {
-    auto read = std::move(pending_.front());
+    auto step = std::move(pending_.front());
     pending_.pop_front();
-    if (read.done) read.done(std::nullopt);
+    if (step.done) step.done(std::nullopt);
   }
 }
 

@@ -47,9 +47,11 @@ class ResultRows {
 // A PostgreSQL connection that sends reads without waiting for the results
 // of the ones before it (libpq's pipeline mode), for one thread's event loop:
 // the thread's requests share one backend, which wakes once for several
-// statements. Each read is its own implicit transaction (a sync after each),
-// so one that fails leaves the others alone. Nothing here blocks once
-// connected, and nothing is thread-safe.
+// statements. The reads queued between two sync() calls (one turn of the
+// event loop) go out in one write and run as one implicit transaction; a
+// read that fails makes the rest of its group fail too, and their callers
+// read another way. Nothing here blocks once connected, and nothing is
+// thread-safe.
 class PipelinedConnection {
  public:
   // nullopt: the read failed (its statement, or the connection); the caller
@@ -70,17 +72,22 @@ class PipelinedConnection {
   std::size_t pending() const { return pending_.size(); }
   bool wants_write() const { return wants_write_; }
 
-  // Queues `query` and writes what the socket takes; `done` runs from a later
-  // on_readable, or at once when the connection is broken.
+  // Queues `query`, to be written by the next sync(); `done` runs from a
+  // later on_readable, or at once when the connection is broken.
   void send(const PipelinedQuery& query, Done done);
+  // Ends the group of reads queued since the last sync and writes what the
+  // socket takes.
+  void sync();
   void on_writable();
   // Reads what arrived and finishes each read whose result is complete.
   void on_readable();
 
  private:
+  enum class Step { prepare, read, sync };
   struct Pending {
-    Done done;                 // empty for a statement's preparation ...
-    const char* prepares = nullptr;  // ... of this query
+    Step step;
+    Done done;                       // a read's
+    const char* prepares = nullptr;  // a preparation's query
     std::optional<ResultRows> rows;
     bool failed = false;
   };
@@ -96,6 +103,7 @@ class PipelinedConnection {
   std::deque<Pending> pending_;
   std::map<const char*, std::string> prepared_;  // by the query's literal
   int statements_named_ = 0;
+  bool unsynced_ = false;  // reads queued since the last sync
   bool wants_write_ = false;
   bool broken_ = false;
 };

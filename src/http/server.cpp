@@ -168,7 +168,7 @@ class PipelinedReads {
             auto result = std::make_shared<std::optional<db::ResultRows>>(std::move(rows));
             asio::post(io, [waiting, result] { std::move(*waiting)(std::move(*result)); });
           });
-          start_writing();
+          sync_after_this_turn();
         },
         asio::use_awaitable);
   }
@@ -221,6 +221,19 @@ class PipelinedReads {
     }
   }
 
+  // The reads the requests of one turn of the event loop queued go out
+  // together, after the handlers already queued have run.
+  void sync_after_this_turn() {
+    if (sync_posted_) return;
+    sync_posted_ = true;
+    asio::post(io_, [this] {
+      sync_posted_ = false;
+      if (!connection_) return;
+      connection_->sync();
+      start_writing();
+    });
+  }
+
   void start_writing() {
     if (writing_ || !connection_ || !connection_->wants_write()) return;
     writing_ = true;
@@ -243,6 +256,7 @@ class PipelinedReads {
   std::shared_ptr<db::PipelinedConnection> connection_;
   bool connecting_ = false;
   bool writing_ = false;
+  bool sync_posted_ = false;
   Clock::time_point next_attempt_{};
 };
 
