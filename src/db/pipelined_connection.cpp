@@ -178,6 +178,7 @@ void PipelinedConnection::on_readable() {
 }
 
 void PipelinedConnection::take_result(PGresult* result) {
+  ++results_received_;
   auto& front = pending_.front();
   const auto status = PQresultStatus(result);
   if (status == PGRES_PIPELINE_SYNC) {

@@ -71,6 +71,9 @@ class PipelinedConnection {
   bool broken() const { return broken_; }
   std::size_t pending() const { return pending_.size(); }
   bool wants_write() const { return wants_write_; }
+  // Results (and syncs) received so far: a count that stops moving while
+  // reads wait means the backend stopped answering.
+  unsigned long long results_received() const { return results_received_; }
 
   // Queues `query`, to be written by the next sync(); `done` runs from a
   // later on_readable, or at once when the connection is broken.
@@ -81,6 +84,8 @@ class PipelinedConnection {
   void on_writable();
   // Reads what arrived and finishes each read whose result is complete.
   void on_readable();
+  // Fails every waiting read and stops using the connection.
+  void abandon() { fail_all(); }
 
  private:
   enum class Step { prepare, read, sync };
@@ -103,6 +108,7 @@ class PipelinedConnection {
   std::deque<Pending> pending_;
   std::map<const char*, std::string> prepared_;  // by the query's literal
   int statements_named_ = 0;
+  unsigned long long results_received_ = 0;
   bool unsynced_ = false;  // reads queued since the last sync
   bool wants_write_ = false;
   bool broken_ = false;

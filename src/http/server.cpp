@@ -177,6 +177,7 @@ class PipelinedReads {
   using Clock = std::chrono::steady_clock;
   // More reads than this waiting on one connection go to the db lane.
   static constexpr std::size_t kMostInFlight = 256;
+  static constexpr auto kStalledAfter = std::chrono::seconds(2);
 
   std::shared_ptr<db::PipelinedConnection> usable() {
     if (connection_ && connection_->broken()) drop();
@@ -204,6 +205,29 @@ class PipelinedReads {
     connection_ = fresh;
     descriptor_.assign(fresh->socket());
     asio::co_spawn(io_, watch(fresh), asio::detached);
+    asio::co_spawn(io_, guard_against_stalls(fresh), asio::detached);
+  }
+
+  // A backend that stops answering (stopped, or a network that drops
+  // packets without a reset) would hold every read sent to it; after
+  // kStalledAfter without a result while reads wait, they fail over to the
+  // db lane and the next read connects again.
+  asio::awaitable<void> guard_against_stalls(std::shared_ptr<db::PipelinedConnection> connection) {
+    asio::steady_timer tick(io_);
+    auto results_before = connection->results_received();
+    auto quiet_since = Clock::now();
+    while (connection == connection_ && !connection->broken()) {
+      tick.expires_after(std::chrono::milliseconds(250));
+      co_await tick.async_wait(kNoThrow);
+      const auto results = connection->results_received();
+      if (results != results_before || connection->pending() == 0) {
+        results_before = results;
+        quiet_since = Clock::now();
+      } else if (Clock::now() - quiet_since >= kStalledAfter) {
+        core::log::warn("pipelined reads: no answer for 2 s; reads go to the pool");
+        connection->abandon();
+      }
+    }
   }
 
   // The connection owns its socket: the descriptor only watches it.

@@ -9,7 +9,9 @@ lane and a new connection takes over.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 
 import pytest
@@ -57,8 +59,9 @@ def wait_pipelined(server, who: lf.User, timeout: float = 10.0) -> None:
 
 @pytest.fixture
 def referrer_pair(postgresql_only, make_server):
-    """Two servers on one database, pipelined and not, and a referrer with three referrals."""
-    pipelined = make_server(env=lf.env())
+    """Two servers on one database, pipelined and not, and a referrer with three
+    referrals. One io thread, so the pipelined server has one such connection."""
+    pipelined = make_server(env=lf.env(IO_THREADS="1"))
     plain = make_server(env=lf.env(DATABASE_PIPELINED_READS="false"), database_url=pipelined.database_url)
     lf.config(pipelined, lf.admin(pipelined))
     referrer = lf.user(pipelined)
@@ -109,6 +112,24 @@ def test_a_killed_pipelined_connection_costs_no_request_and_is_replaced(referrer
         assert read(pipelined, referrer, READ_PATHS[0]).json() == expected
         assert time.monotonic() < deadline, "the pipelined connection was not replaced"
         time.sleep(0.05)
+    assert (metric(pipelined, "db_pipelined_read_fallbacks_total") or 0) >= 1
+    wait_pipelined(pipelined, referrer)
+
+
+def test_a_stopped_pipelined_backend_holds_reads_at_most_about_2_s(referrer_pair):
+    pipelined, _, referrer = referrer_pair
+    wait_pipelined(pipelined, referrer)
+    [stopped] = pipelined_backends(pipelined)
+    expected = read(pipelined, referrer, READ_PATHS[0]).json()
+    os.kill(stopped, signal.SIGSTOP)  # the connection stays open, nothing comes back
+    try:
+        started = time.monotonic()
+        assert read(pipelined, referrer, READ_PATHS[0]).json() == expected
+        waited = time.monotonic() - started
+    finally:
+        os.kill(stopped, signal.SIGCONT)
+    assert 2 <= waited < 4, f"a read waited {waited:.1f} s on a stopped backend"
+    assert "no answer for 2 s" in pipelined.log_text()
     assert (metric(pipelined, "db_pipelined_read_fallbacks_total") or 0) >= 1
     wait_pipelined(pipelined, referrer)
 
