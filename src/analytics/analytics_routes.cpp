@@ -94,7 +94,8 @@ Response referral_page_answer(const Request& request, const http::PageRequest& p
 Response referral_page(AnalyticsService& service, Request& request,
                        const std::string& referrer_id) {
   const auto page = http::page_request(request);
-  return referral_page_answer(request, page, service.referrals(referrer_id, page.after, page.limit));
+  return referral_page_answer(request, page,
+                              service.referrals(referrer_id, page.after, page.limit));
 }
 
 Response list(AnalyticsService& service, Request& request) {
@@ -197,10 +198,12 @@ void add_routes(http::Router& router, AnalyticsService& service) {
   const auto bind = [&service](Response (*handler)(AnalyticsService&, Request&)) {
     return [&service, handler](Request& request) { return handler(service, request); };
   };
-  const auto plan = [&service](std::optional<http::PipelinedRead> (*planner)(const AnalyticsService&, Request&)) {
-    return [&service, planner](Request& request) { return planner(service, request); };
-  };
-  router.add("GET", "/api/referral/analytics/summary", Access::user, bind(summary), plan(plan_summary));
+  const auto plan =
+      [&service](std::optional<http::PipelinedRead> (*planner)(const AnalyticsService&, Request&)) {
+        return [&service, planner](Request& request) { return planner(service, request); };
+      };
+  router.add("GET", "/api/referral/analytics/summary", Access::user, bind(summary),
+             plan(plan_summary));
   router.add("GET", "/api/referral/analytics/list", Access::user, bind(list), plan(plan_list));
   router.add("GET", "/api/referral/analytics/timeline", Access::user, Lane::db, bind(timeline));
   router.add("GET", "/api/v1/users/{id}/referrals", http::Auth::key("referrals:read"), Lane::db,

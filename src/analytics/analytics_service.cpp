@@ -32,8 +32,8 @@ std::string conversion_rate(long long successful, long long total) {
 namespace {
 
 Summary with_rate(const store::Summary& stored) {
-  return {stored.code, stored.total, stored.successful, stored.pending, stored.clicks,
-          conversion_rate(stored.successful, stored.total)};
+  return {stored.code,    stored.total,  stored.successful,
+          stored.pending, stored.clicks, conversion_rate(stored.successful, stored.total)};
 }
 
 }  // namespace
@@ -52,7 +52,8 @@ AnalyticsService::AnalyticsService(db::Database& database,
 }
 
 Summary AnalyticsService::summary(const std::string& user_id) {
-  return with_rate(database_.read([&](soci::session& sql) { return store::summary(sql, user_id); }));
+  return with_rate(
+      database_.read([&](soci::session& sql) { return store::summary(sql, user_id); }));
 }
 
 db::PipelinedQuery AnalyticsService::summary_query(const std::string& user_id) const {
@@ -64,7 +65,8 @@ Summary AnalyticsService::summary_from(const db::ResultRows& rows) const {
 }
 
 db::PipelinedQuery AnalyticsService::referrals_query(const std::string& referrer_id,
-                                                     const std::optional<core::Cursor>& after, int limit) const {
+                                                     const std::optional<core::Cursor>& after,
+                                                     int limit) const {
   return store::referrals_query(referrer_id, after, limit);
 }
 

@@ -32,8 +32,8 @@ constexpr const char* kSummarySql =
 
 struct SummaryQuery {
   explicit SummaryQuery(soci::session& sql)
-      : statement((sql.prepare << kSummarySql, use(user_id), into(code, code_indicator), into(row.total), into(row.successful),
-                   into(row.pending), into(row.clicks))) {}
+      : statement((sql.prepare << kSummarySql, use(user_id), into(code, code_indicator),
+                   into(row.total), into(row.successful), into(row.pending), into(row.clicks))) {}
   std::string user_id;
   std::string code;
   soci::indicator code_indicator = soci::i_null;
@@ -46,7 +46,7 @@ struct SummaryQuery {
 // page there instead of skipping the rows before it. The first page leaves it
 // out rather than disabling it with a flag, which would hide the range from
 // the planner.
-#define REFERRAL_COLUMNS                                                                 \
+#define REFERRAL_COLUMNS                                                                \
   "SELECT r.id, r.referee_id, r.referee_name, r.created_at, r.status FROM referrals r " \
   "WHERE r.referrer_id = :referrer_id "
 #define NEWEST_FIRST "ORDER BY r.created_at DESC, r.id DESC LIMIT :limit"
@@ -76,19 +76,19 @@ struct ReferralPage {
 struct FirstPageQuery : ReferralPage {
   explicit FirstPageQuery(soci::session& sql)
       : ReferralPage(1),
-        statement((sql.prepare << kFirstPageSql,
-                   use(referrer_id, "referrer_id"), use(limit, "limit"), into(ids),
-                   into(referee_ids), into(referee_names), into(created_at), into(statuses))) {}
+        statement((sql.prepare << kFirstPageSql, use(referrer_id, "referrer_id"),
+                   use(limit, "limit"), into(ids), into(referee_ids), into(referee_names),
+                   into(created_at), into(statuses))) {}
   soci::statement statement;
 };
 
 struct NextPageQuery : ReferralPage {
   explicit NextPageQuery(soci::session& sql)
       : ReferralPage(1),
-        statement((sql.prepare << kNextPageSql,
-                   use(referrer_id, "referrer_id"), use(after_time, "after_time"),
-                   use(after_id, "after_id"), use(limit, "limit"), into(ids), into(referee_ids),
-                   into(referee_names), into(created_at), into(statuses))) {}
+        statement((sql.prepare << kNextPageSql, use(referrer_id, "referrer_id"),
+                   use(after_time, "after_time"), use(after_id, "after_id"), use(limit, "limit"),
+                   into(ids), into(referee_ids), into(referee_names), into(created_at),
+                   into(statuses))) {}
   soci::statement statement;
 };
 
@@ -193,26 +193,31 @@ Summary summary(soci::session& sql, const std::string& user_id) {
   return out;
 }
 
-db::PipelinedQuery summary_query(const std::string& user_id) { return {kSummarySql, {user_id}}; }
+db::PipelinedQuery summary_query(const std::string& user_id) {
+  return {kSummarySql, {user_id}};
+}
 
 Summary summary_from(const db::ResultRows& rows) {
   if (rows.size() == 0) return {};
-  Summary out{std::nullopt, rows.integer(0, 1), rows.integer(0, 2), rows.integer(0, 3), rows.integer(0, 4)};
+  Summary out{std::nullopt, rows.integer(0, 1), rows.integer(0, 2), rows.integer(0, 3),
+              rows.integer(0, 4)};
   if (!rows.is_null(0, 0)) out.code = rows.text(0, 0);
   return out;
 }
 
-db::PipelinedQuery referrals_query(const std::string& referrer_id, const std::optional<core::Cursor>& after,
-                                   int limit) {
+db::PipelinedQuery referrals_query(const std::string& referrer_id,
+                                   const std::optional<core::Cursor>& after, int limit) {
   if (!after) return {kFirstPageSql, {referrer_id, std::to_string(limit)}};
-  return {kNextPageSql, {referrer_id, std::to_string(after->created_at), after->id, std::to_string(limit)}};
+  return {kNextPageSql,
+          {referrer_id, std::to_string(after->created_at), after->id, std::to_string(limit)}};
 }
 
 std::vector<ReferralRow> referrals_from(const db::ResultRows& rows) {
   std::vector<ReferralRow> out;
   out.reserve(static_cast<std::size_t>(rows.size()));
   for (int i = 0; i < rows.size(); ++i) {
-    out.push_back({rows.text(i, 0), rows.text(i, 1), rows.text(i, 2), rows.integer(i, 3), rows.text(i, 4)});
+    out.push_back(
+        {rows.text(i, 0), rows.text(i, 1), rows.text(i, 2), rows.integer(i, 3), rows.text(i, 4)});
   }
   return out;
 }

@@ -39,8 +39,8 @@ struct ReferralRow {
 // The referrer's referrals newest first, strictly after `after` in that order.
 std::vector<ReferralRow> referrals_of(soci::session& sql, const std::string& referrer_id,
                                       const std::optional<core::Cursor>& after, int limit);
-db::PipelinedQuery referrals_query(const std::string& referrer_id, const std::optional<core::Cursor>& after,
-                                   int limit);
+db::PipelinedQuery referrals_query(const std::string& referrer_id,
+                                   const std::optional<core::Cursor>& after, int limit);
 std::vector<ReferralRow> referrals_from(const db::ResultRows& rows);
 
 // Calls `visit(created_at, successful)` for each referral of the referrer

@@ -73,7 +73,8 @@ db::Options database_options(const core::Config& config) {
 // PostgreSQL with named statements (a pipelined read is one; PgBouncer in
 // transaction mode has neither) and the setting on.
 std::string pipelined_reads_url(const core::Config& config) {
-  const auto& url = config.database_read_url.empty() ? config.database_url : config.database_read_url;
+  const auto& url =
+      config.database_read_url.empty() ? config.database_url : config.database_read_url;
   const bool pipelined = config.database_pipelined_reads && config.database_prepared_statements &&
                          !url.starts_with("sqlite://");
   return pipelined ? url : "";

@@ -13,8 +13,12 @@ namespace db {
 
 namespace {
 
-bool starts_name(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
-bool continues_name(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+bool starts_name(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_';
+}
+bool continues_name(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+}
 
 std::string conninfo(const std::string& url) {
   // The URI form's parameters; the name lets an operator (and the tests) tell
@@ -55,11 +59,15 @@ std::string numbered_placeholders(std::string_view sql) {
   return out;
 }
 
-void ResultRows::Clear::operator()(PGresult* result) const { PQclear(result); }
+void ResultRows::Clear::operator()(PGresult* result) const {
+  PQclear(result);
+}
 
 ResultRows::ResultRows(PGresult* result) : result_(result) {}
 
-int ResultRows::size() const { return PQntuples(result_.get()); }
+int ResultRows::size() const {
+  return PQntuples(result_.get());
+}
 
 bool ResultRows::is_null(int row, int column) const {
   return PQgetisnull(result_.get(), row, column) == 1;
@@ -75,7 +83,8 @@ long long ResultRows::integer(int row, int column) const {
   const char* end = value + PQgetlength(result_.get(), row, column);
   long long out = 0;
   const auto [stop, ec] = std::from_chars(value, end, out);
-  if (ec != std::errc() || stop != end) throw std::runtime_error("a pipelined read's column is not an integer");
+  if (ec != std::errc() || stop != end)
+    throw std::runtime_error("a pipelined read's column is not an integer");
   return out;
 }
 
@@ -90,9 +99,13 @@ PipelinedConnection::PipelinedConnection(const std::string& url)
   }
 }
 
-PipelinedConnection::~PipelinedConnection() { PQfinish(conn_); }
+PipelinedConnection::~PipelinedConnection() {
+  PQfinish(conn_);
+}
 
-int PipelinedConnection::socket() const { return PQsocket(conn_); }
+int PipelinedConnection::socket() const {
+  return PQsocket(conn_);
+}
 
 std::string PipelinedConnection::prepared_name(const char* sql) {
   const auto known = prepared_.find(sql);
@@ -118,8 +131,9 @@ void PipelinedConnection::send(const PipelinedQuery& query, Done done) {
   values.reserve(query.params.size());
   for (const auto& param : query.params) values.push_back(param.c_str());
   // In pipeline mode libpq only buffers this (it writes past 64 KiB).
-  const bool queued = !broken_ && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
-                                                      values.data(), nullptr, nullptr, 0) == 1;
+  const bool queued =
+      !broken_ && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                      values.data(), nullptr, nullptr, 0) == 1;
   if (!queued) {
     done(std::nullopt);
     fail_all();
@@ -207,7 +221,8 @@ void PipelinedConnection::finish_front() {
 }
 
 void PipelinedConnection::fail_all() {
-  if (!broken_ && !pending_.empty()) core::log::warn("pipelined reads: the connection failed; reads go to the pool");
+  if (!broken_ && !pending_.empty())
+    core::log::warn("pipelined reads: the connection failed; reads go to the pool");
   broken_ = true;
   wants_write_ = false;
   while (!pending_.empty()) {

@@ -37,11 +37,11 @@
 
 #include "core/log.hpp"
 #include "core/thread_name.hpp"
+#include "db/pipelined_connection.hpp"
 #include "http/beast_message.hpp"
 #include "http/dispatch.hpp"
 #include "http/framing.hpp"
 #include "http/metrics.hpp"
-#include "db/pipelined_connection.hpp"
 
 namespace http {
 
@@ -128,9 +128,10 @@ PipelineCounts& pipeline_counts() {
       append_metric(out, "db_pipelined_reads_total", "counter",
                     "Reads answered through an io thread's pipelined PostgreSQL connection.",
                     static_cast<double>(counts.answered.load()));
-      append_metric(out, "db_pipelined_read_fallbacks_total", "counter",
-                    "Planned pipelined reads run on the db lane instead (no connection, or it failed them).",
-                    static_cast<double>(counts.fallbacks.load()));
+      append_metric(
+          out, "db_pipelined_read_fallbacks_total", "counter",
+          "Planned pipelined reads run on the db lane instead (no connection, or it failed them).",
+          static_cast<double>(counts.fallbacks.load()));
     });
     return true;
   }();
@@ -166,7 +167,7 @@ class PipelinedReads {
           // Resumed from the queue, not inside the connection's read loop.
           connection->send(query, [&io = io_, waiting](std::optional<db::ResultRows> rows) {
             auto result = std::make_shared<std::optional<db::ResultRows>>(std::move(rows));
-            asio::post(io, [waiting, result] { std::move(*waiting)(std::move(*result)); });
+            asio::post(io, [waiting, result] { std::move (*waiting)(std::move(*result)); });
           });
           sync_after_this_turn();
         },
@@ -193,9 +194,8 @@ class PipelinedReads {
     std::shared_ptr<db::PipelinedConnection> fresh;
     try {
       // Captures nothing that owns memory: see kept_alive in read.
-      fresh = co_await run_on(connect_pool_, [this] {
-        return std::make_shared<db::PipelinedConnection>(url_);
-      });
+      fresh = co_await run_on(connect_pool_,
+                              [this] { return std::make_shared<db::PipelinedConnection>(url_); });
     } catch (const std::exception& error) {
       core::log::warn(error.what());
     }
@@ -238,7 +238,8 @@ class PipelinedReads {
 
   asio::awaitable<void> watch(std::shared_ptr<db::PipelinedConnection> connection) {
     while (connection == connection_ && !connection->broken()) {
-      auto [ec] = co_await descriptor_.async_wait(asio::posix::stream_descriptor::wait_read, kNoThrow);
+      auto [ec] =
+          co_await descriptor_.async_wait(asio::posix::stream_descriptor::wait_read, kNoThrow);
       if (ec || connection != connection_) co_return;
       connection->on_readable();
       start_writing();
@@ -266,7 +267,8 @@ class PipelinedReads {
 
   asio::awaitable<void> write(std::shared_ptr<db::PipelinedConnection> connection) {
     while (connection == connection_ && connection->wants_write()) {
-      auto [ec] = co_await descriptor_.async_wait(asio::posix::stream_descriptor::wait_write, kNoThrow);
+      auto [ec] =
+          co_await descriptor_.async_wait(asio::posix::stream_descriptor::wait_write, kNoThrow);
       if (ec) break;
       connection->on_writable();
     }
@@ -508,9 +510,11 @@ class Server {
     co_return co_await write(stream, std::move(response), keep_alive) && keep_alive;
   }
 
-  asio::awaitable<Response> run_on_lane(const Route& route, Request& request, PipelinedReads* reads) {
+  asio::awaitable<Response> run_on_lane(const Route& route, Request& request,
+                                        PipelinedReads* reads) {
     if (reads && route.plan_read) {
-      if (auto answer = co_await run_pipelined(route, request, *reads)) co_return std::move(*answer);
+      if (auto answer = co_await run_pipelined(route, request, *reads))
+        co_return std::move(*answer);
     }
     switch (route.choose_lane ? route.choose_lane(request) : route.lane) {
       case Lane::io: {

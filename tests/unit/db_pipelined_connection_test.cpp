@@ -7,7 +7,8 @@
 namespace {
 
 TEST(NumberedPlaceholders, NumbersNamesInOrderOfFirstAppearance) {
-  EXPECT_EQ(db::numbered_placeholders("SELECT a FROM t WHERE id = :id AND (x, y) < (:x, :y) LIMIT :limit"),
+  EXPECT_EQ(db::numbered_placeholders(
+                "SELECT a FROM t WHERE id = :id AND (x, y) < (:x, :y) LIMIT :limit"),
             "SELECT a FROM t WHERE id = $1 AND (x, y) < ($2, $3) LIMIT $4");
 }
 
