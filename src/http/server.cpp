@@ -34,6 +34,7 @@
 #include <exception>
 #include <memory>
 #include <thread>
+#include <type_traits>
 
 #include "core/log.hpp"
 #include "core/thread_name.hpp"
@@ -94,6 +95,10 @@ class CountedScope {
 // coroutine rather than ending the pool thread (and the process).
 template <class Work, class Result = std::invoke_result_t<Work&>>
 asio::awaitable<Result> run_on(asio::thread_pool& pool, Work work) {
+  // GCC 12 destroys the initiation lambda below, a temporary of the co_await
+  // expression, twice: a `work` owning memory was freed twice (ASan).
+  static_assert(std::is_trivially_destructible_v<Work>,
+                "run_on's work may capture references and pointers only");
   auto executor = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
                                           void(std::exception_ptr, Result)>(
@@ -193,7 +198,7 @@ class PipelinedReads {
   asio::awaitable<void> connect() {
     std::shared_ptr<db::PipelinedConnection> fresh;
     try {
-      // Captures nothing that owns memory: see kept_alive in read.
+      // Captures nothing that owns memory (run_on's static_assert).
       fresh = co_await run_on(connect_pool_,
                               [this] { return std::make_shared<db::PipelinedConnection>(url_); });
     } catch (const std::exception& error) {
