@@ -136,7 +136,7 @@ void PipelinedConnection::send(const PipelinedQuery& query, Done done) {
                                       values.data(), nullptr, nullptr, 0) == 1;
   if (!queued) {
     done(std::nullopt);
-    fail_all();
+    abandon();
     return;
   }
   pending_.push_back({Step::read, std::move(done), nullptr, std::nullopt, false});
@@ -147,7 +147,7 @@ void PipelinedConnection::sync() {
   if (broken_ || !unsynced_) return;
   unsynced_ = false;
   if (PQpipelineSync(conn_) != 1) {  // it also flushes
-    fail_all();
+    abandon();
     return;
   }
   pending_.push_back({Step::sync, {}, nullptr, std::nullopt, false});
@@ -157,7 +157,7 @@ void PipelinedConnection::sync() {
 void PipelinedConnection::flush() {
   const int left = PQflush(conn_);
   wants_write_ = left == 1;
-  if (left < 0) fail_all();
+  if (left < 0) abandon();
 }
 
 void PipelinedConnection::on_writable() {
@@ -167,7 +167,7 @@ void PipelinedConnection::on_writable() {
 void PipelinedConnection::on_readable() {
   if (broken_) return;
   if (PQconsumeInput(conn_) != 1) {
-    fail_all();
+    abandon();
     return;
   }
   // In pipeline mode each statement's results end with a null result, and
@@ -185,7 +185,7 @@ void PipelinedConnection::on_readable() {
     }
   }
   if (PQstatus(conn_) == CONNECTION_BAD) {
-    fail_all();
+    abandon();
   } else if (wants_write_) {
     flush();  // libpq may have needed to read before it could write more
   }
@@ -220,7 +220,7 @@ void PipelinedConnection::finish_front() {
   }
 }
 
-void PipelinedConnection::fail_all() {
+void PipelinedConnection::abandon() {
   if (!broken_ && !pending_.empty())
     core::log::warn("pipelined reads: the connection failed; reads go to the pool");
   broken_ = true;

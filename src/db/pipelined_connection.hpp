@@ -85,7 +85,7 @@ class PipelinedConnection {
   // Reads what arrived and finishes each read whose result is complete.
   void on_readable();
   // Fails every waiting read and stops using the connection.
-  void abandon() { fail_all(); }
+  void abandon();
 
  private:
   enum class Step { prepare, read, sync };
@@ -102,7 +102,6 @@ class PipelinedConnection {
   void flush();
   void take_result(PGresult* result);
   void finish_front();
-  void fail_all();
 
   PGconn* conn_ = nullptr;
   std::deque<Pending> pending_;

@@ -229,7 +229,8 @@ class PipelinedReads {
         results_before = results;
         quiet_since = Clock::now();
       } else if (Clock::now() - quiet_since >= kStalledAfter) {
-        core::log::warn("pipelined reads: no answer for 2 s; reads go to the pool");
+        core::log::warn("pipelined reads: no answer for " + std::to_string(kStalledAfter.count()) +
+                        " s; reads go to the pool");
         connection->abandon();
       }
     }
