@@ -17,9 +17,11 @@ import sqlite3
 import sys
 import time
 
-SUMMARY = ("SELECT c.code, COALESCE(s.total, 0), COALESCE(s.successful, 0), COALESCE(s.pending, 0) "
-           "FROM users u LEFT JOIN referral_codes c ON c.user_id = u.id "
-           "LEFT JOIN referrer_stats s ON s.user_id = u.id WHERE u.id = %(user)s")
+SUMMARY = ("SELECT c.code, COALESCE(s.total, 0), COALESCE(s.successful, 0), COALESCE(s.pending, 0), "
+           "COALESCE((SELECT t.clicks FROM link_totals t WHERE t.code_id = c.id), 0) "
+           "FROM (SELECT CAST(%(user)s AS TEXT) AS id) u "
+           "LEFT JOIN referral_codes c ON c.user_id = u.id "
+           "LEFT JOIN referrer_stats s ON s.user_id = u.id")
 LIST_FIRST = ("SELECT r.id, r.referee_id, r.referee_name, r.created_at, r.status FROM referrals r "
               "WHERE r.referrer_id = %(user)s "
               "ORDER BY r.created_at DESC, r.id DESC LIMIT 50")
