@@ -219,14 +219,21 @@ LoginResult AuthService::open_session(const store::User& user, const std::string
   return {user, sign_token(claims, secrets_.jwt_secret)};
 }
 
-TokenClaims AuthService::claims_of(const std::string& token, long long now) const {
+TokenClaims AuthService::claims_of(const std::string& token, long long now) {
   if (token.empty()) throw unauthorized("missing_token", "Authentication required.");
+  const auto now_seconds = now / 1000;
+  const auto expired = [] { return unauthorized("token_expired", "The token has expired."); };
+  if (auto known = verified_tokens_.find(token)) {
+    if (known->exp <= now_seconds) throw expired();
+    return *known;
+  }
   TokenClaims claims;
-  switch (verify_token(token, secrets_.jwt_secret, now / 1000, claims)) {
+  switch (verify_token(token, secrets_.jwt_secret, now_seconds, claims)) {
     case TokenError::invalid: throw unauthorized("invalid_token", "The token is not valid.");
-    case TokenError::expired: throw unauthorized("token_expired", "The token has expired.");
+    case TokenError::expired: throw expired();
     case TokenError::none: break;
   }
+  verified_tokens_.remember(token, claims, now_seconds);
   return claims;
 }
 

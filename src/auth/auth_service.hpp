@@ -9,6 +9,7 @@
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "auth/session_cache.hpp"
+#include "auth/verified_tokens.hpp"
 #include "core/api_error.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
@@ -158,7 +159,7 @@ class AuthService {
   void claim_login_or_throw(soci::session& sql, const std::string& email) const;
   void spend_refusal_time(const std::optional<store::User>& user);
   std::optional<int> bcrypt_decoy_cost();
-  TokenClaims claims_of(const std::string& token, long long now) const;
+  TokenClaims claims_of(const std::string& token, long long now);
   // The session and its user, from the cache when it can answer.
   std::optional<store::SessionCheck> session_of(const std::string& session_id, long long now);
   LoginResult open_session(const store::User& user, const std::string& ip,
@@ -173,6 +174,9 @@ class AuthService {
   ReferralHooks referral_hooks_;
   AttributionHooks attribution_hooks_;
   SessionCache* session_cache_ = nullptr;
+  // About 600 bytes a token: ~10 MB at most.
+  static constexpr std::size_t kVerifiedTokensKept = 16384;
+  VerifiedTokens verified_tokens_{kVerifiedTokensKept};
   HashParams hash_params_;
   // The highest cost of the bcrypt hashes still stored, re-read at most once
   // a minute (login refusals spend a bcrypt check at it).
