@@ -17,6 +17,7 @@ import itertools
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +25,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PG_BIN = pathlib.Path(os.environ.get("REFERRALD_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -295,6 +297,13 @@ class Server:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def metric(self, name: str) -> float | None:
+        """An unlabelled series from /metrics; None when this server does not export it."""
+        with urllib.request.urlopen(self.url("/metrics"), timeout=30) as answer:
+            text = answer.read().decode()
+        found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+        return float(found.group(1)) if found else None
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

@@ -35,12 +35,6 @@ def outbox_rows(server, email: str) -> list[tuple]:
     return server.query("SELECT status, attempts, last_error FROM outbox WHERE recipient = %s", (email,))
 
 
-def metric(server, name: str) -> float | None:
-    text = requests.get(server.url("/metrics"), timeout=30).text
-    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
-    return float(match.group(1)) if match else None
-
-
 def html_part(received) -> str:
     part = received.message.get_body(preferencelist=("html",))
     assert part is not None, received.data[:2000]
@@ -100,7 +94,7 @@ def test_signup_succeeds_while_smtp_is_down_and_the_mail_follows(make_server, si
         rows = outbox_rows(server, email)
         return rows and rows[0][0] == "queued" and rows[0][1] >= 1 and rows[0][2]
     wait_until(retried, timeout=15, what="a failed attempt recorded")
-    assert metric(server, "outbox_depth") >= 1
+    assert server.metric("outbox_depth") >= 1
     assert sink.messages_for(email) == []
 
     sink.start(port)  # back up
@@ -113,13 +107,13 @@ def test_signup_succeeds_while_smtp_is_down_and_the_mail_follows(make_server, si
 
 def test_metrics_count_sent_mail_and_the_outbox_depth(make_server, sink):
     server = make_server(env=smtp_env(sink.start()))
-    assert metric(server, "emails_sent_total") == 0
+    assert server.metric("emails_sent_total") == 0
     emails = [flows.new_email("smtp") for _ in range(2)]
     for email in emails:
         assert flows.signup(server, email).status_code == 201
     for email in emails:
         sink.wait_for(email, timeout=20)
-    wait_until(lambda: metric(server, "emails_sent_total") == 2, what="emails_sent_total == 2")
-    wait_until(lambda: metric(server, "outbox_depth") == 0, what="outbox_depth == 0")
-    assert metric(server, "emails_failed_total") == 0
+    wait_until(lambda: server.metric("emails_sent_total") == 2, what="emails_sent_total == 2")
+    wait_until(lambda: server.metric("outbox_depth") == 0, what="outbox_depth == 0")
+    assert server.metric("emails_failed_total") == 0
 

@@ -6,7 +6,6 @@ Rewards are counted per unit and status by the ledger's append."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -28,13 +27,6 @@ def stats(server, boss) -> dict:
     answer = lf.get(server, "/api/admin/stats", boss.headers)
     assert answer.status_code == 200, answer.text
     return answer.json()
-
-
-def metric(server, name: str) -> float:
-    text = requests.get(server.url("/metrics"), timeout=30).text
-    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
-    assert match, f"{name} missing from /metrics"
-    return float(match.group(1))
 
 
 def some_rows(server) -> lf.User:
@@ -188,10 +180,10 @@ def test_outbox_depth_comes_from_the_counter(make_server):
         assert time.monotonic() < deadline, "the signup's mail was not sent"
         time.sleep(0.05)
     invariants.counters_match_rows(server)
-    assert metric(server, "outbox_depth") == 0
+    assert server.metric("outbox_depth") == 0
     server.query("INSERT INTO outbox_counters (name, shard, value) VALUES ('depth', 15, 40) "
                  "ON CONFLICT (name, shard) DO UPDATE SET value = outbox_counters.value + 40")
-    assert metric(server, "outbox_depth") == 40
+    assert server.metric("outbox_depth") == 40
 
 
 @pytest.mark.parametrize("version, tables", [(18, COUNTER_TABLES), (19, ("reward_counters",))])

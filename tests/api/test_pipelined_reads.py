@@ -10,7 +10,6 @@ lane and a new connection takes over.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 
@@ -23,13 +22,8 @@ READ_PATHS = ("/api/referral/analytics/summary", "/api/referral/analytics/list")
 BACKEND_NAME = "referrald-pipelined-reads"
 
 
-def metric(server, name: str) -> float | None:
-    found = re.search(rf"^{name} (\S+)$", requests.get(server.url("/metrics"), timeout=10).text, re.MULTILINE)
-    return float(found.group(1)) if found else None
-
-
 def answered(server) -> float:
-    return metric(server, "db_pipelined_reads_total") or 0.0
+    return server.metric("db_pipelined_reads_total") or 0.0
 
 
 def pipelined_backends(server) -> list[int]:
@@ -73,7 +67,7 @@ def referrer_pair(postgresql_only, make_server):
 def test_the_pipelined_answers_are_the_db_lanes(referrer_pair):
     pipelined, plain, referrer = referrer_pair
     wait_pipelined(pipelined, referrer)
-    assert metric(plain, "db_pipelined_reads_total") is None, "the setting did not turn the pipeline off"
+    assert plain.metric("db_pipelined_reads_total") is None, "the setting did not turn the pipeline off"
 
     before = answered(pipelined)
     summary = read(pipelined, referrer, READ_PATHS[0]).json()
@@ -112,7 +106,7 @@ def test_a_killed_pipelined_connection_costs_no_request_and_is_replaced(referrer
         assert read(pipelined, referrer, READ_PATHS[0]).json() == expected
         assert time.monotonic() < deadline, "the pipelined connection was not replaced"
         time.sleep(0.05)
-    assert (metric(pipelined, "db_pipelined_read_fallbacks_total") or 0) >= 1
+    assert (pipelined.metric("db_pipelined_read_fallbacks_total") or 0) >= 1
     wait_pipelined(pipelined, referrer)
 
 
@@ -130,7 +124,7 @@ def test_a_stopped_pipelined_backend_holds_reads_at_most_about_2_s(referrer_pair
         os.kill(stopped, signal.SIGCONT)
     assert 2 <= waited < 4, f"a read waited {waited:.1f} s on a stopped backend"
     assert "no answer for 2 s" in pipelined.log_text()
-    assert (metric(pipelined, "db_pipelined_read_fallbacks_total") or 0) >= 1
+    assert (pipelined.metric("db_pipelined_read_fallbacks_total") or 0) >= 1
     wait_pipelined(pipelined, referrer)
 
 
@@ -141,5 +135,5 @@ def test_without_prepared_statements_there_is_no_pipeline(postgresql_only, make_
     referrer = lf.user(server)
     for _ in range(3):
         read(server, referrer, READ_PATHS[0])
-    assert metric(server, "db_pipelined_reads_total") is None
+    assert server.metric("db_pipelined_reads_total") is None
     assert pipelined_backends(server) == []

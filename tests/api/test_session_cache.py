@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import threading
 import time
@@ -114,18 +113,12 @@ def listener_pid(server) -> int | None:
     return rows[0][0] if rows else None
 
 
-def metric(server, name: str) -> float:
-    found = re.search(rf"^{name} (\S+)$", requests.get(server.url("/metrics"), timeout=10).text, re.MULTILINE)
-    assert found, f"{name} missing from /metrics"
-    return float(found.group(1))
-
-
 def wait_fresh(server, timeout: float = 10.0) -> int:
     """Waits for a listener that is connected and proven caught up; its pid."""
     deadline = time.monotonic() + timeout
     while True:
         pid = listener_pid(server)
-        if pid and metric(server, "session_cache_fresh") == 1:
+        if pid and server.metric("session_cache_fresh") == 1:
             return pid
         assert time.monotonic() < deadline, f"the listener did not come back:\n{server.log_text()[-2000:]}"
         time.sleep(0.05)
@@ -157,9 +150,9 @@ def cached_user(server) -> tuple[str, dict]:
 def assert_answered_from_memory(server, headers: dict) -> None:
     """A verify-session counted as a cache hit (a few tries, as above)."""
     for _ in range(3):
-        hits = metric(server, "session_cache_hits_total")
+        hits = server.metric("session_cache_hits_total")
         assert verify(server, headers) == 200
-        if metric(server, "session_cache_hits_total") > hits:
+        if server.metric("session_cache_hits_total") > hits:
             return
     raise AssertionError("the session was never answered from the cache")
 
@@ -279,7 +272,7 @@ def test_a_unix_socket_url_serves_keeps_its_pool_local_and_feeds_the_cache(postg
     wait_fresh(server)
     _, headers = cached_user(server)
     assert_answered_from_memory(server, headers)
-    assert metric(server, "db_pool_size") == 2 * ((os.cpu_count() or 1) + 1) + 4
+    assert server.metric("db_pool_size") == 2 * ((os.cpu_count() or 1) + 1) + 4
     addresses = server.query("SELECT DISTINCT client_addr IS NULL FROM pg_stat_activity "
                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")
     assert addresses == [(True,)], "a session of the server went over TCP"
@@ -300,7 +293,7 @@ def test_a_killed_listener_fails_closed_then_recovers(postgresql_only, make_serv
 
     second_pid = wait_fresh(server)
     assert second_pid != first_pid
-    assert metric(server, "session_cache_drops_total") >= 1
+    assert server.metric("session_cache_drops_total") >= 1
     _, headers = cached_user(server)
     assert_answered_from_memory(server, headers)
 
@@ -315,13 +308,13 @@ def test_a_stuck_listener_fails_closed_within_100_ms_then_recovers(postgresql_on
         time.sleep(REVOKED_WITHIN + 0.02)
         end_silently(server, user_id)
         assert verify(server, headers) == 401, "a silent listener was still trusted"
-        assert metric(server, "session_cache_fresh") == 0
+        assert server.metric("session_cache_fresh") == 0
     finally:
         os.kill(pid, signal.SIGCONT)
     assert wait_fresh(server) == pid, "the late ping should not have made it reconnect"
     # Everything sent before the late ping came on the same connection and
     # was applied as it arrived: nothing to drop.
-    assert metric(server, "session_cache_drops_total") == 0
+    assert server.metric("session_cache_drops_total") == 0
     _, headers = cached_user(server)
     assert_answered_from_memory(server, headers)
 

@@ -53,12 +53,6 @@ def summary(front, who: lf.User) -> dict:
     return answer.json()
 
 
-def metric(server: harness.Server, name: str) -> float:
-    found = re.search(rf"^{name} (\S+)$", metrics_text(server), re.MULTILINE)
-    assert found, f"{name} missing from /metrics"
-    return float(found.group(1))
-
-
 def test_logout_through_one_instance_ends_the_session_on_the_other(make_cluster):
     front = make_cluster()
     first, second = front.instances
@@ -158,7 +152,7 @@ def test_each_email_is_sent_exactly_once_by_two_senders(make_cluster):
         time.sleep(1.5)  # past both senders' poll interval: a late duplicate would arrive now
         received = collections.Counter(to for message in sink.messages for to in message.rcpt_to)
     assert received == collections.Counter(emails), {to: n for to, n in received.items() if n != 1}
-    sent = [metric(instance, "emails_sent_total") for instance in front.instances]
+    sent = [instance.metric("emails_sent_total") for instance in front.instances]
     print(f"emails sent per instance: {sent}")
     assert sum(sent) == SIGNUPS
 
@@ -253,8 +247,8 @@ def test_a_session_listener_behind_pgbouncer_never_trusts_its_cache(databases, b
         who = lf.user(server)
         for _ in range(20):
             assert lf.post(server, "/api/auth/verify-session", who.headers).status_code == 200
-        assert metric(server, "session_cache_fresh") == 0
-        assert metric(server, "session_cache_hits_total") == 0
+        assert server.metric("session_cache_fresh") == 0
+        assert server.metric("session_cache_hits_total") == 0
         with contextlib.closing(psycopg2.connect(url)) as conn:
             with conn.cursor() as cursor:
                 cursor.execute("SET LOCAL session_replication_role = replica")  # no trigger, no NOTIFY
