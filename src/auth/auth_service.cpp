@@ -230,7 +230,8 @@ TokenClaims AuthService::claims_of(const std::string& token, long long now) {
   TokenClaims claims;
   switch (verify_token(token, secrets_.jwt_secret, now_seconds, claims)) {
     case TokenError::invalid: throw unauthorized("invalid_token", "The token is not valid.");
-    case TokenError::expired: throw expired();
+    case TokenError::expired:
+      throw expired();
     case TokenError::none: break;
   }
   verified_tokens_.remember(token, claims, now_seconds);

@@ -75,6 +75,6 @@ TEST(RouterPlan, KeyRoutesCannotHaveAPlanner) {
   EXPECT_THROW(router.add("GET", "/hooks", http::Auth::admin_or_key("webhooks:manage"), kHandler,
                           planner_reading("SELECT 1")),
                std::logic_error);
-  EXPECT_NO_THROW(router.add("GET", "/admin", http::Access::admin, kHandler,
-                             planner_reading("SELECT 1")));
+  EXPECT_NO_THROW(
+      router.add("GET", "/admin", http::Access::admin, kHandler, planner_reading("SELECT 1")));
 }
