@@ -30,7 +30,7 @@ import ledger_flows as lf
 # milestones, webhook endpoints, counters) are not checked.
 GROWING = {"users", "sessions", "referral_codes", "referrals", "rewards", "ledger_entries",
            "domain_events", "link_clicks", "link_attributions", "outbox", "idempotency_keys",
-           "referrer_stats", "events", "otps", "webhook_deliveries"}
+           "referrer_stats", "events", "otps", "webhook_deliveries", "link_totals"}
 INDEX_SCANS = ("Index Scan", "Index Only Scan")
 
 
