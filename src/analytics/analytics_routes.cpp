@@ -185,11 +185,20 @@ object reward_totals(std::map<std::string, std::map<std::string, store::Totals::
   return {{"total", total}, {"by_status", counts_json(by_status)}, {"by_unit", std::move(units)}};
 }
 
-Response stats(AnalyticsService& service, Request&) {
-  const auto totals = service.totals();
+Response stats_answer(const store::Totals& totals) {
   return Response::json(200, object{{"users", object{{"total", totals.users}, {"verified", totals.verified_users}}},
                                     {"referrals", referral_totals(totals.referrals)},
                                     {"rewards", reward_totals(totals.rewards)}});
+}
+
+Response stats(AnalyticsService& service, Request&) {
+  return stats_answer(service.totals());
+}
+
+std::optional<http::PipelinedRead> plan_stats(const AnalyticsService& service, Request&) {
+  return http::PipelinedRead{service.totals_query(), [&service](const db::ResultRows& rows) {
+                               return stats_answer(service.totals_from(rows));
+                             }};
 }
 
 }  // namespace
@@ -209,7 +218,7 @@ void add_routes(http::Router& router, AnalyticsService& service) {
   router.add("GET", "/api/v1/users/{id}/referrals", http::Auth::key("referrals:read"), Lane::db,
              bind(list_of_user));
   router.add("GET", "/api/admin/referral/top", Access::admin, Lane::db, bind(top));
-  router.add("GET", "/api/admin/stats", Access::admin, Lane::db, bind(stats));
+  router.add("GET", "/api/admin/stats", Access::admin, bind(stats), plan(plan_stats));
   for (const char* view : {"summary", "list", "timeline"}) {
     router.alias(std::string("/api/referrals/analytics/") + view, std::string("/api/referral/analytics/") + view);
   }

@@ -110,4 +110,12 @@ store::Totals AnalyticsService::totals() {
   return database_.read([](soci::session& sql) { return store::totals(sql); });
 }
 
+db::PipelinedQuery AnalyticsService::totals_query() const {
+  return store::totals_query();
+}
+
+store::Totals AnalyticsService::totals_from(const db::ResultRows& rows) const {
+  return store::totals_from(rows);
+}
+
 }  // namespace analytics

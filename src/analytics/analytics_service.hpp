@@ -58,6 +58,8 @@ class AnalyticsService {
   // instance's within LEADERBOARD_MAX_AGE.
   std::vector<store::Leader> top(int limit);
   store::Totals totals();
+  db::PipelinedQuery totals_query() const;
+  store::Totals totals_from(const db::ResultRows& rows) const;
 
  private:
   db::Database& database_;

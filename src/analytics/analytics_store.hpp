@@ -67,6 +67,9 @@ struct Totals {
   };
   std::map<std::string, std::map<std::string, Amount>> rewards;  // unit -> status -> amount
 };
+// Every counted name; one never counted is absent (zero for users).
 Totals totals(soci::session& sql);
+db::PipelinedQuery totals_query();
+Totals totals_from(const db::ResultRows& rows);
 
 }  // namespace analytics::store

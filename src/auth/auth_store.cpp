@@ -175,11 +175,6 @@ void count_users(soci::session& sql, const std::string& user_id, long long users
   db::counters::add<UserCounters>(sql, "verified", user_id, verified);
 }
 
-UserCounts user_counts(soci::session& sql) {
-  const auto values = db::counters::read<UserCounters>(sql);
-  return {db::counters::value_of(values, "users"), db::counters::value_of(values, "verified")};
-}
-
 void set_password_hash(soci::session& sql, const std::string& id, const std::string& hash) {
   sql << "UPDATE users SET password_hash = :hash WHERE id = :id", use(hash), use(id);
 }

@@ -28,19 +28,15 @@ struct User {
 
 std::optional<User> find_user_by_email(soci::session& sql, const std::string& email);
 std::optional<User> find_user_by_id(soci::session& sql, const std::string& id);
-// These three keep the user counters (user_counts) in step.
+// These three keep the user counters (user_counters) in step.
 void insert_user(soci::session& sql, const User& user);
 void delete_user(soci::session& sql, const std::string& id);
 // Verifies an unverified user; a verified one is left as it is.
 void mark_verified(soci::session& sql, const std::string& id, long long now);
 // Adds to the user counters: for writers of users rows other than the
 // functions above (the import), in the same transaction as the rows.
-void count_users(soci::session& sql, const std::string& user_id, long long users, long long verified);
-struct UserCounts {
-  long long users = 0;
-  long long verified = 0;
-};
-UserCounts user_counts(soci::session& sql);
+void count_users(soci::session& sql, const std::string& user_id, long long users,
+                 long long verified);
 void set_password_hash(soci::session& sql, const std::string& id, const std::string& hash);
 void set_admin(soci::session& sql, const std::string& id, bool is_admin);
 // Accounts whose email starts with `email_prefix` (any account for ""), newest

@@ -295,18 +295,6 @@ struct CountAndAppendOne {
   soci::statement statement;
 };
 
-// Admin stats read it on every call.
-struct RewardTotalsQuery {
-  explicit RewardTotalsQuery(soci::session& sql)
-      : statement((sql.prepare << "SELECT unit, status, CAST(SUM(rewards) AS BIGINT), "
-                                  "CAST(SUM(value_high) AS BIGINT), CAST(SUM(value_low) AS BIGINT) "
-                                  "FROM reward_counters GROUP BY unit, status",
-                   into(unit), into(status), into(rewards), into(high), into(low))) {}
-  std::string unit, status;
-  long long rewards = 0, high = 0, low = 0;
-  soci::statement statement;
-};
-
 }  // namespace
 
 void RewardCount::add(long long count, long long value) {
@@ -412,16 +400,6 @@ void add_to_reward_counts(soci::session& sql, const std::string& unit, const std
   upsert.shard = db::counters::shard_of(shard_key);
   upsert.delta = delta;
   upsert.statement.execute(true);
-}
-
-std::map<std::string, std::map<std::string, RewardTotal>> reward_totals(soci::session& sql) {
-  auto& query = db::cached<RewardTotalsQuery>(sql);
-  std::map<std::string, std::map<std::string, RewardTotal>> totals;
-  query.statement.execute();
-  while (query.statement.fetch()) {  // to the end: no open snapshot
-    totals[query.unit][query.status] = {query.rewards, db::join_split_sum(query.high, query.low)};
-  }
-  return totals;
 }
 
 std::vector<Entry> staged_rows(soci::session& sql, int limit) {

@@ -73,13 +73,6 @@ bool appends_one_in_a_statement(soci::session& sql);
 void count_and_append_one(soci::session& sql, const std::vector<CounterDelta>& deltas,
                           std::string_view shard_key, const Entry& entry);
 
-struct RewardTotal {
-  long long rewards = 0;
-  long long value = 0;  // saturated, see db::join_split_sum
-};
-// unit -> status -> the counters' sums; a pair never counted is absent.
-std::map<std::string, std::map<std::string, RewardTotal>> reward_totals(soci::session& sql);
-
 // Rows staged by migration 0015, oldest first; `seq` holds their order.
 std::vector<Entry> staged_rows(soci::session& sql, int limit);
 void drop_staged_rows(soci::session& sql, long long up_to_order);

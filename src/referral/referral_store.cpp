@@ -513,10 +513,6 @@ void count_referrals(soci::session& sql, const std::string& shard_key, const Sta
   db::counters::add<ReferralCounters>(sql, referral_status::kRejected, shard_key, delta.rejected);
 }
 
-std::map<std::string, long long> referral_counts(soci::session& sql) {
-  return db::counters::read<ReferralCounters>(sql);
-}
-
 namespace {
 
 const std::string kWithEmails = std::string("SELECT ") + kReferralFields +

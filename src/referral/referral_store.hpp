@@ -137,14 +137,12 @@ struct StatsDelta {
   }
 };
 // Adds to the referrer's referrer_stats row and to the referral counters
-// (referral_counts). Called through referral::add_to_stats
+// (referral_counters). Called through referral::add_to_stats
 // (referral/referrer_stats.hpp), which also counts the commit.
 void add_to_stats(soci::session& sql, const std::string& referrer_id, const StatsDelta& delta);
 // The referral counters alone, for a writer that recounts referrer_stats
 // itself (the import); `shard_key` is any id of the change.
 void count_referrals(soci::session& sql, const std::string& shard_key, const StatsDelta& delta);
-// Referrals per status, from the counters.
-std::map<std::string, long long> referral_counts(soci::session& sql);
 long long successful_referrals(soci::session& sql, const std::string& referrer_id);
 
 struct FlaggedReferral {

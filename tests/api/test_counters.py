@@ -6,12 +6,15 @@ Rewards are counted per unit and status by the ledger's append."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 
 import pytest
 import requests
 
 import flows
+import harness
 from auth_checks import UNLIMITED
 import invariants
 import ledger_flows as lf
@@ -169,6 +172,51 @@ def test_stats_come_from_the_counters(make_server):
     assert after["referrals"]["by_status"]["PENDING"] == 8
     assert after["referrals"]["total"] == 10
     assert after["rewards"]["by_unit"]["CASH"]["REVOKED"] == {"count": 2, "value": 2**32 + 5}
+
+
+# One transaction moving a referral counter and a reward counter together,
+# as an apply does (+1) or its undoing (-1), written straight to the tables.
+def move_both_counters(conn, step: int) -> None:
+    cursor = conn.cursor()
+    cursor.execute("BEGIN")
+    cursor.execute(f"UPDATE referral_counters SET value = value + {step} WHERE name = 'PENDING' "
+                   "AND shard = (SELECT MIN(shard) FROM referral_counters WHERE name = 'PENDING')")
+    cursor.execute(f"UPDATE reward_counters SET rewards = rewards + {step} WHERE unit = 'POINTS' "
+                   "AND status = 'PENDING' AND shard = (SELECT MIN(shard) FROM reward_counters "
+                   "WHERE unit = 'POINTS' AND status = 'PENDING')")
+    cursor.execute("COMMIT")
+
+
+def test_stats_read_the_counters_from_one_snapshot(make_server):
+    server = make_server(env=lf.env())
+    boss = some_rows(server)
+    first = stats(server, boss)
+    gap = first["referrals"]["total"] - first["rewards"]["total"]
+    stop = threading.Event()
+    moves = 0
+
+    def write() -> None:
+        nonlocal moves
+        with contextlib.closing(harness.connect_db(server.database_url)) as conn:
+            while not stop.is_set():
+                move_both_counters(conn, 1)
+                move_both_counters(conn, -1)
+                moves += 2
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        torn = []
+        for _ in range(300):
+            seen = stats(server, boss)
+            if seen["referrals"]["total"] - seen["rewards"]["total"] != gap:
+                torn.append(seen)
+    finally:
+        stop.set()
+        writer.join()
+    assert moves >= 100, f"only {moves} transactions raced the reads"
+    assert not torn, f"{len(torn)} of 300 answers mixed two snapshots, e.g. {torn[0]}"
+    invariants.counters_match_rows(server)  # every move was undone
 
 
 def test_outbox_depth_comes_from_the_counter(make_server):

@@ -1,5 +1,5 @@
-"""Summary and list reads through each io thread's pipelined PostgreSQL
-connection (docs/ARCHITECTURE.md, "Pipelined reads").
+"""Summary, list and admin stats reads through each io thread's pipelined
+PostgreSQL connection (docs/ARCHITECTURE.md, "Pipelined reads").
 
 The route's answer must be the same as on the db lane, a request whose
 session is not in memory must still be served, a revoked session refused,
@@ -19,6 +19,7 @@ import requests
 import ledger_flows as lf
 
 READ_PATHS = ("/api/referral/analytics/summary", "/api/referral/analytics/list")
+STATS_PATH = "/api/admin/stats"
 BACKEND_NAME = "referrald-pipelined-reads"
 
 
@@ -38,13 +39,14 @@ def read(server, who: lf.User, path: str, **params) -> requests.Response:
     return answer
 
 
-def wait_pipelined(server, who: lf.User, timeout: float = 10.0) -> None:
+def wait_pipelined(server, who: lf.User, path: str = READ_PATHS[0], timeout: float = 10.0) -> None:
     """Reads until one is answered through the pipeline: the first read of
-    an io thread starts its connection and goes to the db lane."""
+    an io thread starts its connection and goes to the db lane, and so does
+    a session's first read."""
     deadline = time.monotonic() + timeout
     while True:
         before = answered(server)
-        read(server, who, READ_PATHS[0])
+        read(server, who, path)
         if answered(server) > before:
             return
         assert time.monotonic() < deadline, f"no read was pipelined:\n{server.log_text()[-2000:]}"
@@ -77,6 +79,21 @@ def test_the_pipelined_answers_are_the_db_lanes(referrer_pair):
     assert [len(page) for page in pages] == [2, 1]  # the second page goes by the cursor's statement
     assert pages == lf.all_pages(plain, READ_PATHS[1], referrer.headers, limit=2)
     assert answered(pipelined) - before == 3, "a read went to the db lane"
+
+
+def test_admin_stats_are_pipelined_for_admins_only(referrer_pair):
+    pipelined, plain, referrer = referrer_pair
+    boss = lf.admin(pipelined)
+    wait_pipelined(pipelined, boss, STATS_PATH)
+
+    before = answered(pipelined)
+    stats = read(pipelined, boss, STATS_PATH).json()
+    assert answered(pipelined) - before == 1, "admin stats went to the db lane"
+    assert stats["referrals"]["total"] == 3 and stats["users"]["total"] >= 5, stats
+    assert stats == read(plain, boss, STATS_PATH).json()
+    # The role is checked on the io thread too, and a refused read sends nothing.
+    lf.assert_error(lf.get(pipelined, STATS_PATH, referrer.headers), 403, "forbidden")
+    assert answered(pipelined) - before == 1
 
 
 def test_a_session_not_in_memory_is_served_and_a_revoked_one_refused(referrer_pair):

@@ -111,12 +111,17 @@ class LedgerBatch : public ::testing::TestWithParam<bool> {
 
   // POINTS rewards per status in reward_counters (0 when never counted).
   std::map<std::string, long long> counts() {
-    const auto totals =
-        db().read([](soci::session& sql) { return ledger::store::reward_totals(sql); });
     std::map<std::string, long long> out{{"PENDING", 0}, {"CREDITED", 0}, {"REVOKED", 0}};
-    if (const auto points = totals.find("POINTS"); points != totals.end()) {
-      for (const auto& [status, total] : points->second) out[status] = total.rewards;
-    }
+    db().read([&](soci::session& sql) {
+      std::string status;
+      long long rewards = 0;
+      soci::statement sums =
+          (sql.prepare << "SELECT status, CAST(SUM(rewards) AS BIGINT) FROM "
+                          "reward_counters WHERE unit = 'POINTS' GROUP BY status",
+           soci::into(status), soci::into(rewards));
+      sums.execute();
+      while (sums.fetch()) out[status] = rewards;
+    });
     return out;
   }
 
