@@ -62,7 +62,10 @@ std::optional<http::PipelinedRead> plan_summary(const AnalyticsService& service,
 // 24-character timestamp.
 constexpr std::size_t kReferralRowFixedBytes = 128;
 
-std::size_t referral_page_bytes(const std::vector<store::ReferralRow>& rows) {
+// `Row`: store::ReferralRow (the db lane's page) or store::ReferralRowView (a
+// pipelined one), which have the same fields.
+template <class Row>
+std::size_t referral_page_bytes(const std::vector<Row>& rows) {
   std::size_t bytes = 2;
   for (const auto& row : rows) {
     bytes += kReferralRowFixedBytes + row.id.size() + row.referee_id.size() +
@@ -71,8 +74,9 @@ std::size_t referral_page_bytes(const std::vector<store::ReferralRow>& rows) {
   return bytes;
 }
 
+template <class Row>
 Response referral_page_answer(const Request& request, const http::PageRequest& page,
-                              const std::vector<store::ReferralRow>& rows) {
+                              const std::vector<Row>& rows) {
   core::JsonWriter body;
   body.reserve(referral_page_bytes(rows)).begin_array();
   for (const auto& row : rows) {
@@ -86,7 +90,7 @@ Response referral_page_answer(const Request& request, const http::PageRequest& p
   }
   auto response = Response::json_text(200, body.end_array().take());
   http::link_next_page(response, request, page, http::next_cursor(rows, page, [](const auto& row) {
-                         return core::Cursor{row.created_at, row.id};
+                         return core::Cursor{row.created_at, std::string(row.id)};
                        }));
   return response;
 }

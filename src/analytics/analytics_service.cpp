@@ -70,7 +70,8 @@ db::PipelinedQuery AnalyticsService::referrals_query(const std::string& referrer
   return store::referrals_query(referrer_id, after, limit);
 }
 
-std::vector<store::ReferralRow> AnalyticsService::referrals_from(const db::ResultRows& rows) const {
+std::vector<store::ReferralRowView> AnalyticsService::referrals_from(
+    const db::ResultRows& rows) const {
   return store::referrals_from(rows);
 }
 

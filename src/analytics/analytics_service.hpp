@@ -49,7 +49,7 @@ class AnalyticsService {
   Summary summary_from(const db::ResultRows& rows) const;
   db::PipelinedQuery referrals_query(const std::string& referrer_id,
                                      const std::optional<core::Cursor>& after, int limit) const;
-  std::vector<store::ReferralRow> referrals_from(const db::ResultRows& rows) const;
+  std::vector<store::ReferralRowView> referrals_from(const db::ResultRows& rows) const;
   // Days ascending, days without referrals left out. 400 validation_error
   // for bad dates, a bad zone, from after to, or more than 366 days.
   std::vector<TimelineDay> timeline(const std::string& referrer_id, const TimelineQuery& query);

@@ -229,7 +229,7 @@ Summary summary_from(const db::ResultRows& rows) {
   if (rows.size() == 0) return {};
   Summary out{std::nullopt, rows.integer(0, 1), rows.integer(0, 2), rows.integer(0, 3),
               rows.integer(0, 4)};
-  if (!rows.is_null(0, 0)) out.code = rows.text(0, 0);
+  if (!rows.is_null(0, 0)) out.code = std::string(rows.text(0, 0));
   return out;
 }
 
@@ -240,8 +240,8 @@ db::PipelinedQuery referrals_query(const std::string& referrer_id,
           {referrer_id, std::to_string(after->created_at), after->id, std::to_string(limit)}};
 }
 
-std::vector<ReferralRow> referrals_from(const db::ResultRows& rows) {
-  std::vector<ReferralRow> out;
+std::vector<ReferralRowView> referrals_from(const db::ResultRows& rows) {
+  std::vector<ReferralRowView> out;
   out.reserve(static_cast<std::size_t>(rows.size()));
   for (int i = 0; i < rows.size(); ++i) {
     out.push_back(
@@ -303,8 +303,9 @@ db::PipelinedQuery totals_query() {
 Totals totals_from(const db::ResultRows& rows) {
   Totals out;
   for (int i = 0; i < rows.size(); ++i) {
-    add_counter(out, {rows.text(i, 0), rows.text(i, 1), rows.text(i, 2), rows.integer(i, 3),
-                      rows.integer(i, 4), rows.integer(i, 5)});
+    add_counter(out, {std::string(rows.text(i, 0)), std::string(rows.text(i, 1)),
+                      std::string(rows.text(i, 2)), rows.integer(i, 3), rows.integer(i, 4),
+                      rows.integer(i, 5)});
   }
   return out;
 }

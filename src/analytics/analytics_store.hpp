@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/cursor.hpp"
@@ -41,7 +42,17 @@ std::vector<ReferralRow> referrals_of(soci::session& sql, const std::string& ref
                                       const std::optional<core::Cursor>& after, int limit);
 db::PipelinedQuery referrals_query(const std::string& referrer_id,
                                    const std::optional<core::Cursor>& after, int limit);
-std::vector<ReferralRow> referrals_from(const db::ResultRows& rows);
+// A pipelined page's row: views into its ResultRows, valid while they live.
+// Copying each id into a string, and again into the answer, was malloc and
+// memmove in the list page's profile (docs/PERFORMANCE.md).
+struct ReferralRowView {
+  std::string_view id;
+  std::string_view referee_id;
+  std::string_view referee_name;
+  long long created_at = 0;
+  std::string_view status;
+};
+std::vector<ReferralRowView> referrals_from(const db::ResultRows& rows);
 
 // Calls `visit(created_at, successful)` for each referral of the referrer
 // created in [from_ms, to_ms), in no particular order.

@@ -73,7 +73,7 @@ bool ResultRows::is_null(int row, int column) const {
   return PQgetisnull(result_.get(), row, column) == 1;
 }
 
-std::string ResultRows::text(int row, int column) const {
+std::string_view ResultRows::text(int row, int column) const {
   return {PQgetvalue(result_.get(), row, column),
           static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
 }

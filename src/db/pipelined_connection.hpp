@@ -33,7 +33,8 @@ class ResultRows {
   explicit ResultRows(PGresult* result);
   int size() const;
   bool is_null(int row, int column) const;
-  std::string text(int row, int column) const;
+  // Valid while these rows live: a page is written from them without a copy.
+  std::string_view text(int row, int column) const;
   // A BIGINT or INTEGER column; throws std::runtime_error on anything else.
   long long integer(int row, int column) const;
 
