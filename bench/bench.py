@@ -748,7 +748,7 @@ def main() -> None:
               + (f", PostgreSQL {click_db_cpu * 1e6 / flushed:.2f} µs (share-link run and the drain after it)"
                  if postmaster else ""))
     if pipelined:
-        print(f"pipelined reads (summary, list page): {pipelined.get('db_pipelined_reads_total', 0):.0f} answered "
+        print(f"pipelined reads (summary, list page, admin stats): {pipelined.get('db_pipelined_reads_total', 0):.0f} answered "
               f"on the io threads, {pipelined.get('db_pipelined_read_fallbacks_total', 0):.0f} sent there but run "
               "on the db lane (the connection not up yet); the others, whose session was not in memory yet "
               "(a token's first request), ran on the db lane")
