@@ -64,8 +64,9 @@ struct ReadQuery {
 };
 
 // Every name's value (the sum of its shards); a name never counted is absent.
-// Prepared once per session: admin stats read three counter tables per call,
-// and a one-shot statement costs PostgreSQL extra round trips.
+// Prepared once per session: /metrics reads the outbox depth on every scrape,
+// and a one-shot statement costs PostgreSQL extra round trips. (Admin stats
+// sum three counter tables in one statement of their own: analytics_store.cpp.)
 template <class Table>
 std::map<std::string, long long> read(soci::session& sql) {
   auto& query = cached<ReadQuery<Table>>(sql);
