@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include "auth/user_counter.hpp"
 #include "db/checked_sum.hpp"
 #include "db/statement_cache.hpp"
 
@@ -196,8 +197,8 @@ struct TotalsQuery {
 
 void add_counter(Totals& totals, const CounterSum& sum) {
   if (sum.table == "users") {
-    if (sum.name == "users") totals.users = sum.count;
-    if (sum.name == "verified") totals.verified_users = sum.count;
+    if (sum.name == auth::user_counter::kUsers) totals.users = sum.count;
+    if (sum.name == auth::user_counter::kVerified) totals.verified_users = sum.count;
   } else if (sum.table == "referrals") {
     totals.referrals[sum.name] = sum.count;
   } else {

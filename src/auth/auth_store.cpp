@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "auth/user_counter.hpp"
 #include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
 #include "db/statements.hpp"
@@ -171,8 +172,8 @@ void mark_verified(soci::session& sql, const std::string& id, long long now) {
 }
 
 void count_users(soci::session& sql, const std::string& user_id, long long users, long long verified) {
-  db::counters::add<UserCounters>(sql, "users", user_id, users);
-  db::counters::add<UserCounters>(sql, "verified", user_id, verified);
+  db::counters::add<UserCounters>(sql, user_counter::kUsers, user_id, users);
+  db::counters::add<UserCounters>(sql, user_counter::kVerified, user_id, verified);
 }
 
 void set_password_hash(soci::session& sql, const std::string& id, const std::string& hash) {
