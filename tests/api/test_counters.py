@@ -6,6 +6,7 @@ Rewards are counted per unit and status by the ledger's append."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import threading
 import time
@@ -179,12 +180,16 @@ def test_stats_come_from_the_counters(make_server):
 def move_both_counters(conn, step: int) -> None:
     cursor = conn.cursor()
     cursor.execute("BEGIN")
+    move_both_counters_in(cursor, step)
+    cursor.execute("COMMIT")
+
+
+def move_both_counters_in(cursor, step: int) -> None:
     cursor.execute(f"UPDATE referral_counters SET value = value + {step} WHERE name = 'PENDING' "
                    "AND shard = (SELECT MIN(shard) FROM referral_counters WHERE name = 'PENDING')")
     cursor.execute(f"UPDATE reward_counters SET rewards = rewards + {step} WHERE unit = 'POINTS' "
                    "AND status = 'PENDING' AND shard = (SELECT MIN(shard) FROM reward_counters "
                    "WHERE unit = 'POINTS' AND status = 'PENDING')")
-    cursor.execute("COMMIT")
 
 
 def test_stats_read_the_counters_from_one_snapshot(make_server):
@@ -217,6 +222,40 @@ def test_stats_read_the_counters_from_one_snapshot(make_server):
     assert moves >= 100, f"only {moves} transactions raced the reads"
     assert not torn, f"{len(torn)} of 300 answers mixed two snapshots, e.g. {torn[0]}"
     invariants.counters_match_rows(server)  # every move was undone
+
+
+def test_stats_wait_for_a_writer_then_read_one_snapshot(postgresql_only, make_server):
+    """The race above made certain on PostgreSQL: a writer holding
+    reward_counters makes the stats read wait, then moves a referral counter
+    and a reward counter and commits. Read a table at a time, the referrals
+    (read before the wait) and the rewards (after it) would come from two
+    snapshots; one statement takes its snapshot once every table is locked."""
+    server = make_server(env=lf.env())
+    boss = some_rows(server)
+    first = stats(server, boss)
+    with contextlib.closing(harness.connect_db(server.database_url)) as conn, \
+            concurrent.futures.ThreadPoolExecutor(1) as pool:
+        cursor = conn.cursor()
+        cursor.execute("BEGIN")
+        cursor.execute("LOCK TABLE reward_counters IN ACCESS EXCLUSIVE MODE")
+        answer = pool.submit(stats, server, boss)
+        wait_until_a_read_waits_on(server, "reward_counters")
+        move_both_counters_in(cursor, 1)
+        cursor.execute("COMMIT")
+        seen = answer.result(timeout=10)
+        move_both_counters(conn, -1)
+    assert seen["referrals"]["total"] == first["referrals"]["total"] + 1, (first, seen)
+    assert seen["rewards"]["total"] == first["rewards"]["total"] + 1, (first, seen)
+    invariants.counters_match_rows(server)
+
+
+def wait_until_a_read_waits_on(server, table: str) -> None:
+    deadline = time.monotonic() + 10
+    while not server.query("SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                           "WHERE c.relname = %s AND NOT l.granted AND l.database = "
+                           "(SELECT oid FROM pg_database WHERE datname = current_database())", (table,)):
+        assert time.monotonic() < deadline, f"no read waited on {table}"
+        time.sleep(0.01)
 
 
 def test_outbox_depth_comes_from_the_counter(make_server):
