@@ -250,10 +250,13 @@ def test_stats_wait_for_a_writer_then_read_one_snapshot(postgresql_only, make_se
 
 
 def wait_until_a_read_waits_on(server, table: str) -> None:
+    """Until a SELECT (the stats read, not a background worker's write) waits
+    for a lock on `table` in this test's database."""
     deadline = time.monotonic() + 10
     while not server.query("SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                           "WHERE c.relname = %s AND NOT l.granted AND l.database = "
-                           "(SELECT oid FROM pg_database WHERE datname = current_database())", (table,)):
+                           "JOIN pg_stat_activity a ON a.pid = l.pid "
+                           "WHERE c.relname = %s AND NOT l.granted AND a.query LIKE 'SELECT%%' "
+                           "AND a.datname = current_database()", (table,)):
         assert time.monotonic() < deadline, f"no read waited on {table}"
         time.sleep(0.01)
 
