@@ -91,19 +91,23 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   if (parties->referee_referred) {
     throw ApiError(409, "already_referred", "You have already been referred.");
   }
+  // The burst rule's count comes with the use; with the rule off nothing is counted.
+  const auto burst_since = config_.referral_max_uses_per_hour > 0
+                               ? now - core::kMsPerHour
+                               : std::numeric_limits<long long>::max();
+  const store::CodeUse use{code.id,
+                           config_.referral_max_uses_per_code,
+                           {burst_since, config_.referral_max_uses_per_hour}};
+  std::optional<store::ChainAndUse> walked;
   if (config_.referral_block_cycles)
-    refuse_cycle(sql, referee_id, referrer->id, parties->owner_chain);
+    walked = refuse_cycle(sql, referee_id, referrer->id, parties->owner_chain, use);
   const auto window = config_.referral_apply_window_days;
   if (window > 0 && now - referee->created_at > window * core::kMsPerDay) {
     throw ApiError(409, "apply_window_closed",
                    "Referral codes can be applied only within " + std::to_string(window) + " days of signup.");
   }
   const auto signup_configs = rewards_.signup_configs(sql);
-  // The burst rule's count comes with the use; with the rule off nothing is counted.
-  const auto burst_since = config_.referral_max_uses_per_hour > 0 ? now - core::kMsPerHour
-                                                                  : std::numeric_limits<long long>::max();
-  const auto recent_uses = store::take_code_use(sql, code.id, config_.referral_max_uses_per_code,
-                                                {burst_since, config_.referral_max_uses_per_hour});
+  const auto recent_uses = walked ? walked->recent_uses : store::take_code_use(sql, use);
   if (!recent_uses) {
     throw ApiError(409, "code_exhausted", "This referral code has been used the maximum number of times.");
   }
@@ -123,9 +127,9 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   return {referral, code_text};
 }
 
-void ReferralService::refuse_cycle(soci::session& sql, const std::string& referee_id,
-                                   const std::string& referrer_id,
-                                   const std::optional<store::Chain>& first_walk) const {
+std::optional<store::ChainAndUse> ReferralService::refuse_cycle(
+    soci::session& sql, const std::string& referee_id, const std::string& referrer_id,
+    const std::optional<store::Chain>& first_walk, const store::CodeUse& use) const {
   // If the referee is the referrer or one of its referrers, this referral
   // would close a loop (A referred B, so B's code is refused for A). The
   // whole chain is walked: a depth cap let a 66-long chain close (issue 12).
@@ -142,17 +146,22 @@ void ReferralService::refuse_cycle(soci::session& sql, const std::string& refere
   // walk and the locks are one statement, on PostgreSQL the one that read
   // the code (`first_walk`); the walk under the locks needs a statement of
   // its own (READ COMMITTED: a later statement's snapshot), so the rule
-  // costs one round trip when no other apply moved the root.
+  // costs no round trip of its own when no other apply moved the root: the
+  // walk under the locks also takes the code's use, which apply takes next
+  // otherwise.
   auto chain =
       first_walk ? *first_walk : store::referrer_chain_locking_root(sql, referrer_id, referee_id);
   while (chain.root_locked) {
-    const auto locked_root = chain.root;
-    chain = store::referrer_chain(sql, referrer_id, referee_id);
-    if (chain.contains || chain.root == locked_root) break;
+    const auto locked_root = *chain.root;
+    auto walked = store::referrer_chain_taking_use(sql, referrer_id, referee_id, locked_root, use);
+    if (walked.use_asked) return walked;
+    chain = walked.chain;
+    if (chain.contains) break;
     chain = store::referrer_chain_locking_root(sql, referrer_id, referee_id);
   }
   if (chain.contains)
     throw ApiError(400, "referral_cycle", "This code belongs to someone you referred.");
+  return std::nullopt;
 }
 
 std::string ReferralService::flags_for(const std::string& ip, bool referrer_logged_in_from_ip,

@@ -38,10 +38,12 @@ class ReferralService {
   ApplyResult apply_in(soci::session& sql, const std::string& referee_id, const std::string& code,
                        const std::string& ip);
   // `first_walk`: referrer_chain_locking_root's answer when apply_parties
-  // walked the chain already.
-  void refuse_cycle(soci::session& sql, const std::string& referee_id,
-                    const std::string& referrer_id,
-                    const std::optional<store::Chain>& first_walk) const;
+  // walked the chain already. Answers the walk that also took `use`
+  // (PostgreSQL, when it walked under its locks); otherwise the caller takes it.
+  std::optional<store::ChainAndUse> refuse_cycle(soci::session& sql, const std::string& referee_id,
+                                                 const std::string& referrer_id,
+                                                 const std::optional<store::Chain>& first_walk,
+                                                 const store::CodeUse& use) const;
   // `referrer_logged_in_from_ip`: the same-IP rule's answer (false when the rule is off);
   // `recent_uses`: the code's uses within the last hour before this one, counted up to the burst
   // limit.

@@ -259,22 +259,35 @@ struct ApplyPartiesByAlias : ApplyPartiesQuery {
 
 // The code's use, taken when under the cap; `recent` is how many referrals
 // used the code since `since` before this one, up to `limit` (the burst
-// rule), read in the same statement.
+// rule), read in the same statement. `condition` narrows the UPDATE further.
+std::string take_code_use_sql(const std::string& condition) {
+  return "UPDATE referral_codes SET uses = uses + 1 WHERE id = :id AND (:cap = 0 OR uses < :cap2)" +
+         condition +
+         " RETURNING (SELECT COUNT(*) FROM (SELECT 1 FROM referrals WHERE code_id = :code_id "
+         "AND created_at >= :since LIMIT :limit) AS recent_uses)";
+}
+
+struct CodeUseParams {
+  void bind(soci::details::prepare_temp_type& prepared) {
+    prepared, use(values.code_id), use(values.cap), use(values.cap), use(values.code_id),
+        use(values.recent.since), use(values.recent.limit);
+  }
+  CodeUse values;
+};
+
 struct TakeCodeUse {
-  explicit TakeCodeUse(soci::session& sql)
-      : statement((sql.prepare << "UPDATE referral_codes SET uses = uses + 1 WHERE id = :id AND "
-                                  "(:cap = 0 OR uses < :cap2) "
-                                  "RETURNING (SELECT COUNT(*) FROM (SELECT 1 FROM referrals WHERE "
-                                  "code_id = :code_id "
-                                  "AND created_at >= :since LIMIT :limit) AS recent_uses)",
-                   use(code_id), use(cap), use(cap), use(code_id), use(since), use(limit),
-                   into(recent))) {}
-  std::string code_id;
-  long long cap = 0;
-  long long since = 0;
-  long long limit = 0;
+  explicit TakeCodeUse(soci::session& sql) : statement(prepare(sql)) {}
+  CodeUseParams params;
   long long recent = 0;
   soci::statement statement;
+
+ private:
+  soci::details::prepare_temp_type prepare(soci::session& sql) {
+    auto query = (sql.prepare << take_code_use_sql(""));
+    params.bind(query);
+    query, into(recent);
+    return query;
+  }
 };
 
 constexpr const char* kInsertReferral =
@@ -390,6 +403,40 @@ struct ReferrerChainLockingRoot : ReferrerChain {
   explicit ReferrerChainLockingRoot(soci::session& sql) : ReferrerChain(sql, true) {}
 };
 
+// The use is asked for only when the walk shows no loop and the root it
+// locked: the apply then holds every advisory lock it will take before it
+// locks the code's row, as when the use is taken after the walk, so two
+// applies of one code never wait for each other in opposite orders. The
+// chain and the UPDATE touch different tables, and the UPDATE's count reads
+// the statement's snapshot as TakeCodeUse's does.
+struct ReferrerChainTakingUse {
+  explicit ReferrerChainTakingUse(soci::session& sql) : statement(prepare(sql)) {}
+  std::string start_id, user_id, locked_root;
+  ChainInto row;
+  CodeUseParams params;
+  int asked = 0;
+  int taken = 0;
+  long long recent = 0;
+  soci::statement statement;
+
+ private:
+  soci::details::prepare_temp_type prepare(soci::session& sql) {
+    auto query =
+        (sql.prepare << walk_chain_from("SELECT CAST(:start_id AS TEXT)") +
+                            ", asked (yes) AS (SELECT CASE WHEN contains = 0 AND root = "
+                            ":locked_root THEN 1 ELSE 0 END FROM walk), used (recent) AS (" +
+                            take_code_use_sql(" AND (SELECT yes FROM asked) = 1") +
+                            ") SELECT contains, root, 0, (SELECT yes FROM asked), "
+                            "(SELECT COUNT(*) FROM used), "
+                            "COALESCE((SELECT recent FROM used), 0) FROM walk",
+         use(start_id), use(user_id), use(locked_root));
+    params.bind(query);
+    query, into(row.contains), into(row.root, row.root_indicator), into(row.locked), into(asked),
+        into(taken), into(recent);
+    return query;
+  }
+};
+
 template <class Query>
 Chain walk_chain(soci::session& sql, const std::string& start_id, const std::string& user_id) {
   auto& query = db::cached<Query>(sql);
@@ -435,13 +482,9 @@ bool insert_code(soci::session& sql, const Code& code) {
              use(code.code)) > 0;
 }
 
-std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id,
-                                       long long cap, const RecentUses& recent) {
+std::optional<long long> take_code_use(soci::session& sql, const CodeUse& use) {
   auto& query = db::cached<TakeCodeUse>(sql);
-  query.code_id = code_id;
-  query.cap = cap;
-  query.since = recent.since;
-  query.limit = recent.limit;
+  query.params.values = use;
   if (!db::fetch_single_row(query.statement)) return std::nullopt;
   return query.recent;
 }
@@ -462,6 +505,21 @@ Chain referrer_chain_locking_root(soci::session& sql, const std::string& start_i
                                   const std::string& user_id) {
   if (!db::is_postgresql(sql)) return referrer_chain(sql, start_id, user_id);
   return walk_chain<ReferrerChainLockingRoot>(sql, start_id, user_id);
+}
+
+ChainAndUse referrer_chain_taking_use(soci::session& sql, const std::string& start_id,
+                                      const std::string& user_id, const std::string& locked_root,
+                                      const CodeUse& use) {
+  auto& query = db::cached<ReferrerChainTakingUse>(sql);
+  query.start_id = start_id;
+  query.user_id = user_id;
+  query.locked_root = locked_root;
+  query.params.values = use;
+  query.row.root_indicator = soci::i_null;
+  db::fetch_single_row(query.statement);  // an aggregate: always one row
+  ChainAndUse out{query.row.take(), query.asked == 1, std::nullopt};
+  if (query.taken == 1) out.recent_uses = query.recent;
+  return out;
 }
 
 void insert_pending_referral(soci::session& sql, const Referral& referral) {

@@ -32,10 +32,15 @@ struct RecentUses {
   long long since = 0;
   long long limit = 0;
 };
-// Takes one use of the code unless `cap` (0: none) is reached: nothing when
-// refused, else the count of `recent` before this use, read in the same statement.
-std::optional<long long> take_code_use(soci::session& sql, const std::string& code_id,
-                                       long long cap, const RecentUses& recent);
+// One use of a code, taken unless `cap` (0: none) is reached.
+struct CodeUse {
+  std::string code_id;
+  long long cap = 0;
+  RecentUses recent;
+};
+// Takes `use`: nothing when refused, else the count of `use.recent` before
+// this use, read in the same statement.
+std::optional<long long> take_code_use(soci::session& sql, const CodeUse& use);
 
 // A user as apply sees them (their users row).
 struct Party {
@@ -109,6 +114,18 @@ Chain referrer_chain(soci::session& sql, const std::string& start_id, const std:
 // one writer: nothing to lock, root_locked stays false.
 Chain referrer_chain_locking_root(soci::session& sql, const std::string& start_id,
                                   const std::string& user_id);
+// PostgreSQL: referrer_chain, and when it shows no loop and the root is
+// still `locked_root`, take_code_use(use), in one statement: a round trip
+// fewer for an apply that walks again under its locks. Its snapshot, like
+// referrer_chain's, is taken after the locks were.
+struct ChainAndUse {
+  Chain chain;
+  bool use_asked = false;                // the walk allowed it: no loop, the same root
+  std::optional<long long> recent_uses;  // then take_code_use's answer
+};
+ChainAndUse referrer_chain_taking_use(soci::session& sql, const std::string& start_id,
+                                      const std::string& user_id, const std::string& locked_root,
+                                      const CodeUse& use);
 // Inserts `referral` as PENDING and counts it as add_to_stats(referrer,
 // {1, 0, 1, 0}) does (referrer_stats and the referral counters). Called
 // through referral::insert_pending_referral (referral/referrer_stats.hpp).

@@ -18,12 +18,12 @@ TEST(ReferralStore, TheBurstCountStopsAtItsLimit) {
     sqlite_work::seed_referrer(sql);  // 3,000 referrals of code "c", at 1..3000 ms
     std::optional<long long> recent;
     const int steps = sqlite_work::vm_hundreds(sql, [&] {
-      recent = referral::store::take_code_use(sql, "c", 0, {0, 10});
+      recent = referral::store::take_code_use(sql, {"c", 0, {0, 10}});
     });
     EXPECT_EQ(recent, 10);
     EXPECT_LE(steps, 2);
     // The window still applies: only the uses since `since` count.
-    EXPECT_EQ(referral::store::take_code_use(sql, "c", 0, {2995, 10}), 6);
+    EXPECT_EQ(referral::store::take_code_use(sql, {"c", 0, {2995, 10}}), 6);
   });
 }
 
