@@ -90,16 +90,13 @@ void finish_response(Response& response, const Request& request, const Middlewar
   }
 }
 
-void log_access(const Request& request, const std::string& route, const Response& response,
+void log_access(const Request& request, const AccessRoute& route, const Response& response,
                 std::chrono::steady_clock::duration elapsed) {
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
-  boost::json::object line{{"msg", "request"},
-                           {"method", request.method},
-                           {"route", route},
-                           {"path", request.path},
-                           {"status", response.status},
-                           {"duration_ms", ms},
-                           {"request_id", request.request_id},
+  boost::json::object line{{"msg", "request"},       {"method", request.method},
+                           {"route", route.name},    {"answered_on", route.answered_on},
+                           {"path", request.path},   {"status", response.status},
+                           {"duration_ms", ms},      {"request_id", request.request_id},
                            {"ip", request.client_ip}};
   if (!response.error_code.empty()) line["code"] = response.error_code;
   core::log::event("info", std::move(line));

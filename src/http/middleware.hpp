@@ -30,7 +30,13 @@ std::optional<Response> cors_preflight(const Request& request, const MiddlewareC
 // Headers every answer carries: request id, nosniff, no-store, CORS.
 void finish_response(Response& response, const Request& request, const MiddlewareConfig& config);
 
-void log_access(const Request& request, const std::string& route, const Response& response,
+// The route's canonical pattern, and where it was answered (`"io"`,
+// `"pipelined"`, or a lane: `"db"`, `"write"`, `"cpu"`).
+struct AccessRoute {
+  const std::string& name;
+  const char* answered_on;
+};
+void log_access(const Request& request, const AccessRoute& route, const Response& response,
                 std::chrono::steady_clock::duration elapsed);
 
 }  // namespace http

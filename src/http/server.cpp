@@ -297,6 +297,10 @@ struct ConnectionTrace {
   std::string peer;
   std::string request_id;  // of the request being served, once it is known
   PipelinedReads* reads = nullptr;  // the io thread's, when reads are pipelined
+  // Where the request being served was answered, for the access log: "io"
+  // (no database), "pipelined" (the io thread's pipelined read), or the lane
+  // its handler ran on ("db", "write", "cpu").
+  const char* answered_on = "io";
 };
 
 class Server {
@@ -500,16 +504,17 @@ class Server {
     trace.request_id = request.request_id;
     auto routed = route_request(router_, request, options_.middleware);
     Response response;
+    trace.answered_on = "io";
     if (routed.answer) {
       response = std::move(*routed.answer);
     } else {
-      response = co_await run_on_lane(*routed.route, request, trace.reads);
+      response = co_await run_on_lane(*routed.route, request, trace);
     }
     finish_response(response, request, options_.middleware);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     metrics().observe_request(routed.name, metric_method, response.status,
                               std::chrono::duration<double>(elapsed).count());
-    log_access(request, routed.name, response, elapsed);
+    log_access(request, {routed.name, trace.answered_on}, response, elapsed);
     // Decided after the work: a shutdown that began meanwhile closes the connection.
     const bool keep_alive = wants_keep_alive && !draining_;
     if (response.stream) co_return co_await write_streamed(stream, std::move(response), keep_alive) && keep_alive;
@@ -517,9 +522,9 @@ class Server {
   }
 
   asio::awaitable<Response> run_on_lane(const Route& route, Request& request,
-                                        PipelinedReads* reads) {
-    if (reads && route.plan_read) {
-      if (auto answer = co_await run_pipelined(route, request, *reads))
+                                        ConnectionTrace& trace) {
+    if (trace.reads && route.plan_read) {
+      if (auto answer = co_await run_pipelined(route, request, *trace.reads, trace))
         co_return std::move(*answer);
     }
     switch (route.choose_lane ? route.choose_lane(request) : route.lane) {
@@ -530,13 +535,17 @@ class Server {
         auto response = router_.run(route, request);
         request.on_io_thread = false;
         if (!response.retry_on_database) co_return response;
+        trace.answered_on = "db";
         co_return co_await run_on(db_pool_, [&] { return router_.run(route, request); });
       }
       case Lane::db:
+        trace.answered_on = "db";
         co_return co_await run_on(db_pool_, [&] { return router_.run(route, request); });
       case Lane::write:
+        trace.answered_on = "write";
         co_return co_await run_on(write_pool_, [&] { return router_.run(route, request); });
       case Lane::cpu:
+        trace.answered_on = "cpu";
         co_return co_await run_on_cpu(route, request);
     }
     co_return Response::error(500, "internal_error", "Something went wrong on our side.");
@@ -545,7 +554,8 @@ class Server {
   // The route's read planned and sent on the io thread; nullopt when its
   // handler must run on the db lane after all.
   asio::awaitable<std::optional<Response>> run_pipelined(const Route& route, Request& request,
-                                                         PipelinedReads& reads) {
+                                                         PipelinedReads& reads,
+                                                         ConnectionTrace& trace) {
     request.on_io_thread = true;
     auto planned = router_.plan(route, request);
     request.on_io_thread = false;
@@ -557,6 +567,7 @@ class Server {
       co_return std::nullopt;
     }
     ++pipeline_counts().answered;
+    trace.answered_on = "pipelined";
     co_return router_.answer(route, request, *planned.read, *rows);
   }
 

@@ -8,6 +8,8 @@ import re
 import pytest
 import requests
 
+import flows
+import ledger_flows as lf
 import wire
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -76,9 +78,29 @@ def test_access_log_has_one_json_line_per_request(server):
     assert line["method"] == "GET"
     assert line["route"] == "/healthz"
     assert line["status"] == 200
+    assert line["answered_on"] == "io"  # no lane: /healthz reads nothing
     assert isinstance(line.get("duration_ms"), (int, float)) and line["duration_ms"] >= 0
     matching = [entry for entry in server.lines() if entry.get("request_id") == "access-log-probe-1"]
     assert len(matching) == 1
+
+
+def test_access_log_names_where_each_request_was_answered(server):
+    who = lf.user(server)
+    login = {"email": who.email, "password": flows.PASSWORD}
+    calls = {
+        "answered-by-the-cpu-lane": lambda h: requests.post(server.url("/api/auth/login"), json=login, headers=h),
+        "answered-by-the-write-lane": lambda h: requests.post(server.url("/api/referral/generate"),
+                                                              headers={**who.headers, **h}),
+        "answered-by-the-db-lane": lambda h: requests.get(server.url("/api/referral/analytics/timeline"),
+                                                          headers={**who.headers, **h}),
+        "answered-on-the-io-thread": lambda h: requests.get(server.url("/no/such/route"), headers=h),
+    }
+    for request_id, call in calls.items():
+        assert call({"X-Request-Id": request_id}).status_code in (200, 201, 404)
+    lanes = {request_id: server.wait_for_line(lambda entry, r=request_id: entry.get("request_id") == r)["answered_on"]
+             for request_id in calls}
+    # The last matched no route: answered before any lane.
+    assert list(lanes.values()) == ["cpu", "write", "db", "io"], lanes
 
 
 def test_unknown_method_does_not_become_a_metric_label(server):

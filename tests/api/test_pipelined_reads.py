@@ -39,6 +39,14 @@ def read(server, who: lf.User, path: str, **params) -> requests.Response:
     return answer
 
 
+def answered_on(server, who: lf.User, path: str, request_id: str) -> tuple[int, str]:
+    """The status of one request and where its access-log line says it was
+    answered: "pipelined", "io" (no statement), or a lane."""
+    answer = lf.get(server, path, {**who.headers, "X-Request-Id": request_id})
+    line = server.wait_for_line(lambda entry: entry.get("request_id") == request_id)
+    return answer.status_code, line["answered_on"]
+
+
 def wait_pipelined(server, who: lf.User, path: str = READ_PATHS[0], timeout: float = 10.0) -> None:
     """Reads until one is answered through the pipeline: the first read of
     an io thread starts its connection and goes to the db lane, and so does
@@ -92,9 +100,13 @@ def test_admin_stats_are_pipelined_for_admins_only(referrer_pair):
     users = pipelined.query("SELECT COUNT(*) FROM users")[0][0]
     assert stats["referrals"]["total"] == 3 and stats["users"]["total"] == users, stats
     assert stats == read(plain, boss, STATS_PATH).json()
-    # A user who is not an admin is refused before any statement is pipelined.
+    # A user who is not an admin is refused on the io thread, before any
+    # statement is pipelined; the access log names where each was answered.
     lf.assert_error(lf.get(pipelined, STATS_PATH, referrer.headers), 403, "forbidden")
     assert answered(pipelined) - before == 1
+    assert answered_on(pipelined, referrer, STATS_PATH, "stats-by-a-user") == (403, "io")
+    assert answered_on(pipelined, boss, STATS_PATH, "stats-by-an-admin") == (200, "pipelined")
+    assert answered_on(plain, boss, STATS_PATH, "stats-without-a-pipeline") == (200, "db")
 
 
 def test_a_session_not_in_memory_is_served_and_a_revoked_one_refused(referrer_pair):
