@@ -182,6 +182,8 @@ void add_routes(http::Router& router, AuthService& service, const core::Config& 
   for (const char* name : {"signup", "verify-otp", "login", "verify-session", "logout"}) {
     router.alias(std::string("/") + name, std::string("/api/auth/") + name);
   }
+  router.set_token_check(
+      [&service](const Request& request) { service.check_token(credential_of(request).token); });
   const http::OriginCheck origins(config.public_url, config.cors_allowed_origins);
   router.set_authenticator([&service, origins](const Request& request) {
     const auto credential = credential_of(request);

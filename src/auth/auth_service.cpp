@@ -250,6 +250,10 @@ Authenticated accepted(const TokenClaims& claims, const std::optional<store::Ses
 
 }  // namespace
 
+void AuthService::check_token(const std::string& token) {
+  claims_of(token, core::now_ms());
+}
+
 Authenticated AuthService::authenticate(const std::string& token) {
   const auto now = core::now_ms();
   const auto claims = claims_of(token, now);

@@ -107,6 +107,9 @@ class AuthService {
   void resend_code(const std::string& email);
   LoginResult login(const std::string& email, const std::string& password, const std::string& ip,
                     const std::string& user_agent);
+  // The token alone (signature, expiry), from memory: what authenticate
+  // checks first. Token errors throw.
+  void check_token(const std::string& token);
   // Signature, expiry, then the session and its user: from the session cache,
   // or their row in one read.
   Authenticated authenticate(const std::string& token);

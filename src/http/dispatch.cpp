@@ -46,6 +46,7 @@ Routed route_request(const Router& router, Request& request, const MiddlewareCon
 
 Response handle_in_process(const Router& router, Request& request, const MiddlewareConfig& config) {
   auto routed = route_request(router, request, config);
+  if (!routed.answer) routed.answer = router.refuse_bad_token(*routed.route, request);
   Response response = routed.answer ? std::move(*routed.answer) : router.run(*routed.route, request);
   finish_response(response, request, config);
   response.body = whole_body(response);

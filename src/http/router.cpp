@@ -43,6 +43,10 @@ bool matches(const Route& route, const std::vector<std::string>& segments,
   return true;
 }
 
+bool takes_a_key(const Route& route, const Request& request) {
+  return route.access == Access::key || (route.access == Access::admin_or_key && request.api_key());
+}
+
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Auth auth, Lane lane, Handler handler) {
@@ -121,14 +125,25 @@ Response error_response(const core::ApiError& error) {
 // (a token there is no key: 401), a token route only the token one (an
 // `rk_` bearer is no valid token: 401). admin_or_key picks by what was sent.
 Principal Router::authenticate(const Route& route, const Request& request) const {
-  if (route.access == Access::key || (route.access == Access::admin_or_key && request.api_key())) {
-    return key_authenticator_(request, route.scope);
-  }
+  if (takes_a_key(route, request)) return key_authenticator_(request, route.scope);
   auto principal = authenticator_(request);
   if (route.access != Access::user && !principal.is_admin) {
     throw core::ApiError(403, "forbidden", "This action requires an administrator.");
   }
   return principal;
+}
+
+std::optional<Response> Router::refuse_bad_token(const Route& route, const Request& request) const {
+  if (!token_check_ || route.access == Access::anyone || takes_a_key(route, request))
+    return std::nullopt;
+  try {
+    token_check_(request);
+  } catch (const core::ApiError& error) {
+    return error_response(error);
+  } catch (const std::exception&) {
+    // Not the token's fault: the lane's authentication answers.
+  }
+  return std::nullopt;
 }
 
 namespace {

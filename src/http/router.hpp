@@ -41,6 +41,9 @@ struct Auth {
 using Handler = std::function<Response(Request&)>;
 // Checks the token and the session; throws core::ApiError (401) when invalid.
 using Authenticator = std::function<Principal(const Request&)>;
+// Checks the token alone (its signature and expiry), from memory; throws
+// core::ApiError (401) when invalid.
+using TokenCheck = std::function<void(const Request&)>;
 // Checks the API key of Request::api_key() and that it holds `scope`; throws
 // core::ApiError (401 invalid_api_key, 403 insufficient_scope).
 using KeyAuthenticator = std::function<Principal(const Request&, const std::string& scope)>;
@@ -104,11 +107,17 @@ class Router {
   void set_key_authenticator(KeyAuthenticator authenticator) {
     key_authenticator_ = std::move(authenticator);
   }
+  void set_token_check(TokenCheck check) { token_check_ = std::move(check); }
 
   RouteMatch match(Request& request) const;  // fills request.path_params
   // Authenticates as the route demands, runs it, and maps errors to the
   // error bodies of docs/API.md. Never throws.
   Response run(const Route& route, Request& request) const;
+  // On an io thread, before a lane: the refusal of a token route's request
+  // whose token is missing, forged or expired, so that such requests take
+  // no lane thread (a flood of them cannot fill a lane). nullopt: the lane's
+  // turn. Never throws.
+  std::optional<Response> refuse_bad_token(const Route& route, const Request& request) const;
   // On an io thread, for a route with plan_read: authenticates from memory
   // and plans its read. Never throws.
   Planned plan(const Route& route, Request& request) const;
@@ -124,6 +133,7 @@ class Router {
   std::vector<Route> routes_;
   Authenticator authenticator_;
   KeyAuthenticator key_authenticator_;
+  TokenCheck token_check_;
 };
 
 std::vector<std::string> split_path(std::string_view path);

@@ -527,7 +527,11 @@ class Server {
       if (auto answer = co_await run_pipelined(route, request, *trace.reads, trace))
         co_return std::move(*answer);
     }
-    switch (route.choose_lane ? route.choose_lane(request) : route.lane) {
+    const auto lane = route.choose_lane ? route.choose_lane(request) : route.lane;
+    if (lane != Lane::io) {
+      if (auto refusal = router_.refuse_bad_token(route, request)) co_return std::move(*refusal);
+    }
+    switch (lane) {
       case Lane::io: {
         // A lane chooser's guess can turn out wrong by the time the handler
         // runs (e.g. a session revoked in between): it asks for the db lane.

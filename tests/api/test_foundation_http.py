@@ -103,6 +103,23 @@ def test_access_log_names_where_each_request_was_answered(server):
     assert list(lanes.values()) == ["cpu", "write", "db", "io"], lanes
 
 
+@pytest.mark.parametrize("method,path", [("GET", "/api/referral/analytics/timeline"),  # db lane
+                                         ("POST", "/api/referral/generate")])  # write lane
+@pytest.mark.parametrize("name,credential,code", [
+    ("none", {}, "missing_token"),
+    ("forged-bearer", {"Authorization": "Bearer forged.token.here"}, "invalid_token"),
+    ("forged-cookie", {"Cookie": "token=forged"}, "invalid_token"),
+])
+def test_a_bad_token_is_refused_without_a_lane(server, method, path, name, credential, code):
+    # A flood of bad tokens must not take lane threads from real requests.
+    request_id = f"bad-token-{method}-{name}"
+    answer = requests.request(method, server.url(path), headers={**credential, "X-Request-Id": request_id},
+                              timeout=10)
+    assert_error(answer, 401, code)
+    line = server.wait_for_line(lambda entry: entry.get("request_id") == request_id)
+    assert line["answered_on"] == "io", line
+
+
 def test_unknown_method_does_not_become_a_metric_label(server):
     # Like unknown paths: a client must not be able to mint label values.
     with wire.Connection(server.port) as conn:

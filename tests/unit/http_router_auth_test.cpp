@@ -10,6 +10,7 @@ namespace {
 struct Calls {
   int token = 0;
   int key = 0;
+  int token_check = 0;
   std::string scope;
 };
 
@@ -30,6 +31,10 @@ http::Router router_with(Calls& calls) {
     if (request.api_key() != "rk_good") throw core::ApiError(401, "invalid_api_key", "bad key");
     return http::Principal{"api_key:1", "", false, "1"};
   });
+  router.set_token_check([&calls](const http::Request& request) {
+    ++calls.token_check;
+    if (!request.bearer_token()) throw core::ApiError(401, "missing_token", "no token");
+  });
   const auto ok = [](http::Request& request) {
     return http::Response::json(200, boost::json::value(request.user().user_id));
   };
@@ -37,17 +42,32 @@ http::Router router_with(Calls& calls) {
   router.add("GET", "/admin", http::Access::admin, http::Lane::db, ok);
   router.add("GET", "/v1", http::Auth::key("events:write"), http::Lane::db, ok);
   router.add("GET", "/hooks", http::Auth::admin_or_key("webhooks:manage"), http::Lane::db, ok);
+  router.add("GET", "/open", http::Access::anyone, http::Lane::db, ok);
   return router;
 }
 
-http::Response call(const http::Router& router, const std::string& path,
-                    const std::vector<http::Header>& headers) {
+http::Request request_for(const std::string& path, const std::vector<http::Header>& headers) {
   http::Request request;
   request.method = "GET";
   request.path = path;
   request.headers = headers;
+  return request;
+}
+
+http::Response call(const http::Router& router, const std::string& path,
+                    const std::vector<http::Header>& headers) {
+  auto request = request_for(path, headers);
   const auto match = router.match(request);
   return router.run(*match.route, request);
+}
+
+// What Router::refuse_bad_token answers before a lane: a status, or 0 for none.
+int refusal(const http::Router& router, const std::string& path,
+            const std::vector<http::Header>& headers) {
+  auto request = request_for(path, headers);
+  const auto match = router.match(request);
+  const auto refused = router.refuse_bad_token(*match.route, request);
+  return refused ? refused->status : 0;
 }
 
 const http::Header kAdmin{"Authorization", "Bearer admin"};
@@ -90,4 +110,21 @@ TEST(RouterAuth, AdminOrKeyTakesAnAdminTokenOrAKeyWithTheScope) {
   EXPECT_EQ(call(router, "/hooks", {}).status, 401);
   const auto bad_key = call(router, "/hooks", {{"X-Api-Key", "rk_bad"}});
   EXPECT_EQ(bad_key.error_code, "invalid_api_key");
+}
+
+TEST(RouterAuth, OnlyTokenRoutesHaveTheirTokenCheckedBeforeALane) {
+  Calls calls;
+  const auto router = router_with(calls);
+  EXPECT_EQ(refusal(router, "/user", {}), 401);
+  EXPECT_EQ(refusal(router, "/admin", {}), 401);
+  EXPECT_EQ(refusal(router, "/hooks", {}), 401);
+  EXPECT_EQ(calls.token_check, 3);
+  // A token that passes is left to the lane, which checks its session.
+  EXPECT_EQ(refusal(router, "/user", {kUser}), 0);
+  // Keys and open routes are not the token check's to refuse.
+  EXPECT_EQ(refusal(router, "/v1", {}), 0);
+  EXPECT_EQ(refusal(router, "/hooks", {kHeaderKey}), 0);
+  EXPECT_EQ(refusal(router, "/open", {}), 0);
+  EXPECT_EQ(calls.token_check, 4);
+  EXPECT_EQ(calls.token + calls.key, 0);
 }
