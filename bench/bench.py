@@ -442,6 +442,8 @@ def scenarios(seeder: Seeder, duration: int = 10) -> list[dict]:
          "threads": 1},
         {"name": "list-page", "path": "/api/referral/analytics/list?limit=50", "tokens": tokens["referrers"]},
         {"name": "timeline", "path": "/api/referral/analytics/timeline?tz=America/New_York", "tokens": tokens["referrers"]},
+        # A forged token on a db-lane route, as in a flood of them: every answer is a 401.
+        {"name": "bad-token", "path": "/api/referral/analytics/timeline", "tokens": ["forged.bench.token"]},
         # Clicks are recorded (wrk sends no User-Agent: family "other", counted).
         {"name": "share-link", "path": f"/r/{seeder.apply_code}"},
         # A referrer with ~100k clicks over 90 days (seed_link_clicks). Its
