@@ -524,8 +524,7 @@ class Server {
   asio::awaitable<Response> run_on_lane(const Route& route, Request& request,
                                         ConnectionTrace& trace) {
     if (trace.reads && route.plan_read) {
-      if (auto answer = co_await run_pipelined(route, request, *trace.reads, trace))
-        co_return std::move(*answer);
+      if (auto answer = co_await run_pipelined(route, request, trace)) co_return std::move(*answer);
     }
     const auto lane = route.choose_lane ? route.choose_lane(request) : route.lane;
     if (lane != Lane::io) {
@@ -558,14 +557,13 @@ class Server {
   // The route's read planned and sent on the io thread; nullopt when its
   // handler must run on the db lane after all.
   asio::awaitable<std::optional<Response>> run_pipelined(const Route& route, Request& request,
-                                                         PipelinedReads& reads,
                                                          ConnectionTrace& trace) {
     request.on_io_thread = true;
     auto planned = router_.plan(route, request);
     request.on_io_thread = false;
     if (planned.answer) co_return std::move(planned.answer);
     if (!planned.read) co_return std::nullopt;
-    auto rows = co_await reads.read(planned.read->query);
+    auto rows = co_await trace.reads->read(planned.read->query);
     if (!rows) {
       ++pipeline_counts().fallbacks;
       co_return std::nullopt;
