@@ -95,12 +95,12 @@ def test_access_log_names_where_each_request_was_answered(server):
                                                           headers={**who.headers, **h}),
         "answered-on-the-io-thread": lambda h: requests.get(server.url("/no/such/route"), headers=h),
     }
-    for request_id, call in calls.items():
-        assert call({"X-Request-Id": request_id}).status_code in (200, 201, 404)
-    lanes = {request_id: server.wait_for_line(lambda entry, r=request_id: entry.get("request_id") == r)["answered_on"]
-             for request_id in calls}
+    statuses = [call({"X-Request-Id": request_id}).status_code for request_id, call in calls.items()]
+    assert statuses == [200, 201, 200, 404]
+    lanes = [server.wait_for_line(lambda entry, r=request_id: entry.get("request_id") == r)["answered_on"]
+             for request_id in calls]
     # The last matched no route: answered before any lane.
-    assert list(lanes.values()) == ["cpu", "write", "db", "io"], lanes
+    assert lanes == ["cpu", "write", "db", "io"], lanes
 
 
 @pytest.mark.parametrize("method,path", [("GET", "/api/referral/analytics/timeline"),  # db lane
