@@ -134,21 +134,24 @@ std::optional<store::ChainAndUse> ReferralService::refuse_cycle(
   // would close a loop (A referred B, so B's code is refused for A). The
   // whole chain is walked: a depth cap let a 66-long chain close (issue 12).
   //
-  // Concurrency (PostgreSQL, READ COMMITTED): two applies that together
-  // close a loop each walk a graph without the other's referral (12 of 15
+  // Concurrency (PostgreSQL, READ COMMITTED): two applies that together close
+  // a loop each walk a graph without the other's referral (12 of 15
   // simultaneous A<->B pairs both committed). The referee is never referred
   // yet, so it can only be the top (root) of the referrer's chain; every
   // apply locks its referee and that root and walks again under the locks,
   // until the root it locked is still the root. A root gains a referrer only
   // through an apply holding its lock, so while we hold it our chain cannot
   // change, and applies that could close a loop with ours share a lock and
-  // run one after the other. Applies into unrelated trees do not wait. The
-  // walk and the locks are one statement, on PostgreSQL the one that read
-  // the code (`first_walk`); the walk under the locks needs a statement of
-  // its own (READ COMMITTED: a later statement's snapshot), so the rule
-  // costs no round trip of its own when no other apply moved the root: the
-  // walk under the locks also takes the code's use, which apply takes next
-  // otherwise.
+  // run one after the other. The new root's lock is needed when the root
+  // moved: in a ring of four, the two applies that wait while the other two
+  // commit share no lock until they lock their new roots (test_races.py,
+  // "ring of four": without the relock both commit). Applies into unrelated
+  // trees do not wait. The walk and the locks are one statement, on
+  // PostgreSQL the one that read the code (`first_walk`); the walk under the
+  // locks needs a statement of its own (READ COMMITTED: a later statement's
+  // snapshot), so the rule costs no round trip of its own when no other apply
+  // moved the root: the walk under the locks also takes the code's use, which
+  // apply takes next otherwise.
   auto chain =
       first_walk ? *first_walk : store::referrer_chain_locking_root(sql, referrer_id, referee_id);
   while (chain.root_locked) {

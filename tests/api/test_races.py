@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import harness
 import invariants
 import ledger_flows as lf
 
@@ -225,6 +228,45 @@ def test_simultaneous_triangles_never_make_a_cycle(server, boss):
         outcomes(answers))
     invariants.no_referral_cycles(server)
     invariants.check_all(server)
+
+
+def test_a_ring_of_four_closed_by_two_applies_whose_roots_moved(postgresql_only, make_server):
+    """The walk under the locks finds that the root it locked has gained a
+    referrer; locking the new root is what keeps the last two applies of a
+    ring apart. Ring X1 <- X2 <- X3 <- X4 <- X1 ("X1 applies X2's code",
+    ...): applies 1 and 3 commit while applies 2 and 4 wait for their locks.
+    Then apply 2's root has moved from X3 to X4 and apply 4's from X1 to X2;
+    each walk shows no loop (the other's referral is not committed), so had
+    they not locked the new roots, both would commit and close the ring."""
+    server = make_server(env=lf.env(DB_POOL_SIZE=6))  # four applies in flight at once
+    lf.config(server, lf.admin(server), "SIGNUP", 100)  # a ledger write, where applies 1 and 3 are held
+    ring = [lf.user(server) for _ in range(4)]
+    codes = [lf.code_of(server, who) for who in ring]
+    apply = lambda n: lambda: lf.apply(server, ring[n], codes[(n + 1) % 4])  # noqa: E731
+    with contextlib.closing(harness.connect_db(server.database_url)) as conn, ThreadPoolExecutor(4) as pool:
+        cursor = conn.cursor()
+        cursor.execute("BEGIN")
+        # Applies 1 and 3 stop at their ledger write, holding their locks, their referrals written.
+        cursor.execute("SELECT seq FROM ledger_head WHERE id = 1 FOR UPDATE")
+        first = [pool.submit(apply(0)), pool.submit(apply(2))]
+        wait_until_waiting(server, "Lock", 2)
+        later = [pool.submit(apply(1)), pool.submit(apply(3))]
+        wait_until_waiting(server, "Lock", 4)
+        cursor.execute("COMMIT")
+        answers = [call.result(timeout=60) for call in first + later]
+    assert outcomes(answers[:2]) == Counter({(200, None): 2}), outcomes(answers[:2])
+    assert outcomes(answers[2:]) == Counter({(200, None): 1, (400, "referral_cycle"): 1}), outcomes(answers[2:])
+    invariants.no_referral_cycles(server)
+    invariants.check_all(server)
+
+
+def wait_until_waiting(server, wait_event_type: str, count: int) -> None:
+    """Until `count` backends of this test's database wait on a `wait_event_type`."""
+    deadline = time.monotonic() + 10
+    while server.query("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = %s "
+                       "AND datname = current_database()", (wait_event_type,))[0][0] != count:
+        assert time.monotonic() < deadline, f"{count} backends did not come to wait on a {wait_event_type}"
+        time.sleep(0.01)
 
 
 def test_twenty_config_creations_of_one_kind_at_once(server, boss):
