@@ -548,8 +548,7 @@ class Server {
         trace.answered_on = "write";
         co_return co_await run_on(write_pool_, [&] { return router_.run(route, request); });
       case Lane::cpu:
-        trace.answered_on = "cpu";
-        co_return co_await run_on_cpu(route, request);
+        co_return co_await run_on_cpu(route, request, trace);
     }
     co_return Response::error(500, "internal_error", "Something went wrong on our side.");
   }
@@ -575,13 +574,15 @@ class Server {
 
   // The hashing pool is small; a bounded queue turns a login storm into
   // quick 503s instead of an ever-growing backlog.
-  asio::awaitable<Response> run_on_cpu(const Route& route, Request& request) {
+  asio::awaitable<Response> run_on_cpu(const Route& route, Request& request,
+                                       ConnectionTrace& trace) {
     const CountedScope queued(cpu_queued_);
     if (queued.ahead() >= options_.cpu_queue_limit) {
       auto busy = Response::error(503, "server_busy", "Too many password checks at once; retry shortly.");
       busy.set_header("Retry-After", "1");
       co_return busy;
     }
+    trace.answered_on = "cpu";
     co_return co_await run_on(cpu_pool_, [&] { return router_.run(route, request); });
   }
 

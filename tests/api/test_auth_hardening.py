@@ -50,6 +50,34 @@ def test_64_parallel_wrong_logins_check_at_most_the_allowed_number_of_passwords(
     assert_error(flows.login(server, email), 429, "too_many_attempts")
 
 
+def test_a_full_hashing_queue_answers_503_server_busy_and_logs_in_no_one(make_server):
+    # One hashing thread, one check allowed to wait, a hash of ~0.1 s: eight
+    # logins at once cannot all queue.
+    server = make_server(env={**UNLIMITED, "HASH_THREADS": "1", "HASH_QUEUE_LIMIT": "1", "ARGON2_OPS": "3",
+                              "ARGON2_MEMORY_KIB": "65536"})
+    email = flows.register(server)
+    user_id = flows.user_id(server, email)
+    body = {"email": email, "password": flows.PASSWORD}
+
+    def login(n: int) -> requests.Response:
+        return requests.post(server.url("/api/auth/login"), json=body, headers={"X-Request-Id": f"hash-queue-{n}"},
+                             timeout=60)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(login, range(8)))
+    statuses = [answer.status_code for answer in answers]
+    assert set(statuses) == {200, 503}, statuses
+    for answer in answers:
+        if answer.status_code == 503:
+            assert_error(answer, 503, "server_busy")
+            assert answer.headers["Retry-After"] == "1"
+    # A refused login made no session, and was answered without a lane.
+    assert server.query("SELECT COUNT(*) FROM sessions WHERE user_id = %s", (user_id,))[0][0] == statuses.count(200)
+    lanes = [server.wait_for_line(lambda entry, n=n: entry.get("request_id") == f"hash-queue-{n}")["answered_on"]
+             for n in range(8)]
+    assert lanes == ["cpu" if status == 200 else "io" for status in statuses], (statuses, lanes)
+
+
 # -- parallel signups of one email
 
 
