@@ -438,13 +438,17 @@ struct ReferrerChainTakingUse {
 };
 
 template <class Query>
-Chain walk_chain(soci::session& sql, const std::string& start_id, const std::string& user_id) {
-  auto& query = db::cached<Query>(sql);
+Chain run_walk(Query& query, const std::string& start_id, const std::string& user_id) {
   query.start_id = start_id;
   query.user_id = user_id;
   query.row.root_indicator = soci::i_null;
   db::fetch_single_row(query.statement);  // an aggregate: always one row
   return query.row.take();
+}
+
+template <class Query>
+Chain walk_chain(soci::session& sql, const std::string& start_id, const std::string& user_id) {
+  return run_walk(db::cached<Query>(sql), start_id, user_id);
 }
 
 }  // namespace
@@ -511,13 +515,9 @@ ChainAndUse referrer_chain_taking_use(soci::session& sql, const std::string& sta
                                       const std::string& user_id, const std::string& locked_root,
                                       const CodeUse& use) {
   auto& query = db::cached<ReferrerChainTakingUse>(sql);
-  query.start_id = start_id;
-  query.user_id = user_id;
   query.locked_root = locked_root;
   query.params.values = use;
-  query.row.root_indicator = soci::i_null;
-  db::fetch_single_row(query.statement);  // an aggregate: always one row
-  ChainAndUse out{query.row.take(), query.asked == 1, std::nullopt};
+  ChainAndUse out{run_walk(query, start_id, user_id), query.asked == 1, std::nullopt};
   if (query.taken == 1) out.recent_uses = query.recent;
   return out;
 }
