@@ -143,7 +143,7 @@ def test_deactivate_answers_the_config_and_is_final(server, boss):
 
 def test_deactivate_unknown_config_is_404(server, boss):
     answer = lf.post(server, "/api/admin/reward-config/no-such-config/deactivate", boss.headers)
-    assert answer.status_code == 404 and answer.json()["code"] != "not_found", answer.text
+    lf.assert_error(answer, 404, "config_not_found")
 
 
 ADMIN_ROUTES = [
