@@ -168,7 +168,7 @@ def test_preflight_from_an_allowed_origin(cors_server):
 
 def test_preflight_from_another_origin_gets_no_cors_headers(cors_server):
     response = preflight(cors_server, "https://evil.example")
-    assert response.status_code in (204, 403)
+    assert response.status_code == 204  # answered as any preflight, but with nothing that allows the origin
     for name in CORS_HEADERS:
         assert name not in response.headers, name
 
