@@ -82,7 +82,7 @@ def test_create_admin_on_an_unverified_account_replaces_it(server):
     assert_error(flows.login(server, email, "squatter password 1"), 401, "invalid_credentials")
     assert logged_in_user(server, email, ADMIN_PASSWORD)["is_admin"] is True
     # The squatter's code verifies nothing, and no referral was made.
-    assert flows.verify(server, email, squatter_code).status_code == 400
+    assert_error(flows.verify(server, email, squatter_code), 400, "invalid_otp")
     assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (rows[0][0],))[0][0] == 0
 
 

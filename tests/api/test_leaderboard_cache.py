@@ -58,7 +58,7 @@ def test_a_change_committed_here_shows_in_the_very_next_read(make_server):
     assert lf.referral_status(server, referral_id) == "SUCCESS"
     assert counts_of(top(server, boss), referrer.id) == (1, 2)
     # A failed apply commits nothing and changes nothing.
-    assert lf.apply(server, lf.user(server), "NO-SUCH-CODE").status_code == 404
+    lf.assert_error(lf.apply(server, lf.user(server), "NO-SUCH-CODE"), 404, "invalid_code")
     assert counts_of(top(server, boss), referrer.id) == (1, 2)
 
 

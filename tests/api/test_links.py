@@ -345,7 +345,7 @@ def test_share_link_creates_the_code_once(server):
     assert body["url"] == f"{harness.PUBLIC_URL}/r/{body['referral_code']}"
     assert lf.get(server, "/api/referral/link", who.headers).json() == body
     assert lf.code_of(server, who) == body["referral_code"]
-    assert lf.get(server, "/api/referral/link").status_code == 401
+    lf.assert_error(lf.get(server, "/api/referral/link"), 401, "missing_token")
 
 
 # --------------------------------------------------------------------------
@@ -453,7 +453,7 @@ def test_admin_funnel_sums_every_code_and_ranks_top_referrers(make_server):
     cookie = cookie_of(click(live, people[0][1], ip="198.51.100.99"))
     verify(live, signup_with_cookie(live, cookie))
     wait_clicks(live, people[0][1], 2)
-    assert lf.get(live, "/api/admin/funnel", people[0][0].headers).status_code == 403
+    lf.assert_error(lf.get(live, "/api/admin/funnel", people[0][0].headers), 403, "forbidden")
     shown = funnel(live, boss, "/api/admin/funnel")
     total = live.query("SELECT COUNT(*), CAST(SUM(is_unique) AS BIGINT) FROM link_clicks")[0]
     assert (shown["clicks"], shown["unique_visitors"]) == (int(total[0]), int(total[1])) == (7, 7)

@@ -96,8 +96,8 @@ def test_bad_milestones_are_400_and_write_nothing(server, boss, body):
 def test_unknown_milestone_is_404_and_the_routes_are_for_admins(server, boss):
     lf.assert_error(lf.post(server, "/api/admin/milestones/nope/deactivate", boss.headers), 404, "milestone_not_found")
     user = lf.user(server)
-    assert lf.get(server, "/api/admin/milestones", user.headers).status_code == 403
-    assert lf.post(server, "/api/admin/milestones", None, {}).status_code == 401
+    lf.assert_error(lf.get(server, "/api/admin/milestones", user.headers), 403, "forbidden")
+    lf.assert_error(lf.post(server, "/api/admin/milestones", None, {}), 401, "missing_token")
 
 
 def test_reaching_the_threshold_makes_one_milestone_reward(server, boss):

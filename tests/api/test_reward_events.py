@@ -102,7 +102,7 @@ def test_unknown_user_is_404_and_records_nothing(server, boss, who):
     events_before = count(server, "events")
     external_id = order_id()
     answer = lf.event(server, boss, external_id, **who)
-    assert answer.status_code == 404, answer.text
+    lf.assert_error(answer, 404, "user_not_found")
     assert count(server, "events") == events_before
     # The external id was not spent on the failure.
     referee, _ = lf.refer(server, lf.user(server))

@@ -61,7 +61,7 @@ def test_apply_replay_returns_the_first_answer(server, boss):
 def test_a_refusal_is_replayed_too(server, boss):
     someone, k = lf.user(server), key()
     first = lf.apply(server, someone, "REF-ZZZZZZZZ", **k)
-    assert first.status_code == 404
+    lf.assert_error(first, 404, "invalid_code")
     assert_replay_of(lf.apply(server, someone, "REF-ZZZZZZZZ", **k), first)
 
 

@@ -77,13 +77,12 @@ def test_revoked_reward_cannot_be_credited(server, boss):
     assert lf.reward_of(server, referral_id)["status"] == "REVOKED"
 
 
-@pytest.mark.parametrize("body", [None, {}, {"reason": ""}, {"reason": 5}])
-def test_revoke_needs_a_reason(server, boss, body):
+@pytest.mark.parametrize("body,code", [(None, "invalid_json"), ({}, "validation_error"),
+                                       ({"reason": ""}, "validation_error"), ({"reason": 5}, "validation_error")])
+def test_revoke_needs_a_reason(server, boss, body, code):
     _, referral_id = lf.refer(server, lf.user(server))
     reward_id = lf.reward_of(server, referral_id)["id"]
-    answer = lf.post(server, f"/api/admin/rewards/{reward_id}/revoke", boss.headers, body)
-    assert answer.status_code == 400, answer.text
-    assert answer.json()["code"] in ("validation_error", "invalid_json")
+    lf.assert_error(lf.post(server, f"/api/admin/rewards/{reward_id}/revoke", boss.headers, body), 400, code)
     assert lf.reward_of(server, referral_id)["status"] == "PENDING"
     assert len(lf.history(server, boss, reward_id)) == 1
 
@@ -114,7 +113,7 @@ def test_clawback_of_a_credited_reward(server, boss):
     assert answer.json()["status"] == "REVOKED"
     assert lf.referral_status(server, referral_id) == "REJECTED"
     assert lf.stats_of(server, referrer.id) == (1, 0, 0, 1)
-    assert lf.revoke(server, boss, reward_id, "again").status_code == 409
+    lf.assert_error(lf.revoke(server, boss, reward_id, "again"), 409, "reward_already_revoked")
     moves = lf.history(server, boss, reward_id)
     assert set(moves[0]) == {"from", "to", "actor_id", "reason", "at"}
     assert [(row["from"], row["to"]) for row in moves] == [
