@@ -26,6 +26,7 @@ import harness
 import ledger_flows as lf
 import procstat
 import wire
+from auth_checks import wait_until
 
 HEALTHZ = wire.request("GET", "/healthz")
 JSON = {"Content-Type": "application/json"}
@@ -107,13 +108,6 @@ def assert_quick(timings: list[float], what: str) -> None:
     assert median < 0.25 and worst < 2.0, f"/healthz {what}: median {median:.3f}s, worst {worst:.3f}s"
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"not within {timeout}s: {what}"
-        time.sleep(0.05)
-
-
 # ---- slow and idle clients
 
 
@@ -191,13 +185,13 @@ def test_thousands_of_idle_connections_do_not_slow_healthz(make_server):
     idle = open_idle(server.port, 2000)
     try:
         wait_until(lambda: procstat.socket_fd_count(pid) >= baseline + 2000 - 5, 20,
-                   "the server accepting 2000 connections")
+                   what="the server accepting 2000 connections")
         assert_quick([healthz_seconds(server.port) for _ in range(20)], "with 2000 idle connections open")
         login_fails()
     finally:
         close_all(idle)
     wait_until(lambda: procstat.socket_fd_count(pid) <= baseline + 5, 20,
-               "the server releasing the closed connections")
+               what="the server releasing the closed connections")
 
 
 def open_file_limits(pid: int) -> tuple[int, int]:
@@ -237,7 +231,7 @@ def test_running_out_of_descriptors_neither_spins_nor_crashes(make_server):
         assert server.alive()
     finally:
         close_all(flood)
-    wait_until(lambda: procstat.fd_count(pid) < limit - 20, 20, "the server releasing the flood")
+    wait_until(lambda: procstat.fd_count(pid) < limit - 20, 20, what="the server releasing the flood")
     assert healthz_seconds(server.port) < 2
 
 

@@ -13,7 +13,7 @@ import requests
 
 import flows
 import original_export
-from auth_checks import UNLIMITED, assert_error, module_server, post
+from auth_checks import UNLIMITED, assert_error, module_server
 
 WRONG_PASSWORD = "not the password 1"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ import pytest
 import harness
 import invariants
 import ledger_flows as lf
+from auth_checks import wait_until
 
 CAP = 10
 PAIRS = 16
@@ -249,9 +249,9 @@ def test_a_ring_of_four_closed_by_two_applies_whose_roots_moved(postgresql_only,
         # Applies 1 and 3 stop at their ledger write, holding their locks, their referrals written.
         cursor.execute("SELECT seq FROM ledger_head WHERE id = 1 FOR UPDATE")
         first = [pool.submit(apply(0)), pool.submit(apply(2))]
-        wait_until_waiting(server, "Lock", 2)
+        wait_until_waiting(server, 2)
         later = [pool.submit(apply(1)), pool.submit(apply(3))]
-        wait_until_waiting(server, "Lock", 4)
+        wait_until_waiting(server, 4)
         cursor.execute("COMMIT")
         answers = [call.result(timeout=60) for call in first + later]
     assert outcomes(answers[:2]) == Counter({(200, None): 2}), outcomes(answers[:2])
@@ -260,13 +260,11 @@ def test_a_ring_of_four_closed_by_two_applies_whose_roots_moved(postgresql_only,
     invariants.check_all(server)
 
 
-def wait_until_waiting(server, wait_event_type: str, count: int) -> None:
-    """Until `count` backends of this test's database wait on a `wait_event_type`."""
-    deadline = time.monotonic() + 10
-    while server.query("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = %s "
-                       "AND datname = current_database()", (wait_event_type,))[0][0] != count:
-        assert time.monotonic() < deadline, f"{count} backends did not come to wait on a {wait_event_type}"
-        time.sleep(0.01)
+def wait_until_waiting(server, count: int) -> None:
+    """Until `count` backends of this test's database wait on a lock."""
+    wait_until(lambda: server.query("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND datname = current_database()")[0][0] == count,
+               interval=0.01, what=f"{count} backends waiting on a lock")
 
 
 def test_twenty_config_creations_of_one_kind_at_once(server, boss):

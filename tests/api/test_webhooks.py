@@ -12,6 +12,7 @@ import pytest
 import requests
 
 import flows
+from auth_checks import wait_until
 from support.unit_tests import run_engine_suite
 from support.webhook_receiver import WebhookReceiver
 
@@ -45,16 +46,6 @@ def deliveries(server, admin, endpoint_id, **params) -> requests.Response:
     answer = requests.get(server.url(f"{HOOKS}/{endpoint_id}/deliveries"), headers=admin, params=params, timeout=30)
     assert answer.status_code == 200, answer.text
     return answer
-
-
-def wait_until(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def test_endpoint_crud_secret_shown_once(make_server, receiver):
@@ -288,7 +279,7 @@ def test_two_instances_deliver_each_event_once(make_server, receiver):
     created = create(first, admin, receiver.url)
     for i in range(30):
         send_test(first if i % 2 else second, admin, created["id"])
-    hits = receiver.wait_for(lambda hits: len({h.webhook_id for h in hits}) == 30, timeout=20)
+    receiver.wait_for(lambda hits: len({h.webhook_id for h in hits}) == 30, timeout=20)
     time.sleep(1.0)
     ids = [h.webhook_id for h in receiver.hits]
     assert len(ids) == len(set(ids)) == 30, f"{len(ids) - len(set(ids))} duplicates"
