@@ -14,8 +14,8 @@ import requests
 
 import flows
 import harness
+from checks import assert_error
 
-JSON_TYPE = "application/json; charset=utf-8"
 ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 USER_FIELDS = {"id", "name", "email", "is_verified", "is_admin", "created_at"}
 
@@ -39,22 +39,6 @@ def module_server(databases, tmp_path_factory, env: dict):
         pool.close()
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    """The docs/API.md error body: exactly {"error": sentence, "code": code}."""
-    assert response.status_code == status, response.text
-    assert response.headers.get("Content-Type") == JSON_TYPE
-    body = response.json()
-    assert set(body) == {"error", "code"}, body
-    assert body["code"] == code, body
-    assert isinstance(body["error"], str) and body["error"].strip(), body
-    return body
-
-
-def assert_retry_after(response, low: int = 1, high: int = 3600) -> int:
-    value = response.headers.get("Retry-After")
-    assert value is not None and value.isdigit(), response.headers
-    assert low <= int(value) <= high, value
-    return int(value)
 
 
 def post(server, path: str, body=None, headers: dict | None = None, **kwargs) -> requests.Response:
@@ -107,16 +91,6 @@ def session_token(server, email: str | None = None) -> tuple[str, str]:
     email = email or flows.register(server)
     return email, flows.token_for(server, email)
 
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout}s")
-        time.sleep(interval)
 
 
 # --------------------------------------------------------------------------

@@ -139,13 +139,6 @@ def event(server, boss: User, external_id: str, **who) -> requests.Response:
                 {"type": "FIRST_ORDER", "external_id": external_id, **who})
 
 
-def assert_error(answer: requests.Response, status: int, code: str) -> dict:
-    assert answer.status_code == status, (answer.status_code, answer.text)
-    body = answer.json()
-    assert body.get("code") == code, body
-    assert isinstance(body.get("error"), str) and body["error"], body
-    return body
-
 
 def all_pages(server, path: str, headers: dict, **params) -> list[list[dict]]:
     """Follows Link rel=next from the first page; returns every page's items."""

@@ -26,7 +26,7 @@ import harness
 import ledger_flows as lf
 import procstat
 import wire
-from auth_checks import wait_until
+from checks import wait_until
 
 HEALTHZ = wire.request("GET", "/healthz")
 JSON = {"Content-Type": "application/json"}

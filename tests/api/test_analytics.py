@@ -24,6 +24,7 @@ import requests
 import flows
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 DAY_MS = 86_400_000
 STATUSES = ("PENDING", "SUCCESS", "REJECTED")
@@ -228,7 +229,7 @@ def test_list_of_a_referrer_with_nothing_is_empty_without_link(server):
 @pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "201"}, {"limit": "ten"}, {"cursor": "not-ours"}])
 def test_list_refuses_bad_limits_and_cursors(server, params):
     who = lf.user(server)
-    lf.assert_error(get(server, "/api/referral/analytics/list", who, **params), 400, "validation_error")
+    assert_error(get(server, "/api/referral/analytics/list", who, **params), 400, "validation_error")
 
 
 def walk_pages(server, path: str, who: lf.User, between_pages, **params) -> list[dict]:
@@ -445,7 +446,7 @@ def test_timeline_accepts_ranges_up_to_366_days(server, first, last):
 ])
 def test_timeline_refuses_bad_input(server, params):
     who = lf.user(server)
-    body = lf.assert_error(get(server, "/api/referral/analytics/timeline", who, **params), 400, "validation_error")
+    body = assert_error(get(server, "/api/referral/analytics/timeline", who, **params), 400, "validation_error")
     field = "tz" if "tz" in params else "from" if "from" in params else "to"
     assert f"'{field}'" in body["error"], body
 
@@ -462,13 +463,13 @@ ADMIN_ROUTES = ["/api/admin/referral/top", "/api/admin/referrals/top", "/api/adm
 
 @pytest.mark.parametrize("path", USER_ROUTES + ADMIN_ROUTES)
 def test_anonymous_callers_are_401(server, path):
-    lf.assert_error(get(server, path), 401, "missing_token")
-    lf.assert_error(lf.get(server, path, {"Authorization": "Bearer nope"}), 401, "invalid_token")
+    assert_error(get(server, path), 401, "missing_token")
+    assert_error(lf.get(server, path, {"Authorization": "Bearer nope"}), 401, "invalid_token")
 
 
 @pytest.mark.parametrize("path", ADMIN_ROUTES)
 def test_admin_views_refuse_users_with_403(server, path):
-    lf.assert_error(get(server, path, lf.user(server)), 403, "forbidden")
+    assert_error(get(server, path, lf.user(server)), 403, "forbidden")
 
 
 def test_original_paths_answer_like_the_canonical_ones(server):
@@ -539,7 +540,7 @@ def test_top_orders_by_successful_then_total(fresh):
     assert get(server, "/api/admin/referrals/top", boss, limit=3).json() == \
         get(server, "/api/admin/referral/top", boss, limit=3).json()
     for bad in ("0", "101", "x", "5x", ""):
-        lf.assert_error(get(server, "/api/admin/referral/top", boss, limit=bad), 400, "validation_error")
+        assert_error(get(server, "/api/admin/referral/top", boss, limit=bad), 400, "validation_error")
     assert listed(cursor="anything") == expected[:10]  # not paginated: an unknown parameter
 
 

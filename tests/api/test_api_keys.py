@@ -13,7 +13,7 @@ import requests
 
 import flows
 import ledger_flows as lf
-from ledger_flows import assert_error
+from checks import assert_error
 
 KEY_SHAPE = re.compile(r"rk_[0-9A-Za-z]{40}")
 ALL_SCOPES = ["events:write", "rewards:read", "rewards:write", "referrals:read", "webhooks:manage"]

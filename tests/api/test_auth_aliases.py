@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 import flows
-from auth_checks import UNLIMITED, assert_error, module_server, post, token_parts, verify_session
+from auth_checks import UNLIMITED, module_server, post, token_parts, verify_session
+from checks import assert_error
 
 SLASHES = pytest.mark.parametrize("slash", ["", "/"])
 

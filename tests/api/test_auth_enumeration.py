@@ -10,7 +10,8 @@ import time
 import requests
 
 import flows
-from auth_checks import UNLIMITED, assert_error, other_code, post, resend, signed_up
+from auth_checks import UNLIMITED, other_code, post, resend, signed_up
+from checks import assert_error
 
 WRONG_PASSWORD = "not the password 1"
 DAY_S = 24 * 3600

@@ -13,7 +13,8 @@ import requests
 
 import flows
 import original_export
-from auth_checks import UNLIMITED, assert_error, module_server
+from auth_checks import UNLIMITED, module_server
+from checks import assert_error
 
 WRONG_PASSWORD = "not the password 1"
 

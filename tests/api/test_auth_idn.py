@@ -11,7 +11,8 @@ import uuid
 import pytest
 
 import flows
-from auth_checks import UNLIMITED, assert_error, module_server, post, resend
+from auth_checks import UNLIMITED, module_server, post, resend
+from checks import assert_error
 
 PUNYCODE_DOMAIN = "xn--bcher-kva.de"  # bücher.de, as every IDNA library spells it
 

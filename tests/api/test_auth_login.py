@@ -7,8 +7,8 @@ import pytest
 import requests
 
 import flows
-from auth_checks import (ISO_MS, JSON_TYPE, UNLIMITED, USER_FIELDS, assert_error, iso, module_server, signed_up,
-                         token_parts, verify_session)
+from auth_checks import ISO_MS, UNLIMITED, USER_FIELDS, iso, module_server, signed_up, token_parts, verify_session
+from checks import JSON_TYPE, assert_error
 
 SESSION_TTL_S = 3 * 3600
 

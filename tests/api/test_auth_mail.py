@@ -10,8 +10,9 @@ import pytest
 import requests
 
 import flows
-from auth_checks import UNLIMITED, wait_until
+from auth_checks import UNLIMITED
 from support.smtp_sink import SmtpSink
+from checks import wait_until
 
 FROM_NAME = "Referral Team"
 FROM_ADDRESS = "noreply@referrald.test"

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 import flows
-from auth_checks import (JSON_TYPE, UNLIMITED, assert_error, assert_retry_after, module_server, other_code,
-                         resend, signed_up)
+from auth_checks import UNLIMITED, module_server, other_code, resend, signed_up
+from checks import JSON_TYPE, assert_error, assert_retry_after
 
 VERIFIED = {"valid": True, "message": "OTP verified successfully. You can now log in."}
 COOLDOWN_S = 2

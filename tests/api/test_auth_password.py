@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import flows
-from auth_checks import (JSON_TYPE, UNLIMITED, assert_error, module_server, other_code, post, session_token,
-                         signed_up, verify_session)
+from auth_checks import UNLIMITED, module_server, other_code, post, session_token, signed_up, verify_session
+from checks import JSON_TYPE, assert_error
 
 NEW_PASSWORD = "a brand new secret 7"
 RESET_SUBJECT = "Your password reset code"

@@ -8,8 +8,9 @@ import requests
 
 import flows
 import harness
-from auth_checks import (ISO_MS, JSON_TYPE, UNLIMITED, assert_error, assert_session_ended, iso, module_server, post,
-                         session_token, token_parts, verify_session)
+from auth_checks import (ISO_MS, UNLIMITED, assert_session_ended, iso, module_server, post, session_token, token_parts,
+                         verify_session)
+from checks import JSON_TYPE, assert_error
 
 SESSION_FIELDS = {"id", "created_at", "expires_at", "last_seen_at", "ip", "user_agent", "current"}
 CLEARED_COOKIE = "token=; HttpOnly; Secure; SameSite=Lax; Max-Age=0; Path=/"

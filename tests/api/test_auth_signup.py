@@ -9,7 +9,8 @@ import pytest
 import requests
 
 import flows
-from auth_checks import JSON_TYPE, UNLIMITED, assert_error, assert_retry_after, module_server, post, signed_up
+from auth_checks import UNLIMITED, module_server, post, signed_up
+from checks import JSON_TYPE, assert_error, assert_retry_after
 
 SIGNUP_OK = {"valid": True, "message": "OTP sent to your email."}
 COOLDOWN_S = 1

@@ -12,7 +12,8 @@ import pytest
 import requests
 
 import flows
-from auth_checks import UNLIMITED, assert_error, module_server
+from auth_checks import UNLIMITED, module_server
+from checks import assert_error
 
 COOLDOWN_S = 1
 REPLACED = "replaced an earlier one"

@@ -8,7 +8,8 @@ import time
 import requests
 
 import flows
-from auth_checks import UNLIMITED, assert_error, assert_retry_after, post
+from auth_checks import UNLIMITED, post
+from checks import assert_error, assert_retry_after
 
 WRONG = "not the password 1"
 

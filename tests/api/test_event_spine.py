@@ -14,6 +14,7 @@ import auth_checks
 import flows
 import ledger_flows as lf
 from support.unit_tests import run_engine_suite
+from checks import assert_error
 
 EVENT_ID = re.compile(r"evt_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -171,9 +172,9 @@ def test_refused_applies_publish_nothing(server, boss):
     referrer = lf.user(server, ip=new_ip()["X-Forwarded-For"])
     referee, _ = lf.refer(server, referrer, **new_ip())
     before = count_events(server, "referral.")
-    lf.assert_error(lf.apply(server, referrer, lf.code_of(server, referrer)), 400, "self_referral")
-    lf.assert_error(lf.apply(server, referee, lf.code_of(server, referrer), **new_ip()), 409, "already_referred")
-    lf.assert_error(lf.apply(server, lf.user(server), "NOSUCHCODE"), 404, "invalid_code")
+    assert_error(lf.apply(server, referrer, lf.code_of(server, referrer)), 400, "self_referral")
+    assert_error(lf.apply(server, referee, lf.code_of(server, referrer), **new_ip()), 409, "already_referred")
+    assert_error(lf.apply(server, lf.user(server), "NOSUCHCODE"), 404, "invalid_code")
     assert count_events(server, "referral.") == before
 
 

@@ -11,17 +11,9 @@ import requests
 import flows
 import ledger_flows as lf
 import wire
+from checks import JSON_TYPE, assert_error
 
-JSON_TYPE = "application/json; charset=utf-8"
 
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers.get("Content-Type") == JSON_TYPE
-    body = response.json()
-    assert body.get("code") == code, body
-    assert isinstance(body.get("error"), str) and body["error"], body
-    return body
 
 
 def test_unknown_route_is_404_not_found(server):

@@ -10,9 +10,9 @@ import re
 
 import requests
 
-import auth_checks
 import flows
 import harness
+from checks import wait_until
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
 
@@ -97,7 +97,7 @@ def test_the_server_names_its_threads(server, backend):
         return {(task / "comm").read_text().strip() for task in tasks.iterdir()}
 
     with contextlib.suppress(AssertionError):
-        auth_checks.wait_until(lambda: named <= names(), 10)
+        wait_until(lambda: named <= names(), 10)
     assert named <= names(), sorted(names())
 
 

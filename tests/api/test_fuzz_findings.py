@@ -14,6 +14,7 @@ import requests
 
 import ledger_flows as lf
 import wire
+from checks import assert_error
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,10 @@ def test_cursor_whose_id_is_not_utf8_text_is_a_400(server, boss, path, as_admin)
     who = boss if as_admin else lf.user(server)
     for raw_id in (b"\xff\xfe", b"a\x00b"):
         cursor = base64.urlsafe_b64encode(b"1700000000000|" + raw_id).rstrip(b"=").decode()
-        lf.assert_error(lf.get(server, path, who.headers, cursor=cursor), 400, "validation_error")
+        assert_error(lf.get(server, path, who.headers, cursor=cursor), 400, "validation_error")
 
 
 @pytest.mark.parametrize("query", ["user_id=%FF", "user_id=a%00b", "status=%C3%28", "%FF=1"])
 def test_query_value_that_is_not_utf8_text_is_a_400(server, boss, query):
     answer = requests.get(server.url("/api/admin/rewards?" + query), headers=boss.headers, timeout=30)
-    lf.assert_error(answer, 400, "bad_request")
+    assert_error(answer, 400, "bad_request")

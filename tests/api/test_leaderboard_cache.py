@@ -18,6 +18,7 @@ import harness
 import ledger_flows as lf
 from support.unit_tests import run_engine_suite
 from test_analytics import insert_referrals, now_ms, referrer_without_login
+from checks import assert_error
 
 LONG = "60s"  # far longer than any test: whatever changes, the copy stays
 SHORT_S = 0.5
@@ -58,7 +59,7 @@ def test_a_change_committed_here_shows_in_the_very_next_read(make_server):
     assert lf.referral_status(server, referral_id) == "SUCCESS"
     assert counts_of(top(server, boss), referrer.id) == (1, 2)
     # A failed apply commits nothing and changes nothing.
-    lf.assert_error(lf.apply(server, lf.user(server), "NO-SUCH-CODE"), 404, "invalid_code")
+    assert_error(lf.apply(server, lf.user(server), "NO-SUCH-CODE"), 404, "invalid_code")
     assert counts_of(top(server, boss), referrer.id) == (1, 2)
 
 

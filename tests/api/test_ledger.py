@@ -25,6 +25,7 @@ import ledger_flows as lf
 from old_schema import STAGE_LEDGER
 from support.unit_tests import run_engine_suite
 from test_races import storm
+from checks import assert_error
 
 SCRIPT = harness.REPO / "scripts" / "ledger_verify.py"
 
@@ -107,9 +108,9 @@ def test_refused_moves_append_nothing(server, boss):
     reward_id = lf.reward_of(server, referral_id)["id"]
     assert lf.revoke(server, boss, reward_id).status_code == 200
     before = head_seq(server)
-    lf.assert_error(lf.credit(server, boss, reward_id), 409, "reward_not_pending")
-    lf.assert_error(lf.revoke(server, boss, reward_id), 409, "reward_already_revoked")
-    lf.assert_error(lf.credit(server, boss, "no-such-reward"), 404, "reward_not_found")
+    assert_error(lf.credit(server, boss, reward_id), 409, "reward_not_pending")
+    assert_error(lf.revoke(server, boss, reward_id), 409, "reward_already_revoked")
+    assert_error(lf.credit(server, boss, "no-such-reward"), 404, "reward_not_found")
     assert head_seq(server) == before
     assert_chain_ok(server, boss)
 
@@ -129,8 +130,8 @@ def test_reward_events_are_published_with_the_reward(server, boss):
 def test_head_and_stream_need_an_admin(server, boss):
     _, headers = flows.new_user(server)
     for path in ("/api/admin/ledger/head", "/api/admin/ledger", "/api/admin/rewards/export.csv"):
-        lf.assert_error(lf.get(server, path), 401, "missing_token")
-        lf.assert_error(lf.get(server, path, headers), 403, "forbidden")
+        assert_error(lf.get(server, path), 401, "missing_token")
+        assert_error(lf.get(server, path, headers), 403, "forbidden")
 
 
 def test_head_names_the_last_entry(server, boss):
@@ -161,7 +162,7 @@ def test_stream_pages_with_after(server, boss):
     everything = [json.loads(line) for line in stream(server, boss).text.splitlines()]
     assert [line["seq"] for line in everything] == list(range(1, last + 1))
     for bad in ("-1", "x", "1.5", ""):
-        lf.assert_error(stream(server, boss, after=bad), 400, "validation_error")
+        assert_error(stream(server, boss, after=bad), 400, "validation_error")
 
 
 def test_update_and_delete_of_entries_are_refused_by_the_database(server, boss):
@@ -323,7 +324,7 @@ def test_an_unverified_referrers_code_is_refused(server, boss):
     owner = lf.user(server)
     code = lf.code_of(server, owner)
     server.query("UPDATE users SET is_verified = 0 WHERE id = %s", (owner.id,))
-    lf.assert_error(lf.apply(server, lf.user(server), code), 404, "invalid_code")
+    assert_error(lf.apply(server, lf.user(server), code), 404, "invalid_code")
     server.query("UPDATE users SET is_verified = 1 WHERE id = %s", (owner.id,))
     assert lf.apply(server, lf.user(server), code).status_code == 200
 
@@ -336,7 +337,7 @@ def test_an_unverified_account_holding_rewards_is_not_replaced(server, boss):
     lf.refer(server, referrer)
     server.query("UPDATE users SET is_verified = 0 WHERE id = %s", (referrer.id,))
     server.query("DELETE FROM code_requests WHERE email = %s", (referrer.email,))  # past the cooldown
-    lf.assert_error(flows.signup(server, referrer.email), 409, "user_exists")
+    assert_error(flows.signup(server, referrer.email), 409, "user_exists")
     done = flows.cli(server, "users", "create-admin", "--email", referrer.email, "--name", "Boss",
                      "--password-stdin", stdin="another long password 1\n")
     assert done.returncode == 1, done
@@ -407,7 +408,7 @@ def test_export_filters_by_status_unit_and_dates(export_server):
     assert records(export(server, boss, **{"from": "2999-01-01"})) == []
     for params in ({"status": "PAID"}, {"unit": "EUR"}, {"from": "2026-13-01"}, {"to": "yesterday"},
                    {"from": "2026-02-02", "to": "2026-02-01"}):
-        lf.assert_error(export(server, boss, **params), 400, "validation_error")
+        assert_error(export(server, boss, **params), 400, "validation_error")
 
 
 def test_an_export_of_several_pages_lists_every_reward_once_in_order(databases, make_server):

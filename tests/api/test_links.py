@@ -24,6 +24,7 @@ import flows
 import harness
 import ledger_flows as lf
 from test_analytics import execute_many, insert_referrals, ms, zone_of
+from checks import assert_error
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 QUARTER_MS = 15 * 60 * 1000
@@ -345,7 +346,7 @@ def test_share_link_creates_the_code_once(server):
     assert body["url"] == f"{harness.PUBLIC_URL}/r/{body['referral_code']}"
     assert lf.get(server, "/api/referral/link", who.headers).json() == body
     assert lf.code_of(server, who) == body["referral_code"]
-    lf.assert_error(lf.get(server, "/api/referral/link"), 401, "missing_token")
+    assert_error(lf.get(server, "/api/referral/link"), 401, "missing_token")
 
 
 # --------------------------------------------------------------------------
@@ -434,7 +435,7 @@ def test_funnel_refuses_what_the_timeline_refuses(server):
     who = lf.user(server)
     for params in ({"from": "2026-13-01"}, {"tz": "Mars/Olympus"}, {"from": "2026-05-02", "to": "2026-05-01"},
                    {"from": "2024-01-01", "to": "2026-01-01"}):
-        lf.assert_error(lf.get(server, "/api/referral/analytics/funnel", who.headers, **params), 400,
+        assert_error(lf.get(server, "/api/referral/analytics/funnel", who.headers, **params), 400,
                         "validation_error")
     empty = funnel(server, who)
     assert empty == {"clicks": 0, "unique_visitors": 0, "signups": 0, "verified": 0, "referrals": 0,
@@ -453,7 +454,7 @@ def test_admin_funnel_sums_every_code_and_ranks_top_referrers(make_server):
     cookie = cookie_of(click(live, people[0][1], ip="198.51.100.99"))
     verify(live, signup_with_cookie(live, cookie))
     wait_clicks(live, people[0][1], 2)
-    lf.assert_error(lf.get(live, "/api/admin/funnel", people[0][0].headers), 403, "forbidden")
+    assert_error(lf.get(live, "/api/admin/funnel", people[0][0].headers), 403, "forbidden")
     shown = funnel(live, boss, "/api/admin/funnel")
     total = live.query("SELECT COUNT(*), CAST(SUM(is_unique) AS BIGINT) FROM link_clicks")[0]
     assert (shown["clicks"], shown["unique_visitors"]) == (int(total[0]), int(total[1])) == (7, 7)

@@ -13,6 +13,7 @@ import flows
 import invariants
 import ledger_flows as lf
 from test_races import storm
+from checks import assert_error
 
 RACERS = 50
 
@@ -89,15 +90,15 @@ def test_create_list_and_deactivate(server, boss):
 ])
 def test_bad_milestones_are_400_and_write_nothing(server, boss, body):
     before = server.query("SELECT COUNT(*) FROM milestones")[0][0]
-    lf.assert_error(create(server, boss, **body), 400, "validation_error")
+    assert_error(create(server, boss, **body), 400, "validation_error")
     assert server.query("SELECT COUNT(*) FROM milestones")[0][0] == before
 
 
 def test_unknown_milestone_is_404_and_the_routes_are_for_admins(server, boss):
-    lf.assert_error(lf.post(server, "/api/admin/milestones/nope/deactivate", boss.headers), 404, "milestone_not_found")
+    assert_error(lf.post(server, "/api/admin/milestones/nope/deactivate", boss.headers), 404, "milestone_not_found")
     user = lf.user(server)
-    lf.assert_error(lf.get(server, "/api/admin/milestones", user.headers), 403, "forbidden")
-    lf.assert_error(lf.post(server, "/api/admin/milestones", None, {}), 401, "missing_token")
+    assert_error(lf.get(server, "/api/admin/milestones", user.headers), 403, "forbidden")
+    assert_error(lf.post(server, "/api/admin/milestones", None, {}), 401, "missing_token")
 
 
 def test_reaching_the_threshold_makes_one_milestone_reward(server, boss):

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 import ledger_flows as lf
+from checks import assert_error
 
 READ_PATHS = ("/api/referral/analytics/summary", "/api/referral/analytics/list")
 STATS_PATH = "/api/admin/stats"
@@ -102,7 +103,7 @@ def test_admin_stats_are_pipelined_for_admins_only(referrer_pair):
     assert stats == read(plain, boss, STATS_PATH).json()
     # A user who is not an admin is refused on the io thread, before any
     # statement is pipelined; the access log names where each was answered.
-    lf.assert_error(lf.get(pipelined, STATS_PATH, referrer.headers), 403, "forbidden")
+    assert_error(lf.get(pipelined, STATS_PATH, referrer.headers), 403, "forbidden")
     assert answered(pipelined) - before == 1
     assert answered_on(pipelined, referrer, STATS_PATH, "stats-by-a-user") == (403, "io")
     assert answered_on(pipelined, boss, STATS_PATH, "stats-by-an-admin") == (200, "pipelined")
@@ -119,8 +120,8 @@ def test_a_session_not_in_memory_is_served_and_a_revoked_one_refused(referrer_pa
     assert lf.post(plain, "/api/auth/logout", referrer.headers).status_code == 200
     time.sleep(0.1)  # another instance's logout is heard within 100 ms
     for path in READ_PATHS:
-        lf.assert_error(lf.get(pipelined, path, referrer.headers), 401, "session_invalid")
-    lf.assert_error(lf.get(pipelined, READ_PATHS[0], {"Authorization": "Bearer nonsense"}), 401, "invalid_token")
+        assert_error(lf.get(pipelined, path, referrer.headers), 401, "session_invalid")
+    assert_error(lf.get(pipelined, READ_PATHS[0], {"Authorization": "Bearer nonsense"}), 401, "invalid_token")
 
 
 def test_a_killed_pipelined_connection_costs_no_request_and_is_replaced(referrer_pair):

@@ -14,7 +14,7 @@ import pytest
 import harness
 import invariants
 import ledger_flows as lf
-from auth_checks import wait_until
+from checks import wait_until
 
 CAP = 10
 PAIRS = 16

@@ -8,6 +8,7 @@ import pytest
 
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 DAY_MS = 24 * 3600 * 1000
 CHAIN = 70
@@ -71,25 +72,25 @@ def test_legacy_path_applies_too(server, boss):
 
 def test_unknown_code_is_404_and_changes_nothing(server, boss):
     before = counts(server)
-    lf.assert_error(lf.apply(server, lf.user(server), "REF-ZZZZZZZZ"), 404, "invalid_code")
+    assert_error(lf.apply(server, lf.user(server), "REF-ZZZZZZZZ"), 404, "invalid_code")
     assert counts(server) == before
 
 
 @pytest.mark.parametrize("body, code", [({}, "validation_error"), ({"referral_code": "   "}, "validation_error"),
                                          ({"referral_code": 42}, "validation_error"), ([1], "invalid_json")])
 def test_missing_or_malformed_code_is_400(server, boss, body, code):
-    lf.assert_error(lf.post(server, "/api/referral/apply", lf.user(server).headers, body), 400, code)
+    assert_error(lf.post(server, "/api/referral/apply", lf.user(server).headers, body), 400, code)
 
 
 def test_apply_needs_a_token(server):
-    lf.assert_error(lf.post(server, "/api/referral/apply", json={"referral_code": "REF-AAAAAAAA"}), 401,
+    assert_error(lf.post(server, "/api/referral/apply", json={"referral_code": "REF-AAAAAAAA"}), 401,
                     "missing_token")
 
 
 def test_own_code_is_self_referral(server, boss):
     someone = lf.user(server)
     before = counts(server)
-    lf.assert_error(lf.apply(server, someone, lf.code_of(server, someone)), 400, "self_referral")
+    assert_error(lf.apply(server, someone, lf.code_of(server, someone)), 400, "self_referral")
     assert counts(server) == before
 
 
@@ -103,7 +104,7 @@ def test_gmail_alias_of_the_referrer_is_self_referral(server, boss, alias):
     name = "m" + uuid.uuid4().hex[:10]
     referrer = lf.user(server, email=f"{name}@gmail.com")
     twin = lf.user(server, email=alias(name))
-    lf.assert_error(lf.apply(server, twin, lf.code_of(server, referrer)), 400, "self_referral")
+    assert_error(lf.apply(server, twin, lf.code_of(server, referrer)), 400, "self_referral")
     assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (twin.id,)) == [(0,)]
 
 
@@ -118,9 +119,9 @@ def test_second_apply_is_already_referred(server, boss):
     first, second, referee = lf.user(server), lf.user(server), lf.user(server)
     _, referral_id = lf.refer(server, first, referee)
     second_code = lf.code_of(server, second)
-    lf.assert_error(lf.apply(server, referee, second_code), 409, "already_referred")
+    assert_error(lf.apply(server, referee, second_code), 409, "already_referred")
     # Even the same code again.
-    lf.assert_error(lf.apply(server, referee, lf.code_of(server, first)), 409, "already_referred")
+    assert_error(lf.apply(server, referee, lf.code_of(server, first)), 409, "already_referred")
     assert server.query("SELECT id, referrer_id FROM referrals WHERE referee_id = %s", (referee.id,)) == [
         (referral_id, first.id)]
     assert server.query("SELECT uses FROM referral_codes WHERE code = %s", (second_code,)) == [(0,)]
@@ -129,7 +130,7 @@ def test_second_apply_is_already_referred(server, boss):
 def test_referee_code_is_refused_for_the_referrer(server, boss):
     a, b = lf.user(server), lf.user(server)
     lf.refer(server, a, b)
-    lf.assert_error(lf.apply(server, a, lf.code_of(server, b)), 400, "referral_cycle")
+    assert_error(lf.apply(server, a, lf.code_of(server, b)), 400, "referral_cycle")
     assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (a.id,)) == [(0,)]
 
 
@@ -137,7 +138,7 @@ def test_longer_cycle_is_refused(server, boss):
     a, b, c = lf.user(server), lf.user(server), lf.user(server)
     lf.refer(server, a, b)
     lf.refer(server, b, c)
-    lf.assert_error(lf.apply(server, a, lf.code_of(server, c)), 400, "referral_cycle")
+    assert_error(lf.apply(server, a, lf.code_of(server, c)), 400, "referral_cycle")
     # A stranger may still use C's code.
     assert lf.apply(server, lf.user(server), lf.code_of(server, c)).status_code == 200
 
@@ -149,7 +150,7 @@ def test_a_seventy_long_chain_cannot_close(server, boss):
         lf.refer(server, referrer, referee)
     # chain[0] referred chain[1], ..., chain[68] referred chain[69]: chain[0]
     # is chain[69]'s referrer 69 levels up.
-    lf.assert_error(lf.apply(server, chain[0], lf.code_of(server, chain[-1])), 400, "referral_cycle")
+    assert_error(lf.apply(server, chain[0], lf.code_of(server, chain[-1])), 400, "referral_cycle")
     assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (chain[0].id,)) == [(0,)]
     # The end of the chain still refers strangers.
     assert lf.apply(server, lf.user(server), lf.code_of(server, chain[-1])).status_code == 200
@@ -165,7 +166,7 @@ def test_a_cycle_already_in_the_data_does_not_hang_the_walk(server, boss):
     loop = invariants.referral_cycles(server)
     assert {row[0] for row in loop} == {b.id}
     stranger = lf.user(server)
-    lf.assert_error(lf.apply(server, b, lf.code_of(server, stranger)), 409, "already_referred")
+    assert_error(lf.apply(server, b, lf.code_of(server, stranger)), 409, "already_referred")
     assert lf.apply(server, stranger, lf.code_of(server, b)).status_code == 200
     server.query("UPDATE referrals SET referrer_id = %s WHERE referee_id = %s", (a.id, b.id))
 
@@ -178,7 +179,7 @@ def test_apply_window_counts_from_signup(make_server):
     code = lf.code_of(server, referrer)
     server.query("UPDATE users SET created_at = created_at - %s WHERE id = %s", (8 * DAY_MS, late.id))
     server.query("UPDATE users SET created_at = created_at - %s WHERE id = %s", (6 * DAY_MS, in_time.id))
-    lf.assert_error(lf.apply(server, late, code), 409, "apply_window_closed")
+    assert_error(lf.apply(server, late, code), 409, "apply_window_closed")
     assert server.query("SELECT uses FROM referral_codes WHERE code = %s", (code,)) == [(0,)]
     assert lf.apply(server, in_time, code).status_code == 200
 
@@ -186,7 +187,7 @@ def test_apply_window_counts_from_signup(make_server):
 def test_default_window_is_30_days(server, boss):
     referrer, late = lf.user(server), lf.user(server)
     server.query("UPDATE users SET created_at = created_at - %s WHERE id = %s", (31 * DAY_MS, late.id))
-    lf.assert_error(lf.apply(server, late, lf.code_of(server, referrer)), 409, "apply_window_closed")
+    assert_error(lf.apply(server, late, lf.code_of(server, referrer)), 409, "apply_window_closed")
 
 
 def test_code_cap_refuses_the_third_use(make_server):
@@ -198,7 +199,7 @@ def test_code_cap_refuses_the_third_use(make_server):
     for _ in range(2):
         lf.refer(server, referrer)
     third = lf.user(server)
-    lf.assert_error(lf.apply(server, third, code), 409, "code_exhausted")
+    assert_error(lf.apply(server, third, code), 409, "code_exhausted")
     assert server.query("SELECT uses FROM referral_codes WHERE code = %s", (code,)) == [(2,)]
     assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (third.id,)) == [(0,)]
     assert lf.stats_of(server, referrer.id) == (2, 0, 2, 0)
@@ -212,13 +213,13 @@ def test_no_signup_config_refuses_and_changes_nothing(make_server):
     boss = lf.admin(server)
     referrer, referee = lf.user(server), lf.user(server)
     code = lf.code_of(server, referrer)
-    lf.assert_error(lf.apply(server, referee, code), 409, "reward_config_missing")
+    assert_error(lf.apply(server, referee, code), 409, "reward_config_missing")
     # A FIRST_ORDER config does not stand in for the missing SIGNUP one,
     # nor does a deactivated SIGNUP one.
     lf.config(server, boss, "FIRST_ORDER")
     signup = lf.config(server, boss)
     assert lf.post(server, f"/api/admin/reward-config/{signup['id']}/deactivate", boss.headers).status_code == 200
-    lf.assert_error(lf.apply(server, referee, code), 409, "reward_config_missing")
+    assert_error(lf.apply(server, referee, code), 409, "reward_config_missing")
     assert counts(server) == (0, 0, 0)
     assert lf.stats_of(server, referrer.id) in (None, (0, 0, 0, 0))
     # Nothing was spent: once a config exists the same referee applies the same code.

@@ -16,6 +16,7 @@ import pytest
 
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 _hosts = itertools.count(1)
 
@@ -167,8 +168,8 @@ def test_flagged_referral_gets_no_automatic_first_order_credit(server, boss):
 
 def test_flagged_list_is_admin_only(server, boss):
     someone = lf.user(server)
-    lf.assert_error(lf.get(server, "/api/admin/referrals/flagged", someone.headers), 403, "forbidden")
-    lf.assert_error(lf.get(server, "/api/admin/referrals/flagged"), 401, "missing_token")
+    assert_error(lf.get(server, "/api/admin/referrals/flagged", someone.headers), 403, "forbidden")
+    assert_error(lf.get(server, "/api/admin/referrals/flagged"), 401, "missing_token")
 
 
 def test_all_test_clients_share_one_ip_so_same_ip_flags_by_default(make_server):
@@ -222,7 +223,7 @@ def test_alias_rule_can_be_switched_off(make_server):
     twin = lf.user(server, email=f"{name[:4]}.{name[4:]}+2@googlemail.com")
     assert lf.apply(server, twin, lf.code_of(server, referrer)).status_code == 200
     # The plain rule stays: one's very own code is still refused.
-    lf.assert_error(lf.apply(server, referrer, lf.code_of(server, referrer)), 400, "self_referral")
+    assert_error(lf.apply(server, referrer, lf.code_of(server, referrer)), 400, "self_referral")
 
 
 def test_invariants_hold(server):

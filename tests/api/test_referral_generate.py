@@ -8,6 +8,7 @@ import pytest
 
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_legacy_path_answers_like_the_canonical_one(server):
 
 
 def test_generate_needs_a_token(server):
-    lf.assert_error(lf.post(server, "/api/referral/generate"), 401, "missing_token")
+    assert_error(lf.post(server, "/api/referral/generate"), 401, "missing_token")
 
 
 def test_referred_by_is_the_caller_and_my_referrer_id_who_referred_them(server, boss):

@@ -8,6 +8,7 @@ import requests
 import flows
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def signup_and_verify(server, email: str, code: str):
 
 def test_unknown_code_refuses_the_signup_and_creates_no_account(server, boss):
     email = flows.new_email()
-    lf.assert_error(flows.signup(server, email, referral_code="REF-ZZZZZZZZ"), 404, "invalid_code")
+    assert_error(flows.signup(server, email, referral_code="REF-ZZZZZZZZ"), 404, "invalid_code")
     assert server.query("SELECT COUNT(*) FROM users WHERE email = %s", (email,)) == [(0,)]
     assert not flows.mails_to(server, email)
 

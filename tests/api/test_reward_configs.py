@@ -7,6 +7,7 @@ import requests
 
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,7 @@ def test_invalid_config_is_400_and_stores_nothing(server, boss, body):
     full = {"reward_type": "SIGNUP", "reward_value": 100, "reward_unit": "POINTS", **body}
     full = {name: value for name, value in full.items() if value is not None}
     answer = lf.post(server, "/api/admin/reward-config", boss.headers, full)
-    error = lf.assert_error(answer, 400, "validation_error")
+    error = assert_error(answer, 400, "validation_error")
     assert any(name in error["error"] for name in body), error
     assert server.query("SELECT COUNT(*) FROM reward_configs") == before
 
@@ -143,7 +144,7 @@ def test_deactivate_answers_the_config_and_is_final(server, boss):
 
 def test_deactivate_unknown_config_is_404(server, boss):
     answer = lf.post(server, "/api/admin/reward-config/no-such-config/deactivate", boss.headers)
-    lf.assert_error(answer, 404, "config_not_found")
+    assert_error(answer, 404, "config_not_found")
 
 
 ADMIN_ROUTES = [
@@ -163,7 +164,7 @@ ADMIN_ROUTES = [
 @pytest.mark.parametrize("method, path", ADMIN_ROUTES)
 def test_admin_routes_are_401_without_a_token(server, method, path):
     answer = requests.request(method, server.url(path), json={}, timeout=30)
-    lf.assert_error(answer, 401, "missing_token")
+    assert_error(answer, 401, "missing_token")
 
 
 @pytest.mark.parametrize("method, path", ADMIN_ROUTES)
@@ -173,5 +174,5 @@ def test_admin_routes_are_403_for_users(server, boss, method, path):
     body = {"reward_type": "SIGNUP", "reward_value": 1, "reward_unit": "POINTS", "reason": "x",
             "type": "FIRST_ORDER", "user_id": someone.id, "external_id": "x"}
     answer = requests.request(method, server.url(path), headers=someone.headers, json=body, timeout=30)
-    lf.assert_error(answer, 403, "forbidden")
+    assert_error(answer, 403, "forbidden")
     assert server.query("SELECT COUNT(*) FROM reward_configs") == before

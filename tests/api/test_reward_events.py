@@ -8,6 +8,7 @@ import pytest
 
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_unknown_user_is_404_and_records_nothing(server, boss, who):
     events_before = count(server, "events")
     external_id = order_id()
     answer = lf.event(server, boss, external_id, **who)
-    lf.assert_error(answer, 404, "user_not_found")
+    assert_error(answer, 404, "user_not_found")
     assert count(server, "events") == events_before
     # The external id was not spent on the failure.
     referee, _ = lf.refer(server, lf.user(server))
@@ -121,7 +122,7 @@ def test_invalid_event_is_400(server, boss, body):
     referee, _ = lf.refer(server, lf.user(server))
     full = {"user_id": referee.id, **body}
     full = {name: value for name, value in full.items() if value is not None}
-    lf.assert_error(lf.post(server, "/api/admin/events", boss.headers, full), 400, "validation_error")
+    assert_error(lf.post(server, "/api/admin/events", boss.headers, full), 400, "validation_error")
 
 
 def test_events_without_a_first_order_config_grant_nothing(make_server):

@@ -12,6 +12,7 @@ import pytest
 import flows
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 # A burst flag on the second use of a code within an hour gives the tests a
 # referral held for review when they want one.
@@ -56,7 +57,7 @@ def test_a_held_reward_shows_available_at_and_refuses_an_early_credit(server, bo
     reward_id = lf.reward_of(server, referral_id)["id"]
     shown = admin_reward(server, boss, referrer.id, reward_id)
     assert millis(shown["available_at"]) - millis(shown["created_at"]) == 365 * 1000
-    early = lf.assert_error(lf.credit(server, boss, reward_id), 409, "reward_on_hold")
+    early = assert_error(lf.credit(server, boss, reward_id), 409, "reward_on_hold")
     assert shown["available_at"] in early["error"]
     assert lf.reward_of(server, referral_id)["status"] == "PENDING"
     assert [row["to"] for row in lf.history(server, boss, reward_id)] == ["PENDING"]
@@ -68,7 +69,7 @@ def test_an_admin_credits_once_the_hold_is_over(server, boss):
     lf.config(server, boss, "SIGNUP", 100, hold_days=1)
     _, referral_id = lf.refer(server, lf.user(server))
     reward_id = lf.reward_of(server, referral_id)["id"]
-    lf.assert_error(lf.credit(server, boss, reward_id), 409, "reward_on_hold")
+    assert_error(lf.credit(server, boss, reward_id), 409, "reward_on_hold")
     time.sleep(1.1)
     assert lf.credit(server, boss, reward_id).status_code == 200
     assert lf.referral_status(server, referral_id) == "SUCCESS"

@@ -12,6 +12,7 @@ import requests
 
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +56,13 @@ def test_apply_replay_returns_the_first_answer(server, boss):
     assert server.query("SELECT COUNT(*) FROM referrals WHERE referee_id = %s", (referee.id,)) == [(1,)]
     assert server.query("SELECT uses FROM referral_codes WHERE code = %s", (code,)) == [(1,)]
     # Without the key the same request is a new one, and refused.
-    lf.assert_error(lf.apply(server, referee, code), 409, "already_referred")
+    assert_error(lf.apply(server, referee, code), 409, "already_referred")
 
 
 def test_a_refusal_is_replayed_too(server, boss):
     someone, k = lf.user(server), key()
     first = lf.apply(server, someone, "REF-ZZZZZZZZ", **k)
-    lf.assert_error(first, 404, "invalid_code")
+    assert_error(first, 404, "invalid_code")
     assert_replay_of(lf.apply(server, someone, "REF-ZZZZZZZZ", **k), first)
 
 
@@ -69,7 +70,7 @@ def test_same_key_with_another_body_is_422(server, boss):
     referee, k = lf.user(server), key()
     first_code, other_code = lf.code_of(server, lf.user(server)), lf.code_of(server, lf.user(server))
     assert lf.apply(server, referee, first_code, **k).status_code == 200
-    lf.assert_error(lf.apply(server, referee, other_code, **k), 422, "idempotency_key_mismatch")
+    assert_error(lf.apply(server, referee, other_code, **k), 422, "idempotency_key_mismatch")
     assert server.query("SELECT uses FROM referral_codes WHERE code = %s", (other_code,)) == [(0,)]
 
 
@@ -80,7 +81,7 @@ def test_credit_replay_is_200_not_409(server, boss):
     assert_replay_of(lf.credit(server, boss, reward_id, **k), first)
     assert [row["to"] for row in lf.history(server, boss, reward_id)] == ["PENDING", "CREDITED"]
     # The same key on another reward is another request.
-    lf.assert_error(lf.credit(server, boss, pending_reward(server), **k), 422, "idempotency_key_mismatch")
+    assert_error(lf.credit(server, boss, pending_reward(server), **k), 422, "idempotency_key_mismatch")
 
 
 def test_revoke_replay_and_mismatch(server, boss):
@@ -88,7 +89,7 @@ def test_revoke_replay_and_mismatch(server, boss):
     first = lf.revoke(server, boss, reward_id, "fraud ring", **k)
     assert first.status_code == 200, first.text
     assert_replay_of(lf.revoke(server, boss, reward_id, "fraud ring", **k), first)
-    lf.assert_error(lf.revoke(server, boss, reward_id, "another reason", **k), 422, "idempotency_key_mismatch")
+    assert_error(lf.revoke(server, boss, reward_id, "another reason", **k), 422, "idempotency_key_mismatch")
     assert [row["to"] for row in lf.history(server, boss, reward_id)] == ["PENDING", "REVOKED"]
 
 
@@ -100,7 +101,7 @@ def test_event_replay_keeps_201(server, boss):
     assert keyed.status_code == 201, keyed.text
     assert_replay_of(lf.post(server, "/api/admin/events", boss.headers, body, **k), keyed)
     assert server.query("SELECT COUNT(*) FROM events WHERE external_id = %s", (body["external_id"],)) == [(1,)]
-    lf.assert_error(lf.post(server, "/api/admin/events", boss.headers, {**body, "external_id": "other"}, **k),
+    assert_error(lf.post(server, "/api/admin/events", boss.headers, {**body, "external_id": "other"}, **k),
                     422, "idempotency_key_mismatch")
 
 
@@ -125,7 +126,7 @@ def test_keys_are_scoped_to_the_caller(server, boss):
 def test_key_over_255_characters_is_400_and_does_nothing(server, boss):
     reward_id = pending_reward(server)
     answer = lf.credit(server, boss, reward_id, **{"Idempotency-Key": "k" * 256})
-    lf.assert_error(answer, 400, "validation_error")
+    assert_error(answer, 400, "validation_error")
     assert server.query("SELECT status FROM rewards WHERE id = %s", (reward_id,)) == [("PENDING",)]
     longest = lf.credit(server, boss, reward_id, **{"Idempotency-Key": "k" * 255})
     assert longest.status_code == 200, longest.text

@@ -7,6 +7,7 @@ import pytest
 
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 INT64_MAX = 2**63 - 1
 REWARD_FIELDS = {"reward_id", "referral_id", "reward_type", "reward_value", "reward_unit", "beneficiary", "status",
@@ -55,9 +56,9 @@ def test_credit_answers_and_moves_everything_in_step(server, boss):
 
 
 def test_unknown_reward_is_404(server, boss):
-    lf.assert_error(lf.credit(server, boss, "no-such-reward"), 404, "reward_not_found")
-    lf.assert_error(lf.revoke(server, boss, "no-such-reward"), 404, "reward_not_found")
-    lf.assert_error(lf.get(server, "/api/admin/rewards/no-such-reward/history", boss.headers), 404,
+    assert_error(lf.credit(server, boss, "no-such-reward"), 404, "reward_not_found")
+    assert_error(lf.revoke(server, boss, "no-such-reward"), 404, "reward_not_found")
+    assert_error(lf.get(server, "/api/admin/rewards/no-such-reward/history", boss.headers), 404,
                     "reward_not_found")
 
 
@@ -65,7 +66,7 @@ def test_credit_twice_is_409_and_writes_no_second_row(server, boss):
     _, referral_id = lf.refer(server, lf.user(server))
     reward_id = lf.reward_of(server, referral_id)["id"]
     assert lf.credit(server, boss, reward_id).status_code == 200
-    lf.assert_error(lf.credit(server, boss, reward_id), 409, "reward_not_pending")
+    assert_error(lf.credit(server, boss, reward_id), 409, "reward_not_pending")
     assert [row["to"] for row in lf.history(server, boss, reward_id)] == ["PENDING", "CREDITED"]
 
 
@@ -73,7 +74,7 @@ def test_revoked_reward_cannot_be_credited(server, boss):
     _, referral_id = lf.refer(server, lf.user(server))
     reward_id = lf.reward_of(server, referral_id)["id"]
     assert lf.revoke(server, boss, reward_id).status_code == 200
-    lf.assert_error(lf.credit(server, boss, reward_id), 409, "reward_not_pending")
+    assert_error(lf.credit(server, boss, reward_id), 409, "reward_not_pending")
     assert lf.reward_of(server, referral_id)["status"] == "REVOKED"
 
 
@@ -82,7 +83,7 @@ def test_revoked_reward_cannot_be_credited(server, boss):
 def test_revoke_needs_a_reason(server, boss, body, code):
     _, referral_id = lf.refer(server, lf.user(server))
     reward_id = lf.reward_of(server, referral_id)["id"]
-    lf.assert_error(lf.post(server, f"/api/admin/rewards/{reward_id}/revoke", boss.headers, body), 400, code)
+    assert_error(lf.post(server, f"/api/admin/rewards/{reward_id}/revoke", boss.headers, body), 400, code)
     assert lf.reward_of(server, referral_id)["status"] == "PENDING"
     assert len(lf.history(server, boss, reward_id)) == 1
 
@@ -113,7 +114,7 @@ def test_clawback_of_a_credited_reward(server, boss):
     assert answer.json()["status"] == "REVOKED"
     assert lf.referral_status(server, referral_id) == "REJECTED"
     assert lf.stats_of(server, referrer.id) == (1, 0, 0, 1)
-    lf.assert_error(lf.revoke(server, boss, reward_id, "again"), 409, "reward_already_revoked")
+    assert_error(lf.revoke(server, boss, reward_id, "again"), 409, "reward_already_revoked")
     moves = lf.history(server, boss, reward_id)
     assert set(moves[0]) == {"from", "to", "actor_id", "reason", "at"}
     assert [(row["from"], row["to"]) for row in moves] == [
@@ -131,7 +132,7 @@ def test_revoke_twice_is_409_and_writes_no_second_row(server, boss):
     reward_id = lf.reward_of(server, referral_id)["id"]
     assert lf.revoke(server, boss, reward_id).status_code == 200
     again = lf.revoke(server, boss, reward_id, "once more")
-    lf.assert_error(again, 409, "reward_already_revoked")
+    assert_error(again, 409, "reward_already_revoked")
     assert [row["to"] for row in lf.history(server, boss, reward_id)] == ["PENDING", "REVOKED"]
 
 
@@ -210,7 +211,7 @@ def test_reward_history_pages_newest_first_and_filters_by_status(make_server):
         listed = [item["reward_id"] for page in pages for item in page]
         assert listed == expected[::-1], status
         assert all(item["status"] == status for page in pages for item in page)
-    lf.assert_error(lf.get(server, "/api/rewards/history", referrer.headers, status="LOST"), 400,
+    assert_error(lf.get(server, "/api/rewards/history", referrer.headers, status="LOST"), 400,
                     "validation_error")
     legacy = lf.get(server, "/api/referrals/rewards/history", referrer.headers)
     assert legacy.status_code == 200 and legacy.json() == items
@@ -240,7 +241,7 @@ def test_balance_sums_pending_and_credited_per_unit(make_server):
     assert lf.revoke(server, boss, cash[1]).status_code == 200
     balance = lf.get(server, "/api/rewards/balance", referrer.headers).json()
     assert balance == {"POINTS": {"pending": 100, "credited": 100}, "CASH": {"pending": 0, "credited": 250}}
-    lf.assert_error(lf.get(server, "/api/rewards/balance"), 401, "missing_token")
+    assert_error(lf.get(server, "/api/rewards/balance"), 401, "missing_token")
 
 
 def test_sums_of_huge_imported_values_saturate_instead_of_failing(make_server):
@@ -288,7 +289,7 @@ def test_reason_of_500_multibyte_code_points_is_accepted(server, boss):
 @pytest.mark.parametrize("reason", ["é" * 501, "   ", " \t\n"])
 def test_reason_too_long_or_blank_is_400(server, boss, reason):
     reward_id = pending_reward(server)
-    body = lf.assert_error(lf.revoke(server, boss, reward_id, reason), 400, "validation_error")
+    body = assert_error(lf.revoke(server, boss, reward_id, reason), 400, "validation_error")
     assert "reason" in body["error"], body
     assert server.query("SELECT status FROM rewards WHERE id = %s", (reward_id,)) == [("PENDING",)]
     assert len(lf.history(server, boss, reward_id)) == 1

@@ -9,6 +9,7 @@ import pytest
 
 import invariants
 import ledger_flows as lf
+from checks import assert_error
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ PERCENT = {"reward_type": "FIRST_ORDER", "percent_of_amount": 10, "reward_unit":
 ])
 def test_bad_rule_fields_are_400_and_write_nothing(server, boss, body):
     before = config_count(server)
-    lf.assert_error(create(server, boss, **body), 400, "validation_error")
+    assert_error(create(server, boss, **body), 400, "validation_error")
     assert config_count(server) == before
 
 
@@ -156,7 +157,7 @@ def test_an_event_keeps_its_amount_and_currency(server, boss):
 def test_bad_event_fields_are_400_and_write_nothing(server, boss, extra):
     referee, _ = lf.refer(server, lf.user(server))
     before = server.query("SELECT COUNT(*) FROM events")[0][0]
-    lf.assert_error(event(server, boss, referee, event_type="FIRST_ORDER", **extra), 400, "validation_error")
+    assert_error(event(server, boss, referee, event_type="FIRST_ORDER", **extra), 400, "validation_error")
     assert server.query("SELECT COUNT(*) FROM events")[0][0] == before
 
 

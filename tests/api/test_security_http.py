@@ -15,6 +15,7 @@ import flows
 import harness
 import ledger_flows as lf
 import wire
+from checks import assert_error
 
 FOREIGN = "https://evil.example"
 CONSOLE = "https://console.example"
@@ -164,7 +165,7 @@ def reward_status(server, reward_id: str) -> str:
 def test_cookie_credit_from_elsewhere_is_refused_and_changes_nothing(guarded, pending_reward, source):
     boss, reward_id = pending_reward
     answer = cookie_credit(guarded, boss, reward_id, source)
-    lf.assert_error(answer, 403, "csrf_rejected")
+    assert_error(answer, 403, "csrf_rejected")
     assert reward_status(guarded, reward_id) == "PENDING"
     assert guarded.query("SELECT COUNT(*) FROM reward_events WHERE reward_id = %s", (reward_id,))[0][0] == 1
 
@@ -188,7 +189,7 @@ def test_bearer_credit_needs_no_origin(guarded, pending_reward):
 def test_cookie_logout_from_a_foreign_origin_is_refused(guarded):
     who = lf.user(guarded)
     answer = requests.post(guarded.url("/api/auth/logout"), headers={**cookie_of(who), "Origin": FOREIGN}, timeout=30)
-    lf.assert_error(answer, 403, "csrf_rejected")
+    assert_error(answer, 403, "csrf_rejected")
     assert "Set-Cookie" not in answer.headers
     assert len(session_ips(guarded, who.email)) == 1
     assert requests.get(guarded.url("/api/auth/sessions"), headers=who.headers, timeout=30).status_code == 200
@@ -199,7 +200,7 @@ def test_cookie_delete_of_a_session_from_nowhere_is_refused(guarded):
     other = lf.login_from(guarded, who.email)
     session_id = requests.get(guarded.url("/api/auth/sessions"), headers=other, timeout=30).json()[0]["id"]
     answer = requests.delete(guarded.url(f"/api/auth/sessions/{session_id}"), headers=cookie_of(who), timeout=30)
-    lf.assert_error(answer, 403, "csrf_rejected")
+    assert_error(answer, 403, "csrf_rejected")
     assert len(session_ips(guarded, who.email)) == 2
 
 
@@ -210,4 +211,4 @@ def test_cookie_reads_need_no_origin(guarded):
 
 def test_bad_cookie_is_still_401_before_the_origin_rule(guarded):
     answer = requests.post(guarded.url("/api/auth/logout"), headers={"Cookie": "token=forged"}, timeout=30)
-    lf.assert_error(answer, 401, "invalid_token")
+    assert_error(answer, 401, "invalid_token")

@@ -21,7 +21,8 @@ import pytest
 import requests
 
 import flows
-from auth_checks import UNLIMITED, assert_error
+from auth_checks import UNLIMITED
+from checks import assert_error
 
 # The window docs/ARCHITECTURE.md promises: a revocation is refused by every
 # instance within this long after the answer to the request that made it.

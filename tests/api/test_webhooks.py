@@ -12,9 +12,9 @@ import pytest
 import requests
 
 import flows
-from auth_checks import wait_until
 from support.unit_tests import run_engine_suite
 from support.webhook_receiver import WebhookReceiver
+from checks import wait_until
 
 LOOPBACK = {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOW_PRIVATE": "true",
             "WEBHOOK_RETRY_SCHEDULE": "200ms,200ms,200ms", "WEBHOOK_TIMEOUT": "2s"}

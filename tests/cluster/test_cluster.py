@@ -22,6 +22,7 @@ import invariants
 import ledger_flows as lf
 import wire
 from auth_checks import assert_session_ended
+from checks import assert_error
 from support.smtp_sink import SmtpSink
 from test_races import storm
 
@@ -254,7 +255,7 @@ def test_a_session_listener_behind_pgbouncer_never_trusts_its_cache(databases, b
                 cursor.execute("SET LOCAL session_replication_role = replica")  # no trigger, no NOTIFY
                 cursor.execute("DELETE FROM sessions WHERE user_id = %s", (who.id,))
             conn.commit()
-        lf.assert_error(lf.post(server, "/api/auth/verify-session", who.headers), 401, "session_invalid")
+        assert_error(lf.post(server, "/api/auth/verify-session", who.headers), 401, "session_invalid")
     finally:
         pool.close()
 
