@@ -11,7 +11,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 
 def assert_error(response, status: int, code: str) -> dict:
     """The docs/API.md error body: exactly {"error": sentence, "code": code}."""
-    assert response.status_code == status, (response.status_code, response.text)
+    assert response.status_code == status, (response.status_code, response.url, response.text)
     assert response.headers.get("Content-Type") == JSON_TYPE, response.headers
     body = response.json()
     assert set(body) == {"error", "code"}, body

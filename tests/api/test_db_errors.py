@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import flows
+from checks import assert_error
 
 BLOCK_SIGNUPS = {
     "sqlite": ["CREATE TRIGGER block_signups BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'blocked'); END"],
@@ -26,7 +27,7 @@ def test_unexpected_database_error_logs_no_bound_value(make_server, backend):
     email = flows.new_email("secret-mailbox")
     name = "Secret Name 7f3a"
     answer = flows.signup(server, email, name=name)
-    assert answer.status_code == 500 and answer.json()["code"] == "internal_error", answer.text
+    assert_error(answer, 500, "internal_error")
     error = server.wait_for_line(lambda line: line.get("msg") == "unhandled error")
     assert "signup" in error["route"], error
     assert ENGINE_CODE[backend].search(error["detail"]), error

@@ -12,6 +12,7 @@ import requests
 import flows
 import invariants
 import original_export as original
+from checks import assert_error
 
 ENV = {"RATE_LIMIT_PER_IP": "0"}
 TABLES = {  # table -> ORDER BY, for snapshots
@@ -212,7 +213,7 @@ def test_every_bcrypt_prefix_logs_in(imported, name, prefix):
     before = stored_hash(server, name)
     assert before.startswith(prefix)
     wrong = login(server, name, "not the old password")
-    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
+    assert_error(wrong, 401, "invalid_credentials")
     assert stored_hash(server, name) == before  # a failed login re-hashes nothing
     assert login(server, name).status_code == 200
     assert stored_hash(server, name).startswith("$argon2id$")
@@ -224,7 +225,7 @@ def test_a_nul_byte_does_not_cut_a_bcrypt_password_short(imported):
     # JSON layer refuses NUL already; password.cpp checks again.)
     server, _, _ = imported
     answer = login(server, "referee3", original.PASSWORDS["referee3"] + "\u0000junk")
-    assert answer.status_code == 400 and answer.json()["code"] == "validation_error", answer.text
+    assert_error(answer, 400, "validation_error")
     assert stored_hash(server, "referee3").startswith("$2b$")
     assert login(server, "referee3").status_code == 200
 
@@ -232,7 +233,7 @@ def test_a_nul_byte_does_not_cut_a_bcrypt_password_short(imported):
 def test_unverified_imported_user_must_verify_first(imported):
     server, _, _ = imported
     answer = login(server, "unverified")
-    assert answer.status_code == 403 and answer.json()["code"] == "email_not_verified"
+    assert_error(answer, 403, "email_not_verified")
     assert stored_hash(server, "unverified").startswith("$2b$")  # not upgraded before verification
 
 
@@ -475,7 +476,7 @@ def test_moved_in_alias_applies_for_its_owner_and_pays_the_oldest_config(moved_i
     server, _, _ = moved_in
     racer = moved_headers(server, "racer")
     self_applied = flows.apply_code(server, racer, "SVH-LATER3")
-    assert self_applied.status_code == 400 and self_applied.json()["code"] == "self_referral"
+    assert_error(self_applied, 400, "self_referral")
     _, newcomer = flows.new_user(server)
     answer = flows.apply_code(server, newcomer, " svh-spare4 ")
     assert answer.status_code == 200, answer.text

@@ -14,7 +14,7 @@ import requests
 import flows
 from support.unit_tests import run_engine_suite
 from support.webhook_receiver import WebhookReceiver
-from checks import wait_until
+from checks import assert_error, wait_until
 
 LOOPBACK = {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOW_PRIVATE": "true",
             "WEBHOOK_RETRY_SCHEDULE": "200ms,200ms,200ms", "WEBHOOK_TIMEOUT": "2s"}
@@ -72,7 +72,7 @@ def test_endpoint_crud_secret_shown_once(make_server, receiver):
     assert requests.delete(server.url(f"{HOOKS}/{created['id']}"), headers=admin, timeout=30).status_code == 200
     assert server.query("SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = %s", (created["id"],))[0][0] == 0
     again = requests.delete(server.url(f"{HOOKS}/{created['id']}"), headers=admin, timeout=30)
-    assert again.status_code == 404 and again.json()["code"] == "webhook_not_found"
+    assert_error(again, 404, "webhook_not_found")
 
 
 def test_bad_input_and_access(make_server, receiver):
@@ -84,17 +84,17 @@ def test_bad_input_and_access(make_server, receiver):
                  {"url": "ftp://example.com/", "events": ["*"]}, {"events": ["*"]},
                  {"url": receiver.url, "events": ["*"], "description": "x" * 501}):
         answer = requests.post(server.url(HOOKS), headers=admin, json=body, timeout=30)
-        assert answer.status_code == 400 and answer.json()["code"] == "validation_error", (body, answer.text)
+        assert_error(answer, 400, "validation_error")
     anonymous = requests.post(server.url(HOOKS), json={"url": receiver.url, "events": ["*"]}, timeout=30)
-    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "missing_token")
+    assert_error(anonymous, 401, "missing_token")
     member = requests.get(server.url(HOOKS), headers=user, timeout=30)
-    assert (member.status_code, member.json()["code"]) == (403, "forbidden")
+    assert_error(member, 403, "forbidden")
     assert server.query("SELECT COUNT(*) FROM webhook_endpoints")[0][0] == 0
     missing = requests.post(server.url(f"{HOOKS}/nope/test"), headers=admin, timeout=30)
-    assert missing.status_code == 404 and missing.json()["code"] == "webhook_not_found"
+    assert_error(missing, 404, "webhook_not_found")
     bad_status = requests.get(server.url(f"{HOOKS}/nope/deliveries"), headers=admin, params={"status": "sent"},
                               timeout=30)
-    assert (bad_status.status_code, bad_status.json()["code"]) == (400, "validation_error")
+    assert_error(bad_status, 400, "validation_error")
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://[::1]:9/hook", "http://169.254.169.254/latest",
@@ -104,7 +104,7 @@ def test_ssrf_guard_refuses_internal_addresses(make_server, url):
     server = make_server(env={"WEBHOOK_ALLOW_HTTP": "true"})
     _, admin = flows.new_admin(server)
     answer = requests.post(server.url(HOOKS), headers=admin, json={"url": url, "events": ["*"]}, timeout=30)
-    assert answer.status_code == 400 and answer.json()["code"] == "webhook_url_forbidden", answer.text
+    assert_error(answer, 400, "webhook_url_forbidden")
     assert server.query("SELECT COUNT(*) FROM webhook_endpoints")[0][0] == 0
 
 
@@ -112,7 +112,7 @@ def test_https_required_unless_allowed(make_server, receiver):
     server = make_server(env={"WEBHOOK_ALLOW_PRIVATE": "true"})
     _, admin = flows.new_admin(server)
     answer = requests.post(server.url(HOOKS), headers=admin, json={"url": receiver.url, "events": ["*"]}, timeout=30)
-    assert answer.status_code == 400 and answer.json()["code"] == "webhook_url_forbidden", answer.text
+    assert_error(answer, 400, "webhook_url_forbidden")
 
 
 def test_test_event_is_signed_and_delivered(make_server, receiver):
@@ -213,7 +213,7 @@ def test_deliveries_list_filter_pages_and_manual_retry(make_server, receiver):
     wait_until(lambda: len(deliveries(server, admin, created["id"], status="delivered").json()) == 2)
     assert [h.webhook_id for h in receiver.hits].count(failed["event_id"]) == 3
     missing = requests.post(server.url(f"{HOOKS}/{created['id']}/deliveries/nope/retry"), headers=admin, timeout=30)
-    assert missing.status_code == 404 and missing.json()["code"] == "delivery_not_found"
+    assert_error(missing, 404, "delivery_not_found")
 
 
 def test_hanging_endpoint_does_not_starve_others(make_server, receiver):
@@ -431,10 +431,10 @@ def test_an_api_key_with_webhooks_manage_manages_webhooks(make_server, receiver)
     receiver.wait_for(lambda hits: len(hits) == 1)
     other = api_key(server, admin, ["events:write"])
     refused = requests.get(server.url(HOOKS), headers=other, timeout=30)
-    assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
+    assert_error(refused, 403, "insufficient_scope")
     # The scope opens the webhook routes only, not the rest of /api/admin.
     elsewhere = requests.get(server.url("/api/admin/api-keys"), headers=manager, timeout=30)
-    assert (elsewhere.status_code, elsewhere.json()["code"]) == (401, "missing_token")
+    assert_error(elsewhere, 401, "missing_token")
 
 
 def test_a_committed_apply_is_sent_and_a_refused_one_is_not(make_server, receiver):
@@ -446,7 +446,7 @@ def test_a_committed_apply_is_sent_and_a_refused_one_is_not(make_server, receive
     _, referrer = flows.new_user(server)
     code = flows.referral_code(server, referrer)
     refused = flows.apply_code(server, referrer, code)  # one's own code: refused, rolled back
-    assert (refused.status_code, refused.json()["code"]) == (400, "self_referral"), refused.text
+    assert_error(refused, 400, "self_referral")
     time.sleep(1.0)
     assert receiver.hits == []
     _, referee = flows.new_user(server)
