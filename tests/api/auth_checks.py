@@ -39,8 +39,6 @@ def module_server(databases, tmp_path_factory, env: dict):
         pool.close()
 
 
-
-
 def post(server, path: str, body=None, headers: dict | None = None, **kwargs) -> requests.Response:
     return requests.post(server.url(path), json=body, headers=headers, timeout=30, **kwargs)
 
@@ -90,7 +88,6 @@ def session_token(server, email: str | None = None) -> tuple[str, str]:
     """A verified, logged-in user: (email, token)."""
     email = email or flows.register(server)
     return email, flows.token_for(server, email)
-
 
 
 # --------------------------------------------------------------------------

@@ -139,7 +139,6 @@ def event(server, boss: User, external_id: str, **who) -> requests.Response:
                 {"type": "FIRST_ORDER", "external_id": external_id, **who})
 
 
-
 def all_pages(server, path: str, headers: dict, **params) -> list[list[dict]]:
     """Follows Link rel=next from the first page; returns every page's items."""
     answer = get(server, path, headers, **params)

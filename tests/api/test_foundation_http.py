@@ -14,8 +14,6 @@ import wire
 from checks import JSON_TYPE, assert_error
 
 
-
-
 def test_unknown_route_is_404_not_found(server):
     assert_error(requests.get(server.url("/no/such/route"), timeout=10), 404, "not_found")
 
