@@ -1,19 +1,31 @@
-"""Assertions every API test module shares: the error answer's shape, the
-Retry-After header, and waiting for something the server does in the
-background."""
+"""Assertions every API test module shares: the error answer's shape (through
+requests, or read off the socket by wire.py), the Retry-After header, and
+waiting for something the server does in the background."""
 
 from __future__ import annotations
 
 import time
 
+import wire
+
 JSON_TYPE = "application/json; charset=utf-8"
 
 
 def assert_error(response, status: int, code: str) -> dict:
-    """The docs/API.md error body: exactly {"error": sentence, "code": code}."""
+    """An error answer through requests; returns its body."""
     assert response.status_code == status, (response.status_code, response.url, response.text)
-    assert response.headers.get("Content-Type") == JSON_TYPE, response.headers
-    body = response.json()
+    return checked_error_body(response.headers.get("Content-Type"), response.json(), code)
+
+
+def assert_wire_error(response: wire.RawResponse, status: int, code: str) -> dict:
+    """An error answer wire.py read off the socket; returns its body."""
+    assert response.status == status, (response.status, response.body)
+    return checked_error_body(response.header("content-type"), response.json(), code)
+
+
+def checked_error_body(content_type: str | None, body: dict, code: str) -> dict:
+    """The docs/API.md error answer: JSON, exactly {"error": sentence, "code": code}."""
+    assert content_type == JSON_TYPE, content_type
     assert set(body) == {"error", "code"}, body
     assert body["code"] == code, body
     assert isinstance(body["error"], str) and body["error"].strip(), body

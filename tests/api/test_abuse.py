@@ -26,23 +26,10 @@ import harness
 import ledger_flows as lf
 import procstat
 import wire
-from checks import assert_error, wait_until
+from checks import assert_error, assert_wire_error, wait_until
 
 HEALTHZ = wire.request("GET", "/healthz")
 JSON = {"Content-Type": "application/json"}
-
-
-def assert_json_error(response: wire.RawResponse, status: int, code: str | None = None) -> dict:
-    """The error answer of docs/API.md: the status, a JSON content type and
-    {"error": sentence, "code": snake_case}."""
-    assert response.status == status, (response.status, response.body)
-    assert response.header("content-type") == "application/json; charset=utf-8"
-    body = response.json()
-    assert set(body) == {"error", "code"}, body
-    assert body["error"] and body["code"].replace("_", "").isalpha() and body["code"].islower(), body
-    if code:
-        assert body["code"] == code, body
-    return body
 
 
 def healthz_seconds(port: int) -> float:
@@ -248,13 +235,13 @@ def test_many_small_headers_are_fine(server):
 def test_too_many_headers_are_431(server):
     headers = {f"X-Field-{i}": "value" for i in range(2000)}
     response, closed = wire.exchange(server.port, wire.request("GET", "/healthz", headers))
-    assert_json_error(response, 431, "headers_too_large")
+    assert_wire_error(response, 431, "headers_too_large")
     assert closed
 
 
 def test_huge_request_target_is_431(server):
     response, closed = wire.exchange(server.port, wire.request("GET", "/" + "a" * 20000))
-    assert_json_error(response, 431, "headers_too_large")
+    assert_wire_error(response, 431, "headers_too_large")
     assert closed
 
 
@@ -280,7 +267,7 @@ MALFORMED = {
 @pytest.mark.parametrize("data", MALFORMED.values(), ids=MALFORMED.keys())
 def test_malformed_message_is_400_and_closed(server, data):
     response, closed = wire.exchange(server.port, data)
-    assert_json_error(response, 400, "bad_request")
+    assert_wire_error(response, 400, "bad_request")
     assert closed
 
 
@@ -331,7 +318,7 @@ SMUGGLING = {
 def test_smuggling_shape_is_refused_and_closed(server, data):
     answers, closed = wire.responses_until_close(server.port, data)
     assert len(answers) == 1, [(answer.status, answer.body) for answer in answers]
-    assert_json_error(answers[0], 400, "bad_request")
+    assert_wire_error(answers[0], 400, "bad_request")
     assert closed
 
 
@@ -343,7 +330,7 @@ def test_repeated_equal_content_length_frames_the_body_once(server, lengths):
     data = post_with(lengths, b"{}") + HEALTHZ
     with wire.Connection(server.port) as conn:
         conn.send(data)
-        assert_json_error(conn.read_response(), 400, "validation_error")
+        assert_wire_error(conn.read_response(), 400, "validation_error")
         assert conn.read_response().status == 200
 
 
@@ -363,7 +350,7 @@ def post_json(port: int, path: str, body: bytes, headers: dict | None = None) ->
 ], ids=["arrays", "objects", "inside-a-field"])
 def test_deeply_nested_json_is_invalid_json(server, body):
     assert len(body) < 64 * 1024  # under the body limit: the depth is what is refused
-    assert_json_error(post_json(server.port, "/api/auth/signup", body), 400, "invalid_json")
+    assert_wire_error(post_json(server.port, "/api/auth/signup", body), 400, "invalid_json")
 
 
 def test_100k_nested_arrays_with_a_raised_body_limit_are_invalid_json(make_server):
@@ -371,7 +358,7 @@ def test_100k_nested_arrays_with_a_raised_body_limit_are_invalid_json(make_serve
     # parser must refuse the depth (max 32), not recurse 100k levels deep.
     roomy = make_server(env={"MAX_BODY_BYTES": "1048576"})
     body = b"[" * 100_000 + b"]" * 100_000
-    assert_json_error(post_json(roomy.port, "/api/auth/login", body), 400, "invalid_json")
+    assert_wire_error(post_json(roomy.port, "/api/auth/login", body), 400, "invalid_json")
     assert healthz_seconds(roomy.port) < 5
 
 
@@ -379,20 +366,20 @@ def test_wide_json_under_the_limit_is_a_validation_error(server):
     fields = {f"k{i}": i for i in range(3000)}
     body = json.dumps({**fields, "email": "wide@b.example"}).encode()
     assert len(body) < 64 * 1024
-    assert_json_error(post_json(server.port, "/api/auth/signup", body), 400, "validation_error")
+    assert_wire_error(post_json(server.port, "/api/auth/signup", body), 400, "validation_error")
 
 
 @pytest.mark.parametrize("name", [b"\xff\xfe", b"\xc0\xaf", b"\xed\xa0\x80", b"a\x00b", b"\\ud800"],
                          ids=["invalid-bytes", "overlong", "encoded-surrogate", "raw-nul", "lone-surrogate-escape"])
 def test_invalid_utf8_or_raw_nul_in_a_json_string_is_invalid_json(server, name):
     body = b'{"name":"' + name + b'","email":"utf8@b.example","password":"password 123"}'
-    assert_json_error(post_json(server.port, "/api/auth/signup", body), 400, "invalid_json")
+    assert_wire_error(post_json(server.port, "/api/auth/signup", body), 400, "invalid_json")
     assert not server.query("SELECT id FROM users WHERE email = %s", ("utf8@b.example",))
 
 
 def test_escaped_nul_in_a_field_is_a_validation_error(server):
     body = b'{"name":"a\\u0000b","email":"nul@b.example","password":"password 123"}'
-    assert_json_error(post_json(server.port, "/api/auth/signup", body), 400, "validation_error")
+    assert_wire_error(post_json(server.port, "/api/auth/signup", body), 400, "validation_error")
     assert not server.query("SELECT id FROM users WHERE email = %s", ("nul@b.example",))
 
 
@@ -451,7 +438,7 @@ def test_path_that_decodes_to_invalid_utf8_or_nul_is_400(server, method, path):
     # refused them with an error that became a 500.
     with wire.Connection(server.port) as conn:
         conn.send(wire.request(method, path, flows.bearer("not-checked-before-the-path")))
-        assert_json_error(conn.read_response(), 400, "bad_request")
+        assert_wire_error(conn.read_response(), 400, "bad_request")
 
 
 # ---- SQL-looking input is data

@@ -10,15 +10,7 @@ import pytest
 import requests
 
 import wire
-
-
-def assert_json_error(response: wire.RawResponse, status: int, code: str | None = None) -> None:
-    assert response.status == status, (response.status, response.body)
-    assert (response.header("content-type") or "").startswith("application/json")
-    body = response.json()
-    assert isinstance(body.get("error"), str) and isinstance(body.get("code"), str), body
-    if code:
-        assert body["code"] == code, body
+from checks import assert_error, assert_wire_error
 
 
 @pytest.mark.parametrize("data", [
@@ -30,7 +22,7 @@ def assert_json_error(response: wire.RawResponse, status: int, code: str | None 
 ], ids=["no-spaces", "no-target", "bad-version", "space-in-name", "no-colon"])
 def test_malformed_request_is_400_and_closed(server, data):
     response, closed = wire.exchange(server.port, data)
-    assert_json_error(response, 400)
+    assert_wire_error(response, 400, "bad_request")
     assert closed, "the connection must be closed after a malformed request"
 
 
@@ -50,7 +42,7 @@ def test_content_length_with_transfer_encoding_is_400(server):
     data = (b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
     response, closed = wire.exchange(server.port, data)
-    assert_json_error(response, 400)
+    assert_wire_error(response, 400, "bad_request")
     assert closed
 
 
@@ -58,7 +50,7 @@ def test_transfer_encoding_then_content_length_is_400(server):
     data = (b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n")
     response, closed = wire.exchange(server.port, data)
-    assert_json_error(response, 400)
+    assert_wire_error(response, 400, "bad_request")
     assert closed
 
 
@@ -66,14 +58,14 @@ def test_two_different_content_lengths_are_400(server):
     data = (b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}x")
     response, closed = wire.exchange(server.port, data)
-    assert_json_error(response, 400)
+    assert_wire_error(response, 400, "bad_request")
     assert closed
 
 
 def test_headers_over_8_kib_are_431(server):
     data = wire.request("GET", "/healthz", {"X-Padding": "a" * (9 * 1024)})
     response, closed = wire.exchange(server.port, data)
-    assert_json_error(response, 431)
+    assert_wire_error(response, 431, "headers_too_large")
     assert closed
 
 
@@ -87,7 +79,7 @@ def test_body_over_64_kib_is_413(server):
     data = wire.request("POST", "/api/auth/login", {"Content-Type": "application/json"},
                         b"{" + b" " * (64 * 1024 + 10) + b"}")
     response, closed = wire.exchange(server.port, data)
-    assert_json_error(response, 413, "payload_too_large")
+    assert_wire_error(response, 413, "payload_too_large")
     assert closed
 
 
@@ -96,8 +88,7 @@ def test_client_that_sends_a_large_body_before_reading_still_gets_413(server):
     # lost to a connection reset when the server stops reading early.
     response = requests.post(server.url("/api/auth/login"), data=b"{" + b" " * (4 * 1024 * 1024) + b"}",
                              headers={"Content-Type": "application/json"}, timeout=20)
-    assert response.status_code == 413
-    assert response.json()["code"] == "payload_too_large"
+    assert_error(response, 413, "payload_too_large")
 
 
 def test_chunked_body_over_the_limit_is_413(server):
@@ -107,7 +98,7 @@ def test_chunked_body_over_the_limit_is_413(server):
                         {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, body,
                         content_length=False)
     response, _ = wire.exchange(server.port, data)
-    assert_json_error(response, 413, "payload_too_large")
+    assert_wire_error(response, 413, "payload_too_large")
 
 
 def test_body_at_the_limit_is_not_413(server):
@@ -122,7 +113,7 @@ def test_max_body_bytes_changes_the_limit(make_server):
     big = wire.request("POST", "/api/auth/login", {"Content-Type": "application/json"},
                        b"{" + b" " * 3000 + b"}")
     response, _ = wire.exchange(server.port, big)
-    assert_json_error(response, 413, "payload_too_large")
+    assert_wire_error(response, 413, "payload_too_large")
     small = wire.request("POST", "/api/auth/login", {"Content-Type": "application/json"},
                          b"{" + b" " * 1500 + b"}")
     response, _ = wire.exchange(server.port, small)
@@ -227,6 +218,6 @@ def test_absolute_form_targets_are_served_like_origin_form(server):
         conn.send(wire.request("GET", f"http://127.0.0.1:{server.port}/healthz/"))
         assert conn.read_response().status == 200
         conn.send(wire.request("GET", f"http://127.0.0.1:{server.port}/nope"))
-        assert conn.read_response().json()["code"] == "not_found"
+        assert_wire_error(conn.read_response(), 404, "not_found")
         conn.send(wire.request("GET", "ftp://127.0.0.1/healthz"))
         assert conn.read_response().status == 400

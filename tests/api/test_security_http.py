@@ -15,7 +15,7 @@ import flows
 import harness
 import ledger_flows as lf
 import wire
-from checks import assert_error
+from checks import assert_error, assert_wire_error
 
 FOREIGN = "https://evil.example"
 CONSOLE = "https://console.example"
@@ -119,8 +119,7 @@ def test_metrics_need_the_token_on_every_spelling_of_the_path(guarded, path, aut
     with wire.Connection(guarded.port) as conn:
         conn.send(wire.request("GET", path, headers))
         answer = conn.read_response()
-    assert answer.status == 401, answer.body
-    assert answer.json()["code"] == code
+    assert_wire_error(answer, 401, code)
     assert answer.header("WWW-Authenticate") == "Bearer"
     assert b"http_requests_total" not in answer.body
 
