@@ -114,24 +114,68 @@ http {{
 """
 
 
-class Nginx:
+class ForegroundProcess:
+    """A server this module runs in the foreground, its files in the temp dir
+    `root`, listening on the loopback `port`; a subclass sets both, then
+    calls `_start`."""
+
+    name = ""  # for messages
+    log_name = ""  # its log file in `root`
+
+    root: pathlib.Path
+    port: int
+    proc: subprocess.Popen
+
+    def _start(self, command: list[str], timeout: float = 10.0) -> None:
+        """Runs `command` and returns once it accepts connections; stops it when it does not."""
+        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log()}")
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{self.name} did not listen on {self.port} within {timeout}s:\n{self.log()}")
+                time.sleep(0.02)
+        except BaseException:
+            self.stop()
+            raise
+
+    def log(self) -> str:
+        """The end of its log."""
+        path = self.root / self.log_name
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        """SIGTERM (a fast shutdown for both), then SIGKILL; the temp dir goes with it."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait(timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Nginx(ForegroundProcess):
     """nginx in the foreground (`daemon off`) with its own prefix, config and
     logs in a temp dir. As root its worker runs as `nobody`, so the prefix is
     world-readable (nginx creates the temp paths inside it for the worker)."""
+
+    name = "nginx"
+    log_name = "error.log"
 
     def __init__(self, upstream_ports: list[int]) -> None:
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="referrald-nginx-"))
         self.root.chmod(0o755)
         self.port = harness.free_port()
         conf = self._write_conf(upstream_ports)
-        self.proc = subprocess.Popen([NGINX, "-p", str(self.root), "-c", str(conf), "-e", str(self.root / "error.log"),
-                                      "-g", "daemon off;"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            self._wait_listening()
-        except BaseException:
-            self.stop()
-            raise
+        self._start([NGINX, "-p", str(self.root), "-c", str(conf), "-e", str(self.root / self.log_name),
+                     "-g", "daemon off;"])
 
     def _write_conf(self, upstream_ports: list[int]) -> pathlib.Path:
         servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;"
@@ -150,37 +194,11 @@ class Nginx:
         deadline = time.monotonic() + timeout
         while self._log_count("start worker process") <= started or self._log_count("exited with code") <= exited:
             if time.monotonic() > deadline:
-                raise AssertionError(f"nginx did not reload within {timeout}s:\n{self.error_log()}")
+                raise AssertionError(f"nginx did not reload within {timeout}s:\n{self.log()}")
             time.sleep(0.02)
 
     def _log_count(self, text: str) -> int:
-        return (self.root / "error.log").read_text(errors="replace").count(text)
-
-    def _wait_listening(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"nginx exited with {self.proc.returncode}:\n{self.error_log()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"nginx did not listen on {self.port} within {timeout}s:\n{self.error_log()}")
-            time.sleep(0.02)
-
-    def error_log(self) -> str:
-        path = self.root / "error.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
-
-    def stop(self) -> None:
-        """SIGTERM is nginx's fast shutdown; the temp dir goes with it."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait(timeout=10)
-        shutil.rmtree(self.root, ignore_errors=True)
+        return (self.root / self.log_name).read_text(errors="replace").count(text)
 
 
 # PgBouncer in transaction mode, as docs/OPERATIONS.md ("Behind PgBouncer")
@@ -203,9 +221,12 @@ pidfile = {root}/pgbouncer.pid
 """
 
 
-class PgBouncer:
+class PgBouncer(ForegroundProcess):
     """PgBouncer in the foreground in front of `primary`, on its own loopback
     port. It refuses to run as root, so as root it runs as `postgres` (-u)."""
+
+    name = "pgbouncer"
+    log_name = "pgbouncer.log"
 
     def __init__(self, primary: harness.PostgresCluster) -> None:
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="referrald-pgbouncer-"))
@@ -217,42 +238,11 @@ class PgBouncer:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
             command[1:1] = ["-u", "postgres"]
-        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            self._wait_listening()
-        except BaseException:
-            self.stop()
-            raise
+        self._start(command)
 
     def url(self, database_url: str) -> str:
         """`database_url` (a database on the primary) reached through PgBouncer."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database_url.rsplit('/', 1)[1]}"
-
-    def _wait_listening(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"pgbouncer exited with {self.proc.returncode}:\n{self.log()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"pgbouncer did not listen on {self.port} within {timeout}s:\n{self.log()}")
-            time.sleep(0.02)
-
-    def log(self) -> str:
-        path = self.root / "pgbouncer.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait(timeout=10)
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Front:
