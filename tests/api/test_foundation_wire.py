@@ -38,26 +38,16 @@ def test_wire_errors_carry_the_usual_headers(server, data):
     assert (response.header("connection") or "").lower() == "close"
 
 
-def test_content_length_with_transfer_encoding_is_400(server):
-    data = (b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
-    response, closed = wire.exchange(server.port, data)
-    assert_wire_error(response, 400, "bad_request")
-    assert closed
+LOGIN = b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 
 
-def test_transfer_encoding_then_content_length_is_400(server):
-    data = (b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n")
-    response, closed = wire.exchange(server.port, data)
-    assert_wire_error(response, 400, "bad_request")
-    assert closed
-
-
-def test_two_different_content_lengths_are_400(server):
-    data = (b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}x")
-    response, closed = wire.exchange(server.port, data)
+@pytest.mark.parametrize("framing", [
+    b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+    b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}x",
+], ids=["length-then-chunked", "chunked-then-length", "two-different-lengths"])
+def test_ambiguous_body_framing_is_400_and_closed(server, framing):
+    response, closed = wire.exchange(server.port, LOGIN + framing)
     assert_wire_error(response, 400, "bad_request")
     assert closed
 
