@@ -257,7 +257,8 @@ def test_list_pagination_is_stable_while_referrals_arrive(server, boss):
 
     def arrivals():
         # New ones, and late ones landing among (and tied with) those already listed.
-        insert_referrals(server, referrer.id, [(now_ms(), "PENDING"), (base + rng.randrange(40) * 3_600_000, "SUCCESS")])
+        insert_referrals(server, referrer.id,
+                         [(now_ms(), "PENDING"), (base + rng.randrange(40) * 3_600_000, "SUCCESS")])
 
     stop = threading.Event()
     errors: list[BaseException] = []

@@ -113,7 +113,8 @@ def test_a_name_with_a_control_character_is_refused(server, name):
     assert flows.mails_to(server, email) == []
 
 
-@pytest.mark.parametrize("name", ["Zoë O'Brien-Łukasz", "山田 太郎", "Ada \u200d Lovelace", "Name (with) <marks>"])
+@pytest.mark.parametrize("name", ["Zoë O'Brien-Łukasz", "山田 太郎", "Ada \u200d Lovelace",
+                                  "Name (with) <marks>"])
 def test_ordinary_names_are_accepted(server, name):
     assert flows.signup(server, flows.new_email(), name=name).status_code == 201
 

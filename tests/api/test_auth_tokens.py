@@ -11,8 +11,8 @@ import pytest
 
 import flows
 import harness
-from auth_checks import (UNLIMITED, assert_session_ended, b64url, b64url_json, module_server, sign, token_parts, unb64url,
-                         verify_session)
+from auth_checks import (UNLIMITED, assert_session_ended, b64url, b64url_json, module_server, sign, token_parts,
+                         unb64url, verify_session)
 from checks import assert_error
 
 SECRET = b"the-test-secret-of-this-module-0123456789"  # >= 32 bytes

@@ -134,5 +134,6 @@ def test_the_upgraded_database_serves_and_keeps_verifying(upgraded, make_server)
     invariants.reward_counters_match_rewards(server)  # counted by 0019, not again by the backfill
     history = server.query("SELECT from_status, to_status, actor_id FROM reward_events WHERE reward_id = 'r-clawback' "
                            "ORDER BY at")
-    assert history == [(None, "PENDING", "referee2"), ("PENDING", "CREDITED", "admin"), ("CREDITED", "REVOKED", "admin")]
+    assert history == [(None, "PENDING", "referee2"), ("PENDING", "CREDITED", "admin"),
+                       ("CREDITED", "REVOKED", "admin")]
     assert verify(upgraded).returncode == 0

@@ -479,8 +479,9 @@ def test_sigterm_writes_the_buffered_clicks(make_server):
     with requests.Session() as session:
         for n in range(450):
             visitor = n % 300
+            address = f"10.0.{visitor // 200}.{visitor % 200}"
             answer = session.get(live.url(f"/r/{code}"), allow_redirects=False, timeout=30,
-                                 headers={"User-Agent": BROWSER, "X-Forwarded-For": f"10.0.{visitor // 200}.{visitor % 200}"})
+                                 headers={"User-Agent": BROWSER, "X-Forwarded-For": address})
             assert answer.status_code == 302
     assert raw_clicks(live, code) == (0, 0)  # still buffered
     assert live.stop(signal.SIGTERM) == 0

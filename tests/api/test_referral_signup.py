@@ -104,7 +104,8 @@ def test_signup_code_is_flagged_when_verified_from_the_referrers_ip(databases, t
         lf.config(server, boss)
         referrer = lf.user(server, ip="203.0.113.9")
         code = lf.code_of(server, referrer)
-        for email, ip, flagged in ((flows.new_email(), "203.0.113.9", True), (flows.new_email(), "198.51.100.4", False)):
+        for email, ip, flagged in ((flows.new_email(), "203.0.113.9", True),
+                                   (flows.new_email(), "198.51.100.4", False)):
             assert flows.signup(server, email, referral_code=code).status_code == 201
             verified = requests.post(server.url("/api/auth/verify-otp"), headers={"X-Forwarded-For": ip},
                                      json={"email": email, "otp": flows.latest_code(server, email)}, timeout=30)

@@ -32,6 +32,9 @@ REFUSED = (
 )
 
 
+REFERRAL_COUNTERS = "SELECT name, shard, value FROM referral_counters ORDER BY 1, 2"
+REWARD_COUNTERS = "SELECT unit, status, shard, rewards FROM reward_counters ORDER BY 1, 2, 3"
+
 # The columns PostgreSQL holds by a domain (0027), refused on both engines:
 # (a statement that breaks one rule, a query whose answer must not change)
 DOMAIN_REFUSED = (
@@ -45,11 +48,11 @@ DOMAIN_REFUSED = (
      "SELECT seq + 1000000, 'paid', reward_id, user_id, amount, unit, actor, reason, at, prev_hash, hash "
      "FROM ledger_entries LIMIT 1", "SELECT COUNT(*), MAX(seq) FROM ledger_entries"),
     ("UPDATE ledger_head SET id = 2", "SELECT id, seq, hash FROM ledger_head"),
-    ("UPDATE referral_counters SET name = 'PAID'", "SELECT name, shard, value FROM referral_counters ORDER BY 1, 2"),
-    ("UPDATE referral_counters SET shard = shard + 16", "SELECT name, shard, value FROM referral_counters ORDER BY 1, 2"),
-    ("UPDATE reward_counters SET status = 'PAID'", "SELECT unit, status, shard, rewards FROM reward_counters ORDER BY 1, 2, 3"),
-    ("UPDATE reward_counters SET unit = 'EUR'", "SELECT unit, status, shard, rewards FROM reward_counters ORDER BY 1, 2, 3"),
-    ("UPDATE reward_counters SET shard = -1", "SELECT unit, status, shard, rewards FROM reward_counters ORDER BY 1, 2, 3"),
+    ("UPDATE referral_counters SET name = 'PAID'", REFERRAL_COUNTERS),
+    ("UPDATE referral_counters SET shard = shard + 16", REFERRAL_COUNTERS),
+    ("UPDATE reward_counters SET status = 'PAID'", REWARD_COUNTERS),
+    ("UPDATE reward_counters SET unit = 'EUR'", REWARD_COUNTERS),
+    ("UPDATE reward_counters SET shard = -1", REWARD_COUNTERS),
 )
 
 

@@ -111,7 +111,8 @@ def guarded(databases, tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", ["/metrics", "/metrics/", "/metrics%2F", "//metrics"])
-@pytest.mark.parametrize("authorization, code", [(None, "missing_token"), ("Bearer wrong-token-0123456789", "invalid_token"),
+@pytest.mark.parametrize("authorization, code", [(None, "missing_token"),
+                                                 ("Bearer wrong-token-0123456789", "invalid_token"),
                                                  (f"Basic {METRICS_TOKEN}", "missing_token")],
                          ids=["none", "wrong", "not-bearer"])
 def test_metrics_need_the_token_on_every_spelling_of_the_path(guarded, path, authorization, code):

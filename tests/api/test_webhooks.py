@@ -286,8 +286,8 @@ def test_two_instances_deliver_each_event_once(make_server, receiver):
 
 
 def insert_event(server, event_id: str, event_type: str, data: str) -> None:
-    server.query("INSERT INTO domain_events (id, type, aggregate_id, data_json, created_at) VALUES (%s, %s, %s, %s, %s)",
-                 (event_id, event_type, "agg", data, 1764511200123))
+    server.query("INSERT INTO domain_events (id, type, aggregate_id, data_json, created_at) "
+                 "VALUES (%s, %s, %s, %s, %s)", (event_id, event_type, "agg", data, 1764511200123))
 
 
 def test_domain_events_fan_out_to_subscribed_enabled_endpoints(make_server, receiver):

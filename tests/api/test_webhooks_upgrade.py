@@ -50,7 +50,8 @@ def test_a_pending_delivery_keeps_its_body_across_the_upgrade(backend, databases
         assert "webhook_queue_depth" in metrics and "webhook_oldest_pending_seconds" in metrics
         indexes = server.query("SELECT indexname FROM pg_indexes WHERE tablename = 'webhook_deliveries'"
                                if backend == "postgresql" else
-                               "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'webhook_deliveries'")
+                               "SELECT name FROM sqlite_master "
+                               "WHERE type = 'index' AND tbl_name = 'webhook_deliveries'")
         names = {row[0] for row in indexes}
         assert "webhook_deliveries_due" in names and "webhook_deliveries_pending" not in names
     finally:
