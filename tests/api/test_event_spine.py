@@ -13,8 +13,8 @@ import requests
 import auth_checks
 import flows
 import ledger_flows as lf
-from support.unit_tests import run_engine_suite
 from checks import assert_error
+from support.unit_tests import run_engine_suite
 
 EVENT_ID = re.compile(r"evt_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
 

@@ -16,9 +16,9 @@ import pytest
 
 import harness
 import ledger_flows as lf
+from checks import assert_error
 from support.unit_tests import run_engine_suite
 from test_analytics import insert_referrals, now_ms, referrer_without_login
-from checks import assert_error
 
 LONG = "60s"  # far longer than any test: whatever changes, the copy stays
 SHORT_S = 0.5

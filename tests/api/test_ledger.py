@@ -22,10 +22,10 @@ import harness
 import invariants
 from auth_checks import iso
 import ledger_flows as lf
+from checks import assert_error
 from old_schema import STAGE_LEDGER
 from support.unit_tests import run_engine_suite
 from test_races import storm
-from checks import assert_error
 
 SCRIPT = harness.REPO / "scripts" / "ledger_verify.py"
 

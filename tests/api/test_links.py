@@ -23,8 +23,8 @@ import requests
 import flows
 import harness
 import ledger_flows as lf
-from test_analytics import execute_many, insert_referrals, ms, zone_of
 from checks import assert_error
+from test_analytics import execute_many, insert_referrals, ms, zone_of
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 QUARTER_MS = 15 * 60 * 1000

@@ -12,8 +12,8 @@ import requests
 import flows
 import invariants
 import ledger_flows as lf
-from test_races import storm
 from checks import assert_error
+from test_races import storm
 
 RACERS = 50
 
