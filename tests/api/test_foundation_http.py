@@ -11,7 +11,7 @@ import requests
 import flows
 import ledger_flows as lf
 import wire
-from checks import JSON_TYPE, assert_error
+from checks import JSON_TYPE, assert_error, assert_wire_error
 
 
 def test_unknown_route_is_404_not_found(server):
@@ -114,7 +114,7 @@ def test_unknown_method_does_not_become_a_metric_label(server):
     # Like unknown paths: a client must not be able to mint label values.
     with wire.Connection(server.port) as conn:
         conn.send(wire.request("XYZZYMETHOD", "/healthz"))
-        assert conn.read_response().status == 405
+        assert_wire_error(conn.read_response(), 405, "method_not_allowed")
     assert "XYZZYMETHOD" not in requests.get(server.url("/metrics"), timeout=10).text
 
 
