@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_writer.hpp"
 #include "referral/referral_events.hpp"
 #include "referral/referral_store.hpp"
 
@@ -9,7 +10,9 @@ namespace referral {
 
 namespace {
 
-constexpr const char* kFraudRules[] = {"same_ip", "burst"};
+constexpr const char* kSameIp = "same_ip";
+constexpr const char* kBurst = "burst";
+constexpr const char* kFraudRules[] = {kSameIp, kBurst};
 
 boost::json::array parsed(const std::string& flags) {
   if (flags.empty()) return {};
@@ -33,6 +36,25 @@ bool has_fraud_flag(const std::string& flags) {
     if (carries(list, rule)) return true;
   }
   return false;
+}
+
+std::string fraud_flags(const FraudFindings& found) {
+  if (!found.same_ip && !found.burst_limit) return "";
+  core::JsonWriter flags;
+  flags.begin_array();
+  const auto flag = [&](std::string_view rule, const std::string& detail) {
+    flags.begin_object().field("rule", rule).field("detail", detail).end_object();
+  };
+  if (found.same_ip) {
+    flag(kSameIp,
+         "The referee's IP " + *found.same_ip + " matches a recent login of the referrer.");
+  }
+  if (found.burst_limit) {
+    const auto limit = std::to_string(*found.burst_limit);
+    flag(kBurst,
+         "The code was used more than " + limit + " times within an hour (limit " + limit + ").");
+  }
+  return flags.end_array().take();
 }
 
 void add_flag(soci::session& sql, const std::string& referral_id, const std::string& rule,

@@ -4,10 +4,10 @@
 
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
-#include "core/json_writer.hpp"
 #include "core/random.hpp"
 #include "referral/referral_code.hpp"
 #include "referral/referral_events.hpp"
+#include "referral/referral_flags.hpp"
 #include "referral/referral_status.hpp"
 #include "referral/referrer_stats.hpp"
 
@@ -169,22 +169,11 @@ std::optional<store::ChainAndUse> ReferralService::refuse_cycle(
 
 std::string ReferralService::flags_for(const std::string& ip, bool referrer_logged_in_from_ip,
                                        long long recent_uses) const {
-  core::JsonWriter flags;
-  bool any = false;
-  const auto flag = [&](std::string_view rule, const std::string& detail) {
-    if (!any) flags.begin_array();
-    any = true;
-    flags.begin_object().field("rule", rule).field("detail", detail).end_object();
-  };
-  if (referrer_logged_in_from_ip) {
-    flag("same_ip", "The referee's IP " + ip + " matches a recent login of the referrer.");
-  }
+  FraudFindings found;
+  if (referrer_logged_in_from_ip) found.same_ip = ip;
   const auto per_hour = config_.referral_max_uses_per_hour;
-  if (per_hour > 0 && recent_uses >= per_hour) {
-    flag("burst", "The code was used more than " + std::to_string(per_hour) +
-                      " times within an hour (limit " + std::to_string(per_hour) + ").");
-  }
-  return any ? flags.end_array().take() : "";
+  if (per_hour > 0 && recent_uses >= per_hour) found.burst_limit = per_hour;
+  return fraud_flags(found);
 }
 
 std::vector<store::FlaggedReferral> ReferralService::flagged(const std::optional<core::Cursor>& after, int limit) {

@@ -1,6 +1,7 @@
 #include "reward/reward_json.hpp"
 
 #include "core/clock.hpp"
+#include "ledger/reward_status.hpp"
 
 namespace reward {
 
@@ -55,6 +56,40 @@ boost::json::object milestone_json(const store::Milestone& milestone) {
           {"reward_unit", milestone.reward_unit},
           {"is_active", milestone.is_active},
           {"created_at", core::format_timestamp(milestone.created_at)}};
+}
+
+boost::json::object balance_json(const store::Balances& sums) {
+  using ledger::reward_status::kCredited;
+  using ledger::reward_status::kPending;
+  boost::json::object out;
+  for (const char* unit : {"POINTS", "CASH"}) {
+    const auto found = sums.find(unit);
+    const auto sum_of = [&](const char* status) -> long long {
+      if (found == sums.end()) return 0;
+      const auto it = found->second.find(status);
+      return it == found->second.end() ? 0 : it->second;
+    };
+    out[unit] = {{"pending", sum_of(kPending)}, {"credited", sum_of(kCredited)}};
+  }
+  return out;
+}
+
+std::string event_json(const EventAnswer& answer) {
+  core::JsonWriter out;
+  out.begin_object()
+      .field("event_id", answer.event_id)
+      .field("type", answer.type)
+      .field("external_id", answer.external_id)
+      .field("user_id", answer.user_id)
+      .key("amount");
+  answer.amount ? out.value(*answer.amount) : out.null();
+  out.key("currency");
+  answer.currency ? out.value(*answer.currency) : out.null();
+  out.key("referral_id");
+  answer.referral_id ? out.value(*answer.referral_id) : out.null();
+  out.key("rewards").begin_array();
+  for (const auto& reward : answer.rewards) write_reward(out, reward);
+  return out.end_array().end_object().take();
 }
 
 }  // namespace reward

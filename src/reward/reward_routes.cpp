@@ -125,7 +125,7 @@ void add_user_routes(http::Router& router, RewardService& service) {
     return reward_page(service, request, filter, false);
   });
   router.add("GET", "/api/rewards/balance", Access::user, Lane::db, [&service](Request& request) {
-    return Response::json(200, service.balance(request.user().user_id));
+    return Response::json(200, balance_json(service.balance(request.user().user_id)));
   });
   router.alias("/api/referrals/rewards/history", "/api/rewards/history");
 }

@@ -1,7 +1,6 @@
 #include "reward/reward_service.hpp"
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <stdexcept>
 
 #include "auth/auth_store.hpp"
@@ -397,19 +396,8 @@ std::vector<store::Reward> RewardService::list(const store::RewardFilter& filter
   return database_.read([&](soci::session& sql) { return store::list_rewards(sql, filter); });
 }
 
-boost::json::object RewardService::balance(const std::string& user_id) {
-  const auto sums = database_.read([&](soci::session& sql) { return store::balance(sql, user_id); });
-  boost::json::object out;
-  for (const char* unit : {"POINTS", "CASH"}) {
-    const auto found = sums.find(unit);
-    const auto sum_of = [&](const char* status) -> long long {
-      if (found == sums.end()) return 0;
-      const auto it = found->second.find(status);
-      return it == found->second.end() ? 0 : it->second;
-    };
-    out[unit] = {{"pending", sum_of(kPending)}, {"credited", sum_of(kCredited)}};
-  }
-  return out;
+store::Balances RewardService::balance(const std::string& user_id) {
+  return database_.read([&](soci::session& sql) { return store::balance(sql, user_id); });
 }
 
 EventOutcome RewardService::record_event(const EventRequest& request, const std::string& actor_id) {
@@ -434,27 +422,18 @@ EventOutcome RewardService::record_event(const EventRequest& request, const std:
                                   request.currency, core::now_ms()})) {
       return {false, stored_event_result(sql, request.type, request.external_id)};
     }
-    const auto referral = referral::store::find_referral_of_referee(sql, user->id);
-    core::JsonWriter out;
-    out.begin_object()
-        .field("event_id", event_id)
-        .field("type", request.type)
-        .field("external_id", request.external_id)
-        .field("user_id", user->id)
-        .key("amount");
-    request.amount ? out.value(*request.amount) : out.null();
-    out.key("currency");
-    request.currency ? out.value(*request.currency) : out.null();
-    out.key("referral_id");
-    referral ? out.value(referral->id) : out.null();
-    out.key("rewards").begin_array();
-    if (referral) {
-      for (const auto& reward :
-           grant(sql, *referral, request.type, actor_id, {event_id, request.amount}).rewards) {
-        write_reward(out, reward);
-      }
+    EventAnswer answer{.event_id = event_id,
+                       .type = request.type,
+                       .external_id = request.external_id,
+                       .user_id = user->id,
+                       .amount = request.amount,
+                       .currency = request.currency};
+    if (const auto referral = referral::store::find_referral_of_referee(sql, user->id)) {
+      answer.referral_id = referral->id;
+      answer.rewards =
+          grant(sql, *referral, request.type, actor_id, {event_id, request.amount}).rewards;
     }
-    const auto result = out.end_array().end_object().take();
+    const auto result = event_json(answer);
     store::store_event_result(sql, event_id, result);
     return {true, result};
   });

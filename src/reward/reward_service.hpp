@@ -1,5 +1,4 @@
 #pragma once
-#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,7 +55,7 @@ struct Granted {
 
 struct EventOutcome {
   bool first_time = true;  // false: a repeat, answered with the stored result
-  std::string result;      // JSON body
+  std::string result;      // the JSON body reward::event_json made the first time
 };
 
 // Reward configs, the ledger's status machine and qualifying events. The
@@ -88,7 +87,7 @@ class RewardService {
   store::Reward revoke(const std::string& reward_id, const std::string& actor_id, const std::string& reason);
   std::vector<store::Event> history(const std::string& reward_id);
   std::vector<store::Reward> list(const store::RewardFilter& filter);
-  boost::json::object balance(const std::string& user_id);
+  store::Balances balance(const std::string& user_id);
   EventOutcome record_event(const EventRequest& request, const std::string& actor_id);
   // The hold timer: credits (actor `system`) up to `limit` pending rewards
   // whose automatic credit is due at `now`; returns how many it credited.

@@ -466,8 +466,7 @@ std::vector<Reward> list_rewards(soci::session& sql, const RewardFilter& filter)
   return out;
 }
 
-std::map<std::string, std::map<std::string, long long>> balance(soci::session& sql,
-                                                                const std::string& user_id) {
+Balances balance(soci::session& sql, const std::string& user_id) {
   std::string unit, status;
   long long high = 0, low = 0;
   soci::statement statement =

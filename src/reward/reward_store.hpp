@@ -109,8 +109,8 @@ struct RewardFilter {
 std::vector<Reward> list_rewards(soci::session& sql, const RewardFilter& filter);
 
 // unit -> status -> sum of values, for one user (saturated, see db::split_sum).
-std::map<std::string, std::map<std::string, long long>> balance(soci::session& sql,
-                                                                const std::string& user_id);
+using Balances = std::map<std::string, std::map<std::string, long long>>;
+Balances balance(soci::session& sql, const std::string& user_id);
 
 struct StoredEvent {
   std::string id;

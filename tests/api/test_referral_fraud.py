@@ -66,6 +66,7 @@ def test_same_ip_as_the_referrer_flags_the_referral(server, boss):
     body = answer.json()
     assert body["status"] == "PENDING"
     assert [flag["rule"] for flag in body["flags"]] == ["same_ip"]
+    assert ip in body["flags"][0]["detail"], body
     is_flagged, flags = stored_flags(server, body["referral_id"])
     assert is_flagged == 1 and [flag["rule"] for flag in flags] == ["same_ip"]
     listed = [item for item in flagged_list(server, boss) if item["referral_id"] == body["referral_id"]]
@@ -134,6 +135,7 @@ def test_burst_of_uses_within_an_hour_is_flagged(server, boss):
         rules.append([flag["rule"] for flag in answer.json()["flags"]])
     # REFERRAL_MAX_USES_PER_HOUR=3: the fourth and fifth use are the burst.
     assert rules == [[], [], [], ["burst"], ["burst"]]
+    assert "(limit 3)" in answer.json()["flags"][0]["detail"], answer.json()
     statuses = server.query("SELECT r.is_flagged, w.status FROM referrals r JOIN rewards w ON w.referral_id = r.id "
                             "WHERE r.referrer_id = %s ORDER BY r.created_at, r.id", (referrer.id,))
     assert statuses == [(0, "CREDITED")] * 3 + [(1, "PENDING")] * 2

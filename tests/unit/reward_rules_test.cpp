@@ -64,4 +64,16 @@ TEST(ReferralFlags, OnlyFraudRulesHoldForReview) {
   EXPECT_TRUE(referral::has_fraud_flag(R"([{"rule":"same_ip","detail":"x"}])"));
 }
 
+TEST(ReferralFlags, ANewReferralCarriesWhatItsRulesFound) {
+  EXPECT_EQ(referral::fraud_flags({}), "");
+  const auto both = referral::fraud_flags({"203.0.113.7", 3});
+  EXPECT_EQ(
+      both,
+      R"([{"rule":"same_ip","detail":"The referee's IP 203.0.113.7 matches a recent login of the )"
+      R"(referrer."},{"rule":"burst","detail":"The code was used more than 3 times within an hour )"
+      R"((limit 3)."}])");
+  EXPECT_TRUE(referral::has_fraud_flag(both));
+  EXPECT_TRUE(referral::has_fraud_flag(referral::fraud_flags({std::nullopt, 10})));
+}
+
 }  // namespace
