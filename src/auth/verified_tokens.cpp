@@ -24,13 +24,20 @@ std::size_t VerifiedTokens::size() {
   return entries_.size();
 }
 
-// Expired tokens go first; if every token is still live the whole map goes,
-// which keeps memory bounded at the cost of one verification per live token.
+// Expired tokens go first; if every token is still live, every second one in
+// the map's (hash) order goes. Emptying the whole map instead kept nothing
+// for clients that take turns: 20,000 tokens sent in turn against a bound of
+// 16,384 were all verified again on every request (bench/bench.py's
+// verify-session); dropping half keeps a third of them answered from memory.
 void VerifiedTokens::make_room_locked(std::int64_t now_seconds) {
   for (auto entry = entries_.begin(); entry != entries_.end();) {
     entry = entry->second.exp <= now_seconds ? entries_.erase(entry) : std::next(entry);
   }
-  if (entries_.size() >= max_entries_) entries_.clear();
+  if (entries_.size() < max_entries_) return;
+  for (auto entry = entries_.begin(); entry != entries_.end();) {
+    entry = entries_.erase(entry);
+    if (entry != entries_.end()) ++entry;
+  }
 }
 
 }  // namespace auth

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -55,6 +56,18 @@ TEST(VerifiedTokens, StaysWithinItsBoundWhenEveryTokenIsLive) {
     EXPECT_LE(tokens.size(), 3U);
   }
   EXPECT_TRUE(tokens.find("g"));
+}
+
+TEST(VerifiedTokens, KeepsHalfOfItsLiveTokensWhenFull) {
+  auth::VerifiedTokens tokens(8);
+  const std::vector<std::string> live = {"a", "b", "c", "d", "e", "f", "g", "h"};
+  for (const auto& token : live) tokens.remember(token, claims_for(token), kNow);
+  tokens.remember("i", claims_for("i"), kNow);
+  EXPECT_EQ(tokens.size(), 5U);
+  EXPECT_TRUE(tokens.find("i"));
+  int kept = 0;
+  for (const auto& token : live) kept += tokens.find(token) ? 1 : 0;
+  EXPECT_EQ(kept, 4);
 }
 
 TEST(VerifiedTokens, ABoundOfZeroKeepsNothing) {
