@@ -1,6 +1,7 @@
 #include "auth/session_cache.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace auth {
 
@@ -35,7 +36,21 @@ void SessionCache::store(const Ticket& ticket, const std::string& session_id,
   std::lock_guard lock(mutex_);
   if (ticket.generation != generation_) return;  // something changed during the read
   make_room_locked(now);
-  entries_.insert_or_assign(session_id, Entry{std::move(check), valid_until});
+  put_locked(session_id, Entry{std::move(check), valid_until});
+}
+
+void SessionCache::put_locked(const std::string& session_id, Entry entry) {
+  if (const auto old = entries_.find(session_id); old != entries_.end()) erase_locked(old);
+  sessions_of_user_[entry.check.user.id].push_back(session_id);
+  entries_.emplace(session_id, std::move(entry));
+}
+
+SessionCache::Entries::iterator SessionCache::erase_locked(Entries::iterator entry) {
+  const auto user = sessions_of_user_.find(entry->second.check.user.id);
+  auto& ids = user->second;
+  std::erase(ids, entry->first);
+  if (ids.empty()) sessions_of_user_.erase(user);
+  return entries_.erase(entry);
 }
 
 void SessionCache::touched(const std::string& session_id, long long last_seen_at) {
@@ -59,15 +74,16 @@ void SessionCache::invalidate(const std::string& message) {
 void SessionCache::forget_session(const std::string& session_id) {
   std::lock_guard lock(mutex_);
   ++generation_;
-  entries_.erase(session_id);
+  if (const auto found = entries_.find(session_id); found != entries_.end()) erase_locked(found);
 }
 
-// A scan: these changes (logout everywhere, password reset, promotion) are
-// rare next to lookups.
 void SessionCache::forget_user(const std::string& user_id) {
   std::lock_guard lock(mutex_);
   ++generation_;
-  std::erase_if(entries_, [&](const auto& entry) { return entry.second.check.user.id == user_id; });
+  const auto user = sessions_of_user_.find(user_id);
+  if (user == sessions_of_user_.end()) return;
+  for (const auto& session_id : user->second) entries_.erase(session_id);
+  sessions_of_user_.erase(user);
 }
 
 // A late proof keeps the entries: it came on the same connection as every
@@ -90,6 +106,7 @@ void SessionCache::drop_all_locked() {
   ++generation_;
   if (!entries_.empty()) counts_->drops.fetch_add(1, std::memory_order_relaxed);
   entries_.clear();
+  sessions_of_user_.clear();
 }
 
 // Expired entries go first; when live ones still fill it, an eighth of them
@@ -97,9 +114,11 @@ void SessionCache::drop_all_locked() {
 // scans once per many inserts. A dropped entry only costs one read.
 void SessionCache::make_room_locked(long long now) {
   if (entries_.size() < limits_.max_entries) return;
-  std::erase_if(entries_, [now](const auto& entry) { return entry.second.valid_until <= now; });
+  for (auto entry = entries_.begin(); entry != entries_.end();) {
+    entry = entry->second.valid_until <= now ? erase_locked(entry) : std::next(entry);
+  }
   const auto keep = limits_.max_entries - std::max<std::size_t>(1, limits_.max_entries / 8);
-  while (entries_.size() > keep) entries_.erase(entries_.begin());
+  while (entries_.size() > keep) erase_locked(entries_.begin());
 }
 
 }  // namespace auth

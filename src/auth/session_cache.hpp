@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "auth/auth_store.hpp"
 
@@ -72,13 +73,20 @@ class SessionCache {
     store::SessionCheck check;
     long long valid_until = 0;  // min(stored + ttl, session expiry)
   };
+  using Entries = std::unordered_map<std::string, Entry>;
+  void put_locked(const std::string& session_id, Entry entry);
+  Entries::iterator erase_locked(Entries::iterator entry);
   void drop_all_locked();
   void make_room_locked(long long now);
 
   Limits limits_;
   std::mutex mutex_;
   long long generation_ = 0;
-  std::unordered_map<std::string, Entry> entries_;
+  Entries entries_;
+  // user id -> the ids of its sessions in entries_, so that a user's change
+  // costs a lookup: a scan of 100,000 entries took 15 ms under the mutex, and
+  // every verified signup in the cluster sends one (migration 0017).
+  std::unordered_map<std::string, std::vector<std::string>> sessions_of_user_;
   std::shared_ptr<Counts> counts_ = std::make_shared<Counts>();
 };
 

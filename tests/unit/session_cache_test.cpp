@@ -105,6 +105,34 @@ TEST(SessionCache, InvalidationsBySessionByUserAndUnknownMessages) {
   EXPECT_FALSE(cache.find("s3", kNow));
 }
 
+// A user's change reaches its sessions through the per-user index, which
+// must follow every way an entry comes and goes: stored again, forgotten
+// alone, evicted to make room.
+TEST(SessionCache, AUsersChangeEndsExactlyItsSessionsAfterAnyChurn) {
+  auto owned = fresh_cache({8, 60'000});
+  auto& cache = *owned;
+  put(cache, "a1", "ua");
+  put(cache, "a1", "ua");  // stored again: one entry
+  put(cache, "a2", "ua");
+  cache.forget_session("a2");
+  for (int i = 0; i < 20; ++i) put(cache, "b" + std::to_string(i), "ub");  // evicts
+  put(cache, "a3", "ua");
+  put(cache, "c1", "uc");
+  cache.forget_user("ua");
+  EXPECT_FALSE(cache.find("a1", kNow));
+  EXPECT_FALSE(cache.find("a3", kNow));
+  EXPECT_TRUE(cache.find("c1", kNow));
+  EXPECT_TRUE(cache.find("b19", kNow));
+  cache.forget_user("ub");
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(cache.find("b" + std::to_string(i), kNow)) << i;
+  EXPECT_TRUE(cache.find("c1", kNow));
+  cache.forget_user("nobody");
+  put(cache, "a1", "ua");  // a user forgotten can come back
+  EXPECT_TRUE(cache.find("a1", kNow));
+  cache.forget_user("ua");
+  EXPECT_FALSE(cache.find("a1", kNow));
+}
+
 TEST(SessionCache, AnEntryNeverOutlivesItsTtlOrItsSession) {
   auto owned = fresh_cache({100, 50});
   auto& cache = *owned;
