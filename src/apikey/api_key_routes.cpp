@@ -4,6 +4,7 @@
 
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
+#include "core/ip_network.hpp"
 #include "core/json_body.hpp"
 #include "core/json_time.hpp"
 #include "http/pagination.hpp"
@@ -82,7 +83,8 @@ http::KeyAuthenticator key_authenticator(ApiKeyService& service, KeyLimits limit
       key = service.authenticate(request.api_key().value_or(""), scope);
     } catch (const core::ApiError& refusal) {
       if (refusal.status() == 401) {
-        if (const auto wait = limits.failures_per_ip.hit("api-key|" + request.client_ip, now)) {
+        const auto subject = core::rate_limit_subject(request.client_ip);
+        if (const auto wait = limits.failures_per_ip.hit("api-key|" + subject, now)) {
           throw core::too_many_requests(
               "rate_limited", "Too many requests with invalid API keys; slow down.", *wait);
         }

@@ -4,6 +4,7 @@
 
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
+#include "core/ip_network.hpp"
 #include "core/json_body.hpp"
 #include "http/csrf.hpp"
 #include "http/metrics.hpp"
@@ -49,7 +50,8 @@ class IpLimit {
   explicit IpLimit(core::RateLimiter& limiter) : limiter_(limiter) {}
   http::Handler operator()(const std::string& route, http::Handler handler) const {
     return [limiter = &limiter_, route, handler = std::move(handler)](Request& request) {
-      if (auto wait = limiter->hit(route + "|" + request.client_ip, core::now_ms())) {
+      const auto subject = core::rate_limit_subject(request.client_ip);
+      if (auto wait = limiter->hit(route + "|" + subject, core::now_ms())) {
         throw core::too_many_requests("rate_limited", "Too many requests; slow down.", *wait);
       }
       return handler(request);

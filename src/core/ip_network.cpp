@@ -71,6 +71,19 @@ bool is_ip_address(std::string_view text) {
   return parse_address(text).has_value();
 }
 
+std::string rate_limit_subject(std::string_view text) {
+  auto address = parse_address(text);
+  if (!address) return std::string(text);
+  char printed[INET6_ADDRSTRLEN] = {};
+  if (address->length == 4) {
+    inet_ntop(AF_INET, address->bytes.data(), printed, sizeof printed);
+    return printed;
+  }
+  std::fill(address->bytes.begin() + 8, address->bytes.end(), 0);
+  inet_ntop(AF_INET6, address->bytes.data(), printed, sizeof printed);
+  return std::string(printed) + "/64";
+}
+
 bool is_loopback_host(std::string_view host) {
   if (host == "localhost") return true;
   const auto address = parse_address(host);

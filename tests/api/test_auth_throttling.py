@@ -92,6 +92,23 @@ def test_forwarded_for_from_an_untrusted_peer_does_not_dodge_the_limit(make_serv
     assert_error(answers[3], 429, "rate_limited")
 
 
+def test_an_ipv6_client_is_limited_by_its_slash_64(make_server):
+    # One subscriber gets a whole /64: rotating addresses inside it must not
+    # reset the count, while the next /64 is somebody else.
+    server = make_server(env={"RATE_LIMIT_PER_IP": "3/m", "TRUSTED_PROXIES": "127.0.0.1"})
+
+    def login_from(address: str):
+        return requests.post(server.url("/api/auth/login"), json={"email": flows.new_email(), "password": "x" * 8},
+                             headers={"X-Forwarded-For": address}, timeout=30)
+
+    answers = [login_from(f"2001:db8:7:1:{n}::{n + 1}") for n in range(4)]
+    assert [a.status_code for a in answers[:3]] == [401, 401, 401]
+    assert_error(answers[3], 429, "rate_limited")
+    assert login_from("2001:db8:7:2::1").status_code == 401
+    # An IPv4 address is still counted on its own.
+    assert [login_from(f"198.51.100.{n}").status_code for n in range(4)] == [401] * 4
+
+
 def test_zero_turns_the_ip_limit_off(make_server):
     server = make_server(env={"RATE_LIMIT_PER_IP": "0"})
     statuses = {flows.login(server, flows.new_email()).status_code for _ in range(40)}

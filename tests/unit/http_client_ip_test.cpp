@@ -43,6 +43,17 @@ TEST(IpNetwork, LoopbackHosts) {
   }
 }
 
+TEST(RateLimitSubject, AnIpv4AddressItselfAnIpv6AddressItsSlash64) {
+  EXPECT_EQ(core::rate_limit_subject("203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(core::rate_limit_subject("::ffff:203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(core::rate_limit_subject("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(core::rate_limit_subject("2001:DB8:1:2::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(core::rate_limit_subject("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+  EXPECT_EQ(core::rate_limit_subject("::1"), "::/64");
+  EXPECT_EQ(core::rate_limit_subject(""), "");
+  EXPECT_EQ(core::rate_limit_subject("not-an-address"), "not-an-address");
+}
+
 TEST(ClientIp, WalksEveryForwardedHopThroughTrustedRanges) {
   const auto trusted = networks({"10.0.0.0/8", "fd00::/8"});
   EXPECT_EQ(
