@@ -83,8 +83,8 @@ http::KeyAuthenticator key_authenticator(ApiKeyService& service, KeyLimits limit
       key = service.authenticate(request.api_key().value_or(""), scope);
     } catch (const core::ApiError& refusal) {
       if (refusal.status() == 401) {
-        const auto subject = core::rate_limit_subject(request.client_ip);
-        if (const auto wait = limits.failures_per_ip.hit("api-key|" + subject, now)) {
+        const auto network = core::client_network(request.client_ip);
+        if (const auto wait = limits.failures_per_ip.hit("api-key|" + network, now)) {
           throw core::too_many_requests(
               "rate_limited", "Too many requests with invalid API keys; slow down.", *wait);
         }

@@ -50,8 +50,8 @@ class IpLimit {
   explicit IpLimit(core::RateLimiter& limiter) : limiter_(limiter) {}
   http::Handler operator()(const std::string& route, http::Handler handler) const {
     return [limiter = &limiter_, route, handler = std::move(handler)](Request& request) {
-      const auto subject = core::rate_limit_subject(request.client_ip);
-      if (auto wait = limiter->hit(route + "|" + subject, core::now_ms())) {
+      const auto network = core::client_network(request.client_ip);
+      if (auto wait = limiter->hit(route + "|" + network, core::now_ms())) {
         throw core::too_many_requests("rate_limited", "Too many requests; slow down.", *wait);
       }
       return handler(request);

@@ -8,6 +8,7 @@
 #include "auth/user_admin_service.hpp"
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
+#include "core/ip_network.hpp"
 #include "core/random.hpp"
 #include "core/text.hpp"
 #include "core/utf8.hpp"
@@ -213,7 +214,7 @@ LoginResult AuthService::open_session(const store::User& user, const std::string
     store::clear_login_failures(sql, user.email);
     if (upgraded_hash) store::set_password_hash(sql, user.id, *upgraded_hash);
     store::insert_session(sql, session);
-    store::record_login_ip(sql, user.id, ip, now);
+    store::record_login_ip(sql, user.id, core::client_network(ip), now);
   });
   TokenClaims claims{user.id, session.id, core::new_id(), now / 1000, session.expires_at / 1000};
   return {user, sign_token(claims, secrets_.jwt_secret)};

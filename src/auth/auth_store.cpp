@@ -266,11 +266,11 @@ void clear_login_failures(soci::session& sql, const std::string& email) {
   sql << "DELETE FROM login_failures WHERE email = :email", use(email);
 }
 
-void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& ip,
+void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& network,
                      long long now) {
   sql << "INSERT INTO login_ips (user_id, ip, last_login_at) VALUES (:user_id, :ip, :now) "
          "ON CONFLICT (user_id, ip) DO UPDATE SET last_login_at = excluded.last_login_at",
-      use(user_id), use(ip), use(now);
+      use(user_id), use(network), use(now);
 }
 
 void put_otp(soci::session& sql, const std::string& user_id, const std::string& purpose,

@@ -58,10 +58,12 @@ void extend_login_lock(soci::session& sql, const std::string& email, long long l
 long long login_locked_until(soci::session& sql, const std::string& email);
 void clear_login_failures(soci::session& sql, const std::string& email);
 
-// Where a user logged in from: one row per (user, ip), kept 30 days after
-// the last login from it whatever happens to the sessions (apply's same-IP
-// rule reads them: referral::store::apply_parties).
-void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& ip,
+// Where a user logged in from: one row per (user, network), the network
+// being core::client_network of the login's address (rows written before
+// 2026-12-03 hold the whole address), kept 30 days after the last login from
+// it whatever happens to the sessions (apply's same-IP rule reads them:
+// referral::store::apply_parties).
+void record_login_ip(soci::session& sql, const std::string& user_id, const std::string& network,
                      long long now);
 
 // A one-time code; one row per (user, purpose), live until used or expired.

@@ -71,7 +71,7 @@ bool is_ip_address(std::string_view text) {
   return parse_address(text).has_value();
 }
 
-std::string rate_limit_subject(std::string_view text) {
+std::string client_network(std::string_view text) {
   auto address = parse_address(text);
   if (!address) return std::string(text);
   char printed[INET6_ADDRSTRLEN] = {};

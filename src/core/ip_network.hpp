@@ -29,10 +29,10 @@ bool is_ip_address(std::string_view text);
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback_host(std::string_view host);
 
-// What a per-client limit counts: an IPv4 address itself, an IPv6 address's
-// /64 network ("2001:db8:1:2::/64"), since a single subscriber or server is
-// given a whole /64 and can send from any of its 2^64 addresses. Text that is
-// no address comes back as it is.
-std::string rate_limit_subject(std::string_view address);
+// The network a client is known by (the per-IP limits, the same-IP fraud
+// rule): an IPv4 address itself, an IPv6 address's /64 ("2001:db8:1:2::/64"),
+// since a single subscriber or server is given a whole /64 and can send from
+// any of its 2^64 addresses. Text that is no address comes back as it is.
+std::string client_network(std::string_view address);
 
 }  // namespace core

@@ -4,6 +4,7 @@
 
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
+#include "core/ip_network.hpp"
 #include "core/random.hpp"
 #include "referral/referral_code.hpp"
 #include "referral/referral_events.hpp"
@@ -73,7 +74,8 @@ ApplyResult ReferralService::apply_in(soci::session& sql, const std::string& ref
   const bool ask_same_ip = config_.referral_flag_same_ip && !ip.empty();
   const auto parties = store::apply_parties(
       sql, code_text, referee_id,
-      {ip, ask_same_ip ? now - kSameIpLookbackMs : std::numeric_limits<long long>::max()},
+      {ip, core::client_network(ip),
+       ask_same_ip ? now - kSameIpLookbackMs : std::numeric_limits<long long>::max()},
       config_.referral_block_cycles);
   if (!parties) throw invalid_code();
   const auto& code = parties->code;

@@ -218,15 +218,15 @@ struct ApplyPartiesQuery {
 
  private:
   soci::details::prepare_temp_type prepare(soci::session& sql, const std::string& code_condition) {
-    // Placeholders bind in the order they appear: :referee_of, :ip, :since,
+    // Placeholders bind in the order they appear: :referee_of, :network, :ip, :since,
     // :referee, (PostgreSQL: :walk, :user_id, :space, :low, :space2, :high,) :code.
     auto query =
         (sql.prepare << "SELECT c.id, c.user_id, c.code, c.uses, c.created_at, " +
                             party_columns("o") + ", " + party_columns("e") +
                             ", CASE WHEN EXISTS (SELECT 1 FROM referrals f WHERE f.referee_id = "
                             ":referee_of) THEN 1 ELSE 0 END, CASE WHEN EXISTS (SELECT 1 FROM "
-                            "login_ips l WHERE l.user_id = c.user_id AND l.ip = :ip AND "
-                            "l.last_login_at >= :since) THEN 1 ELSE 0 END" +
+                            "login_ips l WHERE l.user_id = c.user_id AND l.ip IN (:network, "
+                            ":ip) AND l.last_login_at >= :since) THEN 1 ELSE 0 END" +
                             (postgres ? ", COALESCE(w.contains, 0), w.root, COALESCE(w.locked, 0)"
                                       : "") +
                             " FROM referral_codes c LEFT JOIN users o ON o.id = c.user_id "
@@ -236,8 +236,8 @@ struct ApplyPartiesQuery {
          into(code.created_at));
     referrer.bind(query);
     referee_party.bind(query);
-    query, into(referred), into(logged_in_from_ip), use(referee_id), use(same_ip.ip),
-        use(same_ip.since), use(referee_id);
+    query, into(referred), into(logged_in_from_ip), use(referee_id), use(same_ip.network),
+        use(same_ip.ip), use(same_ip.since), use(referee_id);
     if (postgres) {
       query, into(chain.contains), into(chain.root, chain.root_indicator), into(chain.locked),
           use(walk), use(referee_id), use(space), use(referee_id), use(space), use(referee_id);

@@ -69,10 +69,13 @@ struct ApplyParties {
   // referee) answers, locks taken, from the same statement.
   std::optional<Chain> owner_chain;
 };
-// The same-IP rule asks whether the referrer logged in from `ip` at or
-// after `since` (login_ips); a `since` no login reaches asks nothing.
+// The same-IP rule asks whether the referrer logged in from the network
+// of `ip` (core::client_network) at or after `since` (login_ips; a row
+// written before 2026-12-03 holds a whole address, matched as such); a
+// `since` no login reaches asks nothing.
 struct SameIpLogin {
   std::string ip;
+  std::string network;
   long long since = 0;
 };
 // The code with this text (or the code this text is an alias of), its

@@ -95,6 +95,32 @@ def test_same_ip_flags_even_after_the_referrer_logged_out(server, boss):
                         (referrer.id, ip))[0][0] == 1
 
 
+def test_same_ip_compares_an_ipv6_client_by_its_slash_64(server, boss):
+    # A household or a server sends from many addresses of one /64: a
+    # referee on another address of the referrer's /64 is the same client.
+    network = f"2001:db8:{next(_hosts):x}"
+    referrer = lf.user(server, ip=f"{network}:1::a")
+    code = lf.code_of(server, referrer)
+    assert server.query("SELECT ip FROM login_ips WHERE user_id = %s", (referrer.id,)) == [(f"{network}:1::/64",)]
+    same_network = lf.apply(server, lf.user(server, ip=new_ip()), code, **xff(f"{network}:1:77::5"))
+    assert same_network.status_code == 200, same_network.text
+    assert [flag["rule"] for flag in same_network.json()["flags"]] == ["same_ip"]
+    assert f"{network}:1:77::5" in same_network.json()["flags"][0]["detail"]
+    next_network = lf.apply(server, lf.user(server, ip=new_ip()), code, **xff(f"{network}:2::a"))
+    assert next_network.status_code == 200, next_network.text
+    assert next_network.json()["flags"] == []
+
+
+def test_a_login_address_recorded_whole_still_matches_itself(server, boss):
+    # Rows written before logins were recorded by network hold the address.
+    referrer = lf.user(server, ip=new_ip())
+    address = f"2001:db8:{next(_hosts):x}:1::a"
+    server.query("UPDATE login_ips SET ip = %s WHERE user_id = %s", (address, referrer.id))
+    answer = lf.apply(server, lf.user(server, ip=new_ip()), lf.code_of(server, referrer), **xff(address))
+    assert answer.status_code == 200, answer.text
+    assert [flag["rule"] for flag in answer.json()["flags"]] == ["same_ip"]
+
+
 def test_the_sweeper_forgets_login_addresses_after_30_days(make_server):
     server = make_server(env=proxied(SWEEP_INTERVAL="1s"))
     ip = new_ip()

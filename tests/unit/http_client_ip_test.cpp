@@ -43,15 +43,15 @@ TEST(IpNetwork, LoopbackHosts) {
   }
 }
 
-TEST(RateLimitSubject, AnIpv4AddressItselfAnIpv6AddressItsSlash64) {
-  EXPECT_EQ(core::rate_limit_subject("203.0.113.9"), "203.0.113.9");
-  EXPECT_EQ(core::rate_limit_subject("::ffff:203.0.113.9"), "203.0.113.9");
-  EXPECT_EQ(core::rate_limit_subject("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
-  EXPECT_EQ(core::rate_limit_subject("2001:DB8:1:2::1"), "2001:db8:1:2::/64");
-  EXPECT_EQ(core::rate_limit_subject("2001:db8:1:3::1"), "2001:db8:1:3::/64");
-  EXPECT_EQ(core::rate_limit_subject("::1"), "::/64");
-  EXPECT_EQ(core::rate_limit_subject(""), "");
-  EXPECT_EQ(core::rate_limit_subject("not-an-address"), "not-an-address");
+TEST(ClientNetwork, AnIpv4AddressItselfAnIpv6AddressItsSlash64) {
+  EXPECT_EQ(core::client_network("203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(core::client_network("::ffff:203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(core::client_network("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(core::client_network("2001:DB8:1:2::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(core::client_network("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+  EXPECT_EQ(core::client_network("::1"), "::/64");
+  EXPECT_EQ(core::client_network(""), "");
+  EXPECT_EQ(core::client_network("not-an-address"), "not-an-address");
 }
 
 TEST(ClientIp, WalksEveryForwardedHopThroughTrustedRanges) {
