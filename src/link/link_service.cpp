@@ -8,6 +8,7 @@
 #include "analytics/analytics_store.hpp"
 #include "analytics/local_days.hpp"
 #include "core/clock.hpp"
+#include "core/ip_network.hpp"
 #include "core/random.hpp"
 #include "link/link_store.hpp"
 #include "link/visitor.hpp"
@@ -158,8 +159,9 @@ LinkService::CodeRef LinkService::find_code(const std::string& code) {
   return entry;
 }
 
-// A keyed hash of the client IP under a key of the UTC day: the same visitor
-// is recognised within a day (unique visitors) but not across days. The day
+// A keyed hash of the client's network (its IP, an IPv6 client's /64:
+// core::client_network) under a key of the UTC day: the same visitor is
+// recognised within a day (unique visitors) but not across days. The day
 // keys are derived from the server secret, so every instance agrees, and
 // only today's is held.
 store::VisitorHash LinkService::visitor_hash(std::string_view client_ip, long long now_ms) {
@@ -171,7 +173,7 @@ store::VisitorHash LinkService::visitor_hash(std::string_view client_ip, long lo
   }
   const auto key = day_key_;
   lock.unlock();
-  const auto mac = key.mac(client_ip);
+  const auto mac = key.mac(core::client_network(client_ip));
   store::VisitorHash out;
   char encoded[sizeof out + 1];  // sodium writes a NUL after the text
   sodium_bin2base64(encoded, sizeof encoded, mac.data(), mac.size(),

@@ -216,6 +216,15 @@ def test_unique_visitors_are_first_clicks_of_a_visitor_on_a_code_per_day(server)
     assert lf.get(server, "/api/referral/analytics/summary", owner.headers).json()["clicks"] == 5
 
 
+def test_an_ipv6_visitor_is_its_slash_64(server):
+    # Addresses of one /64 are one visitor: rotating them must not inflate
+    # a code's unique visitors.
+    _, code = referrer_with_code(server)
+    for ip in ["2001:db8:5:1::1", "2001:db8:5:1:ffff::2", "2001:db8:5:1:a:b:c:d", "2001:db8:5:2::1"]:
+        click(server, code, ip=ip)
+    assert wait_clicks(server, code, 4) == (4, 2)
+
+
 def test_metrics_count_buffered_flushed_and_dropped_clicks(server):
     _, code = referrer_with_code(server)
     click(server, code)
