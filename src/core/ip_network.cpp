@@ -74,6 +74,14 @@ bool is_ip_address(std::string_view text) {
 std::string client_network(std::string_view text) {
   auto address = parse_address(text);
   if (!address) return std::string(text);
+  // A translator's well-known prefix (RFC 6052, 64:ff9b::/96) carries every
+  // IPv4 client it serves in one /64: each is its embedded IPv4 address.
+  constexpr std::array<unsigned char, 12> kTranslated{0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (address->length == 16 &&
+      std::equal(kTranslated.begin(), kTranslated.end(), address->bytes.begin())) {
+    std::copy_n(address->bytes.begin() + 12, 4, address->bytes.begin());
+    address->length = 4;
+  }
   char printed[INET6_ADDRSTRLEN] = {};
   if (address->length == 4) {
     inet_ntop(AF_INET, address->bytes.data(), printed, sizeof printed);

@@ -32,7 +32,9 @@ bool is_loopback_host(std::string_view host);
 // The network a client is known by (the per-IP limits, the same-IP fraud
 // rule): an IPv4 address itself, an IPv6 address's /64 ("2001:db8:1:2::/64"),
 // since a single subscriber or server is given a whole /64 and can send from
-// any of its 2^64 addresses. Text that is no address comes back as it is.
+// any of its 2^64 addresses. An IPv4 client seen through a translator's
+// well-known prefix (64:ff9b::/96) is its IPv4 address. Text that is no
+// address comes back as it is.
 std::string client_network(std::string_view address);
 
 }  // namespace core

@@ -105,8 +105,10 @@ def test_an_ipv6_client_is_limited_by_its_slash_64(make_server):
     assert [a.status_code for a in answers[:3]] == [401, 401, 401]
     assert_error(answers[3], 429, "rate_limited")
     assert login_from("2001:db8:7:2::1").status_code == 401
-    # An IPv4 address is still counted on its own.
+    # An IPv4 address is still counted on its own, also through a translator's
+    # well-known prefix, which holds every IPv4 client in one /64.
     assert [login_from(f"198.51.100.{n}").status_code for n in range(4)] == [401] * 4
+    assert [login_from(f"64:ff9b::192.0.2.{n}").status_code for n in range(4)] == [401] * 4
 
 
 def test_zero_turns_the_ip_limit_off(make_server):

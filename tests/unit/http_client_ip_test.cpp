@@ -50,6 +50,9 @@ TEST(ClientNetwork, AnIpv4AddressItselfAnIpv6AddressItsSlash64) {
   EXPECT_EQ(core::client_network("2001:DB8:1:2::1"), "2001:db8:1:2::/64");
   EXPECT_EQ(core::client_network("2001:db8:1:3::1"), "2001:db8:1:3::/64");
   EXPECT_EQ(core::client_network("::1"), "::/64");
+  EXPECT_EQ(core::client_network("64:ff9b::192.0.2.33"), "192.0.2.33");
+  EXPECT_EQ(core::client_network("64:ff9b::c000:222"), "192.0.2.34");
+  EXPECT_EQ(core::client_network("64:ff9b:1::c000:222"), "64:ff9b:1::/64");
   EXPECT_EQ(core::client_network(""), "");
   EXPECT_EQ(core::client_network("not-an-address"), "not-an-address");
 }
