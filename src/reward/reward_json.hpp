@@ -1,5 +1,8 @@
 #pragma once
 #include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "core/json_writer.hpp"
 

@@ -354,6 +354,20 @@ def test_refused_keys_are_rate_limited_per_client_ip(make_server):
     assert_error(lf.get(limited, path, {"X-Api-Key": "rk_" + "C" * 40}), 429, "rate_limited")
 
 
+def test_refused_keys_count_an_ipv6_client_by_its_slash_64(make_server):
+    limited = make_server(env={"RATE_LIMIT_PER_IP": "3/m", "API_KEY_RATE_LIMIT": "0",
+                               "TRUSTED_PROXIES": "127.0.0.1"})
+    path = "/api/v1/users/someone/rewards"
+
+    def refused_from(address: str):
+        return lf.get(limited, path, {"X-Api-Key": "rk_" + "D" * 40, "X-Forwarded-For": address})
+
+    for n in range(3):
+        assert_error(refused_from(f"2001:db8:9:1::{n + 1}"), 401, "invalid_api_key")
+    assert_error(refused_from("2001:db8:9:1:ffff::1"), 429, "rate_limited")
+    assert_error(refused_from("2001:db8:9:2::1"), 401, "invalid_api_key")
+
+
 def test_cli_creates_a_key_and_prints_it_once(server, boss):
     done = flows.cli(server, "api-keys", "create", "--name", "from the shell", "--scope", "rewards:read",
                      "--scope", "referrals:read")
