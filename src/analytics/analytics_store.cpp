@@ -5,6 +5,8 @@
 #include "auth/user_counter.hpp"
 #include "db/checked_sum.hpp"
 #include "db/statement_cache.hpp"
+#include "db/statements.hpp"
+#include "referral/referral_status.hpp"
 
 namespace analytics::store {
 
@@ -126,10 +128,12 @@ struct TimelineRows {
   explicit TimelineRows(soci::session& sql)
       : created_at(kTimelineBatch),
         successful(kTimelineBatch),
-        statement((sql.prepare << "SELECT created_at, CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END "
-                                  "FROM referrals WHERE referrer_id = :referrer_id "
-                                  "AND created_at >= :from_ms AND created_at < :to_ms",
-                   use(referrer_id), use(from_ms), use(to_ms), into(created_at), into(successful))) {}
+        statement((
+            sql.prepare << "SELECT created_at, CASE WHEN status = " +
+                               db::literal(referral::referral_status::kSuccess) +
+                               " THEN 1 ELSE 0 END FROM referrals WHERE referrer_id = :referrer_id "
+                               "AND created_at >= :from_ms AND created_at < :to_ms",
+            use(referrer_id), use(from_ms), use(to_ms), into(created_at), into(successful))) {}
   std::string referrer_id;
   long long from_ms = 0, to_ms = 0;
   std::vector<long long> created_at;  // BIGINT: soci's vector into keeps all 64 bits

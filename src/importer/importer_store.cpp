@@ -7,6 +7,7 @@
 
 #include "core/random.hpp"
 #include "db/statements.hpp"
+#include "referral/referral_status.hpp"
 
 namespace importer::store {
 
@@ -311,11 +312,11 @@ void recount_referrer_stats(soci::session& sql, const std::vector<std::string>& 
   for_each_chunk(
       sql,
       "INSERT INTO referrer_stats (user_id, total, successful, pending, rejected) "
-      "SELECT referrer_id, COUNT(*), "
-      "SUM(CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END), "
-      "SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END), "
-      "SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END) "
-      "FROM referrals WHERE referrer_id IN ",
+      "SELECT referrer_id, COUNT(*), " +
+          db::count_of("status", referral::referral_status::kSuccess) + ", " +
+          db::count_of("status", referral::referral_status::kPending) + ", " +
+          db::count_of("status", referral::referral_status::kRejected) +
+          " FROM referrals WHERE referrer_id IN ",
       " GROUP BY referrer_id ON CONFLICT (user_id) DO UPDATE SET total = excluded.total, "
       "successful = excluded.successful, pending = excluded.pending, rejected = excluded.rejected",
       referrer_ids);

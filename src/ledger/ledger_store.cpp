@@ -8,6 +8,8 @@
 #include "db/counter_store.hpp"
 #include "db/statement_cache.hpp"
 #include "db/statements.hpp"
+#include "ledger/reward_status.hpp"
+#include "referral/referral_status.hpp"
 
 namespace ledger::store {
 
@@ -387,7 +389,8 @@ bool holds_value(soci::session& sql, const std::string& user_id) {
 
 bool was_credited(soci::session& sql, const std::string& reward_id) {
   int found = 0;
-  sql << "SELECT 1 FROM ledger_entries WHERE reward_id = :id AND kind = 'credited' LIMIT 1",
+  sql << "SELECT 1 FROM ledger_entries WHERE reward_id = :id AND kind = " + db::literal(kCredited) +
+             " LIMIT 1",
       use(reward_id), into(found);
   return sql.got_data();
 }
@@ -421,30 +424,34 @@ std::vector<ExportRow> export_page(soci::session& sql, const ExportQuery& query)
 std::optional<Mismatch> first_reward_mismatch(soci::session& sql) {
   // One grouped pass over the entries: per reward, how many of each kind and
   // where, and whether all carry the reward's beneficiary, amount and unit.
-  // (A separate join of every entry to its reward cost as much again.)
+  // (A separate join of every entry to its reward cost as much again.) Per
+  // kind: how many entries (created_n) and the first one's place (created_seq).
+  std::string per_kind;
+  for (const char* kind : {kCreated, kCredited, kRevoked}) {
+    per_kind += " " + db::count_of("kind", kind) + " AS " + kind +
+                "_n, MIN(CASE WHEN kind = " + db::literal(kind) + " THEN seq END) AS " + kind +
+                "_seq,";
+  }
   Mismatch found;
   std::string reward_id, status;
   sql << "SELECT COALESCE(g.last_seq, 0), r.id, r.status FROM rewards r LEFT JOIN ("
-         " SELECT reward_id, MIN(seq) AS first_seq, MAX(seq) AS last_seq,"
-         " SUM(CASE WHEN kind = 'created' THEN 1 ELSE 0 END) AS created_n,"
-         " MIN(CASE WHEN kind = 'created' THEN seq END) AS created_seq,"
-         " SUM(CASE WHEN kind = 'credited' THEN 1 ELSE 0 END) AS credited_n,"
-         " MIN(CASE WHEN kind = 'credited' THEN seq END) AS credited_seq,"
-         " SUM(CASE WHEN kind = 'revoked' THEN 1 ELSE 0 END) AS revoked_n,"
-         " MIN(CASE WHEN kind = 'revoked' THEN seq END) AS revoked_seq,"
-         " MIN(user_id) AS user_lo, MAX(user_id) AS user_hi, MIN(amount) AS amount_lo,"
-         " MAX(amount) AS amount_hi, MIN(unit) AS unit_lo, MAX(unit) AS unit_hi"
-         " FROM ledger_entries GROUP BY reward_id) g ON g.reward_id = r.id "
-         "WHERE g.reward_id IS NULL OR g.created_n <> 1 OR g.created_seq <> g.first_seq OR "
-         "g.credited_n > 1"
-         " OR g.revoked_n > 1 OR g.credited_seq > g.revoked_seq"
-         " OR r.status <> CASE WHEN g.revoked_n > 0 THEN 'REVOKED' WHEN g.credited_n > 0 THEN "
-         "'CREDITED'"
-         " ELSE 'PENDING' END"
-         " OR g.user_lo <> g.user_hi OR g.user_lo <> r.user_id OR g.amount_lo <> g.amount_hi"
-         " OR g.amount_lo <> r.reward_value OR g.unit_lo <> g.unit_hi OR g.unit_lo <> "
-         "r.reward_unit "
-         "ORDER BY 1 LIMIT 1",
+         " SELECT reward_id, MIN(seq) AS first_seq, MAX(seq) AS last_seq," +
+             per_kind +
+             " MIN(user_id) AS user_lo, MAX(user_id) AS user_hi, MIN(amount) AS amount_lo,"
+             " MAX(amount) AS amount_hi, MIN(unit) AS unit_lo, MAX(unit) AS unit_hi"
+             " FROM ledger_entries GROUP BY reward_id) g ON g.reward_id = r.id "
+             "WHERE g.reward_id IS NULL OR g.created_n <> 1 OR g.created_seq <> g.first_seq OR "
+             "g.credited_n > 1"
+             " OR g.revoked_n > 1 OR g.credited_seq > g.revoked_seq"
+             " OR r.status <> CASE WHEN g.revoked_n > 0 THEN " +
+             db::literal(reward_status::kRevoked) + " WHEN g.credited_n > 0 THEN " +
+             db::literal(reward_status::kCredited) + " ELSE " +
+             db::literal(reward_status::kPending) +
+             " END"
+             " OR g.user_lo <> g.user_hi OR g.user_lo <> r.user_id OR g.amount_lo <> g.amount_hi"
+             " OR g.amount_lo <> r.reward_value OR g.unit_lo <> g.unit_hi OR g.unit_lo <> "
+             "r.reward_unit "
+             "ORDER BY 1 LIMIT 1",
       into(found.seq), into(reward_id), into(status);
   if (!sql.got_data()) return std::nullopt;
   found.problem = "reward " + reward_id + " (" + status + ") differs from what its entries say";
@@ -460,13 +467,15 @@ std::optional<std::string> first_stats_mismatch(soci::session& sql) {
          " SELECT user_id, total, successful, pending, rejected FROM referrer_stats"
          " UNION ALL"
          " SELECT referrer_id, -COUNT(*),"
-         " -SUM(CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END),"
-         " -SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END),"
-         " -SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END)"
-         " FROM referrals GROUP BY referrer_id) AS both_sides "
-         "GROUP BY user_id HAVING SUM(total) <> 0 OR SUM(successful) <> 0 OR SUM(pending) <> 0 OR "
-         "SUM(rejected) <> 0 "
-         "LIMIT 1",
+         " -" +
+             db::count_of("status", referral::referral_status::kSuccess) + ", -" +
+             db::count_of("status", referral::referral_status::kPending) + ", -" +
+             db::count_of("status", referral::referral_status::kRejected) +
+             " FROM referrals GROUP BY referrer_id) AS both_sides "
+             "GROUP BY user_id HAVING SUM(total) <> 0 OR SUM(successful) <> 0 OR SUM(pending) <> 0 "
+             "OR "
+             "SUM(rejected) <> 0 "
+             "LIMIT 1",
       into(user_id);
   if (!sql.got_data()) return std::nullopt;
   return "referrer_stats of " + user_id + " differ from the statuses of its referrals";

@@ -11,6 +11,7 @@
 #include "db/copy_in.hpp"
 #include "db/statement_cache.hpp"
 #include "db/statements.hpp"
+#include "referral/referral_status.hpp"
 
 namespace links::store {
 
@@ -393,11 +394,11 @@ void all_referral_times(soci::session& sql, std::int64_t from_ms, std::int64_t t
   std::vector<long long> at;
   std::vector<int> successful;
   long long from = from_ms, to = to_ms;
-  soci::statement statement =
-      (sql.prepare
-           << "SELECT created_at, CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END FROM referrals "
-              "WHERE created_at >= :from_ms AND created_at < :to_ms",
-       use(from), use(to), into(at), into(successful));
+  soci::statement statement = (sql.prepare << "SELECT created_at, CASE WHEN status = " +
+                                                  db::literal(referral::referral_status::kSuccess) +
+                                                  " THEN 1 ELSE 0 END FROM referrals WHERE "
+                                                  "created_at >= :from_ms AND created_at < :to_ms",
+                               use(from), use(to), into(at), into(successful));
   fetch_times(statement, at, successful, visit);
 }
 

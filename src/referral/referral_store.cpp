@@ -290,10 +290,13 @@ struct TakeCodeUse {
   }
 };
 
-constexpr const char* kInsertReferral =
+const std::string kPendingSql = db::literal(referral_status::kPending);
+
+const std::string kInsertReferral =
     "INSERT INTO referrals (id, referee_id, referee_name, referrer_id, code_id, status, flags, "
     "is_flagged, ip, created_at, updated_at) VALUES (:id, :referee_id, :referee_name, "
-    ":referrer_id, :code_id, 'PENDING', :flags, :flagged, :ip, :created_at, :updated_at)";
+    ":referrer_id, :code_id, " +
+    kPendingSql + ", :flags, :flagged, :ip, :created_at, :updated_at)";
 
 // PostgreSQL counts the new PENDING referral in the insert's statement (one
 // round trip instead of three): what add_to_stats does for {1, 0, 1, 0}, the
@@ -302,8 +305,8 @@ constexpr const char* kInsertReferral =
 // status move takes the same two rows in the same order (add_to_stats), so
 // they cannot deadlock on them.
 const std::string kCountPending =
-    "WITH counted AS (INSERT INTO referral_counters (name, shard, value) VALUES ('PENDING', "
-    ":shard, 1) ON CONFLICT (name, shard) DO UPDATE SET value = referral_counters.value + 1 "
+    "WITH counted AS (INSERT INTO referral_counters (name, shard, value) VALUES (" + kPendingSql +
+    ", :shard, 1) ON CONFLICT (name, shard) DO UPDATE SET value = referral_counters.value + 1 "
     "RETURNING 1), stats AS (INSERT INTO referrer_stats (user_id, total, successful, pending, "
     "rejected) SELECT :stats_user, 1, 0, 1, 0 FROM counted ON CONFLICT (user_id) DO UPDATE SET "
     "total = referrer_stats.total + 1, pending = referrer_stats.pending + 1) ";

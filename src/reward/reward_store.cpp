@@ -383,11 +383,12 @@ bool move_status(soci::session& sql, const std::string& reward_id, const std::st
 }
 
 std::vector<std::string> due_rewards(soci::session& sql, long long now, int limit) {
-  return db::select_all<std::string>(sql,
-                                 "SELECT id FROM rewards WHERE status = 'PENDING' AND auto_credit_at IS NOT NULL "
-                                 "AND auto_credit_at <= :now ORDER BY auto_credit_at LIMIT :limit",
-                                 [](const soci::row& row) { return row.get<std::string>(0); }, use(now),
-                                 use(limit));
+  return db::select_all<std::string>(
+      sql,
+      "SELECT id FROM rewards WHERE status = " + db::literal(ledger::reward_status::kPending) +
+          " AND auto_credit_at IS NOT NULL "
+          "AND auto_credit_at <= :now ORDER BY auto_credit_at LIMIT :limit",
+      [](const soci::row& row) { return row.get<std::string>(0); }, use(now), use(limit));
 }
 
 std::optional<long long> auto_credit_at(soci::session& sql, const std::string& reward_id) {

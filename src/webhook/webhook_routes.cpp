@@ -7,6 +7,7 @@
 #include "core/json_body.hpp"
 #include "core/json_time.hpp"
 #include "http/pagination.hpp"
+#include "webhook/delivery_status.hpp"
 
 namespace webhook {
 
@@ -52,7 +53,7 @@ object endpoint_json(const store::Endpoint& endpoint) {
 }
 
 object delivery_json(const store::Delivery& delivery) {
-  const bool pending = delivery.status == "pending";
+  const bool pending = delivery.status == delivery_status::kPending;
   return {{"id", delivery.id},
           {"event_id", delivery.event_id},
           {"event_type", delivery.event_type},

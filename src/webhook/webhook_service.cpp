@@ -6,6 +6,7 @@
 #include "core/api_error.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "webhook/delivery_status.hpp"
 #include "webhook/signer.hpp"
 #include "webhook/webhook_payload.hpp"
 
@@ -143,8 +144,9 @@ void WebhookService::send_test(const std::string& id) {
 }
 
 std::vector<store::Delivery> WebhookService::deliveries(const store::DeliveryFilter& filter) {
-  if (filter.status && *filter.status != "pending" && *filter.status != "delivered" &&
-      *filter.status != "failed") {
+  if (filter.status && std::ranges::none_of(delivery_status::kAll, [&](const char* status) {
+        return *filter.status == status;
+      })) {
     throw core::validation_error("status must be pending, delivered or failed");
   }
   return database_.read([&](soci::session& sql) {

@@ -6,6 +6,7 @@
 
 #include "core/random.hpp"
 #include "db/statements.hpp"
+#include "webhook/delivery_status.hpp"
 
 namespace webhook::store {
 
@@ -13,6 +14,8 @@ using soci::into;
 using soci::use;
 
 namespace {
+
+const std::string kPendingSql = db::literal(delivery_status::kPending);
 
 constexpr const char* kEndpointColumns =
     "SELECT id, url, events, description, enabled, disabled_reason, secret_sealed, "
@@ -66,7 +69,8 @@ bool update_claimed(soci::session& sql, const std::string& set_clause, const Cla
   long long lease = claimed.lease_until;
   return db::affected_rows(sql,
                            "UPDATE webhook_deliveries SET " + set_clause +
-                               " WHERE id = :id AND status = 'pending' AND leased_until = :lease",
+                               " WHERE id = :id AND status = " + kPendingSql +
+                               " AND leased_until = :lease",
                            std::forward<Uses>(uses)..., use(claimed.id), use(lease)) > 0;
 }
 
@@ -77,9 +81,11 @@ bool update_claimed(soci::session& sql, const std::string& set_clause, const Cla
 // RETURNING read into SOCI vectors handed back rows that did not match what
 // it had updated (leased rows no attempt was made for, on SQLite; empty
 // rows on PostgreSQL), so this avoids it.
-constexpr const char* kDue =
+const std::string kDue =
     "SELECT id, event_id, payload, attempts FROM webhook_deliveries"
-    " WHERE endpoint_id = :endpoint AND status = 'pending' AND next_attempt_at <= :now AND "
+    " WHERE endpoint_id = :endpoint AND status = " +
+    kPendingSql +
+    " AND next_attempt_at <= :now AND "
     "leased_until < :now2"
     " ORDER BY next_attempt_at LIMIT :limit";
 
@@ -190,8 +196,10 @@ long long insert_deliveries(soci::session& sql, std::vector<NewDelivery>& rows) 
       sql,
       "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status,"
       " attempts, next_attempt_at, leased_until, created_at)"
-      " VALUES (:id, :endpoint, :event, :type, :payload, 'pending', 0, :next, :lease, :created)"
-      " ON CONFLICT (endpoint_id, event_id) DO NOTHING",
+      " VALUES (:id, :endpoint, :event, :type, :payload, " +
+          kPendingSql +
+          ", 0, :next, :lease, :created)"
+          " ON CONFLICT (endpoint_id, event_id) DO NOTHING",
       use(ids), use(endpoints), use(events), use(types), use(payloads, payload_indicators),
       use(nows), use(leases), use(nows));
 }
@@ -215,11 +223,11 @@ std::vector<Delivery> list_deliveries(soci::session& sql, const DeliveryFilter& 
 bool retry_now(soci::session& sql, const std::string& endpoint_id, const std::string& delivery_id,
                std::int64_t now_ms) {
   long long now = now_ms;
-  return db::affected_rows(
-             sql,
-             "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :now"
-             " WHERE id = :id AND endpoint_id = :endpoint",
-             use(now), use(delivery_id), use(endpoint_id)) > 0;
+  return db::affected_rows(sql,
+                           "UPDATE webhook_deliveries SET status = " + kPendingSql +
+                               ", next_attempt_at = :now"
+                               " WHERE id = :id AND endpoint_id = :endpoint",
+                           use(now), use(delivery_id), use(endpoint_id)) > 0;
 }
 
 std::vector<Claimed> claim_due(soci::session& sql, const std::string& endpoint_id,
@@ -264,9 +272,11 @@ long long mark_delivered(soci::session& sql, const std::vector<Answered>& answer
   const std::vector<long long> nows(ids.size(), now_ms);
   return db::affected_rows(
       sql,
-      "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,"
-      " last_status_code = :code, last_error = NULL, delivered_at = :now, leased_until = 0"
-      " WHERE id = :id AND status = 'pending' AND leased_until = :lease",
+      "UPDATE webhook_deliveries SET status = " + db::literal(delivery_status::kDelivered) +
+          ", attempts = attempts + 1,"
+          " last_status_code = :code, last_error = NULL, delivered_at = :now, leased_until = 0"
+          " WHERE id = :id AND status = " +
+          kPendingSql + " AND leased_until = :lease",
       use(codes), use(nows), use(ids), use(leases));
 }
 
@@ -284,8 +294,9 @@ bool mark_failed(soci::session& sql, const Claimed& claimed, int status_code,
                  const std::string& error) {
   auto indicator = code_indicator(status_code);
   return update_claimed(sql,
-                        "status = 'failed', attempts = attempts + 1, last_status_code = :code,"
-                        " last_error = :error, leased_until = 0",
+                        "status = " + db::literal(delivery_status::kFailed) +
+                            ", attempts = attempts + 1, last_status_code = :code,"
+                            " last_error = :error, leased_until = 0",
                         claimed, use(status_code, indicator), use(error));
 }
 
@@ -299,8 +310,8 @@ bool any_due(soci::session& sql, std::int64_t now_ms) {
   long long now = now_ms;
   int found = 0;
   sql << "SELECT COUNT(*) FROM webhook_endpoints e WHERE e.enabled = 1 AND EXISTS ("
-         "SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'"
-         " AND d.next_attempt_at <= :now AND d.leased_until < :now2)",
+         "SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = " +
+             kPendingSql + " AND d.next_attempt_at <= :now AND d.leased_until < :now2)",
       use(now), use(now), into(found);
   return found > 0;
 }
@@ -313,11 +324,14 @@ PendingStats pending_stats(soci::session& sql, std::int64_t now_ms) {
   sql << "SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT), MIN(CASE WHEN enabled = 1 THEN "
          "first_due END)"
          " FROM (SELECT e.enabled,"
-         " (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = "
-         "'pending') AS pending,"
-         " (SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d"
-         " WHERE d.endpoint_id = e.id AND d.status = 'pending') AS first_due"
-         " FROM webhook_endpoints e) AS per_endpoint",
+         " (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = " +
+             kPendingSql +
+             ") AS pending,"
+             " (SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d"
+             " WHERE d.endpoint_id = e.id AND d.status = " +
+             kPendingSql +
+             ") AS first_due"
+             " FROM webhook_endpoints e) AS per_endpoint",
       into(stats.depth), into(oldest, oldest_indicator);
   if (oldest_indicator == soci::i_ok && oldest <= now_ms) stats.oldest_due_at = oldest;
   return stats;
