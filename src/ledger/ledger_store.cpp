@@ -424,19 +424,18 @@ std::vector<ExportRow> export_page(soci::session& sql, const ExportQuery& query)
 std::optional<Mismatch> first_reward_mismatch(soci::session& sql) {
   // One grouped pass over the entries: per reward, how many of each kind and
   // where, and whether all carry the reward's beneficiary, amount and unit.
-  // (A separate join of every entry to its reward cost as much again.) Per
-  // kind: how many entries (created_n) and the first one's place (created_seq).
-  std::string per_kind;
-  for (const char* kind : {kCreated, kCredited, kRevoked}) {
-    per_kind += " " + db::count_of("kind", kind) + " AS " + kind +
-                "_n, MIN(CASE WHEN kind = " + db::literal(kind) + " THEN seq END) AS " + kind +
-                "_seq,";
-  }
+  // (A separate join of every entry to its reward cost as much again.)
+  // Per kind: how many entries (<name>_n) and the first one's place (<name>_seq).
+  const auto per_kind = [](const char* kind, const std::string& name) {
+    return " " + db::count_of("kind", kind) + " AS " + name +
+           "_n, MIN(CASE WHEN kind = " + db::literal(kind) + " THEN seq END) AS " + name + "_seq,";
+  };
   Mismatch found;
   std::string reward_id, status;
   sql << "SELECT COALESCE(g.last_seq, 0), r.id, r.status FROM rewards r LEFT JOIN ("
          " SELECT reward_id, MIN(seq) AS first_seq, MAX(seq) AS last_seq," +
-             per_kind +
+             per_kind(kCreated, "created") + per_kind(kCredited, "credited") +
+             per_kind(kRevoked, "revoked") +
              " MIN(user_id) AS user_lo, MAX(user_id) AS user_hi, MIN(amount) AS amount_lo,"
              " MAX(amount) AS amount_hi, MIN(unit) AS unit_lo, MAX(unit) AS unit_hi"
              " FROM ledger_entries GROUP BY reward_id) g ON g.reward_id = r.id "
@@ -472,10 +471,8 @@ std::optional<std::string> first_stats_mismatch(soci::session& sql) {
              db::count_of("status", referral::referral_status::kPending) + ", -" +
              db::count_of("status", referral::referral_status::kRejected) +
              " FROM referrals GROUP BY referrer_id) AS both_sides "
-             "GROUP BY user_id HAVING SUM(total) <> 0 OR SUM(successful) <> 0 OR SUM(pending) <> 0 "
-             "OR "
-             "SUM(rejected) <> 0 "
-             "LIMIT 1",
+             "GROUP BY user_id HAVING SUM(total) <> 0 OR SUM(successful) <> 0"
+             " OR SUM(pending) <> 0 OR SUM(rejected) <> 0 LIMIT 1",
       into(user_id);
   if (!sql.got_data()) return std::nullopt;
   return "referrer_stats of " + user_id + " differ from the statuses of its referrals";

@@ -240,8 +240,8 @@ std::vector<Claimed> claim_due(soci::session& sql, const std::string& endpoint_i
     Claimed row{"", endpoint_id, "", "", 0, until};
     soci::indicator payload_indicator = soci::i_ok;
     soci::statement due =
-        (sql.prepare << std::string(kDue) + (postgresql ? " FOR UPDATE SKIP LOCKED" : ""),
-         use(endpoint_id), use(now), use(now), use(limit), into(row.id), into(row.event_id),
+        (sql.prepare << kDue + (postgresql ? " FOR UPDATE SKIP LOCKED" : ""), use(endpoint_id),
+         use(now), use(now), use(limit), into(row.id), into(row.event_id),
          into(row.payload, payload_indicator), into(row.attempts));
     due.execute();
     while (due.fetch()) {
